@@ -1,0 +1,13 @@
+"""sourcing: decision analysis for IT-outsourcing sourcing choices.
+
+Score vendors on many criteria, split lots across vendors with linear programming, simulate what
+each sourcing choice costs and risks, and check incumbents against their SLA.
+"""
+
+from .io import read_tender
+from .schemas import ValidationError
+from .tender import Tender
+
+__version__ = "0.1.0"
+
+__all__ = ["Tender", "ValidationError", "__version__", "read_tender"]

@@ -1,0 +1,584 @@
+"""Table schemas of a tender and the one error the package raises for bad data.
+
+Every table of a tender (see ``data/README.md`` for the data dictionary) is described here once,
+as a :class:`Table` of :class:`Column` specifications.  Reading a table is two steps:
+
+1. :func:`parse_table` turns raw cells (all text, or the values openpyxl found) into typed
+   columns.  A cell that cannot be read as its type (``"120 000 €"`` in a price, ``"maybe"`` in a
+   yes/no column) becomes a :class:`Problem` that names the cell; it never silently becomes NaN.
+2. a pandera schema built from the same specification checks ranges, allowed categories and unique
+   keys, lazily, so every problem in every table is collected before anything is raised.
+
+:class:`ValidationError` carries all problems and prints them as one readable table: source file or
+sheet, row as the user sees it (CSV line / Excel row, the header being row 1), column, offending
+value and the rule broken.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "parse_table"]
+
+#: A plain decimal number: no thousands separators, no currency, no decimal comma, no NaN/inf.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+#: Columns every table may carry in addition to its own: free text, never interpreted.
+FREE_COLUMNS = ("comment",)
+#: Prefix for user-defined extra columns, kept as text and never interpreted.
+EXTRA_PREFIX = "x_"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as the user sees it.
+
+    Attributes
+    ----------
+    source : str
+        File name (``bids.csv``) or workbook sheet (``book.xlsx[bids]``).
+    row : int or None
+        CSV line / Excel row number, the header being row 1; ``None`` for a whole-table problem.
+    column : str or None
+        Column name, ``None`` when the problem is not about one column.
+    value : str
+        The offending value as text (empty when there is none).
+    rule : str
+        What rule was broken, in words.
+    """
+
+    source: str
+    row: int | None
+    column: str | None
+    value: str
+    rule: str
+
+
+class ValidationError(ValueError):
+    """Bad input data: raised once, after all problems were collected.
+
+    ``str(err)`` is a readable table; ``err.problems`` the list of :class:`Problem`;
+    ``err.to_frame()`` the same as a DataFrame.
+    """
+
+    def __init__(self, problems: Sequence[Problem], *, title: str = "invalid tender data"):
+        self.problems = list(problems)
+        self.title = title
+        super().__init__(self._format())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Problems as a DataFrame with columns source, row, column, value, rule."""
+        return pd.DataFrame(
+            [(p.source, p.row, p.column, p.value, p.rule) for p in self.problems],
+            columns=["source", "row", "column", "value", "rule"],
+        )
+
+    def _format(self, limit: int = 200) -> str:
+        rows = [("source", "row", "column", "value", "rule")]
+        for p in self.problems[:limit]:
+            value = p.value if len(p.value) <= 40 else p.value[:37] + "..."
+            rows.append(
+                (p.source, "" if p.row is None else str(p.row), p.column or "", value, p.rule)
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = [
+            f"{self.title}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        ]
+        for r in rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        if len(self.problems) > limit:
+            lines.append(f"... and {len(self.problems) - limit} more")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Column:
+    """Specification of one column.
+
+    Parameters
+    ----------
+    name : str
+        Column header (lower case, underscores).
+    kind : {"str", "float", "int", "bool", "category"}
+        Cell type.
+    required : bool
+        Whether the column must be present in the file.
+    nullable : bool
+        Whether blank cells are allowed.
+    ge, gt, le : float, optional
+        Numeric bounds (inclusive ``ge``/``le``, exclusive ``gt``).
+    choices : tuple of str, optional
+        Allowed values of a category column (compared case-insensitively, stored lower case).
+    unique : bool
+        Values must be unique within the table.
+    default : object, optional
+        Value for blank cells or a missing optional column.
+    doc : str
+        Meaning, with unit and currency, shown in the template and data dictionary.
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = True
+    nullable: bool = False
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    choices: tuple[str, ...] | None = None
+    unique: bool = False
+    default: object = None
+    doc: str = ""
+
+    def rule(self) -> str:
+        """The column's constraint in words."""
+        bits = []
+        if self.choices:
+            bits.append("one of " + ", ".join(self.choices))
+        elif self.kind == "bool":
+            bits.append("yes or no")
+        elif self.kind in ("float", "int"):
+            bits.append("a whole number" if self.kind == "int" else "a plain number (e.g. 1234.5)")
+        if self.gt is not None:
+            bits.append(f"> {self.gt:g}")
+        if self.ge is not None:
+            bits.append(f">= {self.ge:g}")
+        if self.le is not None:
+            bits.append(f"<= {self.le:g}")
+        return ", ".join(bits) or "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Specification of one table (a CSV file or a workbook sheet)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    key: tuple[str, ...] = ()
+    doc: str = ""
+    min_rows: int = 1
+    column_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+
+    def column(self, name: str) -> Column:
+        """The column specification called *name*."""
+        return self.columns[self.column_names.index(name)]
+
+
+def _c(name: str, kind: str = "str", doc: str = "", **kw) -> Column:
+    return Column(name, kind, doc=doc, **kw)
+
+
+_OPT = {"required": False, "nullable": True}
+TOWERS = (
+    "service_desk",
+    "infrastructure",
+    "cloud",
+    "application",
+    "security",
+    "end_user",
+    "network",
+    "other",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "settings",
+            (
+                _c("key", doc="Setting name (see data/README.md for the known keys).", unique=True),
+                _c("value", doc="Setting value, as text.", nullable=True),
+            ),
+            required=False,
+            key=("key",),
+            min_rows=0,
+            doc="Tender-wide settings as key/value pairs: name, currency, contract_years, ...",
+        ),
+        Table(
+            "vendors",
+            (
+                _c("vendor_id", doc="Short unique vendor id, e.g. V01.", unique=True),
+                _c("name", doc="Vendor legal or trading name."),
+                _c("incumbent", "bool", "yes if the vendor runs (part of) the service today.",
+                   default=False, required=False),
+                _c("country", doc="Delivery headquarters, ISO 3166 alpha-2 code.", **_OPT),
+                _c("currency", doc="Currency of the vendor's delivery costs, ISO 4217 (FX exposure).",
+                   **_OPT),
+                _c("offshore_share_pct", "float",
+                   "Share of delivery effort performed offshore, percent [0, 100].",
+                   ge=0, le=100, default=0.0, **_OPT),
+                _c("iso27001", "bool", "yes if the vendor holds a valid ISO/IEC 27001 certificate.",
+                   default=False, required=False),
+                _c("certifications", doc="Other certifications, separated by ';' (ISO 20000-1; SOC 2).",
+                   **_OPT),
+                _c("annual_revenue_meur", "float", "Annual revenue, EUR million.", gt=0, **_OPT),
+                _c("employees", "int", "Number of employees.", ge=1, **_OPT),
+                _c("equity_ratio_pct", "float", "Equity / total assets, percent [0, 100].",
+                   ge=0, le=100, **_OPT),
+                _c("financial_score", "float",
+                   "Credit-agency financial health score, 0 (distressed) to 100 (very strong).",
+                   ge=0, le=100, **_OPT),
+            ),
+            key=("vendor_id",),
+            doc="One row per bidder.",
+        ),
+        Table(
+            "criteria",
+            (
+                _c("criterion_id", doc="Short unique criterion id, e.g. C01.", unique=True),
+                _c("name", doc="Criterion name as shown to the board."),
+                _c("group", doc="Criterion group (first level of the hierarchy), e.g. technical."),
+                _c("direction", "category", "max if more is better, min if less is better.",
+                   choices=("max", "min")),
+                _c("weight", "float",
+                   "Direct weight in points (any positive scale; normalised). 0 = gate only.",
+                   ge=0, **_OPT),
+                _c("unit", doc="Unit of the values, e.g. points 0-10, %, minutes, EUR/year.", **_OPT),
+                _c("source", "category",
+                   "Where values come from: scores (scores table), vendor (the vendors column "
+                   "named in attribute), price (evaluated annual price from the bids).",
+                   choices=("scores", "vendor", "price"), default="scores", **_OPT),
+                _c("attribute", doc="For source=vendor: the vendors column holding the value.",
+                   **_OPT),
+                _c("scale_min", "float", "Lowest allowed score (optional).", **_OPT),
+                _c("scale_max", "float", "Highest allowed score (optional).", **_OPT),
+                _c("gate", doc="Optional knock-out rule on the value, e.g. '>= 40' or '== yes'.",
+                   **_OPT),
+                _c("description", doc="What is assessed and how.", **_OPT),
+            ),
+            key=("criterion_id",),
+            doc="One row per evaluation criterion.",
+        ),
+        Table(
+            "scores",
+            (
+                _c("vendor_id", doc="Vendor scored (vendors.vendor_id)."),
+                _c("criterion_id", doc="Criterion scored (criteria.criterion_id, source=scores)."),
+                _c("evaluator", doc="Who scored; blank for a fact taken from the bid.", **_OPT),
+                _c("value", "float", "Score or measured value, in the criterion's unit."),
+            ),
+            key=("vendor_id", "criterion_id", "evaluator"),
+            doc="Long format: one row per vendor x criterion x evaluator.",
+        ),
+        Table(
+            "lots",
+            (
+                _c("lot_id", doc="Short unique lot id, e.g. L1.", unique=True),
+                _c("name", doc="Lot / service tower name."),
+                _c("tower", "category", "Service tower.", choices=TOWERS, default="other", **_OPT),
+                _c("unit", doc="Unit of demand, e.g. tickets, servers, FTE, devices."),
+                _c("annual_demand", "float", "Expected demand in units per year.", gt=0),
+                _c("demand_growth_pct", "float",
+                   "Expected demand growth, percent per year (may be negative).",
+                   ge=-100, le=1000, default=0.0, **_OPT),
+                _c("incumbent_vendor_id", doc="Vendor running the lot today, blank if in-house.",
+                   **_OPT),
+                _c("switching_cost_per_unit", "float",
+                   "One-off cost of moving one unit of annual demand away from the incumbent, "
+                   "EUR/unit.", ge=0, default=0.0, **_OPT),
+                _c("inhouse_unit_cost", "float",
+                   "Fully loaded cost of running the lot in-house, EUR per unit per year.",
+                   gt=0, **_OPT),
+            ),
+            key=("lot_id",),
+            doc="One row per lot (service tower) put out to tender.",
+        ),
+        Table(
+            "bids",
+            (
+                _c("vendor_id", doc="Bidding vendor (vendors.vendor_id)."),
+                _c("lot_id", doc="Lot bid for (lots.lot_id)."),
+                _c("unit_price", "float", "Base price, EUR per unit of demand per year.", gt=0),
+                _c("capacity", "float", "Most units per year the vendor can take; blank = no limit.",
+                   gt=0, **_OPT),
+                _c("min_volume", "float", "Least units per year the vendor accepts if awarded.",
+                   ge=0, default=0.0, **_OPT),
+                _c("discount_type", "category",
+                   "How the tiers in the tiers table apply: none, all-unit (the tier price applies "
+                   "to every unit) or incremental (only to units above the threshold).",
+                   choices=("none", "all-unit", "incremental"), default="none", **_OPT),
+                _c("setup_cost", "float", "One-off cost to transition the lot to the vendor, EUR.",
+                   ge=0, default=0.0, **_OPT),
+            ),
+            key=("vendor_id", "lot_id"),
+            doc="One row per vendor x lot bid.",
+        ),
+        Table(
+            "tiers",
+            (
+                _c("vendor_id", doc="Vendor of the bid (bids.vendor_id)."),
+                _c("lot_id", doc="Lot of the bid (bids.lot_id)."),
+                _c("from_volume", "float", "Tier threshold, units per year.", gt=0),
+                _c("unit_price", "float", "Tier unit price, EUR per unit per year.", gt=0),
+            ),
+            required=False,
+            key=("vendor_id", "lot_id", "from_volume"),
+            min_rows=0,
+            doc="Volume-discount tiers of bids with discount_type all-unit or incremental.",
+        ),
+        Table(
+            "risk",
+            (
+                _c("vendor_id", doc="Vendor (vendors.vendor_id).", unique=True),
+                _c("failure_prob", "float",
+                   "Annual probability that the vendor fails or exits the contract, [0, 1].",
+                   ge=0, le=1),
+                _c("security_score", "float",
+                   "Security posture assessment, 0 (poor) to 100 (excellent).", ge=0, le=100),
+                _c("incident_rate", "float",
+                   "Expected security incidents at the vendor affecting us, events per year.",
+                   ge=0, default=0.0, **_OPT),
+                _c("sla_breach_prob", "float",
+                   "Probability that a month breaches the SLA, [0, 1].", ge=0, le=1,
+                   default=0.0, **_OPT),
+                _c("risk_score", "float",
+                   "Composite vendor risk, 0 (low) to 100 (high); used by allocation risk caps.",
+                   ge=0, le=100, **_OPT),
+                _c("onboarding_cost", "float",
+                   "One-off cost of engaging the vendor (contracting, due diligence), EUR.",
+                   ge=0, default=0.0, **_OPT),
+                _c("exit_cost", "float",
+                   "One-off cost of replacing the vendor if it fails or exits, EUR.",
+                   ge=0, default=0.0, **_OPT),
+            ),
+            required=False,
+            key=("vendor_id",),
+            min_rows=0,
+            doc="Vendor risk profile for allocation and simulation; one row per vendor.",
+        ),
+        Table(
+            "pairwise",
+            (
+                _c("evaluator", doc="Who made the judgment."),
+                _c("parent", doc="'root' to compare criterion groups, or a group name to "
+                   "compare the criteria inside it.", default="root", **_OPT),
+                _c("item_a", doc="Group name (parent root) or criterion id."),
+                _c("item_b", doc="Group name (parent root) or criterion id."),
+                _c("value", "float", "How many times more important item_a is than item_b, "
+                   "Saaty scale 1/9 to 9 (write 1/9 as 0.111 or more digits).", ge=0.111, le=9),
+            ),
+            required=False,
+            key=("evaluator", "parent", "item_a", "item_b"),
+            min_rows=0,
+            doc="AHP pairwise judgments (upper triangle suffices) for weights by AHP.",
+        ),
+    )
+}
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text ('' for blank), keeping the user's spelling for messages."""
+
+    def one(v: object) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            if np.isnan(v):
+                return ""
+            return repr(v) if not v.is_integer() else str(int(v)) if abs(v) < 1e15 else repr(v)
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        text = str(v).strip()
+        # a quote we (or a careful user) put before =,+,-,@ against formula injection
+        if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+            text = text[1:]
+        return text
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+
+
+def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Parse one column; return (typed values, mask of cells that failed to parse)."""
+    text = _as_text(raw)
+    blank = text == ""
+    native = raw.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+    if col.kind in ("float", "int"):
+        ok = native | text.str.fullmatch(_NUMBER.pattern) | blank
+        values = pd.to_numeric(text.where(ok & ~blank, None), errors="coerce").astype(float)
+        bad = ~ok
+        if col.kind == "int":
+            frac = values.notna() & (values != np.floor(values.fillna(0)))
+            bad |= frac
+        if col.default is not None:
+            values = values.where(~blank, float(col.default))
+        return values, bad
+    if col.kind == "bool":
+        low = text.str.lower()
+        bad = ~(low.isin(_TRUE | _FALSE) | blank)
+        values = low.isin(_TRUE).astype(object).where(~blank, col.default)
+        return values, bad
+    if col.kind == "category":
+        low = text.str.lower()
+        assert col.choices is not None
+        bad = ~(low.isin(col.choices) | blank)
+        values = low.where(~blank, col.default)
+        return values.astype(object), bad
+    values = text.where(~blank, col.default)
+    return values.astype(object), pd.Series(False, index=raw.index)
+
+
+def normalise_header(name: object) -> str:
+    """Header as compared: stripped, lower case, spaces and dashes as underscores."""
+    return re.sub(r"[\s\-]+", "_", str(name if name is not None else "").strip().lower())
+
+
+def parse_table(
+    raw: pd.DataFrame, table: Table, *, source: str, rows: Iterable[int]
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Turn raw cells into a typed table and list every problem found.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Cells as read (text, or numbers and booleans from a workbook), headers as in the file.
+    table : Table
+        Specification to apply.
+    source : str
+        File or sheet name for messages.
+    rows : iterable of int
+        User-visible row number of each raw row (CSV line / Excel row).
+
+    Returns
+    -------
+    frame : DataFrame
+        Columns in specification order (missing optional columns filled with their default), plus
+        user extension columns (``comment``, ``x_*``) as text; RangeIndex.
+    problems : list of Problem
+        Empty when the table is valid.
+    """
+    problems: list[Problem] = []
+    rows = np.asarray(list(rows), dtype=int)
+    raw = raw.reset_index(drop=True)
+    headers = [normalise_header(h) for h in raw.columns]
+    seen: set[str] = set()
+    for h in headers:
+        if h in seen:
+            problems.append(Problem(source, 1, h, h, "duplicate column header"))
+        seen.add(h)
+    raw = raw.set_axis(headers, axis=1)
+    raw = raw.loc[:, ~pd.Index(headers).duplicated()]
+    for h in headers:
+        if h in table.column_names or h in FREE_COLUMNS or h.startswith(EXTRA_PREFIX):
+            continue
+        if h == "":
+            if _as_text(raw[h]).ne("").any():
+                problems.append(Problem(source, 1, None, "", "column with data has no header"))
+            continue
+        problems.append(
+            Problem(
+                source, 1, h, h,
+                "unknown column; valid columns: " + ", ".join(table.column_names)
+                + f" (plus comment and {EXTRA_PREFIX}* for your own notes)",
+            )
+        )
+    out: dict[str, pd.Series] = {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            if col.required:
+                problems.append(Problem(source, 1, col.name, "", "required column is missing"))
+            default = col.default
+            out[col.name] = pd.Series([default] * len(raw), dtype=object if col.kind not in (
+                "float", "int") else float)
+            continue
+        values, bad = _parse_column(raw[col.name], col)
+        text = _as_text(raw[col.name])
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(source, int(rows[i]), col.name, text.iat[i], "must be " + col.rule()))
+        if not col.nullable:
+            missing = (text == "").to_numpy() & ~bad.to_numpy()
+            for i in np.flatnonzero(missing):
+                problems.append(Problem(source, int(rows[i]), col.name, "", "required value is blank"))
+        out[col.name] = values
+    frame = pd.DataFrame(out)
+    for h in raw.columns:
+        if h in FREE_COLUMNS or h.startswith(EXTRA_PREFIX):
+            frame[h] = _as_text(raw[h])
+    if len(frame) < table.min_rows:
+        problems.append(Problem(source, None, None, "", "table has no data rows"))
+    problems += _check_schema(frame, table, source=source, rows=rows)
+    return frame, problems
+
+
+def _pandera_schema(table: Table):
+    import pandera.pandas as pa
+
+    columns = {}
+    for col in table.columns:
+        checks = []
+        if col.ge is not None:
+            checks.append(pa.Check.ge(col.ge, error=f">= {col.ge:g}"))
+        if col.gt is not None:
+            checks.append(pa.Check.gt(col.gt, error=f"> {col.gt:g}"))
+        if col.le is not None:
+            checks.append(pa.Check.le(col.le, error=f"<= {col.le:g}"))
+        columns[col.name] = pa.Column(
+            checks=checks, nullable=True, unique=col.unique, coerce=False, required=False
+        )
+    key = list(table.key) if len(table.key) > 1 else None
+    return pa.DataFrameSchema(columns, unique=key, strict=False)
+
+
+def _check_schema(
+    frame: pd.DataFrame, table: Table, *, source: str, rows: np.ndarray
+) -> list[Problem]:
+    """Ranges, uniqueness and keys, checked lazily by pandera; mapped to user rows."""
+    import pandera.errors as pae
+
+    if frame.empty:
+        return []
+    check = frame.copy()
+    for name in table.key:  # blank key parts compare equal to each other
+        check[name] = check[name].fillna("")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _pandera_schema(table).validate(check, lazy=True)
+    except pae.SchemaErrors as err:
+        return _from_failure_cases(err.failure_cases, frame, table, source, rows)
+    return []
+
+
+def _from_failure_cases(
+    cases: pd.DataFrame, frame: pd.DataFrame, table: Table, source: str, rows: np.ndarray
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        idx = case.index
+        row = int(rows[int(idx)]) if idx is not None and not pd.isna(idx) else None
+        column = case.column if isinstance(case.column, str) else None
+        if check == "multiple_fields_uniqueness" or case.schema_context == "DataFrameSchema":
+            if row is None:
+                continue
+            key = ", ".join(f"{k}={_show(frame.at[int(idx), k])}" for k in table.key)
+            problems.append(Problem(source, row, "+".join(table.key), key,
+                                    "duplicate row: " + "/".join(table.key) + " must be unique"))
+            continue
+        if check in ("field_uniqueness", "unique"):
+            problems.append(Problem(source, row, column, _show(case.failure_case),
+                                    "duplicate id: must be unique"))
+            continue
+        col = table.column(column) if column in table.column_names else None
+        rule = "must be " + (col.rule() if col else check)
+        problems.append(Problem(source, row, column, _show(case.failure_case), rule))
+    # pandera reports each duplicated row; keep one problem per cell, in row order
+    uniq = {(p.row, p.column, p.rule): p for p in problems}
+    return sorted(uniq.values(), key=lambda p: (p.row or 0, p.column or ""))
+
+
+def _show(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

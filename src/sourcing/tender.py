@@ -1,0 +1,597 @@
+"""The tender: validated tables of vendors, criteria, scores, lots, bids and vendor risk.
+
+A :class:`Tender` is what every later stage starts from.  Build one with
+:func:`sourcing.read_tender` (CSV folder or ``.xlsx`` workbook) or :meth:`Tender.from_frames`
+(DataFrames already in memory).  Either way all tables are checked, within and across tables, and
+all problems are raised together as one :class:`~sourcing.schemas.ValidationError`.
+
+Tables with a single key are indexed by it (``vendors`` by ``vendor_id``, ``criteria`` by
+``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``); long tables (``scores``,
+``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender currency
+(``settings.currency``, EUR by default) and per year unless a column says otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from .schemas import TABLES, Problem, ValidationError, parse_table
+
+__all__ = ["SETTINGS", "Gate", "Tender"]
+
+#: Known settings keys: (parser, default, doc).
+SETTINGS: dict[str, tuple[str, object, str]] = {
+    "name": ("str", "Untitled tender", "Tender name shown in reports."),
+    "buyer": ("str", "", "Buying organisation."),
+    "currency": ("currency", "EUR", "ISO 4217 code of every price in the tender."),
+    "contract_years": ("int", 5, "Contract horizon in years (1 to 30)."),
+    "discount_rate_pct": ("float", 8.0, "Discount rate for NPV, percent per year."),
+    "weighting": ("choice:direct|ahp", "direct",
+                  "direct: criteria.weight; ahp: from the pairwise table."),
+    "score_aggregation": ("choice:mean|median|geometric", "mean",
+                          "How several evaluators' scores of one cell are combined."),
+}
+
+_GATE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A knock-out rule on one criterion: ``value <op> threshold`` must hold.
+
+    ``threshold`` is a float; yes/no gates compare against 1.0/0.0.
+    """
+
+    criterion_id: str
+    op: str
+    threshold: float
+    text: str
+
+    def passes(self, values: pd.Series | np.ndarray) -> np.ndarray:
+        """Boolean array: which values pass the gate (NaN never passes)."""
+        v = np.asarray(values, dtype=float)
+        ops = {
+            ">=": np.greater_equal, "<=": np.less_equal, ">": np.greater,
+            "<": np.less, "==": np.equal, "!=": np.not_equal,
+        }
+        with np.errstate(invalid="ignore"):
+            return ops[self.op](v, self.threshold) & ~np.isnan(v)
+
+
+def parse_gate(criterion_id: str, text: str) -> Gate | None:
+    """Parse a gate rule such as ``'>= 40'`` or ``'== yes'``; ``None`` if it is not one."""
+    m = _GATE.match(text)
+    if not m:
+        return None
+    op, rhs = m.groups()
+    low = rhs.lower()
+    if low in ("yes", "true"):
+        value = 1.0
+    elif low in ("no", "false"):
+        value = 0.0
+    else:
+        try:
+            value = float(rhs)
+        except ValueError:
+            return None
+        if not np.isfinite(value):
+            return None
+    return Gate(criterion_id, op, value, f"{op} {rhs}")
+
+
+@dataclass(frozen=True, eq=False)
+class Tender:
+    """A validated tender.
+
+    Attributes
+    ----------
+    vendors, criteria, lots, risk : DataFrame
+        Indexed by their id (``vendor_id``, ``criterion_id``, ``lot_id``, ``vendor_id``).
+    scores, bids, tiers, pairwise : DataFrame
+        Long tables with a RangeIndex.
+    settings : Mapping
+        Tender-wide settings with defaults filled in (see :data:`SETTINGS`).
+    source : str
+        Where the tender was read from.
+
+    Notes
+    -----
+    Columns, units and currency are documented in ``data/README.md``.  Prices are in
+    ``settings["currency"]`` per unit of the lot's demand per year.
+    """
+
+    vendors: pd.DataFrame
+    criteria: pd.DataFrame
+    scores: pd.DataFrame
+    lots: pd.DataFrame
+    bids: pd.DataFrame
+    tiers: pd.DataFrame
+    risk: pd.DataFrame
+    pairwise: pd.DataFrame
+    settings: Mapping[str, object] = field(default_factory=dict)
+    source: str = ""
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        vendors: pd.DataFrame,
+        criteria: pd.DataFrame,
+        scores: pd.DataFrame,
+        lots: pd.DataFrame,
+        bids: pd.DataFrame,
+        tiers: pd.DataFrame | None = None,
+        risk: pd.DataFrame | None = None,
+        pairwise: pd.DataFrame | None = None,
+        settings: Mapping[str, object] | pd.DataFrame | None = None,
+        source: str = "<frames>",
+    ) -> Tender:
+        """Validate in-memory tables (columns as in ``data/README.md``) into a Tender.
+
+        Rows in messages are numbered as in a sheet whose header is row 1.
+        """
+        given = {
+            "vendors": vendors, "criteria": criteria, "scores": scores, "lots": lots,
+            "bids": bids, "tiers": tiers, "risk": risk, "pairwise": pairwise,
+        }
+        if isinstance(settings, Mapping):
+            settings = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
+        given["settings"] = settings
+        raw = {}
+        for name, frame in given.items():
+            if frame is None:
+                continue
+            frame = frame.reset_index() if frame.index.name in TABLES[name].column_names else frame
+            raw[name] = (frame, name, range(2, len(frame) + 2))
+        return build(raw, source=source)
+
+    # ------------------------------------------------------------------ simple views
+    @property
+    def name(self) -> str:
+        """Tender name."""
+        return str(self.settings["name"])
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 currency of all prices."""
+        return str(self.settings["currency"])
+
+    @property
+    def contract_years(self) -> int:
+        """Contract horizon, years."""
+        return int(self.settings["contract_years"])
+
+    @property
+    def discount_rate(self) -> float:
+        """Discount rate as a fraction per year (0.08 for 8 %)."""
+        return float(self.settings["discount_rate_pct"]) / 100.0
+
+    @property
+    def vendor_ids(self) -> list[str]:
+        """Vendor ids in file order."""
+        return list(self.vendors.index)
+
+    @property
+    def lot_ids(self) -> list[str]:
+        """Lot ids in file order."""
+        return list(self.lots.index)
+
+    @property
+    def criterion_ids(self) -> list[str]:
+        """Criterion ids in file order."""
+        return list(self.criteria.index)
+
+    @property
+    def incumbents(self) -> list[str]:
+        """Ids of incumbent vendors."""
+        return list(self.vendors.index[self.vendors["incumbent"].astype(bool)])
+
+    @property
+    def demand(self) -> pd.Series:
+        """Annual demand per lot, in each lot's unit per year."""
+        return self.lots["annual_demand"].rename("annual_demand")
+
+    @property
+    def objectives(self) -> pd.Series:
+        """``'max'`` or ``'min'`` per criterion."""
+        return self.criteria["direction"].rename("objective")
+
+    @property
+    def weights(self) -> pd.Series:
+        """Direct weights normalised to sum to 1 (NaN when weights come from AHP only)."""
+        w = self.criteria["weight"].astype(float)
+        total = w.sum(skipna=True)
+        return (w / total if total > 0 else w * np.nan).rename("weight")
+
+    @property
+    def gates(self) -> list[Gate]:
+        """Knock-out rules from ``criteria.gate``, in criterion order."""
+        out = []
+        for cid, text in self.criteria["gate"].items():
+            if isinstance(text, str) and text:
+                gate = parse_gate(cid, text)
+                if gate is not None:
+                    out.append(gate)
+        return out
+
+    @property
+    def price_matrix(self) -> pd.DataFrame:
+        """Base unit price, vendor x lot (currency per unit per year); NaN where no bid."""
+        m = self.bids.pivot(index="vendor_id", columns="lot_id", values="unit_price")
+        return m.reindex(index=self.vendor_ids, columns=self.lot_ids)
+
+    def evaluated_price(self) -> pd.Series:
+        """Evaluated annual price per vendor, in the tender currency per year.
+
+        Sum over lots of base unit price x annual demand.  A lot a vendor did not bid for is
+        priced at the highest bid received for that lot (the usual tender rule that a missing
+        item may never make an offer cheaper).  Volume-discount tiers are ignored here; the
+        allocation uses them.
+        """
+        prices = self.price_matrix
+        filled = prices.fillna(prices.max(axis=0))
+        return (filled * self.demand).sum(axis=1).rename("evaluated_price")
+
+    def score_table(self, *, aggregate: str | None = None) -> pd.DataFrame:
+        """Scores of ``source=scores`` criteria, vendor x criterion, evaluators combined.
+
+        Parameters
+        ----------
+        aggregate : {"mean", "median", "geometric"}, optional
+            How several evaluators' scores of one cell combine; default from settings
+            (``score_aggregation``, itself ``mean`` by default).
+        """
+        how = aggregate or str(self.settings["score_aggregation"])
+        valid = ("mean", "median", "geometric")
+        if how not in valid:
+            raise ValueError(f"unknown aggregate {how!r}; valid choices: {', '.join(valid)}")
+        cids = [c for c in self.criterion_ids if self.criteria.at[c, "source"] == "scores"]
+        g = self.scores.groupby(["vendor_id", "criterion_id"])["value"]
+        if how == "geometric":
+            if (self.scores["value"] <= 0).any():
+                raise ValueError("geometric aggregation needs all scores > 0")
+            agg = np.exp(np.log(self.scores["value"]).groupby(
+                [self.scores["vendor_id"], self.scores["criterion_id"]]).mean())
+        else:
+            agg = g.agg(how)
+        m = agg.unstack("criterion_id")
+        return m.reindex(index=self.vendor_ids, columns=cids).astype(float)
+
+    def decision_matrix(self, *, aggregate: str | None = None) -> pd.DataFrame:
+        """Vendor x criterion values for every criterion, in criteria order.
+
+        ``scores`` criteria: evaluators combined by :meth:`score_table`; ``vendor`` criteria: the
+        vendors column named in ``attribute`` (yes/no as 1/0); ``price``: :meth:`evaluated_price`.
+        """
+        cols = {}
+        scores = self.score_table(aggregate=aggregate)
+        for cid, crit in self.criteria.iterrows():
+            if crit["source"] == "scores":
+                cols[cid] = scores[cid]
+            elif crit["source"] == "vendor":
+                cols[cid] = self.vendors[crit["attribute"]].astype(float)
+            else:
+                cols[cid] = self.evaluated_price()
+        m = pd.DataFrame(cols, index=self.vendor_ids)
+        m.index.name = "vendor_id"
+        m.columns.name = "criterion_id"
+        return m
+
+    # ------------------------------------------------------------------ comparison and text
+    def equals(self, other: object) -> bool:
+        """True when every table and setting is equal (the source path is ignored)."""
+        if not isinstance(other, Tender):
+            return False
+        return dict(self.settings) == dict(other.settings) and all(
+            getattr(self, n).equals(getattr(other, n)) for n in _FRAMES
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return self.equals(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def summary(self) -> str:
+        """A few lines describing the tender, for the CLI and notebooks."""
+        n_eval = self.scores["evaluator"].dropna().nunique()
+        inc = ", ".join(self.incumbents) or "none"
+        lines = [
+            f"{self.name} ({self.source})" if self.source else self.name,
+            f"  {len(self.vendors)} vendors (incumbent: {inc}), {len(self.lots)} lots, "
+            f"{len(self.criteria)} criteria in {self.criteria['group'].nunique()} groups, "
+            f"{len(self.bids)} bids, {len(self.scores)} scores from {n_eval} evaluators",
+            f"  currency {self.currency}, contract {self.contract_years} years, "
+            f"weights: {self.settings['weighting']}",
+            "  gates: " + (", ".join(f"{g.criterion_id} {g.text}" for g in self.gates) or "none"),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Tender({self.name!r}, vendors={len(self.vendors)}, lots={len(self.lots)}, "
+                f"criteria={len(self.criteria)})")
+
+
+_FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise")
+
+
+# ---------------------------------------------------------------------- validation
+def build(raw: Mapping[str, tuple[pd.DataFrame, str, object]], *, source: str) -> Tender:
+    """Validate raw tables and assemble a Tender.
+
+    Parameters
+    ----------
+    raw : mapping
+        Table name -> (cells as read, source label for messages, user row numbers).
+        Missing optional tables may be left out.
+    source : str
+        Label of the whole tender (folder or workbook path).
+
+    Raises
+    ------
+    ValidationError
+        With every problem of every table, within and across tables.
+    """
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    rows: dict[str, np.ndarray] = {}
+    labels: dict[str, str] = {}
+    for name, table in TABLES.items():
+        if name not in raw:
+            if table.required:
+                problems.append(Problem(source, None, None, name, f"required table {name!r} is missing"))
+            frame = pd.DataFrame({c.name: pd.Series(dtype=float if c.kind in ("float", "int")
+                                                    else object) for c in table.columns})
+            frames[name], rows[name], labels[name] = frame, np.zeros(0, int), name
+            continue
+        cells, label, user_rows = raw[name]
+        user_rows = np.asarray(list(user_rows), dtype=int)
+        frame, found = parse_table(cells, table, source=label, rows=user_rows)
+        problems += found
+        frames[name], rows[name], labels[name] = frame, user_rows, label
+
+    settings = _parse_settings(frames["settings"], labels["settings"], rows["settings"], problems)
+    _cross_check(frames, rows, labels, settings, problems)
+    if problems:
+        raise ValidationError(problems, title=f"invalid tender {source}")
+    out = {}
+    for name in _FRAMES:
+        frame = frames[name]
+        table = TABLES[name]
+        if len(table.key) == 1:
+            frame = frame.set_index(table.key[0])
+        out[name] = frame
+    if "risk" in raw and not out["risk"].empty:
+        out["risk"] = out["risk"].reindex(out["vendors"].index)
+    return Tender(**out, settings=MappingProxyType(settings), source=source)
+
+
+def _parse_settings(frame: pd.DataFrame, label: str, rows: np.ndarray,
+                    problems: list[Problem]) -> dict[str, object]:
+    out = {k: v[1] for k, v in SETTINGS.items()}
+    for i, (key, value) in enumerate(zip(frame["key"], frame["value"], strict=True)):
+        row = int(rows[i]) if len(rows) else None
+        key = str(key).strip().lower()
+        text = "" if value is None else str(value).strip()
+        if key not in SETTINGS:
+            problems.append(Problem(label, row, "key", key,
+                                    "unknown setting; valid keys: " + ", ".join(SETTINGS)))
+            continue
+        kind = SETTINGS[key][0]
+        if text == "":
+            continue
+        try:
+            if kind == "int":
+                number = float(text)
+                if not number.is_integer() or not 1 <= number <= 30:
+                    raise ValueError
+                out[key] = int(number)
+            elif kind == "float":
+                number = float(text)
+                if not np.isfinite(number) or not -100 < number <= 100:
+                    raise ValueError
+                out[key] = number
+            elif kind == "currency":
+                if not re.fullmatch(r"[A-Za-z]{3}", text):
+                    raise ValueError
+                out[key] = text.upper()
+            elif kind.startswith("choice:"):
+                choices = kind[7:].split("|")
+                if text.lower() not in choices:
+                    problems.append(Problem(label, row, "value", text,
+                                            f"{key} must be one of " + ", ".join(choices)))
+                    continue
+                out[key] = text.lower()
+            else:
+                out[key] = text
+        except ValueError:
+            rule = {"int": "a whole number of years from 1 to 30",
+                    "float": "a percentage in (-100, 100]",
+                    "currency": "a three-letter ISO 4217 code"}[kind]
+            problems.append(Problem(label, row, "value", text, f"{key} must be {rule}"))
+    return out
+
+
+def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels: dict[str, str],
+                 settings: dict[str, object], problems: list[Problem]) -> None:
+    """References between tables and completeness of the decision matrix."""
+
+    def ref(table: str, column: str, valid: pd.Index, what: str) -> pd.Series:
+        col = f[table][column]
+        bad = col.notna() & (col != "") & ~col.isin(valid)
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(labels[table], int(rows[table][i]), column, str(col.iat[i]),
+                                    f"unknown {what}; known: " + _listing(valid)))
+        return ~bad
+
+    vendors = pd.Index(f["vendors"]["vendor_id"].dropna().unique())
+    lots = pd.Index(f["lots"]["lot_id"].dropna().unique())
+    crit = f["criteria"]
+    crit_ids = pd.Index(crit["criterion_id"].dropna().unique())
+    source_of = dict(zip(crit["criterion_id"], crit["source"], strict=True))
+
+    # --- criteria: sources, attributes, gates, scales, weights
+    vendor_cols = {c.name: c for c in TABLES["vendors"].columns if c.kind in ("float", "int", "bool")}
+    for i, c in enumerate(crit.itertuples(index=False)):
+        row = int(rows["criteria"][i])
+        if c.source == "vendor":
+            if c.attribute not in vendor_cols:
+                problems.append(Problem(labels["criteria"], row, "attribute", c.attribute or "",
+                                        "source=vendor needs a numeric or yes/no vendors column: "
+                                        + ", ".join(vendor_cols)))
+            else:
+                blank = f["vendors"][c.attribute].isna().to_numpy()
+                for j in np.flatnonzero(blank):
+                    problems.append(Problem(labels["vendors"], int(rows["vendors"][j]), c.attribute,
+                                            "", f"blank, but criterion {c.criterion_id} uses it"))
+        if isinstance(c.gate, str) and c.gate and parse_gate(c.criterion_id, c.gate) is None:
+            problems.append(Problem(labels["criteria"], row, "gate", c.gate,
+                                    "gate must be <op> <number or yes/no>, op one of "
+                                    ">=, <=, >, <, ==, !="))
+        if pd.notna(c.scale_min) and pd.notna(c.scale_max) and c.scale_min >= c.scale_max:
+            problems.append(Problem(labels["criteria"], row, "scale_max", _num(c.scale_max),
+                                    f"must be above scale_min ({_num(c.scale_min)})"))
+        if settings["weighting"] == "direct" and pd.isna(c.weight):
+            problems.append(Problem(labels["criteria"], row, "weight", "",
+                                    "weight required (or set weighting=ahp in settings)"))
+    if (crit["source"] == "price").sum() > 1:
+        problems.append(Problem(labels["criteria"], None, "source", "price",
+                                "at most one criterion may have source=price"))
+    if settings["weighting"] == "direct" and len(crit) and not (crit["weight"].fillna(0) > 0).any():
+        problems.append(Problem(labels["criteria"], None, "weight", "",
+                                "at least one criterion needs a weight > 0"))
+
+    # --- scores
+    sc = f["scores"]
+    ok = ref("scores", "vendor_id", vendors, "vendor") & ref("scores", "criterion_id", crit_ids,
+                                                            "criterion")
+    for i in np.flatnonzero(ok.to_numpy()):
+        cid = sc["criterion_id"].iat[i]
+        if source_of.get(cid) != "scores":
+            problems.append(Problem(labels["scores"], int(rows["scores"][i]), "criterion_id", cid,
+                                    f"criterion has source={source_of.get(cid)}; only "
+                                    "source=scores criteria are scored here"))
+    scale = crit.set_index("criterion_id")[["scale_min", "scale_max"]]
+    lo = sc["criterion_id"].map(scale["scale_min"]).astype(float)
+    hi = sc["criterion_id"].map(scale["scale_max"]).astype(float)
+    out_of_scale = ((sc["value"] < lo) | (sc["value"] > hi)).to_numpy()
+    for i in np.flatnonzero(out_of_scale):
+        problems.append(Problem(labels["scores"], int(rows["scores"][i]), "value",
+                                _num(sc["value"].iat[i]),
+                                f"outside the criterion's scale [{_num(lo.iat[i])}, {_num(hi.iat[i])}]"))
+    # fact (blank evaluator) and judgments mixed on one cell
+    has_eval = sc["evaluator"].notna()
+    mixed = sc.assign(e=has_eval).groupby(["vendor_id", "criterion_id"])["e"].nunique() > 1
+    for (v, cid) in mixed[mixed].index:
+        problems.append(Problem(labels["scores"], None, "evaluator", f"{v}/{cid}",
+                                "scored both with and without evaluator; use one or the other"))
+    scored_crit = [c for c in crit_ids if source_of.get(c) == "scores"]
+    present = set(zip(sc["vendor_id"], sc["criterion_id"], strict=True))
+    for j, v in enumerate(f["vendors"]["vendor_id"]):
+        if v is None:
+            continue
+        missing = [c for c in scored_crit if (v, c) not in present]
+        if missing and len(missing) == len(scored_crit):
+            problems.append(Problem(labels["vendors"], int(rows["vendors"][j]), "vendor_id", v,
+                                    f"vendor has no scores in {labels['scores']}"))
+        elif missing:
+            problems.append(Problem(labels["scores"], None, "criterion_id", v,
+                                    "vendor has no score for " + _listing(pd.Index(missing))))
+
+    # --- lots and bids
+    ref("lots", "incumbent_vendor_id", vendors, "vendor")
+    bids = f["bids"]
+    ref("bids", "vendor_id", vendors, "vendor")
+    ref("bids", "lot_id", lots, "lot")
+    over = (bids["min_volume"] > bids["capacity"]).to_numpy()
+    for i in np.flatnonzero(over):
+        problems.append(Problem(labels["bids"], int(rows["bids"][i]), "min_volume",
+                                _num(bids["min_volume"].iat[i]),
+                                f"above the bid's capacity ({_num(bids['capacity'].iat[i])})"))
+    bid_lots = set(bids["lot_id"])
+    for j, lot in enumerate(f["lots"]["lot_id"]):
+        if lot is not None and lot not in bid_lots:
+            problems.append(Problem(labels["lots"], int(rows["lots"][j]), "lot_id", lot,
+                                    f"lot has no bids in {labels['bids']}"))
+
+    # --- tiers
+    tiers = f["tiers"]
+    kind = dict(zip(zip(bids["vendor_id"], bids["lot_id"], strict=True), bids["discount_type"],
+                    strict=True))
+    base = dict(zip(zip(bids["vendor_id"], bids["lot_id"], strict=True), bids["unit_price"],
+                    strict=True))
+    for i, t in enumerate(tiers.itertuples(index=False)):
+        key = (t.vendor_id, t.lot_id)
+        row = int(rows["tiers"][i])
+        if key not in kind:
+            problems.append(Problem(labels["tiers"], row, "lot_id", f"{t.vendor_id}/{t.lot_id}",
+                                    "tier for a bid that does not exist"))
+        elif kind[key] == "none":
+            problems.append(Problem(labels["tiers"], row, "vendor_id", f"{t.vendor_id}/{t.lot_id}",
+                                    "tier for a bid whose discount_type is none"))
+    if len(tiers):
+        ordered = tiers.assign(_row=rows["tiers"]).sort_values(["vendor_id", "lot_id",
+                                                                "from_volume"])
+        for key, g in ordered.groupby(["vendor_id", "lot_id"], sort=False):
+            prices = [base.get(key, np.inf), *g["unit_price"]]
+            for k in range(1, len(prices)):
+                if prices[k] > prices[k - 1]:
+                    problems.append(Problem(labels["tiers"], int(g["_row"].iat[k - 1]),
+                                            "unit_price", _num(prices[k]),
+                                            "tier price above the price of a lower volume"))
+    with_tiers = set(zip(tiers["vendor_id"], tiers["lot_id"], strict=True))
+    for i, b in enumerate(bids.itertuples(index=False)):
+        if b.discount_type != "none" and (b.vendor_id, b.lot_id) not in with_tiers:
+            problems.append(Problem(labels["bids"], int(rows["bids"][i]), "discount_type",
+                                    b.discount_type, f"no tiers in {labels['tiers']} for this bid"))
+
+    # --- risk
+    risk = f["risk"]
+    if len(risk):
+        ref("risk", "vendor_id", vendors, "vendor")
+        covered = set(risk["vendor_id"])
+        for j, v in enumerate(f["vendors"]["vendor_id"]):
+            if v is not None and v not in covered:
+                problems.append(Problem(labels["vendors"], int(rows["vendors"][j]), "vendor_id", v,
+                                        f"vendor has no row in {labels['risk']}"))
+
+    # --- pairwise judgments
+    pw = f["pairwise"]
+    groups = set(crit["group"].dropna())
+    group_of = dict(zip(crit["criterion_id"], crit["group"], strict=True))
+    for i, p in enumerate(pw.itertuples(index=False)):
+        row = int(rows["pairwise"][i])
+        parent = p.parent or "root"
+        if parent != "root" and parent not in groups:
+            problems.append(Problem(labels["pairwise"], row, "parent", parent,
+                                    "unknown group; use root or one of " + ", ".join(sorted(groups))))
+            continue
+        for col in ("item_a", "item_b"):
+            item = getattr(p, col)
+            valid = item in groups if parent == "root" else group_of.get(item) == parent
+            if not valid:
+                what = "group" if parent == "root" else f"criterion of group {parent}"
+                problems.append(Problem(labels["pairwise"], row, col, str(item), f"not a {what}"))
+        if p.item_a == p.item_b:
+            problems.append(Problem(labels["pairwise"], row, "item_b", str(p.item_b),
+                                    "an item is not compared with itself"))
+    if settings["weighting"] == "ahp" and pw.empty:
+        problems.append(Problem(labels["pairwise"], None, None, "",
+                                "weighting=ahp needs judgments in the pairwise table"))
+
+
+def _listing(ids: pd.Index, limit: int = 12) -> str:
+    items = [str(i) for i in ids]
+    return ", ".join(items[:limit]) + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _num(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return f"{float(v):g}"
