@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "parse_table"]
+__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "parse_table"]
 
 #: A plain decimal number: no thousands separators, no currency, no decimal comma, no NaN/inf.
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -145,13 +145,20 @@ class Column:
             bits.append("yes or no")
         elif self.kind in ("float", "int"):
             bits.append("a whole number" if self.kind == "int" else "a plain number (e.g. 1234.5)")
+        if self.range_rule():
+            bits.append(self.range_rule())
+        return ", ".join(bits) or "text"
+
+    def range_rule(self) -> str:
+        """The column's numeric bounds in words ('' when unbounded)."""
+        bits = []
         if self.gt is not None:
             bits.append(f"> {self.gt:g}")
         if self.ge is not None:
             bits.append(f">= {self.ge:g}")
         if self.le is not None:
             bits.append(f"<= {self.le:g}")
-        return ", ".join(bits) or "text"
+        return " and ".join(bits)
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ TABLES: dict[str, Table] = {
                 _c("vendor_id", doc="Short unique vendor id, e.g. V01.", unique=True),
                 _c("name", doc="Vendor legal or trading name."),
                 _c("incumbent", "bool", "yes if the vendor runs (part of) the service today.",
-                   default=False, required=False),
+                   default=False, **_OPT),
                 _c("country", doc="Delivery headquarters, ISO 3166 alpha-2 code.", **_OPT),
                 _c("currency", doc="Currency of the vendor's delivery costs, ISO 4217 (FX exposure).",
                    **_OPT),
@@ -218,7 +225,7 @@ TABLES: dict[str, Table] = {
                    "Share of delivery effort performed offshore, percent [0, 100].",
                    ge=0, le=100, default=0.0, **_OPT),
                 _c("iso27001", "bool", "yes if the vendor holds a valid ISO/IEC 27001 certificate.",
-                   default=False, required=False),
+                   default=False, **_OPT),
                 _c("certifications", doc="Other certifications, separated by ';' (ISO 20000-1; SOC 2).",
                    **_OPT),
                 _c("annual_revenue_meur", "float", "Annual revenue, EUR million.", gt=0, **_OPT),
@@ -569,7 +576,7 @@ def _from_failure_cases(
                                     "duplicate id: must be unique"))
             continue
         col = table.column(column) if column in table.column_names else None
-        rule = "must be " + (col.rule() if col else check)
+        rule = "must be " + (col.range_rule() or col.rule() if col else check)
         problems.append(Problem(source, row, column, _show(case.failure_case), rule))
     # pandera reports each duplicated row; keep one problem per cell, in row order
     uniq = {(p.row, p.column, p.rule): p for p in problems}
@@ -582,3 +589,22 @@ def _show(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+def data_dictionary() -> str:
+    """The data dictionary of every tender table as Markdown (kept in ``data/README.md``)."""
+    out = []
+    for table in TABLES.values():
+        need = "required" if table.required else "optional"
+        key = ", ".join(table.key)
+        out.append(f"### `{table.name}` ({need}; key: {key})\n\n{table.doc}\n")
+        out.append("| column | required | type / rule | meaning |")
+        out.append("|---|---|---|---|")
+        for col in table.columns:
+            req = "yes" if col.required else "no"
+            rule = col.rule() + ("" if not col.nullable else "; may be blank")
+            if col.default is not None and col.nullable:
+                rule += f" (blank = {col.default if col.kind != 'bool' else 'no'})"
+            out.append(f"| `{col.name}` | {req} | {rule} | {col.doc} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,77 @@
+"""The ``sourcing`` command.
+
+``sourcing validate PATH`` checks a tender (CSV folder or .xlsx) and prints a summary or the table
+of problems; ``sourcing template FILE.xlsx`` writes a blank tender workbook.  Every subcommand has
+``--help``.  Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .io import read_tender, write_template
+from .schemas import ValidationError
+
+__all__ = ["main"]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    tender = read_tender(args.path)
+    print(tender.summary())
+    print("OK: the tender is valid")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    path = write_template(args.path)
+    print(f"wrote blank tender template {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sourcing`` command."""
+    parser = argparse.ArgumentParser(
+        prog="sourcing",
+        description="Decision analysis for IT-outsourcing sourcing choices: vendor scoring, "
+        "award allocation, risk/cost simulation and SLA analytics.",
+    )
+    parser.add_argument("--version", action="version", version=f"sourcing {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a tender and print a summary",
+                       description="Read a tender (folder of CSV files or .xlsx workbook), check "
+                       "every table and print a summary, or every problem found.")
+    p.add_argument("path", help="tender folder or .xlsx workbook, e.g. data/sample-tender")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("template", help="write a blank tender workbook",
+                       description="Write a blank .xlsx tender with a README sheet, headers and "
+                       "drop-down lists, ready to fill in.")
+    p.add_argument("path", help="target .xlsx file")
+    p.set_defaults(func=_cmd_template)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return func(args)
+    except ValidationError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

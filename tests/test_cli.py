@@ -1,0 +1,46 @@
+"""The sourcing command line."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from sourcing.cli import main
+
+
+def test_validate_sample(sample_path, capsys):
+    assert main(["validate", str(sample_path)]) == 0
+    out = capsys.readouterr().out
+    assert "8 vendors" in out and "OK" in out
+
+
+def test_validate_reports_problems_and_exits_1(sample_path, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    shutil.copytree(sample_path, bad)
+    path = bad / "bids.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("V01,L1,23.78", "V01,L1,abc"),
+                    encoding="utf-8")
+    assert main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bids.csv" in err and "unit_price" in err and "abc" in err
+    assert "Traceback" not in err
+
+
+def test_validate_missing_path(capsys):
+    assert main(["validate", "/no/such/tender"]) == 1
+    assert "no tender at" in capsys.readouterr().err
+
+
+def test_template(tmp_path, capsys):
+    assert main(["template", str(tmp_path / "blank.xlsx")]) == 0
+    assert (tmp_path / "blank.xlsx").exists()
+    assert main(["template", str(tmp_path / "blank.csv")]) == 1
+
+
+def test_help_everywhere(capsys):
+    for argv in (["--help"], ["validate", "--help"], ["template", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+    assert main([]) == 2

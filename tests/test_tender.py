@@ -1,0 +1,113 @@
+"""Tender views: decision matrix, evaluated price, gates, weights, equality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sourcing import Tender, ValidationError
+from sourcing.tender import parse_gate
+
+
+def test_decision_matrix_aggregates_evaluators_by_mean(tender):
+    m = tender.decision_matrix()
+    assert list(m.index) == tender.vendor_ids and list(m.columns) == tender.criterion_ids
+    s = tender.scores
+    cell = s[(s.vendor_id == "V02") & (s.criterion_id == "C01")]["value"]
+    assert len(cell) == 3
+    assert m.at["V02", "C01"] == pytest.approx(cell.mean())
+    med = tender.decision_matrix(aggregate="median")
+    assert med.at["V02", "C01"] == pytest.approx(cell.median())
+    geo = tender.decision_matrix(aggregate="geometric")
+    assert geo.at["V02", "C01"] == pytest.approx(np.exp(np.log(cell).mean()))
+    assert not m.isna().any().any()
+
+
+def test_decision_matrix_takes_vendor_attributes_and_price(tender):
+    m = tender.decision_matrix()
+    assert m.at["V07", "C06"] == 28
+    assert m.at["V06", "C09"] == 0 and m.at["V01", "C09"] == 1
+    assert m["C16"].equals(tender.evaluated_price().rename("C16"))
+
+
+def test_evaluated_price_prices_missing_lots_at_the_highest_bid(tender):
+    """V04 bids only L2 and L3: L1, L4, L5 are priced at the highest bid for those lots."""
+    prices = tender.price_matrix
+    d = tender.demand
+    expected = (prices.loc["V04", ["L2", "L3"]] * d[["L2", "L3"]]).sum() + sum(
+        prices[lot].max() * d[lot] for lot in ["L1", "L4", "L5"])
+    assert tender.evaluated_price()["V04"] == pytest.approx(expected)
+    full = (prices.loc["V01"] * d).sum()
+    assert tender.evaluated_price()["V01"] == pytest.approx(full)
+
+
+def test_gates_and_weights(tender):
+    gates = {g.criterion_id: g for g in tender.gates}
+    assert set(gates) == {"C06", "C09"}
+    m = tender.decision_matrix()
+    assert list(m.index[~gates["C06"].passes(m["C06"])]) == ["V07"]
+    assert list(m.index[~gates["C09"].passes(m["C09"])]) == ["V06"]
+    assert tender.weights.sum() == pytest.approx(1.0)
+    assert tender.weights["C16"] == pytest.approx(0.35)
+
+
+@pytest.mark.parametrize(("text", "op", "value"), [
+    (">= 40", ">=", 40.0), ("== yes", "==", 1.0), ("<2.5", "<", 2.5), ("!= no", "!=", 0.0),
+])
+def test_parse_gate(text, op, value):
+    gate = parse_gate("C1", text)
+    assert (gate.op, gate.threshold) == (op, value)
+
+
+@pytest.mark.parametrize("text", ["at least 3", ">= ", "=> 3", ">= nan", "== maybe"])
+def test_parse_gate_rejects(text):
+    assert parse_gate("C1", text) is None
+
+
+def test_gate_never_passes_nan():
+    gate = parse_gate("C1", ">= 1")
+    assert list(gate.passes([np.nan, 1, 0])) == [False, True, False]
+
+
+def test_settings_defaults_and_views(tender):
+    assert tender.currency == "EUR" and tender.contract_years == 5
+    assert tender.discount_rate == pytest.approx(0.08)
+    assert "8 vendors" in tender.summary()
+
+
+def test_bad_settings_values(tender):
+    kwargs = {n: getattr(tender, n) for n in ("vendors", "criteria", "scores", "lots", "bids")}
+    with pytest.raises(ValidationError) as info:
+        Tender.from_frames(**kwargs, settings={"contract_years": "five", "currency": "euro",
+                                               "weighting": "vibes"})
+    rules = " ".join(info.value.to_frame()["rule"])
+    assert "whole number of years" in rules and "ISO 4217" in rules
+    assert "weighting must be one of direct, ahp" in rules
+
+
+def test_ahp_weighting_needs_judgments(tender):
+    kwargs = {n: getattr(tender, n) for n in ("vendors", "criteria", "scores", "lots", "bids")}
+    with pytest.raises(ValidationError, match="weighting=ahp needs judgments"):
+        Tender.from_frames(**kwargs, settings={"weighting": "ahp"})
+
+
+def test_mixed_fact_and_judgment_scores(tender):
+    scores = pd.concat([tender.scores, pd.DataFrame(
+        [{"vendor_id": "V01", "criterion_id": "C01", "evaluator": None, "value": 5.0}])],
+        ignore_index=True)
+    kwargs = {n: getattr(tender, n) for n in ("vendors", "criteria", "lots", "bids")}
+    with pytest.raises(ValidationError, match="both with and without evaluator"):
+        Tender.from_frames(**kwargs, scores=scores)
+
+
+def test_rows_are_order_invariant(tender):
+    """Shuffling the long tables changes nothing a later stage sees."""
+    rng = np.random.default_rng(0)
+    shuffled = Tender.from_frames(
+        vendors=tender.vendors, criteria=tender.criteria, lots=tender.lots,
+        scores=tender.scores.sample(frac=1, random_state=rng),
+        bids=tender.bids.sample(frac=1, random_state=rng), tiers=tender.tiers, risk=tender.risk,
+    )
+    pd.testing.assert_frame_equal(shuffled.decision_matrix(), tender.decision_matrix())
+    pd.testing.assert_frame_equal(shuffled.price_matrix, tender.price_matrix)
