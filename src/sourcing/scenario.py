@@ -1,0 +1,199 @@
+"""Scenario files: one YAML file holds every choice of an analysis run.
+
+A scenario names the tender, the scoring method and weight overrides, the allocation policy, the
+simulation settings, the budget and the seed.  ``sourcing report --scenario FILE`` and the
+notebooks read it; CI re-runs every shipped scenario.  Paths in the file are relative to the file's
+own folder.
+
+Example (``data/scenarios/baseline.yaml``)::
+
+    name: Baseline
+    tender: ../sample-tender
+    seed: 20261127
+    scoring: {method: topsis}
+    allocation:
+      policy: {max_vendors_per_lot: 3}
+    simulation: {n: 20000, budget_eur: 62000000}
+
+Errors name the key and the line of the file, e.g.
+``baseline.yaml line 7: simulation.n: Input should be greater than or equal to 100``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticError
+
+from .schemas import Problem, ValidationError
+
+__all__ = ["Scenario"]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+OPTIONS = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
+
+
+class ScoringSettings(BaseModel):
+    """How vendors are scored (``sourcing.scoring.evaluate``)."""
+
+    model_config = _STRICT
+    method: str = Field("topsis", description="MCDA method: wsm, wpm, topsis, vikor, promethee, "
+                        "electre, ...")
+    params: dict[str, Any] = Field(default_factory=dict,
+                                   description="Method options, e.g. {normalization: vector}.")
+    weights: dict[str, float] | None = Field(
+        None, description="Weight overrides in points by criterion id; others keep theirs.")
+    aggregate: Literal["mean", "median", "geometric"] | None = Field(
+        None, description="How several evaluators' scores combine (default: tender setting).")
+    smaa_samples: int = Field(10_000, ge=100, le=1_000_000,
+                              description="Weight samples for SMAA rank acceptability.")
+
+    @field_validator("weights")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None and any(w < 0 for w in v.values()):
+            raise ValueError("weights must be >= 0 points")
+        return v
+
+
+class AllocationSettings(BaseModel):
+    """How lots are split between vendors (``sourcing.allocation.allocate``)."""
+
+    model_config = _STRICT
+    policy: dict[str, Any] = Field(default_factory=dict,
+                                   description="Sourcing rules, fields of sourcing.allocation.Policy.")
+    objective: str = Field("cost", description="cost, quality or blend.")
+    solver: Literal["highs", "cbc"] = "highs"
+    time_limit: float | None = Field(60.0, gt=0, description="Solver time limit, seconds.")
+    mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
+
+
+class SimulationSettings(BaseModel):
+    """How the sourcing options are simulated (``sourcing.simulation.simulate``)."""
+
+    model_config = _STRICT
+    n: int = Field(20_000, ge=100, le=10_000_000, description="Monte Carlo draws.")
+    sampling: Literal["mc", "lhs", "sobol"] = "mc"
+    budget_eur: float | None = Field(None, gt=0,
+                                     description="Budget over the contract horizon, EUR.")
+    options: tuple[Literal["inhouse", "single_vendor", "multi_vendor", "hybrid"], ...] = OPTIONS
+    single_vendor: str | None = Field(
+        None, description="Vendor of the single-vendor option; default: best-ranked vendor.")
+    inhouse_lots: tuple[str, ...] = Field(
+        (), description="Lots kept in-house in the hybrid option; default: the lot where "
+        "in-house is cheapest relative to the award.")
+
+
+class Scenario(BaseModel):
+    """A validated scenario: every parameter of one analysis run.
+
+    Attributes
+    ----------
+    name : str
+        Shown in report titles.
+    tender : Path
+        Tender folder or workbook (absolute once loaded).
+    seed : int
+        Seed of every random number in the run.
+    scoring, allocation, simulation
+        Stage settings, see :class:`ScoringSettings`, :class:`AllocationSettings`,
+        :class:`SimulationSettings`.
+    performance : Path, optional
+        Folder with ticket, availability and invoice logs of the incumbent.
+    """
+
+    model_config = _STRICT
+    name: str = Field(..., min_length=1)
+    description: str = ""
+    tender: Path
+    seed: int = Field(20261127, ge=0)
+    scoring: ScoringSettings = ScoringSettings()
+    allocation: AllocationSettings = AllocationSettings()
+    simulation: SimulationSettings = SimulationSettings()
+    performance: Path | None = None
+    source: str = Field("", exclude=True, description="File the scenario was read from.")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, **overrides: Any) -> Scenario:
+        """Read and validate a scenario YAML file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The YAML file.
+        **overrides
+            Top-level keys or dotted keys (``simulation.n=1000``, given as
+            ``**{"simulation.n": 1000}``) replacing the file's values, as notebook parameters do.
+
+        Raises
+        ------
+        ValidationError
+            Naming the key and the file line of each problem.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no scenario file at {path}")
+        text = path.read_text(encoding="utf-8")
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise ValidationError([Problem(path.name, line, None, "", f"not valid YAML: {err}")],
+                                  title=f"invalid scenario {path}") from None
+        if not isinstance(data, dict):
+            raise ValidationError([Problem(path.name, 1, None, "", "a scenario is a YAML mapping "
+                                           "of keys (name, tender, seed, scoring, ...)")],
+                                  title=f"invalid scenario {path}")
+        for key, value in overrides.items():
+            target = data
+            *parents, last = key.split(".")
+            for p in parents:
+                target = target.setdefault(p, {})
+            target[last] = value
+        base = path.resolve().parent
+        for key in ("tender", "performance"):
+            if isinstance(data.get(key), str):
+                data[key] = str((base / data[key]).resolve())
+        data["source"] = str(path)
+        return cls.validate_dict(data, label=path.name, node=node)
+
+    @classmethod
+    def validate_dict(cls, data: dict[str, Any], *, label: str = "<scenario>",
+                      node: yaml.Node | None = None) -> Scenario:
+        """Validate a mapping; errors name the dotted key (and the line when *node* is given)."""
+        try:
+            return cls.model_validate(data)
+        except PydanticError as err:
+            problems = []
+            for e in err.errors():
+                loc = ".".join(str(p) for p in e["loc"])
+                value = e.get("input")
+                shown = "" if isinstance(value, dict) else str(value)
+                problems.append(Problem(label, _line_of(node, e["loc"]), loc, shown, e["msg"]))
+            raise ValidationError(problems, title=f"invalid scenario {label}") from None
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML text (paths absolute)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the key at *loc* in a composed YAML tree (closest existing parent)."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key, value in node.value:
+            if key.value == str(part):
+                line = key.start_mark.line + 1
+                node = value
+                break
+        else:
+            break
+    return line
