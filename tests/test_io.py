@@ -346,3 +346,24 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         raise RuntimeError("boom")
     assert target.read_text(encoding="utf-8") == "good"
     assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("table", ["vendors", "bids", "scores", "criteria"])
+def test_garbage_bytes_never_crash(tmp_path_factory, sample_path, table):
+    """Random bytes in any file give a ValidationError, never a raw exception."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25)
+    @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+    def check(data):
+        folder = tmp_path_factory.mktemp("fuzz")
+        for src in sample_path.iterdir():
+            (folder / src.name).write_bytes(src.read_bytes())
+        (folder / f"{table}.csv").write_bytes(data)
+        try:
+            read_tender(folder)
+        except ValidationError:
+            pass
+
+    check()
