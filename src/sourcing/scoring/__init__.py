@@ -1,0 +1,1 @@
+"""Multi-criteria vendor scoring (placeholder, filled below)."""
