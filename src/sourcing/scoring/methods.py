@@ -157,18 +157,19 @@ def _pref(d: np.ndarray, kind: str, q: float = 0.0, p: float = 0.0, s: float = 1
 
 
 def promethee_core(x: np.ndarray, obj: np.ndarray, prefs: list[dict]) -> np.ndarray:
-    """Per-criterion net flows ``phi_j`` (m, n) of PROMETHEE II; ``phi = phi_j @ w``.
+    """Per-criterion net flows ``phi_j`` of PROMETHEE II; ``phi = phi_j @ w``.
 
-    ``x`` is (m, n); ``prefs`` one validated dict per criterion with ``type`` and thresholds.
+    ``x`` is ``(..., m, n)`` (broadcasts over leading sample axes); ``prefs`` holds one validated
+    dict per criterion with ``type`` and thresholds.  Returns ``(..., m, n)``.
     """
-    m, n = x.shape
-    out = np.empty((m, n))
+    m, n = x.shape[-2:]
+    out = np.empty(x.shape)
     for j in range(n):  # loop over criteria only
-        col = x[:, j] * obj[j]
-        d = col[:, None] - col[None, :]
+        col = x[..., j] * obj[j]
+        d = col[..., :, None] - col[..., None, :]
         pr = prefs[j]
         pj = _pref(d, pr["type"], pr.get("q", 0.0), pr.get("p", 0.0), pr.get("s", 1.0))
-        out[:, j] = (pj.sum(axis=1) - pj.sum(axis=0)) / (m - 1)
+        out[..., j] = (pj.sum(axis=-1) - pj.sum(axis=-2)) / (m - 1)
     return out
 
 
