@@ -23,6 +23,7 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -446,7 +447,9 @@ def entropy_weights(matrix, objectives) -> pd.Series:
     from skcriteria.preprocessing.weighters import EntropyWeighter
 
     dm, crits = _skc_dm(matrix, objectives)
-    w = EntropyWeighter().transform(dm).weights.to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = EntropyWeighter().transform(dm).weights.to_numpy(dtype=float)
     return pd.Series(w / w.sum(), index=crits, name="weight")
 
 
@@ -457,5 +460,7 @@ def critic_weights(matrix, objectives, *, correlation: str = "pearson") -> pd.Se
     if correlation not in ("pearson", "spearman"):
         raise ValueError(f"unknown correlation {correlation!r}; valid choices: pearson, spearman")
     dm, crits = _skc_dm(matrix, objectives)
-    w = CRITIC(correlation=correlation).transform(dm).weights.to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skcriteria warns on min objectives; CRITIC handles them
+        w = CRITIC(correlation=correlation).transform(dm).weights.to_numpy(dtype=float)
     return pd.Series(w / w.sum(), index=crits, name="weight")
