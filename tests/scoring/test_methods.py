@@ -40,8 +40,9 @@ def _topsis_loop(x, obj, w, vector=True):
     m, n = x.shape
     v = [[(x[i][j] / sum(x[k][j] ** 2 for k in range(m)) ** 0.5 if vector else x[i][j]) * w[j]
           for j in range(n)] for i in range(m)]
-    best = [max(v[i][j] for i in range(m)) if obj[j] > 0 else min(v[i][j] for i in range(m)) for j in range(n)]
-    worst = [min(v[i][j] for i in range(m)) if obj[j] > 0 else max(v[i][j] for i in range(m)) for j in range(n)]
+    cols = [[v[i][j] for i in range(m)] for j in range(n)]
+    best = [max(cols[j]) if obj[j] > 0 else min(cols[j]) for j in range(n)]
+    worst = [min(cols[j]) if obj[j] > 0 else max(cols[j]) for j in range(n)]
     out = []
     for i in range(m):
         dp = sum((v[i][j] - best[j]) ** 2 for j in range(n)) ** 0.5
@@ -99,7 +100,8 @@ def _vikor_loop(x, obj, w, v):
     worst = [x[:, j].min() if obj[j] > 0 else x[:, j].max() for j in range(n)]
     s = [sum(w[j] * (best[j] - x[i, j]) / (best[j] - worst[j]) for j in range(n)) for i in range(m)]
     r = [max(w[j] * (best[j] - x[i, j]) / (best[j] - worst[j]) for j in range(n)) for i in range(m)]
-    q = [v * (s[i] - min(s)) / (max(s) - min(s)) + (1 - v) * (r[i] - min(r)) / (max(r) - min(r)) for i in range(m)]
+    q = [v * (s[i] - min(s)) / (max(s) - min(s)) + (1 - v) * (r[i] - min(r)) / (max(r) - min(r))
+         for i in range(m)]
     return np.array(s), np.array(r), np.array(q)
 
 

@@ -92,9 +92,10 @@ def apply_gates(matrix: pd.DataFrame, gates: Iterable, *, names: Mapping | None 
                              f"{', '.join(map(str, matrix.columns))}")
         vals = matrix[g.criterion_id].astype(float)
         ok = g.passes(vals.to_numpy())
-        yes_no = str(units.get(g.criterion_id, "")).lower() in ("yes/no", "bool") or "yes" in g.text \
-            or "no" in g.text.split()
-        label = f"{g.criterion_id} {names[g.criterion_id]}" if g.criterion_id in names else str(g.criterion_id)
+        unit = str(units.get(g.criterion_id, "")).lower()
+        yes_no = unit in ("yes/no", "bool") or bool({"yes", "no"} & set(g.text.lower().split()))
+        cid = g.criterion_id
+        label = f"{cid} {names[cid]}" if cid in names else str(cid)
         for vid, v, passed in zip(matrix.index, vals.to_numpy(), ok, strict=True):
             if not passed:
                 reasons[vid].append(f"{label}: {_fmt(float(v), yes_no)}, gate {g.text}")

@@ -247,7 +247,8 @@ def weight_stability(matrix, objectives, weights, method: str = "wsm", *, scope:
                          columns=["weight", "lower", "upper", "takes_over_below", "takes_over_above",
                                   "exact"])
     conv = {"method": method, "scope": scope, "rescaling": "other weights proportional, sum 1",
-            "solver": "closed form (linear in weight)" if method == "wsm" else f"grid {grid} + bisection tol {tol}",
+            "solver": "closed form (linear in weight)" if method == "wsm"
+            else f"grid {grid} + bisection tol {tol}",
             **params}
     return StabilityResult(intervals=table, top=alts[top], method=method, scope=scope, conventions=conv)
 
@@ -311,7 +312,8 @@ def _sample_weights(rng, n_samples, n, w, weight_bounds, weight_order, concentra
         return s[:, r.astype(int) - 1], "ordinal (sorted uniform simplex)"
     if weight_bounds is not None:
         lo, hi = (np.asarray(b, dtype=float).ravel() for b in weight_bounds)
-        if lo.shape != (n,) or hi.shape != (n,) or np.any(lo < 0) or np.any(hi < lo) or lo.sum() > 1 or hi.sum() < 1:
+        if (lo.shape != (n,) or hi.shape != (n,) or np.any(lo < 0) or np.any(hi < lo)
+                or lo.sum() > 1 or hi.sum() < 1):
             raise ValueError(f"weight_bounds: need (lower, upper), {n} values each, 0 <= lower <= upper, "
                              "sum(lower) <= 1 <= sum(upper)")
         out, have, tries = [], 0, 0
