@@ -88,3 +88,43 @@ def test_errors(tender):
         evaluate(tender, method="nope")
     with pytest.raises(ValueError, match="mean, median, geometric"):
         evaluate(tender, aggregate="mode")
+
+
+def _rebuild(tender, **changes):
+    from sourcing import Tender
+
+    frames = {n: getattr(tender, n) for n in ("vendors", "criteria", "scores", "lots", "bids", "tiers",
+                                               "risk", "pairwise")}
+    settings = dict(tender.settings)
+    settings.update(changes.pop("settings", {}))
+    frames.update(changes)
+    return Tender.from_frames(**frames, settings=settings)
+
+
+def test_ahp_with_judgments_inside_a_group(tender):
+    """Within-group judgments replace the direct local weights: technical = AHP of C01..C03."""
+    extra = pd.DataFrame({"evaluator": ["architect"] * 3, "parent": ["technical"] * 3,
+                          "item_a": ["C01", "C01", "C02"], "item_b": ["C02", "C03", "C03"],
+                          "value": [2.0, 4.0, 2.0]})
+    t = _rebuild(tender, pairwise=pd.concat([tender.pairwise, extra], ignore_index=True),
+                 settings={"weighting": "ahp"})
+    e = evaluate(t, method="wsm")
+    tech = e.weights[["C01", "C02", "C03"]]
+    np.testing.assert_allclose((tech / tech.sum()).to_numpy(), [4 / 7, 2 / 7, 1 / 7])
+    assert e.weights.sum() == pytest.approx(1.0)
+
+
+def test_missing_value_is_a_clear_error(tender):
+    """The Tender refuses blank values, so inject a NaN through a delegating stand-in."""
+
+    class Holey:
+        def __getattr__(self, name):
+            return getattr(tender, name)
+
+        def decision_matrix(self, *, aggregate=None):
+            dm = tender.decision_matrix(aggregate=aggregate)
+            dm.loc["V02", "C07"] = np.nan
+            return dm
+
+    with pytest.raises(ValueError, match="no value for vendor/criterion V02/C07"):
+        evaluate(Holey())

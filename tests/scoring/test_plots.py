@@ -24,3 +24,14 @@ def test_all_plots(tender):
         assert isinstance(ax, Axes) and ax.get_title()
     assert "CR =" in " ".join(t.get_text() for t in axes[3].texts)
     assert "Nordic Service Partners (V01)" in [t.get_text() for t in axes[0].get_yticklabels()]
+
+
+def test_result_plot_methods():
+    from sourcing.scoring import rank
+
+    results = (rank(X, OBJ, [0.25] * 4, method="vikor"),
+               weight_stability(X, OBJ, [0.25] * 4, method="topsis"),
+               smaa(X, OBJ, n=200, seed=2, progress=True), ahp([[1, 2], [0.5, 1]]))
+    for obj in results:
+        ax = obj.plot()
+        assert isinstance(ax, Axes) and ax.get_title()

@@ -408,12 +408,12 @@ class Ranking:
 
 
 def _skc_methods() -> dict[str, type]:
-    import skcriteria.agg as agg_pkg
-    from skcriteria.utils import hidden  # noqa: F401  (imported for side effects in skcriteria)
-
-    out: dict[str, type] = {}
     import importlib
     import pkgutil
+
+    import skcriteria.agg as agg_pkg
+
+    out: dict[str, type] = {}
 
     for mod in pkgutil.iter_modules(agg_pkg.__path__):
         if mod.name.startswith("_") or mod.name == "similarity":

@@ -390,6 +390,8 @@ def smaa(matrix, objectives, weights=None, method: str = "wsm", n: int = 10_000,
     score, higher = _scorer(x, obj, method, params, crits, w_check)
     rng = np.random.default_rng(seed)
     W, scheme = _sample_weights(rng, int(n), k, w, weight_bounds, weight_order, concentration, crits)
+    if sd is not None:  # (chunk, m, k) value draws: keep each block near 16 MB
+        chunk = max(1, min(int(chunk), 2_000_000 // (m * k)))
     counts = np.zeros(m * m, dtype=np.int64)
     first_w = np.zeros((m, k))
     first_n = np.zeros(m)
