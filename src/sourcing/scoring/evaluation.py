@@ -223,7 +223,7 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     used = [c for c in crit.index if weights[c] > 0]
     missing = x[used].isna()
     if missing.to_numpy().any():
-        cells = [f"{v}/{c}" for v, c in missing[missing].stack().index]
+        cells = [f"{missing.index[i]}/{missing.columns[j]}" for i, j in np.argwhere(missing.to_numpy())]
         raise ValueError("no value for vendor/criterion " + ", ".join(cells)
                          + "; score these cells or exclude the vendor")
     const = [c for c in used if x[c].nunique() == 1]
