@@ -37,6 +37,7 @@ def test_scores_equal_rank_on_admitted(ev, tender):
     w = tender.weights[ev.weights.index]
     r = rank(dm, tender.objectives[ev.weights.index], w, method="topsis")
     np.testing.assert_allclose(ev.scores, r.scores)
+    np.testing.assert_allclose(rank(ev.matrix, ev.objectives, ev.weights).scores, ev.scores)
 
 
 def test_quality_independent(ev, tender):

@@ -257,3 +257,5 @@ def test_builtin_objectives_and_labels():
     r = rank(x, [max, min], {"p": 1, "q": 1}, method="wsm")
     assert list(r.scores.index) == ["x", "y", "z"]
     assert r.ranks["y"] == 1
+    with pytest.raises(ValueError, match="valid criteria: q, p"):
+        rank(x, [max, min], {"p": 1, "z": 1}, method="wsm")

@@ -62,6 +62,11 @@ class Evaluation:
         Vendor display names (all vendors).
     details : DataFrame
         The method's intermediate values.
+    matrix : DataFrame
+        Admitted vendor x ranked criterion values as ranked (price in EUR/year, or points with
+        ``price_formula``), for follow-up analyses: ``smaa(ev.matrix, ev.objectives, ev.weights)``.
+    objectives : Series
+        ``"max"``/``"min"`` per ranked criterion.
     """
 
     scores: pd.Series
@@ -74,6 +79,8 @@ class Evaluation:
     names: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     details: pd.DataFrame = field(default_factory=pd.DataFrame)
     title: str = ""
+    matrix: pd.DataFrame = field(default_factory=pd.DataFrame)
+    objectives: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     def to_frame(self) -> pd.DataFrame:
         """Ranked vendors (name, score, rank, quality) followed by excluded vendors with reason."""
@@ -278,5 +285,5 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
         excluded=gates.excluded, weights=w.rename("weight"), conventions=conv,
         quality=pd.Series(quality, index=idx, name="quality"),
         names=tender.vendors["name"].astype(object), details=res.details.set_axis(idx),
-        title=tender.name,
+        title=tender.name, matrix=xu.copy(), objectives=obj.rename("objective"),
     )

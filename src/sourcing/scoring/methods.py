@@ -183,11 +183,13 @@ def ranks_from_scores(scores: np.ndarray, *, higher_is_better: bool = True) -> n
 
 
 # ====================================================================== validation
-def _objectives(objectives, n: int, crits) -> np.ndarray:
+def _objectives(objectives, n: int, crits, labelled: bool = False) -> np.ndarray:
     if isinstance(objectives, pd.Series):
         missing = [c for c in crits if c not in objectives.index]
         if len(objectives) == n and not missing:
             objectives = objectives.reindex(crits)
+        elif labelled and len(objectives) == n:
+            raise ValueError(f"objectives name unknown criteria; missing {missing}")
         elif len(objectives) != n:
             raise ValueError(f"objectives: need {n} values (one per criterion); got {len(objectives)}")
         objectives = list(objectives)
@@ -210,7 +212,7 @@ def _objectives(objectives, n: int, crits) -> np.ndarray:
     return out
 
 
-def _weights(weights, n: int, crits) -> np.ndarray:
+def _weights(weights, n: int, crits, labelled: bool = False) -> np.ndarray:
     if isinstance(weights, (pd.Series, dict)):
         s = pd.Series(weights)
         if len(s) != n:
@@ -218,6 +220,9 @@ def _weights(weights, n: int, crits) -> np.ndarray:
         unknown = [c for c in s.index if c not in list(crits)]
         if not unknown:
             s = s.reindex(crits)
+        elif labelled:
+            raise ValueError(f"weights name unknown criteria {unknown}; valid criteria: "
+                             f"{', '.join(map(str, crits))}")
         weights = s.to_numpy()
     try:
         w = np.asarray(weights, dtype=float).ravel()
@@ -259,8 +264,9 @@ def _prepare(matrix, objectives, weights, *, need_weights: bool = True):
         cells = ", ".join(f"({alts[i]!r}, {crits[j]!r})" for i, j in bad[:10])
         raise ValueError(f"matrix has {len(bad)} missing or non-finite value(s) at {cells}; "
                          "fill them (e.g. score the missing cell) before ranking")
-    obj = _objectives(objectives, x.shape[1], crits)
-    w = _weights(weights, x.shape[1], crits) if need_weights else None
+    labelled = isinstance(matrix, pd.DataFrame)
+    obj = _objectives(objectives, x.shape[1], crits, labelled)
+    w = _weights(weights, x.shape[1], crits, labelled) if need_weights else None
     return x, obj, w, alts, crits
 
 
