@@ -6,5 +6,22 @@ One module per stage; the names below are the public ones.
 """
 
 from ._style import money_axis, money_formatter
+from .scoring import (
+    plot_acceptability,
+    plot_agreement,
+    plot_ahp,
+    plot_contributions,
+    plot_scores,
+    plot_weight_stability,
+)
 
-__all__ = ["money_axis", "money_formatter"]
+__all__ = [
+    "money_axis",
+    "money_formatter",
+    "plot_acceptability",
+    "plot_agreement",
+    "plot_ahp",
+    "plot_contributions",
+    "plot_scores",
+    "plot_weight_stability",
+]

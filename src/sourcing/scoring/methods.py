@@ -1,0 +1,607 @@
+"""Ranking methods: WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE and scikit-criteria pass-through.
+
+Two layers.  The ``*_core`` functions are validation-free numpy kernels that broadcast over
+leading sample axes -- a matrix ``X`` of shape ``(..., m, n)`` (m alternatives, n criteria) and
+weights ``W`` of shape ``(..., n)`` -- so :func:`~sourcing.scoring.sensitivity.smaa` can evaluate
+100,000 weight vectors at once.  :func:`rank` validates its input, runs scikit-criteria's
+implementation where it has one (``WeightedSumModel``, ``WeightedProductModel``, ``TOPSIS``,
+``VIKOR``, ``ELECTRE2`` and any other ``skcriteria.agg`` method by name) and this package's
+:class:`PROMETHEE2` (a ``SKCDecisionMakerABC`` subclass) otherwise.
+
+Conventions (also returned in ``Ranking.conventions``)
+-----------------------------------------------------
+* ``objectives``: +1 / ``max`` / ``"max"`` = more is better, -1 / ``min`` / ``"min"`` = less.
+* Weights are normalised to sum to 1; individual weights may be 0, none may be negative.
+* **wsm**: min-max normalisation oriented to benefit, ``(x - min) / (max - min)`` for max
+  criteria and ``(max - x) / (max - min)`` for min criteria, score = sum of weight x normalised
+  value, in [0, 1]; contributions are exact.
+* **wpm**: ratio normalisation ``x / max`` (max criteria), ``min / x`` (min criteria), score =
+  product of ratio ** weight, in (0, 1]; values must be > 0.
+* **topsis**: ``normalization="vector"`` (default, Hwang & Yoon 1981: x / column 2-norm) or
+  ``"minmax"``; Euclidean distances to the weighted ideal/anti-ideal; score = closeness
+  ``D- / (D+ + D-)``.
+* **vikor**: ``v=0.5``; S = sum_j w_j (f*_j - f_ij) / (f*_j - f-_j), R = max_j of the same,
+  Q = v (S - S*) / (S- - S*) + (1 - v) (R - R*) / (R- - R*); score = Q, *lower is better*;
+  compromise set with C1 (acceptable advantage, DQ = 1 / (m - 1)) and C2 (acceptable stability)
+  as in Opricovic & Tzeng (2004).
+* **promethee**: PROMETHEE II (Brans & Vincke 1985), one preference function per criterion
+  (``usual``, ``u-shape`` (q), ``v-shape`` (p), ``level`` (q, p), ``linear`` (q, p),
+  ``gaussian`` (s)), thresholds in the criterion's own unit; score = net flow phi in [-1, 1];
+  ``phi = sum_j w_j phi_j`` exactly, with phi_j the per-criterion net flows.
+* **electre**: scikit-criteria ``ELECTRE2`` (Gomes 2004 variant) on the raw values; score = its
+  mean of direct and inverse ranking, *lower is better*.
+* other scikit-criteria methods (``aras``, ``cocoso``, ``codas``, ``copras``, ``edas``,
+  ``mabac``, ``marcos``, ``moora``, ``ocra``, ``ram``, ``waspas``, ...) are passed the raw matrix,
+  objectives and weights unchanged; their own conventions apply.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from skcriteria.agg import RankResult, SKCDecisionMakerABC
+
+__all__ = [
+    "METHODS",
+    "PREFERENCE_TYPES",
+    "PROMETHEE2",
+    "Ranking",
+    "minmax_normalize",
+    "promethee_core",
+    "rank",
+    "ranks_from_scores",
+    "topsis_core",
+    "vector_normalize",
+    "vikor_core",
+    "wpm_core",
+    "wsm_core",
+]
+
+PREFERENCE_TYPES: dict[str, tuple[str, ...]] = {
+    "usual": (), "u-shape": ("q",), "v-shape": ("p",), "level": ("q", "p"),
+    "linear": ("q", "p"), "gaussian": ("s",),
+}
+#: Built-in method names; any other scikit-criteria aggregation class name also works.
+METHODS = ("wsm", "wpm", "topsis", "vikor", "promethee", "electre")
+_HIGHER_BETTER = {"wsm": True, "wpm": True, "topsis": True, "vikor": False, "promethee": True,
+                  "electre": False}
+
+
+# ====================================================================== numeric core (no checks)
+def minmax_normalize(x: np.ndarray, obj: np.ndarray) -> np.ndarray:
+    """Benefit-oriented min-max normalisation over the alternatives axis (-2); values in [0, 1]."""
+    lo = x.min(axis=-2, keepdims=True)
+    hi = x.max(axis=-2, keepdims=True)
+    span = hi - lo
+    n = np.where(obj > 0, x - lo, hi - x)
+    return n / np.where(span > 0, span, 1.0)
+
+
+def vector_normalize(x: np.ndarray) -> np.ndarray:
+    """Divide each column by its Euclidean norm over the alternatives axis (-2)."""
+    norm = np.sqrt((x * x).sum(axis=-2, keepdims=True))
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def ratio_normalize(x: np.ndarray, obj: np.ndarray) -> np.ndarray:
+    """``x / max`` for max criteria, ``min / x`` for min criteria (x > 0)."""
+    return np.where(obj > 0, x / x.max(axis=-2, keepdims=True), x.min(axis=-2, keepdims=True) / x)
+
+
+def wsm_core(n: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted sum of a benefit-oriented normalised matrix; ``(..., m, n), (..., n) -> (..., m)``."""
+    if n.ndim == 2:
+        return w @ n.T
+    return np.einsum("...ij,...j->...i", n, w)
+
+
+def wpm_core(r: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted product of ratio-normalised values (> 0); ``(..., m, n), (..., n) -> (..., m)``."""
+    return np.exp(wsm_core(np.log(r), w))
+
+
+def topsis_core(n: np.ndarray, obj: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness of a normalised (not oriented) matrix; broadcasts over samples.
+
+    With a single matrix ``(m, n)`` and many weights ``(s, n)`` the squared distances are two
+    matrix products: ``D+^2 = (W^2) @ ((N - N*)^2).T`` because weighting by ``w >= 0`` keeps the
+    ideal at the same alternative.
+    """
+    best = np.where(obj > 0, n.max(axis=-2, keepdims=True), n.min(axis=-2, keepdims=True))
+    worst = np.where(obj > 0, n.min(axis=-2, keepdims=True), n.max(axis=-2, keepdims=True))
+    w2 = w * w
+    if n.ndim == 2:
+        dp = np.sqrt(w2 @ ((n - best) ** 2).T)
+        dm = np.sqrt(w2 @ ((n - worst) ** 2).T)
+    else:
+        dp = np.sqrt(np.einsum("...ij,...j->...i", (n - best) ** 2, w2))
+        dm = np.sqrt(np.einsum("...ij,...j->...i", (n - worst) ** 2, w2))
+    tot = dp + dm
+    return np.divide(dm, tot, out=np.full(np.broadcast(dm, tot).shape, 0.5), where=tot > 0)
+
+
+def vikor_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray, v: float = 0.5):
+    """VIKOR S, R, Q; broadcasts over samples.  A term whose range is zero counts as 0."""
+    best = np.where(obj > 0, x.max(axis=-2, keepdims=True), x.min(axis=-2, keepdims=True))
+    worst = np.where(obj > 0, x.min(axis=-2, keepdims=True), x.max(axis=-2, keepdims=True))
+    span = best - worst
+    d = np.divide(best - x, span, out=np.zeros(np.broadcast(x, span).shape), where=span != 0)
+    t = d * w[..., None, :]
+    s, r = t.sum(axis=-1), t.max(axis=-1)
+
+    def _sc(a):
+        lo, hi = a.min(axis=-1, keepdims=True), a.max(axis=-1, keepdims=True)
+        return np.divide(a - lo, hi - lo, out=np.zeros(a.shape), where=(hi - lo) > 0)
+
+    return s, r, v * _sc(s) + (1 - v) * _sc(r)
+
+
+def _pref(d: np.ndarray, kind: str, q: float = 0.0, p: float = 0.0, s: float = 1.0) -> np.ndarray:
+    if kind == "usual":
+        return (d > 0).astype(float)
+    if kind == "u-shape":
+        return (d > q).astype(float)
+    if kind == "v-shape":
+        return np.clip(d / p, 0.0, 1.0)
+    if kind == "level":
+        return np.where(d > p, 1.0, np.where(d > q, 0.5, 0.0))
+    if kind == "linear":
+        return np.clip((d - q) / (p - q), 0.0, 1.0)
+    # gaussian
+    return np.where(d > 0, 1.0 - np.exp(-(d * d) / (2 * s * s)), 0.0)
+
+
+def promethee_core(x: np.ndarray, obj: np.ndarray, prefs: list[dict]) -> np.ndarray:
+    """Per-criterion net flows ``phi_j`` of PROMETHEE II; ``phi = phi_j @ w``.
+
+    ``x`` is ``(..., m, n)`` (broadcasts over leading sample axes); ``prefs`` holds one validated
+    dict per criterion with ``type`` and thresholds.  Returns ``(..., m, n)``.
+    """
+    m, n = x.shape[-2:]
+    out = np.empty(x.shape)
+    for j in range(n):  # loop over criteria only
+        col = x[..., j] * obj[j]
+        d = col[..., :, None] - col[..., None, :]
+        pr = prefs[j]
+        pj = _pref(d, pr["type"], pr.get("q", 0.0), pr.get("p", 0.0), pr.get("s", 1.0))
+        out[..., j] = (pj.sum(axis=-1) - pj.sum(axis=-2)) / (m - 1)
+    return out
+
+
+def ranks_from_scores(scores: np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+    """Ordinal ranks (1 = best) along the last axis; ties broken by position (stable)."""
+    key = -scores if higher_is_better else scores
+    order = np.argsort(key, axis=-1, kind="stable")
+    r = np.empty_like(order)
+    np.put_along_axis(r, order, np.arange(1, scores.shape[-1] + 1), axis=-1)
+    return r
+
+
+# ====================================================================== validation
+def _objectives(objectives, n: int, crits, labelled: bool = False) -> np.ndarray:
+    if isinstance(objectives, pd.Series):
+        missing = [c for c in crits if c not in objectives.index]
+        if len(objectives) == n and not missing:
+            objectives = objectives.reindex(crits)
+        elif labelled and len(objectives) == n:
+            raise ValueError(f"objectives name unknown criteria; missing {missing}")
+        elif len(objectives) != n:
+            raise ValueError(f"objectives: need {n} values (one per criterion); got {len(objectives)}")
+        objectives = list(objectives)
+    elif isinstance(objectives, (str, bytes)) or callable(objectives):
+        objectives = [objectives] * n
+    objectives = list(objectives)
+    if len(objectives) != n:
+        raise ValueError(f"objectives: need {n} values (one per criterion); got {len(objectives)}")
+    out = np.empty(n)
+    for j, o in enumerate(objectives):
+        if o is max or (isinstance(o, str) and o.strip().lower() in ("max", "maximize", "+")):
+            out[j] = 1
+        elif o is min or (isinstance(o, str) and o.strip().lower() in ("min", "minimize", "-")):
+            out[j] = -1
+        elif isinstance(o, (int, float, np.integer, np.floating)) and o in (1, -1):
+            out[j] = o
+        else:
+            raise ValueError(f"objective {o!r} of criterion {crits[j]!r} is not valid; valid choices: "
+                             "'max', 'min', max, min, 1, -1")
+    return out
+
+
+def _weights(weights, n: int, crits, labelled: bool = False) -> np.ndarray:
+    if isinstance(weights, (pd.Series, dict)):
+        s = pd.Series(weights)
+        if len(s) != n:
+            raise ValueError(f"weights: need {n} values (one per criterion); got {len(s)}")
+        unknown = [c for c in s.index if c not in list(crits)]
+        if not unknown:
+            s = s.reindex(crits)
+        elif labelled:
+            raise ValueError(f"weights name unknown criteria {unknown}; valid criteria: "
+                             f"{', '.join(map(str, crits))}")
+        weights = s.to_numpy()
+    try:
+        w = np.asarray(weights, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise TypeError("weights must be numbers, one per criterion") from exc
+    if w.size != n:
+        raise ValueError(f"weights: need {n} values (one per criterion); got {w.size}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"weights must be finite; got NaN/inf for criteria "
+                         f"{[crits[j] for j in np.flatnonzero(~np.isfinite(w))]}")
+    if np.any(w < 0):
+        raise ValueError(f"weights must be >= 0; negative for criteria "
+                         f"{[crits[j] for j in np.flatnonzero(w < 0)]}")
+    if w.sum() <= 0:
+        raise ValueError("weights are all zero; give at least one criterion a positive weight")
+    return w / w.sum()
+
+
+def _prepare(matrix, objectives, weights, *, need_weights: bool = True):
+    """Validate and return (x, obj, w, alternatives, criteria)."""
+    if isinstance(matrix, pd.DataFrame):
+        alts, crits = list(matrix.index), list(matrix.columns)
+        try:
+            x = matrix.to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("matrix must hold numbers only") from exc
+    else:
+        try:
+            x = np.asarray(matrix, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("matrix must be a 2-D array, list of lists or DataFrame of numbers") from exc
+        if x.ndim != 2:
+            raise ValueError(f"matrix must be 2-D (alternatives x criteria); got shape {x.shape}")
+        alts, crits = list(range(x.shape[0])), list(range(x.shape[1]))
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise ValueError(f"matrix needs at least 2 alternatives and 1 criterion; got shape {x.shape}")
+    bad = np.argwhere(~np.isfinite(x))
+    if len(bad):
+        cells = ", ".join(f"({alts[i]!r}, {crits[j]!r})" for i, j in bad[:10])
+        raise ValueError(f"matrix has {len(bad)} missing or non-finite value(s) at {cells}; "
+                         "fill them (e.g. score the missing cell) before ranking")
+    labelled = isinstance(matrix, pd.DataFrame)
+    obj = _objectives(objectives, x.shape[1], crits, labelled)
+    w = _weights(weights, x.shape[1], crits, labelled) if need_weights else None
+    return x, obj, w, alts, crits
+
+
+def _check_constant(x: np.ndarray, w: np.ndarray, crits, method: str) -> None:
+    const = np.flatnonzero((np.ptp(x, axis=0) == 0) & (w > 0))
+    if len(const):
+        names = ", ".join(f"{crits[j]!r} (= {x[0, j]:g})" for j in const)
+        raise ValueError(f"criteria {names} have the same value for every alternative, so {method} "
+                         "cannot normalise them; drop them or give them weight 0")
+
+
+def _check_preferences(preference, n: int, crits) -> list[dict]:
+    if preference is None:
+        preference = [{"type": "usual"}] * n
+    elif isinstance(preference, dict) and "type" in preference:
+        preference = [preference] * n
+    elif isinstance(preference, dict):
+        missing = [c for c in crits if c not in preference]
+        if missing:
+            raise ValueError(f"preference: missing for criteria {missing}")
+        preference = [preference[c] for c in crits]
+    preference = list(preference)
+    if len(preference) != n:
+        raise ValueError(f"preference: need {n} dicts (one per criterion); got {len(preference)}")
+    out = []
+    for j, pr in enumerate(preference):
+        if isinstance(pr, str):
+            pr = {"type": pr}
+        pr = dict(pr)
+        kind = pr.get("type", "usual")
+        if kind not in PREFERENCE_TYPES:
+            raise ValueError(f"preference type {kind!r} of criterion {crits[j]!r} is unknown; valid "
+                             f"choices: {', '.join(PREFERENCE_TYPES)}")
+        need = PREFERENCE_TYPES[kind]
+        extra = set(pr) - {"type", "q", "p", "s"}
+        if extra:
+            raise ValueError(f"preference of criterion {crits[j]!r}: unknown keys {sorted(extra)}; "
+                             "valid keys: type, q, p, s")
+        for key in need:
+            if key not in pr:
+                raise ValueError(f"preference {kind!r} of criterion {crits[j]!r} needs {', '.join(need)}")
+            val = float(pr[key])
+            if not np.isfinite(val) or val < 0 or (key in ("p", "s") and val == 0):
+                raise ValueError(f"preference threshold {key} of criterion {crits[j]!r} must be "
+                                 f"{'> 0' if key in ('p', 's') else '>= 0'}; got {pr[key]!r}")
+            pr[key] = val
+        if kind in ("level", "linear") and not pr["q"] < pr["p"]:
+            raise ValueError(f"preference {kind!r} of criterion {crits[j]!r} needs q < p; "
+                             f"got q={pr['q']}, p={pr['p']}")
+        out.append(pr)
+    return out
+
+
+# ====================================================================== scikit-criteria component
+class PROMETHEE2(SKCDecisionMakerABC):
+    """PROMETHEE II as a scikit-criteria decision maker (complete ranking by net flow).
+
+    Parameters
+    ----------
+    preference : list of dict, optional
+        One ``{"type": ..., "q": .., "p": .., "s": ..}`` per criterion (see
+        :data:`PREFERENCE_TYPES`); ``usual`` for every criterion by default.
+
+    The result's ``extra_`` holds ``phi``, ``phi_plus``, ``phi_minus`` and ``phi_criteria``.
+    """
+
+    _skcriteria_parameters = ["preference"]
+
+    def __init__(self, *, preference=None):
+        self._preference = preference
+
+    @property
+    def preference(self):
+        """Preference functions, one per criterion."""
+        return self._preference
+
+    def _evaluate_data(self, matrix, objectives, weights, criteria=None, **kwargs):
+        crits = list(criteria) if criteria is not None else list(range(matrix.shape[1]))
+        prefs = _check_preferences(self._preference, matrix.shape[1], crits)
+        obj = np.asarray(objectives, dtype=float)
+        w = np.asarray(weights, dtype=float)
+        w = w / w.sum()
+        phi_j = promethee_core(np.asarray(matrix, dtype=float), obj, prefs)
+        m = matrix.shape[0]
+        plus = np.zeros(m)
+        minus = np.zeros(m)
+        for j, pr in enumerate(prefs):  # criteria loop: pairwise preference matrices
+            col = matrix[:, j] * obj[j]
+            d = col[:, None] - col[None, :]
+            pj = _pref(d, pr["type"], pr.get("q", 0.0), pr.get("p", 0.0), pr.get("s", 1.0))
+            plus += w[j] * pj.sum(axis=1) / (m - 1)
+            minus += w[j] * pj.sum(axis=0) / (m - 1)
+        phi = phi_j @ w
+        from skcriteria.utils import rank as skc_rank
+
+        ranking = skc_rank.rank_values(np.round(phi, 12), reverse=True)
+        return ranking, {"phi": phi, "phi_plus": plus, "phi_minus": minus, "phi_criteria": phi_j}
+
+    def _make_result(self, alternatives, values, extra):
+        return RankResult("PROMETHEE2", alternatives=alternatives, values=values, extra=extra)
+
+
+# ====================================================================== result and rank()
+@dataclass(frozen=True)
+class Ranking:
+    """Outcome of :func:`rank`.
+
+    Attributes
+    ----------
+    method : str
+    scores : Series
+        Method score per alternative, input order (see ``higher_is_better``).
+    ranks : Series
+        1 = best; ties share the lowest rank.
+    details : DataFrame
+        The method's intermediate values per alternative (e.g. ``S``, ``R``, ``Q`` for VIKOR,
+        ``phi_plus``, ``phi_minus`` and per-criterion net flows for PROMETHEE).
+    conventions : dict
+        Normalisation, parameters and orientation used.
+    higher_is_better : bool
+    compromise_set : list, optional
+        VIKOR only: the compromise solution(s).
+    conditions : dict
+        VIKOR only: ``{"C1 acceptable advantage": bool, "C2 acceptable stability": bool}``.
+    """
+
+    method: str
+    scores: pd.Series
+    ranks: pd.Series
+    details: pd.DataFrame
+    conventions: dict
+    higher_is_better: bool = True
+    compromise_set: list | None = None
+    conditions: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """score, rank and details side by side, alternatives in input order."""
+        return pd.concat([self.scores.rename("score"), self.ranks.rename("rank"), self.details], axis=1)
+
+    def plot(self, ax=None):
+        """Horizontal bar chart of the scores; returns the Axes."""
+        from ..plots.scoring import plot_scores
+
+        return plot_scores(self, ax=ax)
+
+
+def _skc_methods() -> dict[str, type]:
+    import importlib
+    import pkgutil
+
+    import skcriteria.agg as agg_pkg
+
+    out: dict[str, type] = {}
+
+    for mod in pkgutil.iter_modules(agg_pkg.__path__):
+        if mod.name.startswith("_") or mod.name == "similarity":
+            continue
+        module = importlib.import_module(f"skcriteria.agg.{mod.name}")
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) and issubclass(obj, SKCDecisionMakerABC) and not inspect.isabstract(obj)
+                    and obj.__module__ == module.__name__ and not name.startswith("Base")):
+                out[name.lower()] = obj
+    out.setdefault("moora", out.get("ratiomoora"))
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _mkdm(x, obj, w, alts, crits):
+    import skcriteria as skc
+
+    return skc.mkdm(x, obj.astype(int), weights=w, alternatives=[str(a) for a in alts],
+                    criteria=[str(c) for c in crits])
+
+
+def _evaluate(model, dm):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.evaluate(dm)
+
+
+def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranking:
+    """Rank alternatives by a multi-criteria method.
+
+    Parameters
+    ----------
+    matrix : array-like (m, n) or DataFrame (alternatives x criteria)
+        Performance values in each criterion's own unit (points, %, EUR/year, ...).
+    objectives : sequence or Series of ``"max"``/``"min"`` (or ``max``/``min``, 1/-1)
+    weights : sequence, dict or Series of n numbers >= 0 (normalised to sum 1)
+    method : str
+        ``wsm``, ``wpm``, ``topsis``, ``vikor``, ``promethee``, ``electre`` or the lower-case name
+        of any scikit-criteria aggregation class (e.g. ``edas``, ``mabac``, ``copras``).
+    **params
+        ``topsis``: ``normalization="vector"|"minmax"``; ``vikor``: ``v=0.5``;
+        ``promethee``: ``preference=[{...}, ...]``; ``electre``: ``p0, p1, p2, q0, q1``;
+        others: keyword arguments of the scikit-criteria class.
+
+    Returns
+    -------
+    Ranking
+    """
+    x, obj, w, alts, crits = _prepare(matrix, objectives, weights)
+    m = x.shape[0]
+    idx = pd.Index(alts, name=matrix.index.name if isinstance(matrix, pd.DataFrame) else None)
+    method = str(method).lower()
+    conv: dict[str, object] = {"method": method, "weights": "normalised to sum 1"}
+    compromise, conditions = None, {}
+    higher = _HIGHER_BETTER.get(method, True)
+
+    def _take(params_allowed: tuple[str, ...]):
+        unknown = set(params) - set(params_allowed)
+        if unknown:
+            raise TypeError(f"method {method!r} got unknown parameters {sorted(unknown)}; valid: "
+                            f"{', '.join(params_allowed) or 'none'}")
+
+    if method == "wsm":
+        from skcriteria.agg.simple import WeightedSumModel
+
+        _take(())
+        _check_constant(x, w, crits, "wsm (min-max normalisation)")
+        n = minmax_normalize(x, obj)
+        res = _evaluate(WeightedSumModel(), _mkdm(n, np.ones_like(obj), w, alts, crits))
+        scores = np.asarray(res.extra_["score"], dtype=float)
+        details = pd.DataFrame(n * w, index=idx, columns=crits)
+        conv.update(normalization="minmax (benefit-oriented, 0 = worst, 1 = best)",
+                    score="weighted sum in [0, 1], higher is better")
+    elif method == "wpm":
+        from skcriteria.agg.simple import WeightedProductModel
+
+        _take(())
+        if np.any(x <= 0):
+            raise ValueError("wpm needs all values > 0 (ratios are taken); use wsm or topsis instead")
+        r = ratio_normalize(x, obj)
+        res = _evaluate(WeightedProductModel(), _mkdm(r, np.ones_like(obj), w, alts, crits))
+        scores = 10.0 ** np.asarray(res.extra_["score"], dtype=float)
+        details = pd.DataFrame(np.log(r) * w, index=idx, columns=crits)
+        conv.update(normalization="ratio: x / max (max criteria), min / x (min criteria)",
+                    score="product of ratio ** weight in (0, 1], higher is better",
+                    details="w_j * ln(ratio): exact additive decomposition of ln(score)")
+    elif method == "topsis":
+        from skcriteria.agg.topsis import TOPSIS
+
+        _take(("normalization",))
+        norm = params.get("normalization", "vector")
+        if norm not in ("vector", "minmax"):
+            raise ValueError(f"unknown normalization {norm!r}; valid choices: vector, minmax")
+        if norm == "minmax":
+            _check_constant(x, w, crits, "topsis with minmax normalisation")
+            lo, hi = x.min(axis=0), x.max(axis=0)
+            n = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+        else:
+            if np.any(np.sqrt((x ** 2).sum(axis=0))[w > 0] == 0):
+                raise ValueError("topsis vector normalisation: a weighted criterion is all zeros")
+            n = vector_normalize(x)
+        if np.all(np.ptp(n[:, w > 0], axis=0) == 0):
+            raise ValueError("every weighted criterion is constant; nothing distinguishes the alternatives")
+        res = _evaluate(TOPSIS(), _mkdm(n, obj, w, alts, crits))
+        scores = np.asarray(res.extra_["similarity"], dtype=float)
+        v = n * w
+        ideal, anti = np.asarray(res.extra_["ideal"]), np.asarray(res.extra_["anti_ideal"])
+        details = pd.DataFrame({"d_plus": np.sqrt(((v - ideal) ** 2).sum(axis=1)),
+                                "d_minus": np.sqrt(((v - anti) ** 2).sum(axis=1))}, index=idx)
+        conv.update(normalization=norm, distance="euclidean",
+                    score="closeness D- / (D+ + D-) in [0, 1], higher is better")
+    elif method == "vikor":
+        from skcriteria.agg.vikor import VIKOR
+
+        _take(("v",))
+        v = float(params.get("v", 0.5))
+        if not 0 <= v <= 1:
+            raise ValueError(f"vikor: v must be within [0, 1]; got {v}")
+        _check_constant(x, w, crits, "vikor")
+        res = _evaluate(VIKOR(v=v, use_compromise_set=False), _mkdm(x, obj, w, alts, crits))
+        e = res.extra_
+        scores = np.asarray(e["q_k"], dtype=float)
+        details = pd.DataFrame({"S": e["s_k"], "R": e["r_k"], "Q": e["q_k"]}, index=idx)
+        compromise = [alts[i] for i in np.asarray(e["compromise_set"]).ravel()]
+        conditions = {"C1 acceptable advantage": bool(e["acceptable_advantage"]),
+                      "C2 acceptable stability": bool(e["acceptable_stability"])}
+        conv.update(v=v, score="Q, lower is better", dq="1 / (m - 1)",
+                    compromise_set=compromise, **conditions)
+    elif method == "promethee":
+        _take(("preference",))
+        prefs = _check_preferences(params.get("preference"), x.shape[1], crits)
+        res = _evaluate(PROMETHEE2(preference=prefs), _mkdm(x, obj, w, alts, crits))
+        e = res.extra_
+        scores = np.asarray(e["phi"], dtype=float)
+        details = pd.concat([
+            pd.DataFrame({"phi_plus": e["phi_plus"], "phi_minus": e["phi_minus"], "phi": e["phi"]},
+                         index=idx),
+            pd.DataFrame(e["phi_criteria"], index=idx, columns=[f"phi_{c}" for c in crits]),
+        ], axis=1)
+        conv.update(variant="PROMETHEE II (net flow)", preference=dict(zip(crits, prefs, strict=True)),
+                    score="net flow phi in [-1, 1], higher is better")
+    else:
+        registry = _skc_methods()
+        key = "electre2" if method == "electre" else method
+        if key not in registry:
+            valid = sorted(set(METHODS) | set(registry))
+            raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(valid)}")
+        cls = registry[key]
+        try:
+            model = cls(**params)
+            res = _evaluate(model, _mkdm(x, obj, w, alts, crits))
+        except TypeError as exc:
+            raise TypeError(f"method {method!r}: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"method {method!r} (scikit-criteria {cls.__name__}) failed: {exc}") from None
+        if not isinstance(res, RankResult):
+            raise ValueError(f"method {method!r} does not produce a ranking; valid choices: "
+                             f"{', '.join(METHODS)}")
+        skc_rank = np.asarray(res.values, dtype=float)
+        e = dict(res.extra_.items())
+        cand = next((k for k in ("score", "similarity", "q_k") if k in e and np.size(e[k]) == m), None)
+        if cand is not None:
+            scores = np.asarray(e[cand], dtype=float)
+            best = skc_rank == skc_rank.min()
+            higher = bool(scores[best].mean() >= scores.mean())
+        else:
+            scores, higher = -skc_rank, True
+        details = pd.DataFrame({k: np.asarray(val, dtype=float) for k, val in e.items()
+                                if np.ndim(val) == 1 and np.size(val) == m and
+                                np.issubdtype(np.asarray(val).dtype, np.number)}, index=idx)
+        details["skcriteria_rank"] = skc_rank.astype(int)
+        conv.update(engine=f"scikit-criteria {cls.__name__}", params=dict(params),
+                    score=f"{cand or 'minus rank'}, {'higher' if higher else 'lower'} is better")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"method {method!r} produced non-finite scores; check for constant criteria "
+                         "or zero values")
+    rounded = np.round(scores, 12)
+    ranks = rankdata(-rounded if higher else rounded, method="min").astype(int)
+    if method not in METHODS and "skcriteria_rank" in details:
+        ranks = details["skcriteria_rank"].to_numpy()
+    if method == "electre":
+        ranks = np.asarray(res.values, dtype=int)
+    return Ranking(method=method, scores=pd.Series(scores, index=idx, name="score"),
+                   ranks=pd.Series(ranks, index=idx, name="rank"), details=details,
+                   conventions=conv, higher_is_better=higher, compromise_set=compromise,
+                   conditions=conditions)

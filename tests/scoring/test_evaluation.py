@@ -1,0 +1,131 @@
+"""Tests for sourcing.scoring.evaluation: evaluate(tender) and the Evaluation contract."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sourcing.scoring import Evaluation, evaluate, rank
+
+
+@pytest.fixture(scope="module")
+def ev(tender):
+    return evaluate(tender)
+
+
+def test_contract(ev, tender):
+    assert isinstance(ev, Evaluation) and dataclasses.is_dataclass(ev)
+    admitted = ["V01", "V02", "V03", "V04", "V05", "V08"]
+    assert list(ev.scores.index) == admitted and ev.scores.index.name == "vendor_id"
+    assert sorted(ev.ranks) == [1, 2, 3, 4, 5, 6]
+    assert list(ev.excluded.index) == ["V06", "V07"] and "reason" in ev.excluded
+    assert ev.excluded.loc["V06", "reason"] == "C09 ISO/IEC 27001 certification: no, gate == yes"
+    assert ev.weights.sum() == pytest.approx(1.0) and "C09" not in ev.weights.index
+    assert ev.contributions.shape == (6, len(ev.weights))
+    np.testing.assert_allclose(ev.contributions.sum(axis=1), ev.scores, atol=1e-12)
+    assert list(ev.quality.index) == admitted
+    assert ((ev.quality >= 0) & (ev.quality <= 100)).all()
+    assert ev.conventions["method"] == "topsis"
+
+
+def test_scores_equal_rank_on_admitted(ev, tender):
+    """evaluate() = rank() on the gated decision matrix with the tender's direct weights."""
+    dm = tender.decision_matrix().loc[ev.scores.index, ev.weights.index]
+    w = tender.weights[ev.weights.index]
+    r = rank(dm, tender.objectives[ev.weights.index], w, method="topsis")
+    np.testing.assert_allclose(ev.scores, r.scores)
+    np.testing.assert_allclose(rank(ev.matrix, ev.objectives, ev.weights).scores, ev.scores)
+
+
+def test_quality_independent(ev, tender):
+    """Quality = 100 x weighted sum of min-max-normalised non-price criteria, price weight removed."""
+    dm = tender.decision_matrix().loc[ev.scores.index]
+    crit = [c for c in ev.weights.index if tender.criteria.at[c, "source"] != "price"]
+    w = tender.criteria.loc[crit, "weight"] / tender.criteria.loc[crit, "weight"].sum()
+    q = pd.Series(0.0, index=dm.index)
+    for c in crit:
+        col = dm[c]
+        n = (col - col.min()) / (col.max() - col.min())
+        if tender.criteria.at[c, "direction"] == "min":
+            n = 1 - n
+        q += 100 * w[c] * n
+    np.testing.assert_allclose(ev.quality, q)
+
+
+@pytest.mark.parametrize("method", ["wsm", "promethee"])
+def test_exact_contributions(tender, method):
+    e = evaluate(tender, method=method)
+    np.testing.assert_allclose(e.contributions.sum(axis=1), e.scores, atol=1e-12)
+    assert e.conventions["contributions"].startswith("exact")
+
+
+def test_vikor_ahp_and_price_formula(tender):
+    e = evaluate(tender, method="vikor", weighting="ahp", price_formula="proportional")
+    assert e.ranks[e.scores.idxmin()] == 1
+    assert "AHP" in e.conventions["weighting"]
+    assert e.weights.sum() == pytest.approx(1.0)
+    e2 = evaluate(tender, method="wsm", aggregate="median")
+    assert e2.conventions["score_aggregation"] == "median"
+
+
+def test_to_frame_str_plot(ev):
+    f = ev.to_frame()
+    assert list(f.columns) == ["name", "score", "rank", "quality", "reason"]
+    assert list(f.index[-2:]) == ["V06", "V07"] and f.loc["V07", "reason"].startswith("C06")
+    assert f["rank"].iloc[0] == 1
+    text = str(ev)
+    assert "BlueRiver" in text and "Excluded by gates (2)" in text and "V06" in text
+    ax = ev.plot()
+    assert ax.get_title() and ax.get_xlabel()
+
+
+def test_errors(tender):
+    with pytest.raises(ValueError, match="direct, ahp"):
+        evaluate(tender, weighting="points")
+    with pytest.raises(ValueError, match="valid choices"):
+        evaluate(tender, method="nope")
+    with pytest.raises(ValueError, match="mean, median, geometric"):
+        evaluate(tender, aggregate="mode")
+
+
+def _rebuild(tender, **changes):
+    from sourcing import Tender
+
+    frames = {n: getattr(tender, n) for n in ("vendors", "criteria", "scores", "lots", "bids", "tiers",
+                                               "risk", "pairwise")}
+    settings = dict(tender.settings)
+    settings.update(changes.pop("settings", {}))
+    frames.update(changes)
+    return Tender.from_frames(**frames, settings=settings)
+
+
+def test_ahp_with_judgments_inside_a_group(tender):
+    """Within-group judgments replace the direct local weights: technical = AHP of C01..C03."""
+    extra = pd.DataFrame({"evaluator": ["architect"] * 3, "parent": ["technical"] * 3,
+                          "item_a": ["C01", "C01", "C02"], "item_b": ["C02", "C03", "C03"],
+                          "value": [2.0, 4.0, 2.0]})
+    t = _rebuild(tender, pairwise=pd.concat([tender.pairwise, extra], ignore_index=True),
+                 settings={"weighting": "ahp"})
+    e = evaluate(t, method="wsm")
+    tech = e.weights[["C01", "C02", "C03"]]
+    np.testing.assert_allclose((tech / tech.sum()).to_numpy(), [4 / 7, 2 / 7, 1 / 7])
+    assert e.weights.sum() == pytest.approx(1.0)
+
+
+def test_missing_value_is_a_clear_error(tender):
+    """The Tender refuses blank values, so inject a NaN through a delegating stand-in."""
+
+    class Holey:
+        def __getattr__(self, name):
+            return getattr(tender, name)
+
+        def decision_matrix(self, *, aggregate=None):
+            dm = tender.decision_matrix(aggregate=aggregate)
+            dm.loc["V02", "C07"] = np.nan
+            return dm
+
+    with pytest.raises(ValueError, match="no value for vendor/criterion V02/C07"):
+        evaluate(Holey())
