@@ -44,3 +44,17 @@ def test_help_everywhere(capsys):
             main(argv)
         assert info.value.code == 0
     assert main([]) == 2
+
+
+def test_evaluate_prints_ranking_and_exclusions(sample_path, tmp_path, capsys):
+    assert main(["evaluate", str(sample_path), "--method", "wsm", "--smaa", "500", "--seed", "3",
+                 "--csv", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "V06" in out and "ISO/IEC 27001" in out and "V07" in out
+    assert "rank acceptability" in out
+    assert (tmp_path / "out" / "evaluation.csv").exists()
+
+
+def test_evaluate_unknown_method_lists_choices(sample_path, capsys):
+    assert main(["evaluate", str(sample_path), "--method", "magic"]) == 1
+    assert "valid choices" in capsys.readouterr().err

@@ -31,6 +31,28 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .scoring import evaluate, smaa
+
+    tender = read_tender(args.path)
+    evaluation = evaluate(tender, method=args.method, weighting=args.weighting,
+                          aggregate=args.aggregate, price_formula=args.price_formula)
+    print(evaluation)
+    if args.smaa:
+        result = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
+                      method=args.method if args.method in ("wsm", "wpm", "topsis", "vikor",
+                                                            "promethee") else "wsm",
+                      n=args.smaa, seed=args.seed)
+        print("\nSMAA-2 rank acceptability (share of weight samples giving each rank):")
+        print(result.acceptability.round(3).to_string())
+    if args.csv:
+        from .io import write_tables
+
+        path = write_tables({"evaluation": evaluation.to_frame()}, args.csv)
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -46,6 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
                        "every table and print a summary, or every problem found.")
     p.add_argument("path", help="tender folder or .xlsx workbook, e.g. data/sample-tender")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("evaluate", help="rank the vendors of a tender",
+                       description="Score and rank the vendors of a tender by a multi-criteria "
+                       "method, after the knock-out gates; print the ranking and exclusions.")
+    p.add_argument("path", help="tender folder or .xlsx workbook")
+    p.add_argument("--method", default="topsis",
+                   help="wsm, wpm, topsis, vikor, promethee, electre or another scikit-criteria "
+                   "method (default topsis)")
+    p.add_argument("--weighting", choices=("direct", "ahp"), default=None,
+                   help="criterion weights: direct points or AHP judgments (default: tender)")
+    p.add_argument("--aggregate", choices=("mean", "median", "geometric"), default=None,
+                   help="how several evaluators' scores combine (default: tender setting)")
+    p.add_argument("--price-formula", choices=("proportional", "linear", "reference"),
+                   default=None, help="turn prices into points first (default: use prices as is)")
+    p.add_argument("--smaa", type=int, default=0, metavar="N",
+                   help="also print SMAA-2 rank acceptability from N weight samples")
+    p.add_argument("--seed", type=int, default=None, help="seed of the SMAA samples")
+    p.add_argument("--csv", default=None, metavar="DIR",
+                   help="also write the ranking table as DIR/evaluation.csv")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "
