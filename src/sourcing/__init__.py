@@ -6,8 +6,9 @@ each sourcing choice costs and risks, and check incumbents against their SLA.
 
 from .io import read_tender
 from .schemas import ValidationError
+from .scenario import Scenario
 from .tender import Tender
 
 __version__ = "0.1.0"
 
-__all__ = ["Tender", "ValidationError", "__version__", "read_tender"]
+__all__ = ["Scenario", "Tender", "ValidationError", "__version__", "read_tender"]

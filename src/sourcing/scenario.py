@@ -128,6 +128,7 @@ class Scenario(BaseModel):
         **overrides
             Top-level keys or dotted keys (``simulation.n=1000``, given as
             ``**{"simulation.n": 1000}``) replacing the file's values, as notebook parameters do.
+            ``None`` keeps the file's value.
 
         Raises
         ------
@@ -151,6 +152,8 @@ class Scenario(BaseModel):
                                            "of keys (name, tender, seed, scoring, ...)")],
                                   title=f"invalid scenario {path}")
         for key, value in overrides.items():
+            if value is None:
+                continue
             target = data
             *parents, last = key.split(".")
             for p in parents:

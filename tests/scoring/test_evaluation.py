@@ -129,3 +129,22 @@ def test_missing_value_is_a_clear_error(tender):
 
     with pytest.raises(ValueError, match="no value for vendor/criterion V02/C07"):
         evaluate(Holey())
+
+
+def test_weight_points_override_direct_weights(tender):
+    """A what-if on the price weight: points replace criteria.weight before normalising."""
+    import pytest
+
+    from sourcing.scoring import evaluate
+
+    base = evaluate(tender, method="wsm")
+    heavy = evaluate(tender, method="wsm", weight_points={"C16": 70})
+    points = tender.criteria["weight"].astype(float).copy()
+    points["C16"] = 70
+    assert heavy.weights["C16"] == pytest.approx(70 / points.sum())
+    assert heavy.weights.sum() == pytest.approx(1)
+    assert heavy.weights["C16"] > base.weights["C16"]
+    with pytest.raises(ValueError, match="valid criteria"):
+        evaluate(tender, weight_points={"C99": 1})
+    with pytest.raises(ValueError, match=">= 0"):
+        evaluate(tender, weight_points={"C16": -1})

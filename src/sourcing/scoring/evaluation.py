@@ -185,7 +185,8 @@ def _split(score: np.ndarray, parts: np.ndarray) -> np.ndarray:
 
 def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, weighting: str | None = None,
              price_formula: str | None = None, price_options: dict | None = None,
-             ahp_method: str = "eigen", **params) -> Evaluation:
+             ahp_method: str = "eigen", weight_points: dict[str, float] | None = None,
+             **params) -> Evaluation:
     """Score and rank the tender's vendors.
 
     Parameters
@@ -204,6 +205,10 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     price_options : dict, optional
         ``max_points``, ``floor``, ``reference`` for :func:`price_points`.
     ahp_method : {"eigen", "geometric"}
+    weight_points : dict, optional
+        Direct weights in points replacing ``criteria.weight`` for the criteria named (a
+        what-if, e.g. ``{"C16": 50}``); the others keep theirs; all are then normalised.
+        Only with direct weighting.
     **params
         Method parameters (``normalization``, ``v``, ``preference``, ...).
 
@@ -214,6 +219,21 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     dm = tender.decision_matrix(aggregate=aggregate)
     crit = tender.criteria
     weights, ahp_res = tender_weights(tender, weighting, ahp_method=ahp_method)
+    if weight_points:
+        if ahp_res is not None:
+            raise ValueError("weight_points override direct weights; they cannot be combined with "
+                             "weighting='ahp'")
+        unknown = sorted(set(weight_points) - set(crit.index))
+        if unknown:
+            raise ValueError(f"weight_points name unknown criteria {unknown}; valid criteria: "
+                             + ", ".join(crit.index))
+        if any(not np.isfinite(v) or v < 0 for v in weight_points.values()):
+            raise ValueError("weight_points must be finite and >= 0")
+        points = crit["weight"].astype(float).fillna(0.0)
+        points.update(pd.Series(weight_points, dtype=float))
+        if not points.sum() > 0:
+            raise ValueError("weight_points leave no criterion with a positive weight")
+        weights = points / points.sum()
     gates = apply_gates(dm, tender.gates, names=crit["name"].to_dict(), units=crit["unit"].to_dict())
     admitted = gates.admitted
     if len(admitted) < 2:

@@ -1,0 +1,51 @@
+"""Notebooks are committed clean, paired with a jupytext .py in sync, and parameterised.
+
+Executing them is nbmake's job: ``python -m pytest`` collects ``notebooks/*.ipynb`` too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_five_notebooks_exist():
+    from sourcing.report import NOTEBOOKS as REPORT
+
+    assert {p.stem for p in ALL} == set(REPORT)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_paired_py_is_in_sync(path):
+    py = path.with_suffix(".py")
+    assert py.exists(), f"{py.name} missing: run jupytext --sync {path.name}"
+    paired = jupytext.read(py)
+    nb = nbformat.read(path, as_version=4)
+    assert [(c.cell_type, c.source) for c in nb.cells] == \
+        [(c.cell_type, c.source) for c in paired.cells], "run jupytext --sync"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_parameters_cell_carries_seed_and_scenario(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert "seed" in tagged[0].source and "scenario_file" in tagged[0].source
+    first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0]
+                      and nb.cells.index(c) > nb.cells.index(tagged[0]))
+    assert "Scenario.load" in first_code.source
