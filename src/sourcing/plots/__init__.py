@@ -8,3 +8,21 @@ One module per stage; the names below are the public ones.
 from ._style import money_axis, money_formatter
 
 __all__ = ["money_axis", "money_formatter"]
+
+from .performance import (  # noqa: E402
+    plot_availability,
+    plot_compliance,
+    plot_control_chart,
+    plot_credits,
+    plot_invoice_audit,
+    plot_scorecard,
+)
+
+__all__ += [
+    "plot_availability",
+    "plot_compliance",
+    "plot_control_chart",
+    "plot_credits",
+    "plot_invoice_audit",
+    "plot_scorecard",
+]
