@@ -57,8 +57,9 @@ def _yyyymm(ts: pd.Series, tz: pd.Series) -> np.ndarray:
 
 
 def _month_text(k: np.ndarray) -> np.ndarray:
-    k = np.asarray(k, dtype=np.int64)
-    return np.char.add(np.char.add((k // 12).astype(str), "-"), np.char.zfill((k % 12 + 1).astype(str), 2))
+    u, inv = np.unique(np.asarray(k, dtype=np.int64), return_inverse=True)
+    text = np.array([f"{x // 12:04d}-{x % 12 + 1:02d}" for x in u] + [""], dtype=object)
+    return text[inv.reshape(-1)] if len(u) else np.array([], dtype=object)
 
 
 def _month_int(text: pd.Series) -> np.ndarray:
