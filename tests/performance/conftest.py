@@ -107,5 +107,6 @@ def tiny():
     """The hand-made tables above, for tests to extend."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(CONTRACT=dict(CONTRACT), CALENDAR=dict(CALENDAR), TERMS=[dict(r) for r in TERMS],
-                           TIERS=[dict(r) for r in TIERS], TICKETS=[dict(r) for r in TICKETS], ASOF=ASOF, t=_t)
+    return SimpleNamespace(CONTRACT=dict(CONTRACT), CALENDAR=dict(CALENDAR),
+                           TERMS=[dict(r) for r in TERMS], TIERS=[dict(r) for r in TIERS],
+                           TICKETS=[dict(r) for r in TICKETS], ASOF=ASOF, t=_t)

@@ -110,7 +110,8 @@ def test_matches_brute_force(a, b, autumn):
     if autumn:
         a, b = a + pd.Timedelta(days=210), b + pd.Timedelta(days=210)  # around 2025-10-26
     s, e = min(a, b), max(a, b)
-    cal = Calendar.business(TZ, start="07:30", end="19:00", weekdays=("mon", "tue", "wed", "thu", "fri", "sun"),
+    cal = Calendar.business(TZ, start="07:30", end="19:00",
+                            weekdays=("mon", "tue", "wed", "thu", "fri", "sun"),
                             holidays=["2025-03-26", "2025-10-22"])
     got = business_elapsed(pd.DatetimeIndex([s]), pd.DatetimeIndex([e]), cal)[0]
     assert got == pytest.approx(_brute(s, e, cal))

@@ -32,7 +32,8 @@ def _pick(frame: pd.DataFrame, vendor_id: str | None, lot_id: str | None, what: 
     if lot_id is None:
         lots = pairs.loc[pairs["vendor_id"] == vendor_id, "lot_id"]
         if lots.empty:
-            raise ValueError(f"unknown vendor_id {vendor_id!r}; valid: {', '.join(sorted(pairs['vendor_id']))}")
+            valid = ", ".join(sorted(pairs["vendor_id"]))
+            raise ValueError(f"unknown vendor_id {vendor_id!r}; valid: {valid}")
         lot_id = lots.iat[0]
     sel = frame.loc[(frame["vendor_id"] == vendor_id) & (frame["lot_id"] == lot_id)]
     if sel.empty:
