@@ -131,10 +131,33 @@ def _utc_ns(x) -> np.ndarray:
     return idx.as_unit("ns").asi8
 
 
-def _local_day(ns: np.ndarray, tz: str) -> np.ndarray:
-    """Local calendar day (days since 1970-01-01) of UTC nanoseconds; garbage where NaT."""
-    local = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
-    return np.floor_divide(local.asi8, _NS_PER_DAY)
+def _day_range(ns: np.ndarray) -> tuple[int, int]:
+    """Local days (since 1970-01-01) that can hold the UTC instants *ns*: UTC day +/- 1."""
+    return int(ns.min() // _NS_PER_DAY) - 1, int(ns.max() // _NS_PER_DAY) + 1
+
+
+class _LocalDays:
+    """Local calendar day of UTC instants, by arithmetic and one correction (no tz conversion).
+
+    With ``midnight[i]`` the UTC instant of local midnight of day ``d0 + i`` and ``off_max`` the
+    largest UTC offset in the span, ``(t + off_max) // day`` is the local day or the day after;
+    one comparison with that day's midnight fixes it.
+    """
+
+    def __init__(self, tz: str, d0: int, d1: int):
+        self.d0 = d0
+        days = np.arange(d0, d1 + 2, dtype=np.int64)
+        wall = pd.DatetimeIndex((days * _NS_PER_DAY).view("M8[ns]"))
+        utc = wall.tz_localize(tz, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_forward")
+        self.midnight = utc.tz_convert("UTC").tz_localize(None).asi8
+        self.off_max = int((days * _NS_PER_DAY - self.midnight).max())
+        self.n = len(days) - 1
+
+    def index(self, ns: np.ndarray) -> np.ndarray:
+        """Position of each instant's local day in the span (clipped to the span)."""
+        i = np.clip((ns + self.off_max) // _NS_PER_DAY - self.d0, 0, self.n)
+        i -= ns < self.midnight[i]
+        return np.clip(i, 0, self.n - 1)
 
 
 class _DayTable:
@@ -151,6 +174,9 @@ class _DayTable:
             c = np.where(np.isin(days, hol), o, c)
         self.open = self._utc_minutes(days * _DAY_MIN + o, cal.tz)
         close = self._utc_minutes(days * _DAY_MIN + c, cal.tz)
+        # UTC instant of each local midnight (and the one after the last day): the local day of
+        # an instant is found by binary search, without converting millions of timestamps
+        self.days = _LocalDays(cal.tz, d0, d1)
         self.length = np.maximum(close - self.open, 0.0)
         self.cum = np.concatenate(([0.0], np.cumsum(self.length)[:-1]))
         self.cum_end = self.cum + self.length
@@ -162,14 +188,45 @@ class _DayTable:
                                nonexistent="shift_forward")
         return utc.tz_convert("UTC").tz_localize(None).asi8 / _NS_PER_MIN
 
-    def position(self, ns: np.ndarray, day: np.ndarray) -> np.ndarray:
-        i = day - self.d0
+    def position(self, ns: np.ndarray) -> np.ndarray:
+        """Business minutes from the table start to each UTC instant *ns*."""
+        i = self.days.index(ns)
         t = ns / _NS_PER_MIN
         return self.cum[i] + np.clip(t - self.open[i], 0.0, self.length[i])
 
+    def instant(self, goal: np.ndarray) -> np.ndarray:
+        """UTC nanoseconds at which the clock position reaches *goal* (first such instant)."""
+        ce = self.cum_end
+        if len(ce) and ce[-1] < 5e7 and np.array_equal(ce, np.round(ce)):
+            # whole-minute day ends (always, for HH:MM hours and whole-minute UTC offsets): the
+            # first day ending at or after goal is a table look-up on ceil(goal)
+            first = np.searchsorted(ce, np.arange(int(ce[-1]) + 1), side="left")
+            i = first[np.ceil(goal).astype(np.int64)]
+        else:
+            i = np.searchsorted(ce, goal, side="left")
+        return np.round((self.open[i] + (goal - self.cum[i])) * _NS_PER_MIN).astype(np.int64)
 
-def _span(days: np.ndarray) -> tuple[int, int]:
-    return int(days.min()), int(days.max())
+
+def clock(opened: np.ndarray, until: np.ndarray, minutes: np.ndarray, cal: Calendar):
+    """Deadline (UTC ns) and elapsed clock minutes for valid int64 UTC-ns arrays, sharing one table.
+
+    Internal fast path of :func:`business_deadline` + :func:`business_elapsed` (no NaT allowed).
+    """
+    if cal.is_24x7:
+        return opened + np.round(minutes * _NS_PER_MIN).astype(np.int64), (until - opened) / _NS_PER_MIN
+    if cal.weekly_minutes == 0:
+        raise ValueError(f"calendar {cal.name!r} has no opening hours: the clock never runs")
+    d0, d1 = _day_range(np.concatenate((opened, until)))
+    pad = 7 * int(np.ceil(minutes.max() / cal.weekly_minutes) + 2) + 14
+    while True:
+        table = _DayTable(cal, d0, d1 + pad)
+        f_open = table.position(opened)
+        goal = f_open + minutes
+        if goal.max() <= table.cum_end[-1]:
+            break
+        pad *= 2
+    deadline = np.maximum(table.instant(goal), opened)
+    return deadline, table.position(until) - f_open
 
 
 def business_elapsed(start, end, calendar: Calendar | None = None) -> np.ndarray:
@@ -201,10 +258,9 @@ def business_elapsed(start, end, calendar: Calendar | None = None) -> np.ndarray
         out[ok] = (e[ok] - s[ok]) / _NS_PER_MIN
         return out
     s, e = s[ok], e[ok]
-    ds, de = _local_day(s, cal.tz), _local_day(e, cal.tz)
-    d0, d1 = _span(np.concatenate((ds, de)))
+    d0, d1 = _day_range(np.concatenate((s, e)))
     table = _DayTable(cal, d0, d1)
-    out[ok] = table.position(e, de) - table.position(s, ds)
+    out[ok] = table.position(e) - table.position(s)
     return out
 
 
@@ -227,18 +283,5 @@ def business_deadline(start, minutes, calendar: Calendar | None = None) -> pd.Da
         else:
             if cal.weekly_minutes == 0:
                 raise ValueError(f"calendar {cal.name!r} has no opening hours: the clock never runs")
-            s_ok, m_ok = s[ok], m[ok]
-            ds = _local_day(s_ok, cal.tz)
-            d0, d1 = _span(ds)
-            pad = 7 * int(np.ceil(m_ok.max() / cal.weekly_minutes) + 2) + 14
-            while True:
-                table = _DayTable(cal, d0, d1 + pad)
-                goal = table.position(s_ok, ds) + m_ok
-                if goal.max() <= table.cum_end[-1]:
-                    break
-                pad *= 2
-            i = np.searchsorted(table.cum_end, goal, side="left")
-            dl = table.open[i] + (goal - table.cum[i])
-            dl_ns = np.round(dl * _NS_PER_MIN).astype(np.int64)
-            out[ok] = np.maximum(dl_ns, s_ok)
+            out[ok] = clock(s[ok], s[ok], m[ok], cal)[0]
     return pd.DatetimeIndex(out.view("M8[ns]")).tz_localize("UTC")

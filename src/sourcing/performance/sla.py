@@ -36,24 +36,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .calendar import business_deadline, business_elapsed
+from .calendar import _LocalDays, clock
 from .data import PerformanceData
 
 __all__ = ["MonthlyKPIs", "ServiceCredits", "monthly_kpis", "service_credits"]
 
 _KEYS = ["vendor_id", "lot_id"]
-
-
-def _yyyymm(ts: pd.Series, tz: pd.Series) -> np.ndarray:
-    """Local month of UTC timestamps as int year*12 + month-1 (-1 where NaT)."""
-    out = np.full(len(ts), -1, dtype=np.int64)
-    tzv = tz.to_numpy()
-    for zone in pd.unique(tzv):
-        m = (tzv == zone) & ts.notna().to_numpy()
-        if m.any():
-            local = pd.DatetimeIndex(ts[m]).tz_convert(zone)
-            out[m] = local.year.to_numpy() * 12 + local.month.to_numpy() - 1
-    return out
 
 
 def _month_text(k: np.ndarray) -> np.ndarray:
@@ -65,11 +53,6 @@ def _month_text(k: np.ndarray) -> np.ndarray:
 def _month_int(text: pd.Series) -> np.ndarray:
     s = text.astype(str)
     return s.str[:4].astype(int).to_numpy() * 12 + s.str[5:7].astype(int).to_numpy() - 1
-
-
-def _month_end(k: int, tz: str) -> pd.Timestamp:
-    y, m = divmod(k + 1, 12)
-    return pd.Timestamp(year=int(y), month=int(m) + 1, day=1).tz_localize(tz).tz_convert("UTC")
 
 
 @dataclass
@@ -93,9 +76,17 @@ class MonthlyKPIs:
 
     kpis: pd.DataFrame
     summary: pd.DataFrame
-    measurements: pd.DataFrame
     asof: pd.Timestamp
     data: PerformanceData = field(repr=False)
+    _m: _Measurements | None = field(default=None, repr=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def measurements(self) -> pd.DataFrame:
+        """One row per ticket x KPI (built on first use; millions of rows for big logs)."""
+        if self._frame is None:
+            self._frame = self._m.frame() if self._m is not None else pd.DataFrame()
+        return self._frame
 
     def to_frame(self) -> pd.DataFrame:
         """The long KPI table."""
@@ -128,83 +119,215 @@ def monthly_kpis(data: PerformanceData, *, asof: str | pd.Timestamp | None = Non
     asof : timestamp, optional
         Reporting instant; timestamps after it are treated as not yet happened.  Default: the
         latest timestamp in the ticket log.  Naive values are read as UTC.
+
+    Notes
+    -----
+    Vectorised over tickets: vendor, lot, priority and month become integer codes, targets are
+    looked up in small (kpi, contract, priority) arrays, clocks run once per calendar, and the
+    monthly counts are ``numpy.bincount`` over a combined integer key.
     """
     if not isinstance(data, PerformanceData):
         raise TypeError(f"data must be PerformanceData from read_performance, got {type(data).__name__}")
-    asof = data.asof if asof is None else pd.Timestamp(asof)
+    try:
+        asof = data.asof if asof is None else pd.Timestamp(asof)
+    except ValueError as err:
+        raise ValueError(f"asof must be a timestamp such as '2026-10-31T23:59Z', got {asof!r}") from err
     if asof.tzinfo is None:
         asof = asof.tz_localize("UTC")
     asof = asof.tz_convert("UTC")
-    t = data.tickets.loc[data.tickets["used"] & (data.tickets["opened"] <= asof)].copy()
-    for c in ("first_response", "resolved"):
-        t[c] = t[c].where(t[c] <= asof)
-    tz_of = data.contracts.set_index(_KEYS)["timezone"]
-    t["tz"] = tz_of.reindex(pd.MultiIndex.from_frame(t[_KEYS])).to_numpy()
-    meas = _measure(t, data, asof)
-    kpis = _kpi_table(meas, data)
-    summary = _summary(t, meas, kpis, asof)
-    return MonthlyKPIs(kpis=kpis, summary=summary, measurements=meas, asof=asof, data=data)
+    tk = _TicketArrays(data, asof)
+    meas = _measure(tk, data, asof)
+    kpis = _kpi_table(meas, tk, data)
+    summary = _summary(tk, meas, kpis)
+    return MonthlyKPIs(kpis=kpis, summary=summary, asof=asof, data=data, _m=meas)
 
 
-def _measure(t: pd.DataFrame, data: PerformanceData, asof: pd.Timestamp) -> pd.DataFrame:
-    terms = data.sla_terms
-    base = t.loc[t["measurable"], ["ticket_id", *_KEYS, "type", "priority", "opened", "first_response",
-                                   "resolved", "tz"]]
+_NAT = np.iinfo(np.int64).min
+_KPI_CODES = ("response", "resolution", "fulfilment")
+_PRIO = ("P1", "P2", "P3", "P4", "")
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(s).as_unit("ns").asi8
+
+
+class _TicketArrays:
+    """The used tickets as integer-coded numpy arrays."""
+
+    def __init__(self, data: PerformanceData, asof: pd.Timestamp):
+        t = data.tickets
+        a = asof.value
+        opened = _ns(t["opened"])
+        sel = t["used"].to_numpy(dtype=bool) & (opened != _NAT) & (opened <= a)
+        self.pos = np.flatnonzero(sel)
+        self.opened = opened[sel]
+        self.asof = a
+        self.first = _ns(t["first_response"])[sel]
+        self.resolved = _ns(t["resolved"])[sel]
+        for arr in (self.first, self.resolved):
+            arr[arr > a] = _NAT
+        con = data.contracts
+        self.pairs = con[_KEYS].reset_index(drop=True)
+        self.tz = con["timezone"].to_numpy()
+        vc, vu = pd.factorize(t["vendor_id"].to_numpy()[sel])
+        lc, lu = pd.factorize(t["lot_id"].to_numpy()[sel])
+        lookup = {(v, lot): i for i, (v, lot) in enumerate(zip(con["vendor_id"], con["lot_id"], strict=True))}
+        table = np.array([lookup.get((v, lot), -1) for v in vu for lot in lu], dtype=np.int64)
+        self.pair = table[vc * len(lu) + lc] if len(vc) else np.zeros(0, np.int64)
+        self.prio = pd.Index(_PRIO[:4]).get_indexer(t["priority"].to_numpy()[sel])
+        self.incident = t["type"].to_numpy()[sel] == "incident"
+        self.measurable = t["measurable"].to_numpy(dtype=bool)[sel]
+        self.ticket_id = t["ticket_id"].to_numpy()[sel]
+
+    def month(self, ns: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        """Local month code year*12 + month-1 in each contract's zone (-1 where NaT)."""
+        out = np.full(len(ns), -1, dtype=np.int64)
+        ok = ns != _NAT
+        for zone in pd.unique(self.tz):
+            m = ok & (self.tz[pair] == zone) if len(self.tz) > 1 else ok
+            if m.any():
+                out[m] = _local_month(ns[m], zone)
+        return out
+
+
+def _local_month(ns: np.ndarray, zone: str) -> np.ndarray:
+    """Month codes via the local day of each instant (see ``calendar._LocalDays``)."""
+    d0, d1 = int(ns.min() // 86_400_000_000_000) - 1, int(ns.max() // 86_400_000_000_000) + 1
+    days = _LocalDays(zone, d0, d1)
+    dates = pd.DatetimeIndex((np.arange(d0, d1 + 1, dtype=np.int64) * 86_400_000_000_000).view("M8[ns]"))
+    month_of_day = dates.year.to_numpy() * 12 + dates.month.to_numpy() - 1
+    return month_of_day[days.index(ns)]
+
+
+@dataclass
+class _Measurements:
+    """Ticket x KPI measurements as arrays; ``frame()`` builds the DataFrame on demand."""
+
+    tk: _TicketArrays
+    cal_ids: list
+    idx: np.ndarray       # row in _TicketArrays
+    kpi: np.ndarray       # index into _KPI_CODES
+    pair: np.ndarray      # contract row
+    prio: np.ndarray      # index into _PRIO (4 = all, fulfilment)
+    status: np.ndarray    # 0 met, 1 breached, 2 pending
+    month_k: np.ndarray
+    tmin: np.ndarray
+    ccode: np.ndarray
+    deadline: np.ndarray
+    event: np.ndarray
+    elapsed: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        tk = self.tk
+        months = np.flatnonzero(np.bincount(self.month_k - self.month_k.min())) + self.month_k.min() \
+            if len(self.month_k) else np.zeros(0, np.int64)
+        utc = lambda a: pd.DatetimeIndex(a.view("M8[ns]")).tz_localize("UTC")  # noqa: E731
+        cat = pd.Categorical.from_codes
+        return pd.DataFrame({
+            "ticket_id": pd.Series(tk.ticket_id[self.idx], dtype=object),
+            "vendor_id": _coded(tk.pairs["vendor_id"], self.pair),
+            "lot_id": _coded(tk.pairs["lot_id"], self.pair),
+            "kpi": cat(self.kpi, list(_KPI_CODES), validate=False),
+            "priority": cat(self.prio, list(_PRIO), validate=False),
+            "type": cat(np.where(tk.incident[self.idx], 0, 1), ["incident", "request"], validate=False),
+            "opened": utc(tk.opened[self.idx]), "deadline": utc(self.deadline), "event": utc(self.event),
+            "status": cat(self.status, ["met", "breached", "pending"], validate=False),
+            "still_open": tk.resolved[self.idx] == _NAT,
+            "target_hours": self.tmin / 60.0, "elapsed_hours": self.elapsed / 60.0,
+            "calendar_id": cat(self.ccode, self.cal_ids, validate=False),
+            "month": cat(np.searchsorted(months, self.month_k), list(_month_text(months)), validate=False),
+            "month_k": self.month_k,
+        })
+
+
+def _term_arrays(data: PerformanceData, npair: int):
+    """Targets (minutes), calendar codes and target % by (kpi, pair, priority)."""
+    target = np.full((3, npair, 5), np.nan)
+    cal = np.zeros((3, npair, 5), dtype=np.int64)
+    cal_ids = list(data.calendars)
+    pair_of = {(v, lot): i for i, (v, lot) in enumerate(zip(data.contracts["vendor_id"],
+                                                          data.contracts["lot_id"], strict=True))}
+    for r in data.sla_terms.itertuples(index=False):  # loop over contract terms, not tickets
+        if r.kpi not in _KPI_CODES or (r.vendor_id, r.lot_id) not in pair_of:
+            continue
+        k, p = _KPI_CODES.index(r.kpi), pair_of[(r.vendor_id, r.lot_id)]
+        prios = slice(None) if r.kpi == "fulfilment" else _PRIO.index(r.priority)
+        target[k, p, prios] = r.target_hours * 60.0
+        cal[k, p, prios] = cal_ids.index(r.calendar_id)
+    return target, cal, cal_ids
+
+
+def _measure(tk: _TicketArrays, data: PerformanceData, asof: pd.Timestamp) -> _Measurements:
+    npair = len(tk.pairs)
+    target, cal, cal_ids = _term_arrays(data, npair)
+    ok = tk.measurable & (tk.pair >= 0) & (tk.prio >= 0)
     parts = []
-    for kpi, event, sel in (("response", "first_response", None), ("resolution", "resolved", "incident"),
-                            ("fulfilment", "resolved", "request")):
-        b = base if sel is None else base.loc[base["type"] == sel]
-        tk = terms.loc[terms["kpi"] == kpi, [*_KEYS, "priority", "target_hours", "calendar_id"]]
-        on = [*_KEYS, "priority"] if kpi != "fulfilment" else _KEYS
-        if kpi == "fulfilment":
-            tk = tk.drop(columns="priority")
-        j = b.merge(tk, on=on, how="inner")
-        j["kpi"] = kpi
-        j["event"] = j[event]
-        j["resolved_any"] = j["resolved"].notna()
-        if kpi == "fulfilment":
-            j["priority"] = ""
-        parts.append(j)
-    m = pd.concat(parts, ignore_index=True)
-    deadline = pd.Series(pd.NaT, index=m.index, dtype="datetime64[ns, UTC]")
-    elapsed = np.full(len(m), np.nan)
-    until = m["event"].fillna(asof)
-    for cid, idx in m.groupby("calendar_id").groups.items():
-        cal = data.calendars[cid]
-        deadline.loc[idx] = business_deadline(m.loc[idx, "opened"], m.loc[idx, "target_hours"] * 60.0, cal)
-        elapsed[m.index.get_indexer(idx)] = business_elapsed(m.loc[idx, "opened"], until.loc[idx], cal)
-    m["deadline"] = deadline
-    m["elapsed_hours"] = elapsed / 60.0
-    has = m["event"].notna()
-    on_time = has & (m["event"] <= m["deadline"])
-    due = m["deadline"] <= asof
-    no_resp = (m["kpi"] == "response") & ~has & m["resolved_any"]
-    breached = (has & ~on_time) | (~has & (due | no_resp))
-    m["status"] = np.where(on_time, "met", np.where(breached, "breached", "pending"))
-    at = m["event"].where(on_time, m["deadline"].where(m["deadline"] <= asof, asof))
-    m["month_k"] = _yyyymm(at, m["tz"])
-    m["month"] = _month_text(m["month_k"])
-    m["still_open"] = ~m["resolved_any"]
-    cols = ["ticket_id", *_KEYS, "kpi", "priority", "type", "opened", "deadline", "event", "status",
-            "still_open", "target_hours", "elapsed_hours", "calendar_id", "month", "month_k"]
-    return m[cols]
+    for k, sel, event in ((0, ok, tk.first), (1, ok & tk.incident, tk.resolved),
+                          (2, ok & ~tk.incident, tk.resolved)):
+        i = np.flatnonzero(sel)
+        tm = target[k, tk.pair[i], tk.prio[i]]
+        keep = ~np.isnan(tm)
+        i = i[keep]
+        parts.append((np.full(len(i), k), i, tm[keep], cal[k, tk.pair[i], tk.prio[i]], event[i]))
+    kpi, idx, tmin, ccode, event = (np.concatenate([p[j] for p in parts]) for j in range(5))
+    opened = tk.opened[idx]
+    deadline = np.full(len(idx), _NAT)
+    elapsed = np.full(len(idx), np.nan)
+    until = np.where(event != _NAT, event, tk.asof)
+    for c in np.flatnonzero(np.bincount(ccode, minlength=1)):  # loop over calendars, not tickets
+        m = ccode == c
+        deadline[m], elapsed[m] = clock(opened[m], until[m], tmin[m], data.calendars[cal_ids[c]])
+    has = event != _NAT
+    on_time = has & (event <= deadline)
+    no_resp = (kpi == 0) & ~has & (tk.resolved[idx] != _NAT)
+    breached = (has & ~on_time) | (~has & ((deadline <= tk.asof) | no_resp))
+    status = np.where(on_time, 0, np.where(breached, 1, 2))
+    at = np.where(on_time, event, np.minimum(deadline, tk.asof))
+    pair = tk.pair[idx]
+    month_k = tk.month(at, pair)
+    prio = np.where(kpi == 2, 4, tk.prio[idx])
+    return _Measurements(tk, cal_ids, idx, kpi, pair, prio, status, month_k, tmin, ccode, deadline,
+                         event, elapsed)
 
 
-def _kpi_table(m: pd.DataFrame, data: PerformanceData) -> pd.DataFrame:
-    done = m.loc[m["status"] != "pending"]
-    g = (done.assign(met=done["status"] == "met")
-         .groupby([*_KEYS, "month", "kpi", "priority"], sort=True)["met"].agg(["size", "sum"])
-         .rename(columns={"size": "measured", "sum": "met"}).reset_index())
-    g["measured"] = g["measured"].astype(float)
-    g["met"] = g["met"].astype(float)
+def _coded(values: pd.Series, pair: np.ndarray) -> pd.Categorical:
+    """values[pair] as a Categorical (cheap for millions of rows)."""
+    codes, uniques = pd.factorize(values.to_numpy())
+    return pd.Categorical.from_codes(codes[pair], list(uniques), validate=False)
+
+
+def _kpi_table(m: _Measurements, tk: _TicketArrays, data: PerformanceData) -> pd.DataFrame:
+    npair = len(tk.pairs)
+    done = m.status != 2
+    cols = ["vendor_id", "lot_id", "month", "kpi", "priority", "measured", "met"]
+    if done.any():
+        k0 = int(m.month_k[done].min())
+        nm = int(m.month_k[done].max()) - k0 + 1
+        key = (((m.kpi * npair + m.pair) * 5 + m.prio) * nm + (m.month_k - k0))[done]
+        size = 3 * npair * 5 * nm
+        measured = np.bincount(key, minlength=size)
+        met = np.bincount(key, weights=(m.status[done] == 0), minlength=size)
+        nz = np.flatnonzero(measured)
+        rest, mo = np.divmod(nz, nm)
+        rest, pr = np.divmod(rest, 5)
+        kp, pa = np.divmod(rest, npair)
+        g = pd.DataFrame({"vendor_id": tk.pairs["vendor_id"].to_numpy()[pa],
+                          "lot_id": tk.pairs["lot_id"].to_numpy()[pa], "month": _month_text(mo + k0),
+                          "kpi": np.array(_KPI_CODES, dtype=object)[kp],
+                          "priority": np.array(_PRIO, dtype=object)[pr],
+                          "measured": measured[nz].astype(float), "met": met[nz]})
+    else:
+        g = pd.DataFrame({c: pd.Series(dtype=float if c in ("measured", "met") else object) for c in cols})
     a = data.availability
     if len(a):
         av = pd.DataFrame({"vendor_id": a["vendor_id"], "lot_id": a["lot_id"], "month": a["month"],
                            "kpi": "availability", "priority": "", "measured": a["scheduled_minutes"],
                            "met": a["scheduled_minutes"] - a["downtime_minutes"]})
         g = pd.concat([g, av], ignore_index=True)
+    g = g.astype({"vendor_id": object, "lot_id": object, "month": object, "kpi": object, "priority": object})
     g["value"] = 100.0 * g["met"] / g["measured"]
-    tgt = data.sla_terms[[*_KEYS, "kpi", "priority", "target_pct"]]
+    tgt = data.sla_terms[[*_KEYS, "kpi", "priority", "target_pct"]].astype(
+        {"vendor_id": object, "lot_id": object, "kpi": object, "priority": object})
     g = g.merge(tgt, on=[*_KEYS, "kpi", "priority"], how="left")
     g = g.loc[g["target_pct"].notna()]  # availability rows without a target term are not KPIs
     g["meets"] = g["value"] >= g["target_pct"] - 1e-9
@@ -214,37 +337,54 @@ def _kpi_table(m: pd.DataFrame, data: PerformanceData) -> pd.DataFrame:
     return g.drop(columns="_o").reset_index(drop=True)
 
 
-def _summary(t: pd.DataFrame, m: pd.DataFrame, kpis: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
-    t = t.copy()
-    t["open_k"] = _yyyymm(t["opened"], t["tz"])
-    t["res_k"] = _yyyymm(t["resolved"], t["tz"])
-    rows = []
-    for (v, lot), tt in t.groupby(_KEYS, sort=True):
-        tz = tt["tz"].iat[0]
-        ks = [tt["open_k"].min(), _yyyymm(pd.Series([asof]), pd.Series([tz]))[0]]
-        kk = kpis.loc[(kpis["vendor_id"] == v) & (kpis["lot_id"] == lot), "month"]
-        if len(kk):
-            mk = _month_int(kk)
-            ks += [mk.min(), mk.max()]
-        months = np.arange(min(ks), max(ks) + 1)
-        ends = pd.DatetimeIndex([min(_month_end(k, tz), asof) for k in months])
-        op = np.sort(tt["opened"].to_numpy(dtype="datetime64[ns]"))
-        rs = np.sort(tt["resolved"].dropna().to_numpy(dtype="datetime64[ns]"))
-        e = ends.tz_convert("UTC").tz_localize(None).to_numpy()
-        backlog = np.searchsorted(op, e, side="left") - np.searchsorted(rs, e, side="left")
-        inc = tt.loc[(tt["type"] == "incident") & tt["resolved"].notna()]
-        hours = (inc["resolved"] - inc["opened"]).dt.total_seconds() / 3600.0
-        mttr = hours.groupby(inc["res_k"]).mean()
-        rows.append(pd.DataFrame({
-            "vendor_id": v, "lot_id": lot, "month": _month_text(months), "month_k": months,
-            "opened": tt["open_k"].value_counts().reindex(months, fill_value=0).to_numpy(),
-            "resolved": tt["res_k"].value_counts().reindex(months, fill_value=0).to_numpy(),
-            "backlog": backlog, "mttr_hours": mttr.reindex(months).to_numpy(),
-        }))
-    s = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["vendor_id", "lot_id", "month", "month_k", "opened", "resolved", "backlog", "mttr_hours"])
-    br = m.loc[m["status"] == "breached"].groupby([*_KEYS, "month"])["ticket_id"].nunique()
-    s["breaching"] = br.reindex(pd.MultiIndex.from_frame(s[[*_KEYS, "month"]]), fill_value=0).to_numpy()
+def _summary(tk: _TicketArrays, m: _Measurements, kpis: pd.DataFrame) -> pd.DataFrame:
+    npair = len(tk.pairs)
+    known = tk.pair >= 0
+    pair = tk.pair[known]
+    open_k = tk.month(tk.opened[known], pair)
+    res_ns = tk.resolved[known]
+    res_k = tk.month(res_ns, pair)
+    asof_k = tk.month(np.full(npair, tk.asof), np.arange(npair))
+    ks = [open_k[open_k >= 0], asof_k]
+    if len(kpis):
+        ks.append(_month_int(kpis["month"]))
+    allk = np.concatenate(ks)
+    k0, nm = int(allk.min()), int(allk.max() - allk.min() + 1)
+    size = npair * nm
+    opened = np.bincount(pair * nm + open_k - k0, minlength=size)
+    r = res_k >= 0
+    resolved = np.bincount(pair[r] * nm + res_k[r] - k0, minlength=size)
+    backlog = (np.cumsum(opened.reshape(npair, nm), axis=1)
+               - np.cumsum(resolved.reshape(npair, nm), axis=1)).reshape(-1)
+    inc = r & tk.incident[known]
+    hours = (res_ns[inc] - tk.opened[known][inc]) / 3.6e12
+    key_inc = pair[inc] * nm + res_k[inc] - k0
+    n_inc = np.bincount(key_inc, minlength=size)
+    sum_h = np.bincount(key_inc, weights=hours, minlength=size)
+    mttr = np.divide(sum_h, n_inc, out=np.full(size, np.nan), where=n_inc > 0)
+    b = m.status == 1
+    if b.any():
+        key_b = np.unique((m.pair[b] * nm + m.month_k[b] - k0) * (len(tk.opened) + 1) + m.idx[b])
+        breaching = np.bincount(key_b // (len(tk.opened) + 1), minlength=size)
+    else:
+        breaching = np.zeros(size, dtype=np.int64)
+    pa, mo = np.divmod(np.arange(size), nm)
+    s = pd.DataFrame({"vendor_id": tk.pairs["vendor_id"].to_numpy()[pa],
+                      "lot_id": tk.pairs["lot_id"].to_numpy()[pa],
+                      "month": _month_text(mo + k0), "month_k": mo + k0, "opened": opened,
+                      "resolved": resolved, "backlog": backlog, "mttr_hours": mttr,
+                      "breaching": breaching})
+    # a contract's rows run from its first ticket or KPI month to the asof month
+    first = np.full(npair, np.iinfo(np.int64).max)
+    np.minimum.at(first, pair[open_k >= 0], open_k[open_k >= 0])
+    if len(kpis):
+        pk = tk.pairs.reset_index().merge(kpis[_KEYS].assign(k=_month_int(kpis["month"])), on=_KEYS)
+        np.minimum.at(first, pk["index"].to_numpy(), pk["k"].to_numpy())
+    last = asof_k
+    if len(kpis):
+        np.maximum.at(last, pk["index"].to_numpy(), pk["k"].to_numpy())
+    keep = (s["month_k"].to_numpy() >= first[pa]) & (s["month_k"].to_numpy() <= last[pa])
+    s = s.loc[keep].reset_index(drop=True)
     pooled = kpis.groupby([*_KEYS, "month", "kpi"])[["measured", "met"]].sum()
     pooled = (100.0 * pooled["met"] / pooled["measured"]).unstack("kpi")
     idx = pd.MultiIndex.from_frame(s[[*_KEYS, "month"]])
