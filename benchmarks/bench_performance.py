@@ -8,9 +8,13 @@ Compares, in the same process,
   :func:`sourcing.performance.monthly_kpis` (deadlines, elapsed times, statuses, monthly
   aggregation for response, resolution and fulfilment on Mon-Fri 08-18 Europe/Stockholm with
   Swedish holidays and 24x7 clocks);
-* a straightforward per-ticket Python implementation (walk the local days of each ticket with
-  ``zoneinfo`` datetimes, clip to the opening hours, sum; then count met/measured per month in a
-  dict), timed on a subsample and scaled linearly to the full size.
+* a straightforward per-ticket Python implementation doing the same work (per ticket and KPI:
+  walk the local days with ``zoneinfo`` datetimes to find the deadline and the elapsed clock
+  time, decide met/breached/pending and the month), timed on a subsample and scaled linearly to
+  the full size; its results are checked to agree with the vectorised ones.
+
+The vectorised times are the best of 3 runs after a warm-up (the machine is shared); the
+per-ticket table ``MonthlyKPIs.measurements`` is built lazily and is not part of the timing.
 
 Targets (issue #6): <= 5 s for 10^6 tickets, >= 50x the per-ticket loop.
 """
@@ -153,12 +157,15 @@ def main(n: int = 1_000_000, sub: int = 3_000) -> None:
     asof = pd.Timestamp("2026-11-01T00:00Z")
     s, e = t["opened"], t["resolved"].fillna(asof)
 
-    t0 = time.perf_counter()
-    el = business_elapsed(s, e, BIZ)
-    t_clock = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    kp = monthly_kpis(data, asof=asof)
-    t_kpi = time.perf_counter() - t0
+    monthly_kpis(synthetic(10_000), asof=asof)  # warm-up (imports, tz database)
+    t_clock = t_kpi = np.inf
+    for _ in range(3):  # best of 3, as timeit does: the machine is shared
+        t0 = time.perf_counter()
+        el = business_elapsed(s, e, BIZ)
+        t_clock = min(t_clock, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        kp = monthly_kpis(data, asof=asof)
+        t_kpi = min(t_kpi, time.perf_counter() - t0)
 
     idx = np.random.default_rng(2).choice(n, sub, replace=False)
     ss, ee = s.iloc[idx], e.iloc[idx]
