@@ -226,3 +226,87 @@ def test_bad_arguments(tiny_kpis):
         service_credits("x")
     with pytest.raises(TypeError, match="MonthlyKPIs"):
         scorecard(None)
+
+
+# ---------------------------------------------------------------------- independent reference
+def _ref_deadline(s, minutes, hol, zone):
+    """Walk local days from *s* until *minutes* of Mon-Fri 08-18 time have passed."""
+    import datetime as dt
+
+    day, remaining = s.astimezone(zone).date(), minutes
+    while True:
+        if day.weekday() < 5 and day not in hol:
+            o = dt.datetime.combine(day, dt.time(8), zone)
+            c = dt.datetime.combine(day, dt.time(18), zone)
+            lo = max(o, s)
+            if c > lo:
+                avail = (c - lo).total_seconds() / 60
+                if remaining <= avail:
+                    return lo + dt.timedelta(minutes=remaining)
+                remaining -= avail
+        day += dt.timedelta(days=1)
+
+
+def test_statuses_match_a_per_ticket_reference(write_folder, tiny):
+    """300 random tickets around both 2025 DST changes: status and month of every ticket x KPI
+    equal those of a plain per-ticket implementation written independently here."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Stockholm")
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(300):
+        base = pd.Timestamp("2025-03-20T00:00Z") if i % 2 else pd.Timestamp("2025-10-15T00:00Z")
+        o = base + pd.Timedelta(minutes=int(rng.integers(0, 25 * 1440)))
+        r = o + pd.Timedelta(minutes=int(rng.integers(1, 300)))
+        v = r + pd.Timedelta(minutes=int(rng.integers(1, 6000)))
+        pr, typ = ("P1", "P3")[i % 3 == 0], ("incident", "request")[i % 4 == 0]
+        res = "" if rng.uniform() < 0.15 else v.isoformat()
+        rows.append(tiny.t(f"R{i}", typ, pr, o.isoformat(), r.isoformat(), res))
+    asof = pd.Timestamp("2025-11-20T00:00Z")
+    kpis = monthly_kpis(read_performance(write_folder({"tickets": rows})), asof=asof)
+    terms = {("response", "P1"): (60, False), ("resolution", "P1"): (240, False),
+             ("response", "P3"): (120, True), ("resolution", "P3"): (480, True)}
+    hol = {dt.date(2025, 1, 6)}
+    a = asof.to_pydatetime()
+    expect = {}
+    for row in rows:
+        o = pd.Timestamp(row["opened"]).to_pydatetime()
+        for kpi, ev in (("response", row["first_response"]), ("resolution", row["resolved"])):
+            if kpi == "resolution" and row["type"] == "request":
+                kpi_name, (mins, biz) = "fulfilment", (16 * 60, True)
+            else:
+                kpi_name, (mins, biz) = kpi, terms[(kpi, row["priority"])]
+            dl = _ref_deadline(o, mins, hol, zone) if biz else o + dt.timedelta(minutes=mins)
+            e = pd.Timestamp(ev).to_pydatetime() if ev else None
+            if e is not None and e <= dl:
+                status, at = "met", e
+            elif e is not None or dl <= a:
+                status, at = "breached", min(dl, a)
+            else:
+                status, at = "pending", a
+            expect[(row["ticket_id"], kpi_name)] = (status, at.astimezone(zone).strftime("%Y-%m"))
+    m = kpis.measurements
+    got = {(r.ticket_id, r.kpi): (r.status, r.month) for r in m.itertuples(index=False)}
+    assert got == expect
+
+
+def test_credit_tiers_monotone_and_bounded():
+    """Property: with non-decreasing tier credits, the credit never falls as the shortfall grows,
+    never exceeds the top tier and is 0 when the target is met."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(th=st.lists(st.floats(0, 50), min_size=1, max_size=5, unique=True),
+           s=st.lists(st.floats(-5, 60), min_size=2, max_size=20))
+    def check(th, s):
+        th = np.sort(np.array(th))
+        cp = np.cumsum(np.arange(1, len(th) + 1, dtype=float))
+        s = np.sort(np.array(s))
+        c = credit_tiers(s, th, cp)
+        assert np.all(np.diff(c) >= 0)
+        assert c.max() <= cp.max()
+        assert np.all(c[s <= 0] == 0)
+
+    check()
