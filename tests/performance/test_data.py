@@ -136,3 +136,17 @@ def test_unreadable_gzip(sample_copy):
     (sample_copy / "tickets.csv.gz").write_bytes(b"not gzip at all")
     with pytest.raises(ValidationError, match="tickets.csv.gz"):
         read_performance(sample_copy)
+
+
+def test_semicolon_csv_and_all_tickets_bad(write_folder, tiny):
+    folder = write_folder({"tickets": [tiny.t("B1", "incident", "P1", "")]})
+    text = (folder / "contracts.csv").read_text().replace(",", ";")
+    (folder / "contracts.csv").write_text(text)
+    p = read_performance(folder)
+    assert len(p.contracts) == 1 and len(p.quality) == 1
+    from sourcing.performance import monthly_kpis
+
+    with pytest.raises(ValueError, match="asof"):
+        monthly_kpis(p)
+    k = monthly_kpis(p, asof="2025-02-01T00:00Z")
+    assert k.kpis.empty and (k.summary["opened"] == 0).all()

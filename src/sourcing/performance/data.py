@@ -17,6 +17,7 @@ Two kinds of bad input, handled differently:
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import os
 import re
 from dataclasses import dataclass, field
@@ -218,7 +219,10 @@ class PerformanceData:
     def asof(self) -> pd.Timestamp:
         """Latest timestamp in the ticket log (the default reporting instant), UTC."""
         t = self.tickets.loc[self.tickets["used"], ["opened", "first_response", "resolved"]]
-        return max(t[c].max() for c in t.columns if t[c].notna().any())
+        stamps = [t[c].max() for c in t.columns if t[c].notna().any()]
+        if not stamps:
+            raise ValueError("the ticket log has no usable ticket (see .quality): pass asof= explicitly")
+        return max(stamps)
 
     def summary(self) -> str:
         """A few lines for the console."""
@@ -235,13 +239,16 @@ class PerformanceData:
 def _read_raw(path: Path, problems: list[Problem]):
     label = path.name
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                          skip_blank_lines=False, encoding="utf-8-sig", sep=None if path.suffix != ".gz"
-                          else ",", engine="python" if path.suffix != ".gz" else "c")
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+        sep = max((",", ";", "\t"), key=first.count)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, sep=sep,
+                          skip_blank_lines=False, encoding="utf-8-sig")
     except UnicodeDecodeError:
         problems.append(Problem(label, None, None, "", "file is not UTF-8: save it as 'CSV UTF-8'"))
         return None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as err:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError, gzip.BadGzipFile) as err:
         problems.append(Problem(label, None, None, "", f"unreadable CSV: {str(err).strip()[:120]}"))
         return None
     rows = np.arange(len(raw)) + 2
