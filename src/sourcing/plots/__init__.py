@@ -6,6 +6,14 @@ One module per stage; the names below are the public ones.
 """
 
 from ._style import money_axis, money_formatter
+from .performance import (
+    plot_availability,
+    plot_compliance,
+    plot_control_chart,
+    plot_credits,
+    plot_invoice_audit,
+    plot_scorecard,
+)
 from .scoring import (
     plot_acceptability,
     plot_agreement,
@@ -18,10 +26,18 @@ from .scoring import (
 __all__ = [
     "money_axis",
     "money_formatter",
+    # scoring
     "plot_acceptability",
     "plot_agreement",
     "plot_ahp",
     "plot_contributions",
     "plot_scores",
     "plot_weight_stability",
+    # performance
+    "plot_availability",
+    "plot_compliance",
+    "plot_control_chart",
+    "plot_credits",
+    "plot_invoice_audit",
+    "plot_scorecard",
 ]

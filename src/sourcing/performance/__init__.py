@@ -1,0 +1,37 @@
+"""Vendor performance: SLA clocks and compliance, service credits, scorecards, invoice audit.
+
+Typical use::
+
+    perf = read_performance("data/sample-performance")
+    kpis = monthly_kpis(perf)                        # monthly compliance per vendor x lot
+    credits = service_credits(kpis, rates=tender)    # credits owed, EUR
+    card = scorecard(kpis)                           # RAG, trends, 0..10 score
+    sla = calibrate(credits)                         # simulation input (breach_prob, credit_pct)
+    audit = audit_invoices(perf, tender, credits=credits)
+
+Feeds scoring (:meth:`Scorecard.as_scores`, an incumbent-performance criterion) and simulation
+(:func:`calibrate`).
+"""
+
+from .calendar import Calendar, business_deadline, business_elapsed
+from .data import PerformanceData, read_performance
+from .invoices import InvoiceAudit, audit_invoices
+from .scorecard import Scorecard, calibrate, scorecard
+from .sla import MonthlyKPIs, ServiceCredits, monthly_kpis, service_credits
+
+__all__ = [
+    "Calendar",
+    "InvoiceAudit",
+    "MonthlyKPIs",
+    "PerformanceData",
+    "Scorecard",
+    "ServiceCredits",
+    "audit_invoices",
+    "business_deadline",
+    "business_elapsed",
+    "calibrate",
+    "monthly_kpis",
+    "read_performance",
+    "scorecard",
+    "service_credits",
+]

@@ -1,0 +1,152 @@
+"""Reading and validating performance folders; data-quality findings are flagged, never dropped."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sourcing.performance import read_performance
+from sourcing.schemas import ValidationError
+
+
+def test_sample_reads(perf_sample):
+    p = perf_sample
+    assert len(p.tickets) > 50_000
+    assert set(p.contracts["lot_id"]) == {"L1", "L5"}
+    assert p.tickets["opened"].dt.tz is not None
+    assert {"24x7", "SE-business"} <= set(p.calendars)
+    assert "tickets" in p.summary()
+
+
+def test_sample_planted_quality_findings(perf_sample):
+    """The generator planted: 2 extra copies of one id, 2 resolved-before-opened, 1 blank opened,
+    2 unknown priorities (P5), 1 resolved without a first response."""
+    q = perf_sample.quality
+    counts = q["issue"].value_counts()
+    assert counts["duplicate ticket id"] == 2
+    assert counts["resolved before opened"] == 2
+    assert counts["opened is blank"] == 1
+    assert counts["unknown priority (valid: P1, P2, P3, P4)"] == 2
+    assert counts["resolved without a first response"] == 1
+    # every finding names the CSV line and ticket; excluded tickets are not used
+    t = perf_sample.tickets.set_index("row")
+    excluded = q.loc[q["action"].str.startswith("excluded"), "row"]
+    assert not t.loc[excluded, "used"].any()
+    p5 = q.loc[q["value"] == "P5", "row"]
+    assert t.loc[p5, "used"].all() and not t.loc[p5, "measurable"].any()
+
+
+def test_ticket_problems_are_flagged_not_raised(write_folder, tiny):
+    _t, TICKETS = tiny.t, tiny.TICKETS
+    rows = TICKETS + [
+        _t("T1", "incident", "P1", "2025-01-15T10:00:00+01:00"),            # duplicate id
+        _t("T9", "incident", "P1", "yesterday"),                           # unreadable
+        _t("T10", "incident", "P1", ""),                                   # blank opened
+        _t("T11", "incident", "P1", "2025-01-15T10:00:00+01:00", "", "2025-01-15T09:00:00+01:00"),
+        _t("T12", "incident", "urgent", "2025-01-15T10:00:00+01:00"),       # unknown priority
+        _t("T13", "problem", "P1", "2025-01-15T10:00:00+01:00"),            # unknown type
+        _t("T14", "incident", "P1", "2025-01-15T10:00:00+01:00", status="closed"),
+        {**_t("T15", "incident", "P1", "2025-01-15T10:00:00+01:00"), "lot_id": "L9"},
+    ]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    first_data_line = 2
+    assert q.loc["T1", "row"] == first_data_line + len(TICKETS)
+    assert "first occurrence on row 2" in q.loc["T1", "action"]
+    assert q.loc["T9", "column"] == "opened" and q.loc["T9", "value"] == "yesterday"
+    assert q.loc["T10", "issue"] == "opened is blank"
+    assert q.loc["T11", "issue"] == "resolved before opened"
+    assert q.loc["T12", "action"].startswith("counted in volumes")
+    assert q.loc["T13", "issue"].startswith("unknown type")
+    assert q.loc["T14", "action"].startswith("kept as open")
+    assert q.loc["T15", "issue"].startswith("no contract")
+    used = p.tickets.set_index("ticket_id")["used"]
+    assert not used[["T9", "T10", "T11", "T13", "T15"]].any()
+    assert used[["T12", "T14"]].all()
+
+
+def test_naive_timestamps_use_the_given_zone(write_folder, tiny):
+    _t = tiny.t
+    rows = [_t("N1", "incident", "P1", "2025-01-14 10:00", "2025-01-14 10:30")]
+    p = read_performance(write_folder({"tickets": rows}), timezone="Europe/Stockholm")
+    assert p.tickets["opened"].iat[0] == pd.Timestamp("2025-01-14T09:00Z")
+
+
+def _problems(err: ValidationError) -> pd.DataFrame:
+    return err.value.to_frame()
+
+
+def test_missing_required_file(write_folder):
+    with pytest.raises(ValidationError) as err:
+        read_performance(write_folder(drop=("sla_terms",)))
+    assert "required file is missing" in str(err.value)
+    with pytest.raises(ValidationError, match="not a folder"):
+        read_performance(write_folder() / "nope")
+
+
+def test_table_problems_are_located(write_folder, tiny):
+    CONTRACT, TERMS = tiny.CONTRACT, tiny.TERMS
+
+    terms = TERMS + [{**TERMS[0], "priority": "P2", "calendar_id": "NOPE"},
+                     {**TERMS[0], "priority": "P3", "kpi": "speed"},
+                     {**TERMS[0], "priority": "", "kpi": "response"}]
+    avail = [{"vendor_id": "V01", "lot_id": "L1", "month": "2025-13", "scheduled_minutes": 100,
+              "downtime_minutes": 5},
+             {"vendor_id": "V01", "lot_id": "L1", "month": "2025-02", "scheduled_minutes": 100,
+              "downtime_minutes": 500},
+             {"vendor_id": "V09", "lot_id": "L1", "month": "2025-03", "scheduled_minutes": "1 000",
+              "downtime_minutes": 5}]
+    contracts = [{**CONTRACT, "credit_cap_pct": 150}]
+    with pytest.raises(ValidationError) as err:
+        read_performance(write_folder({"sla_terms": terms, "availability": avail, "contracts": contracts}))
+    f = _problems(err)
+    def has(source, row, column):
+        return ((f["source"] == source) & (f["row"] == row) & (f["column"] == column)).any()
+    assert has("availability.csv", 2, "month")
+    assert has("availability.csv", 4, "scheduled_minutes")
+    assert has("sla_terms.csv", 8, "kpi")
+    assert has("contracts.csv", 2, "credit_cap_pct")
+    # the first pass stops at unreadable cells; cross-table checks come after they are fixed
+    avail[2]["scheduled_minutes"] = 100
+    avail[0]["month"] = "2025-01"
+    terms.pop(6)
+    with pytest.raises(ValidationError) as err:
+        read_performance(write_folder({"sla_terms": terms, "availability": avail}))
+    f = _problems(err)
+    assert has("availability.csv", 3, "downtime_minutes")
+    assert has("availability.csv", 4, "vendor_id+lot_id")
+    assert has("sla_terms.csv", 7, "calendar_id")
+    assert has("sla_terms.csv", 8, "priority")
+
+
+def test_bad_calendar_and_holidays(write_folder, tiny):
+    CALENDAR = tiny.CALENDAR
+
+    cal = [{**CALENDAR, "mon": "8-18", "timezone": "Europe/Stockholm"}]
+    hol = [{"calendar_id": "SE", "date": "06/01/2025", "name": "x"},
+           {"calendar_id": "XX", "date": "2025-01-06", "name": "x"}]
+    with pytest.raises(ValidationError) as err:
+        read_performance(write_folder({"calendars": cal, "holidays": hol}))
+    f = _problems(err)
+    assert set(zip(f["source"], f["row"], f["column"], strict=True)) >= {
+        ("calendars.csv", 2, "mon"), ("holidays.csv", 2, "date"), ("holidays.csv", 3, "calendar_id")}
+
+
+def test_unreadable_gzip(sample_copy):
+    (sample_copy / "tickets.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValidationError, match="tickets.csv.gz"):
+        read_performance(sample_copy)
+
+
+def test_semicolon_csv_and_all_tickets_bad(write_folder, tiny):
+    folder = write_folder({"tickets": [tiny.t("B1", "incident", "P1", "")]})
+    text = (folder / "contracts.csv").read_text().replace(",", ";")
+    (folder / "contracts.csv").write_text(text)
+    p = read_performance(folder)
+    assert len(p.contracts) == 1 and len(p.quality) == 1
+    from sourcing.performance import monthly_kpis
+
+    with pytest.raises(ValueError, match="asof"):
+        monthly_kpis(p)
+    k = monthly_kpis(p, asof="2025-02-01T00:00Z")
+    assert k.kpis.empty and (k.summary["opened"] == 0).all()
