@@ -58,3 +58,15 @@ def test_evaluate_prints_ranking_and_exclusions(sample_path, tmp_path, capsys):
 def test_evaluate_unknown_method_lists_choices(sample_path, capsys):
     assert main(["evaluate", str(sample_path), "--method", "magic"]) == 1
     assert "valid choices" in capsys.readouterr().err
+
+
+def test_performance_report(capsys):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    assert main(["performance", str(data / "sample-performance"), "--tender",
+                 str(data / "sample-tender")]) == 0
+    out = capsys.readouterr().out
+    for expected in ("Data-quality findings", "duplicate ticket id", "Service credits",
+                     "2026-02", "Invoice audit: 4 discrepancies", "duplicate_line"):
+        assert expected in out

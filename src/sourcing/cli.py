@@ -53,6 +53,45 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_performance(args: argparse.Namespace) -> int:
+    from .performance import (
+        audit_invoices,
+        calibrate,
+        monthly_kpis,
+        read_performance,
+        scorecard,
+        service_credits,
+    )
+
+    perf = read_performance(args.path)
+    tender = read_tender(args.tender) if args.tender else None
+    print(perf.summary())
+    if len(perf.quality):
+        print(f"\nData-quality findings ({len(perf.quality)}; no ticket silently dropped):")
+        print(perf.quality.groupby(["issue", "action"]).size().rename("tickets").to_string())
+    kpis = monthly_kpis(perf, asof=args.asof)
+    credits = service_credits(kpis, rates=tender)
+    card = scorecard(kpis)
+    print("\nScorecard (0-10 per lot):")
+    print(card.lot_scores.round(2).to_string(index=False))
+    owed = credits.monthly[credits.monthly["credit_pct"] > 0]
+    cols = ["vendor_id", "lot_id", "month", "kpis_missed", "credit_pct_gross", "credit_pct",
+            "earn_back"] + (["credit_eur"] if tender is not None else [])
+    print(f"\nService credits ({len(owed)} months):")
+    print(owed[cols].to_string(index=False) if len(owed) else "  none")
+    print(f"\n{len(kpis.breaches()):,} ticket SLA breaches")
+    print("\nCalibration for simulation (monthly breach probability, credit % of monthly fee):")
+    print(calibrate(credits).round(3).to_string(index=False))
+    if tender is not None:
+        audit = audit_invoices(perf, tender, credits=credits)
+        print(f"\nInvoice audit: {len(audit.discrepancies)} discrepancies, "
+              f"{tender.currency} {audit.total_eur:,.2f}")
+        if len(audit.discrepancies):
+            print(audit.discrepancies[["invoice_id", "lot_id", "month", "issue",
+                                       "amount_eur"]].to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -88,6 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", default=None, metavar="DIR",
                    help="also write the ranking table as DIR/evaluation.csv")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("performance", help="SLA compliance, credits and invoice audit",
+                       description="Read the incumbent's ticket, availability, volume and invoice "
+                       "logs; print data-quality findings, the scorecard, service credits owed, "
+                       "the calibration for simulation and (with --tender) the invoice audit.")
+    p.add_argument("path", help="performance folder, e.g. data/sample-performance")
+    p.add_argument("--tender", default=None, help="tender whose bids are the rate card")
+    p.add_argument("--asof", default=None, help="evaluation time stamp (default: end of data)")
+    p.set_defaults(func=_cmd_performance)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "
