@@ -5,8 +5,8 @@ each sourcing choice costs and risks, and check incumbents against their SLA.
 """
 
 from .io import read_tender
-from .schemas import ValidationError
 from .scenario import Scenario
+from .schemas import ValidationError
 from .tender import Tender
 
 __version__ = "0.1.0"
