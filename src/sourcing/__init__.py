@@ -11,4 +11,13 @@ from .tender import Tender
 
 __version__ = "0.1.0"
 
-__all__ = ["Scenario", "Tender", "ValidationError", "__version__", "read_tender"]
+__all__ = ["Scenario", "Tender", "ValidationError", "__version__", "read_tender", "run"]
+
+
+def __getattr__(name: str):
+    # ``run`` pulls in every stage (solvers, MCDA engine); import it only when asked for.
+    if name == "run":
+        from .pipeline import run
+
+        return run
+    raise AttributeError(f"module 'sourcing' has no attribute {name!r}")
