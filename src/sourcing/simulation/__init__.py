@@ -1,0 +1,1 @@
+"""Monte Carlo risk/cost simulation (placeholder)."""
