@@ -55,12 +55,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .distributions import Compound, Constant, Distribution, as_distribution, compound, lognormal_ci, pert
+from .distributions import Constant, Distribution, as_distribution, compound, lognormal_ci, pert
 
 __all__ = [
     "DRIVERS", "INHOUSE", "Assumptions", "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
@@ -410,6 +411,40 @@ class SourcingScenario:
         return float(self.lines["setup_cost"].sum() + self.lines["switching_cost"].sum()
                      + onboarding + self.exit_cost)
 
+    @cached_property
+    def _plan(self) -> dict[str, Any]:
+        """Matrices of the vectorised model (computed once per scenario)."""
+        lines = self.lines
+        lots = list(dict.fromkeys(lines["lot_id"]))
+        provs = self.providers
+        vend = [p for p in provs if p != INHOUSE]
+        li = np.array([lots.index(x) for x in lines["lot_id"]])
+        pi = np.array([provs.index(x) for x in lines["provider"]])
+        c = (lines["units"] * lines["unit_price"]).to_numpy(float)
+        A = np.zeros((len(lots), len(provs)))
+        np.add.at(A, (li, pi), c)
+        out_cols = np.array([provs.index(v) for v in vend], dtype=np.intp)
+        in_col = provs.index(INHOUSE) if INHOUSE in provs else None
+        breach = np.flatnonzero(lines["breach_prob"].to_numpy(float) > 0)
+        vi = {v: j for j, v in enumerate(vend)}
+        a = self.assumptions
+        Wc = np.zeros((breach.size, len(vend)))
+        for r, l in enumerate(breach):
+            p = lines.at[l, "provider"]
+            if p != INHOUSE:
+                Wc[r, vi[p]] = min(float(lines.at[l, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[l]
+        return {
+            "lots": lots, "A": A, "out_cols": out_cols, "in_col": in_col, "vend": vend,
+            "breach": breach, "breach_keys": [f"sla[{lines.at[l, 'provider']},{lines.at[l, 'lot_id']}]"
+                                              for l in breach],
+            "breach_lot": li[breach], "breach_share": lines["lot_share"].to_numpy(float)[breach],
+            "Wc": Wc, "breach_vendor": np.array([vi.get(lines.at[l, "provider"], -1) for l in breach]),
+            "breach_weight": Wc.sum(axis=1), "share": np.array([float(self.vendors.at[v, "offshore_share"]) for v in vend]),
+            "fx_key": [self._fx_key(v) for v in vend], "one_off": self._one_off(),
+            "security": [(f"security[{p}]", float(lines.loc[lines["provider"] == p, "exposure"].sum()))
+                         for p in provs],
+        }
+
     def evaluate(self, x: dict[str, np.ndarray], ev: dict[str, np.ndarray], n: int
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Cost per year and per driver for *n* draws (the vectorised model; no validation).
@@ -429,98 +464,106 @@ class SourcingScenario:
             Cost per driver summed over the horizon [EUR].
         """
         a = self.assumptions
+        P = self._plan
         T = self.years
+        N = n * T
         t = np.arange(T, dtype=float)
-        cost = {d: None for d in DRIVERS}
+        cost: dict[str, np.ndarray] = {}
 
-        def add(d: str, v: np.ndarray) -> None:
-            cost[d] = v if cost[d] is None else cost[d] + v
+        def grow(rate: np.ndarray) -> np.ndarray:  # (1 + rate)^(t-1), flat (n*T,)
+            return np.exp((np.log1p(rate)[:, None] * t).ravel())
 
-        def grow(rate: np.ndarray) -> np.ndarray:
-            return np.exp(np.log1p(rate)[:, None] * t)
-
-        growth = {}
-        for lot in dict.fromkeys(self.lines["lot_id"]):
-            growth[lot] = grow(x[f"growth[{lot}]"])
+        # layout: small axis first, flat draw x year cells second -> BLAS-friendly
+        g = np.stack([x[f"growth[{lot}]"] for lot in P["lots"]])
+        G = np.exp((np.log1p(g)[:, :, None] * t).reshape(len(P["lots"]), N))  # (lots, N)
+        base = P["A"].T @ G  # (providers, N)
+        cost["service"] = base.sum(axis=0)
         index = x["indexation"]
-        esc = grow(np.minimum(index, a.escalation_cap))
-        fx = {}
-        for cur in self._fx_currencies():
-            sig = a.fx_sigma(cur)
-            st = sig * np.sqrt(t + 1.0)
-            fx[cur] = np.expm1(x[f"fx[{cur}]"][:, None] * st - 0.5 * st * st)
-        if INHOUSE in self.providers:
+        vend = P["vend"]
+        escalation = None
+        if vend:
+            esc = grow(np.minimum(index, a.escalation_cap))
+            bo = base[P["out_cols"]]  # (vendors, N)
+            fxm = np.zeros_like(bo)
+            for j, (key, sh) in enumerate(zip(P["fx_key"], P["share"], strict=True)):
+                if sh > 0:
+                    st = a.fx_sigma(key) * np.sqrt(t + 1.0)
+                    fxm[j] = sh * np.expm1((x[f"fx[{key}]"][:, None] * st - 0.5 * st * st).ravel())
+            bo_total = bo.sum(axis=0)
+            escalation = bo_total * (esc - 1.0)
+            cost["fx"] = np.einsum("vn,vn->n", bo, fxm) * esc
+            mult = fxm
+            mult += 1.0
+            mult *= esc  # fee per unit of base cost, per vendor
+            fee = bo * mult
+            fee_total = bo_total * esc + cost["fx"]
+            cost["governance"] = np.repeat(x["governance_share"], T) * fee_total
+        if P["in_col"] is not None:
             ls = a.inhouse_labour_share
             wage = grow(x["wage_inflation"])
-            inhouse_index = ls * wage + (1.0 - ls) * grow(index)
-        fees: dict[str, np.ndarray] = {}
-        outsourced_fee = None
-        impact = x.get("breach_impact")
-        for row in self.lines.itertuples():
-            base = (row.units * row.unit_price) * growth[row.lot_id]
-            add("service", base)
-            if row.provider == INHOUSE:
-                total = base * inhouse_index
-                add("escalation", total - base)
-                add("attrition", (a.hiring_cost * ls) * x["attrition"][:, None] * base * wage)
-            else:
-                fee = base * esc
-                add("escalation", fee - base)
-                share = float(self.vendors.at[row.provider, "offshore_share"])
-                if share > 0:
-                    fxc = share * fee * fx[self._fx_key(row.provider)]
-                    add("fx", fxc)
-                    fee = fee + fxc
-                total = fee
-                fees[row.provider] = fees.get(row.provider, 0.0) + fee
-                outsourced_fee = fee if outsourced_fee is None else outsourced_fee + fee
-            if row.breach_prob > 0:
-                k = ev[f"sla[{row.provider},{row.lot_id}]"]
-                if row.provider != INHOUSE:
-                    credit = min(row.credit_pct, a.sla_credit_cap) / 12.0
-                    add("sla_credits", -credit * k * total)
-                add("business_impact", (row.lot_share * k) * impact[:, None])
-        if outsourced_fee is not None:
-            add("governance", x["governance_share"][:, None] * outsourced_fee)
-        one_off = self._one_off()
-        if one_off > 0:
+            b_in = base[P["in_col"]]
+            extra = b_in * (ls * wage + (1.0 - ls) * grow(index) - 1.0)
+            escalation = extra if escalation is None else escalation + extra
+            cost["attrition"] = np.repeat((a.hiring_cost * ls) * x["attrition"], T) * b_in * wage
+        cost["escalation"] = escalation
+        if P["breach"].size:
+            months = np.zeros(N)  # breached months weighted by lot share
+            cr = np.zeros((len(vend), N)) if vend else None  # credits per unit of mult
+            tmp = np.empty(N)
+            for r, key in enumerate(P["breach_keys"]):
+                k = ev[key].reshape(N)
+                months += P["breach_share"][r] * k if P["breach_share"][r] != 1.0 else k
+                j = P["breach_vendor"][r]
+                if j >= 0 and P["breach_weight"][r] > 0:
+                    np.multiply(k, G[P["breach_lot"][r]], out=tmp)
+                    tmp *= P["breach_weight"][r]
+                    cr[j] += tmp
+            months *= np.repeat(x["breach_impact"], T)
+            cost["business_impact"] = months
+            if cr is not None and P["Wc"].any():
+                cost["sla_credits"] = -np.einsum("vn,vn->n", cr, mult)
+        if P["one_off"] > 0:
             tr = np.zeros((n, T))
-            tr[:, 0] = one_off * x["transition_overrun"]
-            add("transition", tr)
+            tr[:, 0] = P["one_off"] * x["transition_overrun"]
+            cost["transition"] = tr.reshape(N)
         # vendor failure: sparse over the draws where a failure happens within the horizon
-        for v, fee in fees.items():
+        fcost = None
+        for j, v in enumerate(vend):
             key = f"failure[{v}]"
             if key not in ev:
                 continue
-            year = ev[key]
-            hit = np.flatnonzero(year <= T)
+            hit = np.flatnonzero(ev[key] <= T)
             if hit.size == 0:
                 continue
             vrow = self.vendors.loc[v]
             f = a.backup_factor if bool(vrow["has_backup"]) else 1.0
-            yi = year[hit].astype(np.intp) - 1
-            vl = self.lines[self.lines["provider"] == v]
+            yi = ev[key][hit].astype(np.intp) - 1
+            cell = hit * T + yi
             switch = np.zeros(hit.size)
-            for r in vl.itertuples():
-                switch += r.switch_per_unit * r.units * growth[r.lot_id][hit, yi]
-            fc = np.zeros((n, T))
-            fc[hit, yi] = f * (float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]) + switch)
+            for r in self.lines[self.lines["provider"] == v].itertuples():
+                switch += r.switch_per_unit * r.units * G[P["lots"].index(r.lot_id), cell]
+            if fcost is None:
+                fcost = np.zeros((n, T))
+            fcost[hit, yi] += f * (float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]) + switch)
             later = t[None, :] > yi[:, None]
-            fc[hit] += (f * a.failure_premium) * np.where(later, fee[hit], 0.0)
-            add("vendor_failure", fc)
-        for p in self.providers:
-            key = f"security[{p}]"
-            if key in ev:
-                expo = float(self.lines.loc[self.lines["provider"] == p, "exposure"].sum())
-                add("security", expo * ev[key])
-        cash = np.zeros((n, T))
+            fcost[hit] += (f * a.failure_premium) * np.where(later, fee[j].reshape(n, T)[hit], 0.0)
+        if fcost is not None:
+            cost["vendor_failure"] = fcost.reshape(N)
+        sec = None
+        for key, expo in P["security"]:
+            if key in ev and expo > 0:
+                s_ = expo * ev[key].reshape(N)
+                sec = s_ if sec is None else sec + s_
+        if sec is not None:
+            cost["security"] = sec
         drivers = np.zeros((n, len(DRIVERS)))
+        cash = np.zeros(N)
         for j, d in enumerate(DRIVERS):
-            c = cost[d]
+            c = cost.get(d)
             if c is not None:
                 cash += c
-                drivers[:, j] = c.sum(axis=1)
-        return cash, drivers
+                drivers[:, j] = c.reshape(n, T).sum(axis=1)
+        return cash.reshape(n, T), drivers
 
     def discount_factors(self) -> np.ndarray:
         """``(1 + r)^-t`` for ``t = 1..T`` (end-of-year cash)."""
