@@ -6,5 +6,16 @@ One module per stage; the names below are the public ones.
 """
 
 from ._style import money_axis, money_formatter
+from .simulation import (
+    plot_cost_cdf,
+    plot_cost_distribution,
+    plot_fan_chart,
+    plot_loss_exceedance,
+    plot_scenario_comparison,
+    plot_tornado,
+)
 
-__all__ = ["money_axis", "money_formatter"]
+__all__ = [
+    "money_axis", "money_formatter", "plot_cost_cdf", "plot_cost_distribution", "plot_fan_chart",
+    "plot_loss_exceedance", "plot_scenario_comparison", "plot_tornado",
+]
