@@ -170,6 +170,7 @@ def plot_scenario_comparison(result: Any, *, ax: Axes | None = None, metric: str
     _budget_line(ax, result.budget if budget is None else budget, result.currency, vertical=False)
     money_axis(ax, "y", result.currency)
     ax.set_ylabel(f"total cost over the horizon [{result.currency}]")
+    ax.set_xlabel("sourcing scenario")
     ax.set_title("Scenario comparison: mean cost by driver")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

@@ -265,7 +265,8 @@ class SourcingScenario:
         if not isinstance(self.assumptions, Assumptions):
             raise TypeError(f"SourcingScenario {self.name!r}: assumptions must be an Assumptions")
         if not math.isfinite(float(self.exit_cost)) or self.exit_cost < 0:
-            raise ValueError(f"SourcingScenario {self.name!r}: exit_cost must be >= 0 EUR, got {self.exit_cost}")
+            raise ValueError(f"SourcingScenario {self.name!r}: exit_cost must be >= 0 EUR, "
+                             f"got {self.exit_cost}")
         lines = pd.DataFrame(self.lines).reset_index(drop=True)
         missing = [c for c in _LINE_COLS if c not in lines.columns]
         if missing:
@@ -275,17 +276,18 @@ class SourcingScenario:
             raise ValueError(f"SourcingScenario {self.name!r}: lines is empty")
         if "switch_per_unit" not in lines.columns:
             lines["switch_per_unit"] = 0.0
-        for col in ("units", "unit_price", "setup_cost", "switching_cost", "switch_per_unit", "growth", "lot_share",
-                    "breach_prob", "credit_pct", "exposure"):
+        fractions = ("breach_prob", "credit_pct", "lot_share")
+        for col in ("units", "unit_price", "setup_cost", "switching_cost", "switch_per_unit", "growth",
+                    "lot_share", "breach_prob", "credit_pct", "exposure"):
             v = pd.to_numeric(lines[col], errors="coerce").astype(float)
             bad = ~np.isfinite(v.to_numpy())
             if col != "growth":
                 bad |= v.to_numpy() < 0
-            if col in ("breach_prob", "credit_pct", "lot_share"):
+            if col in fractions:
                 bad |= v.to_numpy() > 1
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                rule = ("a probability/fraction in [0, 1]" if col in ("breach_prob", "credit_pct", "lot_share")
+                rule = ("a probability/fraction in [0, 1]" if col in fractions
                         else "finite" if col == "growth" else "a non-negative number (no negative cost)")
                 raise ValueError(f"SourcingScenario {self.name!r}: lines.{col} must be {rule}; row {i} "
                                  f"(lot {lines.at[i, 'lot_id']}, provider {lines.at[i, 'provider']}) "
@@ -310,9 +312,9 @@ class SourcingScenario:
                 bad |= v > 1
             if bad.any():
                 vid = v.index[bad.to_numpy()][0]
+                upper = " and <= 1" if col in ("failure_prob", "offshore_share") else ""
                 raise ValueError(f"SourcingScenario {self.name!r}: vendors.{col} of {vid} is invalid "
-                                 f"({v[vid]!r}); must be >= 0" + (" and <= 1" if col in
-                                                                   ("failure_prob", "offshore_share") else ""))
+                                 f"({v[vid]!r}); must be >= 0{upper}")
         object.__setattr__(self, "lines", lines)
         object.__setattr__(self, "vendors", vendors)
 
@@ -429,17 +431,18 @@ class SourcingScenario:
         vi = {v: j for j, v in enumerate(vend)}
         a = self.assumptions
         Wc = np.zeros((breach.size, len(vend)))
-        for r, l in enumerate(breach):
-            p = lines.at[l, "provider"]
+        for r, row in enumerate(breach):
+            p = lines.at[row, "provider"]
             if p != INHOUSE:
-                Wc[r, vi[p]] = min(float(lines.at[l, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[l]
+                Wc[r, vi[p]] = min(float(lines.at[row, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[row]
         return {
             "lots": lots, "A": A, "out_cols": out_cols, "in_col": in_col, "vend": vend,
-            "breach": breach, "breach_keys": [f"sla[{lines.at[l, 'provider']},{lines.at[l, 'lot_id']}]"
-                                              for l in breach],
+            "breach": breach, "breach_keys": [f"sla[{lines.at[r, 'provider']},{lines.at[r, 'lot_id']}]"
+                                              for r in breach],
             "breach_lot": li[breach], "breach_share": lines["lot_share"].to_numpy(float)[breach],
-            "Wc": Wc, "breach_vendor": np.array([vi.get(lines.at[l, "provider"], -1) for l in breach]),
-            "breach_weight": Wc.sum(axis=1), "share": np.array([float(self.vendors.at[v, "offshore_share"]) for v in vend]),
+            "Wc": Wc, "breach_vendor": np.array([vi.get(lines.at[r, "provider"], -1) for r in breach]),
+            "breach_weight": Wc.sum(axis=1),
+            "share": np.array([float(self.vendors.at[v, "offshore_share"]) for v in vend]),
             "fx_key": [self._fx_key(v) for v in vend], "one_off": self._one_off(),
             "security": [(f"security[{p}]", float(lines.loc[lines["provider"] == p, "exposure"].sum()))
                          for p in provs],
@@ -697,7 +700,7 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
     bids = tender.bids.set_index(["vendor_id", "lot_id"])
     rows = []
     providers_by_lot: dict[str, set[str]] = {}
-    for lot, prov, units, price in alloc:
+    for lot, prov, _units, _price in alloc:
         providers_by_lot.setdefault(lot, set()).add(prov)
     for lot, prov, units, price in alloc:
         lrow = lots.loc[lot]
@@ -736,7 +739,8 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
         if prov == INHOUSE:
             continue
         if prov not in vend.index:
-            raise ValueError(f"scenario {name!r}: unknown vendor {prov!r}; valid: {', '.join(tender.vendor_ids)}")
+            raise ValueError(f"scenario {name!r}: unknown vendor {prov!r}; "
+                             f"valid: {', '.join(tender.vendor_ids)}")
         served = lines.loc[lines["provider"] == prov, "lot_id"]
         backup = all(len(providers_by_lot[lot]) > 1 for lot in served)
         vrows[prov] = {
@@ -886,7 +890,8 @@ def multi_vendor(tender: Any, award: Any = None, *, name: str = "Multi-vendor",
         s = tuple(float(x) for x in split)
         if len(s) != 2 or min(s) < 0 or abs(sum(s) - 1) > 1e-9:
             raise ValueError(f"split must be two non-negative shares summing to 1, got {split}")
-        alloc, desc = _split_alloc(tender, s), f"each lot split {s[0]:.0%}/{s[1]:.0%} between its two cheapest admissible bids"
+        alloc = _split_alloc(tender, s)
+        desc = f"each lot split {s[0]:.0%}/{s[1]:.0%} between its two cheapest admissible bids"
     else:
         alloc, desc = _award_alloc(tender, award), "lots as awarded by the allocation"
     return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
