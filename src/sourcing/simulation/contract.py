@@ -415,35 +415,48 @@ class SourcingScenario:
 
     @cached_property
     def _plan(self) -> dict[str, Any]:
-        """Matrices of the vectorised model (computed once per scenario)."""
+        """Weights of the vectorised model (computed once per scenario)."""
         lines = self.lines
+        a = self.assumptions
         lots = list(dict.fromkeys(lines["lot_id"]))
         provs = self.providers
         vend = [p for p in provs if p != INHOUSE]
         li = np.array([lots.index(x) for x in lines["lot_id"]])
-        pi = np.array([provs.index(x) for x in lines["provider"]])
         c = (lines["units"] * lines["unit_price"]).to_numpy(float)
         A = np.zeros((len(lots), len(provs)))
-        np.add.at(A, (li, pi), c)
-        out_cols = np.array([provs.index(v) for v in vend], dtype=np.intp)
-        in_col = provs.index(INHOUSE) if INHOUSE in provs else None
-        breach = np.flatnonzero(lines["breach_prob"].to_numpy(float) > 0)
-        vi = {v: j for j, v in enumerate(vend)}
-        a = self.assumptions
-        Wc = np.zeros((breach.size, len(vend)))
-        for r, row in enumerate(breach):
-            p = lines.at[row, "provider"]
-            if p != INHOUSE:
-                Wc[r, vi[p]] = min(float(lines.at[row, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[row]
+        np.add.at(A, (li, np.array([provs.index(x) for x in lines["provider"]])), c)
+        cur = [self._fx_key(v) for v in vend]
+        share = {v: float(self.vendors.at[v, "offshore_share"]) for v in vend}
+        fx_keys = list(dict.fromkeys(k for v, k in zip(vend, cur, strict=True) if share[v] > 0))
+        fx_group = {v: (fx_keys.index(k) if share[v] > 0 else -1) for v, k in zip(vend, cur, strict=True)}
+        fx_w = np.zeros((len(fx_keys), len(lots)))  # offshore base cost per currency, by lot
+        for v in vend:
+            if fx_group[v] >= 0:
+                fx_w[fx_group[v]] += share[v] * A[:, provs.index(v)]
+        breach = []
+        for r in np.flatnonzero(lines["breach_prob"].to_numpy(float) > 0):
+            p = lines.at[r, "provider"]
+            w = 0.0 if p == INHOUSE else min(float(lines.at[r, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[r]
+            breach.append((f"sla[{p},{lines.at[r, 'lot_id']}]", int(li[r]), float(lines.at[r, "lot_share"]),
+                           w, fx_group.get(p, -1), share.get(p, 0.0)))
+        failure = []
+        for v in vend:
+            mine = lines["provider"] == v
+            sw = np.zeros(len(lots))
+            np.add.at(sw, li[mine.to_numpy()], (lines.loc[mine, "switch_per_unit"]
+                                                * lines.loc[mine, "units"]).to_numpy(float))
+            vrow = self.vendors.loc[v]
+            f = a.backup_factor if bool(vrow["has_backup"]) else 1.0
+            failure.append((f"failure[{v}]", A[:, provs.index(v)], sw, f,
+                            float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]),
+                            fx_group[v], share[v]))
         return {
-            "lots": lots, "A": A, "out_cols": out_cols, "in_col": in_col, "vend": vend,
-            "breach": breach, "breach_keys": [f"sla[{lines.at[r, 'provider']},{lines.at[r, 'lot_id']}]"
-                                              for r in breach],
-            "breach_lot": li[breach], "breach_share": lines["lot_share"].to_numpy(float)[breach],
-            "Wc": Wc, "breach_vendor": np.array([vi.get(lines.at[r, "provider"], -1) for r in breach]),
-            "breach_weight": Wc.sum(axis=1),
-            "share": np.array([float(self.vendors.at[v, "offshore_share"]) for v in vend]),
-            "fx_key": [self._fx_key(v) for v in vend], "one_off": self._one_off(),
+            "lots": lots, "a_all": A.sum(axis=1),
+            "a_out": A[:, [provs.index(v) for v in vend]].sum(axis=1),
+            "a_in": A[:, provs.index(INHOUSE)] if INHOUSE in provs else None,
+            "vend": vend, "fx_keys": fx_keys, "fx_w": fx_w,
+            "fx_sigma": [a.fx_sigma(k) for k in fx_keys],
+            "breach": breach, "failure": failure, "one_off": self._one_off(),
             "security": [(f"security[{p}]", float(lines.loc[lines["provider"] == p, "exposure"].sum()))
                          for p in provs],
         }
@@ -465,6 +478,13 @@ class SourcingScenario:
             Total cost per year [EUR].
         drivers : ndarray (n, len(DRIVERS))
             Cost per driver summed over the horizon [EUR].
+
+        Notes
+        -----
+        Written for speed: lot growth factors are one (lots, n, T) array and every per-vendor
+        sum is folded into weight vectors over lots (BLAS), so the work is a few passes over
+        (n, T) arrays however many vendors a scenario has.  :mod:`._reference` holds the plain
+        per-draw version it is tested against.
         """
         a = self.assumptions
         P = self._plan
@@ -473,100 +493,111 @@ class SourcingScenario:
         t = np.arange(T, dtype=float)
         cost: dict[str, np.ndarray] = {}
 
-        def grow(rate: np.ndarray) -> np.ndarray:  # (1 + rate)^(t-1), flat (n*T,)
-            return np.exp((np.log1p(rate)[:, None] * t).ravel())
+        def grow(rate: np.ndarray) -> np.ndarray:  # (1 + rate)^(t-1), shape (n, T)
+            return np.exp(np.log1p(rate)[:, None] * t)
 
-        # layout: small axis first, flat draw x year cells second -> BLAS-friendly
+        def lots_dot(w: np.ndarray) -> np.ndarray:  # sum over lots of w x growth, shape (n, T)
+            return (w @ Gf).reshape(n, T)
+
+        L = len(P["lots"])
         g = np.stack([x[f"growth[{lot}]"] for lot in P["lots"]])
-        G = np.exp((np.log1p(g)[:, :, None] * t).reshape(len(P["lots"]), N))  # (lots, N)
-        base = P["A"].T @ G  # (providers, N)
-        cost["service"] = base.sum(axis=0)
+        G = np.exp(np.log1p(g)[:, :, None] * t)  # (lots, n, T)
+        Gf = G.reshape(L, N)
+        cost["service"] = lots_dot(P["a_all"])
         index = x["indexation"]
-        vend = P["vend"]
-        escalation = None
-        if vend:
+        fxf: list[np.ndarray] = []
+        if P["vend"]:
             esc = grow(np.minimum(index, a.escalation_cap))
-            bo = base[P["out_cols"]]  # (vendors, N)
-            fxm = np.zeros_like(bo)
-            for j, (key, sh) in enumerate(zip(P["fx_key"], P["share"], strict=True)):
-                if sh > 0:
-                    st = a.fx_sigma(key) * np.sqrt(t + 1.0)
-                    fxm[j] = sh * np.expm1((x[f"fx[{key}]"][:, None] * st - 0.5 * st * st).ravel())
-            bo_total = bo.sum(axis=0)
-            escalation = bo_total * (esc - 1.0)
-            cost["fx"] = np.einsum("vn,vn->n", bo, fxm) * esc
-            mult = fxm
-            mult += 1.0
-            mult *= esc  # fee per unit of base cost, per vendor
-            fee = bo * mult
-            fee_total = bo_total * esc + cost["fx"]
-            cost["governance"] = np.repeat(x["governance_share"], T) * fee_total
-        if P["in_col"] is not None:
+            bo = lots_dot(P["a_out"])
+            fx_base = np.zeros((n, T))
+            for j, sig in enumerate(P["fx_sigma"]):
+                st = sig * np.sqrt(t + 1.0)
+                f = np.expm1(x[f"fx[{P['fx_keys'][j]}]"][:, None] * st - 0.5 * st * st)
+                fxf.append(f)
+                fx_base += f * lots_dot(P["fx_w"][j])
+            escalation = bo * (esc - 1.0)
+            fx_base *= esc
+            cost["fx"] = fx_base
+            fee_total = bo * esc
+            fee_total += fx_base
+            fee_total *= x["governance_share"][:, None]
+            cost["governance"] = fee_total
+        else:
+            escalation = np.zeros((n, T))
+        if P["a_in"] is not None:
             ls = a.inhouse_labour_share
             wage = grow(x["wage_inflation"])
-            b_in = base[P["in_col"]]
-            extra = b_in * (ls * wage + (1.0 - ls) * grow(index) - 1.0)
-            escalation = extra if escalation is None else escalation + extra
-            cost["attrition"] = np.repeat((a.hiring_cost * ls) * x["attrition"], T) * b_in * wage
+            b_in = lots_dot(P["a_in"])
+            escalation += b_in * (ls * wage + (1.0 - ls) * grow(index) - 1.0)
+            cost["attrition"] = ((a.hiring_cost * ls) * x["attrition"])[:, None] * b_in * wage
         cost["escalation"] = escalation
-        if P["breach"].size:
-            months = np.zeros(N)  # breached months weighted by lot share
-            cr = np.zeros((len(vend), N)) if vend else None  # credits per unit of mult
-            tmp = np.empty(N)
-            for r, key in enumerate(P["breach_keys"]):
-                k = ev[key].reshape(N)
-                months += P["breach_share"][r] * k if P["breach_share"][r] != 1.0 else k
-                j = P["breach_vendor"][r]
-                if j >= 0 and P["breach_weight"][r] > 0:
-                    np.multiply(k, G[P["breach_lot"][r]], out=tmp)
-                    tmp *= P["breach_weight"][r]
-                    cr[j] += tmp
-            months *= np.repeat(x["breach_impact"], T)
+        if P["breach"]:
+            months = np.zeros((n, T))  # breached months weighted by lot share
+            cr = np.zeros((n, T))  # credits per unit of escalation, before FX
+            cr_fx = [np.zeros((n, T)) for _ in P["fx_keys"]]
+            tmp = np.empty((n, T))
+            for key, lot, lot_share, w, grp, sh in P["breach"]:
+                k = ev[key]
+                if lot_share == 1.0:
+                    months += k
+                else:
+                    np.multiply(k, lot_share, out=tmp)
+                    months += tmp
+                if w > 0:
+                    np.multiply(k, G[lot], out=tmp)
+                    tmp *= w
+                    cr += tmp
+                    if grp >= 0:
+                        tmp *= sh
+                        cr_fx[grp] += tmp
+            months *= x["breach_impact"][:, None]
             cost["business_impact"] = months
-            if cr is not None and P["Wc"].any():
-                cost["sla_credits"] = -np.einsum("vn,vn->n", cr, mult)
-        if P["one_off"] > 0:
-            tr = np.zeros((n, T))
-            tr[:, 0] = P["one_off"] * x["transition_overrun"]
-            cost["transition"] = tr.reshape(N)
+            if P["vend"]:
+                for f, c_ in zip(fxf, cr_fx, strict=True):
+                    c_ *= f
+                    cr += c_
+                cr *= esc
+                np.negative(cr, out=cr)
+                cost["sla_credits"] = cr
         # vendor failure: sparse over the draws where a failure happens within the horizon
         fcost = None
-        for j, v in enumerate(vend):
-            key = f"failure[{v}]"
+        for key, a_v, sw, f, fixed, grp, sh in P["failure"]:
             if key not in ev:
                 continue
             hit = np.flatnonzero(ev[key] <= T)
             if hit.size == 0:
                 continue
-            vrow = self.vendors.loc[v]
-            f = a.backup_factor if bool(vrow["has_backup"]) else 1.0
             yi = ev[key][hit].astype(np.intp) - 1
-            cell = hit * T + yi
-            switch = np.zeros(hit.size)
-            for r in self.lines[self.lines["provider"] == v].itertuples():
-                switch += r.switch_per_unit * r.units * G[P["lots"].index(r.lot_id), cell]
+            Gh = G[:, hit, :]  # (lots, hits, T)
+            fee = np.einsum("l,lht->ht", a_v, Gh) * esc[hit]
+            if grp >= 0:
+                fee *= 1.0 + sh * fxf[grp][hit]
             if fcost is None:
                 fcost = np.zeros((n, T))
-            fcost[hit, yi] += f * (float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]) + switch)
-            later = t[None, :] > yi[:, None]
-            fcost[hit] += (f * a.failure_premium) * np.where(later, fee[j].reshape(n, T)[hit], 0.0)
+            fcost[hit, yi] += f * (fixed + sw @ Gh[:, np.arange(hit.size), yi])
+            fcost[hit] += (f * a.failure_premium) * np.where(t[None, :] > yi[:, None], fee, 0.0)
         if fcost is not None:
-            cost["vendor_failure"] = fcost.reshape(N)
+            cost["vendor_failure"] = fcost
         sec = None
         for key, expo in P["security"]:
             if key in ev and expo > 0:
-                s_ = expo * ev[key].reshape(N)
+                s_ = expo * ev[key]
                 sec = s_ if sec is None else sec + s_
         if sec is not None:
             cost["security"] = sec
         drivers = np.zeros((n, len(DRIVERS)))
-        cash = np.zeros(N)
+        cash = np.zeros((n, T))
+        ones = np.ones(T)
         for j, d in enumerate(DRIVERS):
             c = cost.get(d)
             if c is not None:
                 cash += c
-                drivers[:, j] = c.reshape(n, T).sum(axis=1)
-        return cash.reshape(n, T), drivers
+                drivers[:, j] = c @ ones
+        if P["one_off"] > 0:
+            tr = P["one_off"] * x["transition_overrun"]
+            cash[:, 0] += tr
+            drivers[:, DRIVERS.index("transition")] = tr
+        return cash, drivers
 
     def discount_factors(self) -> np.ndarray:
         """``(1 + r)^-t`` for ``t = 1..T`` (end-of-year cash)."""

@@ -173,23 +173,23 @@ def _binomial_table(q: float, trials: int) -> tuple[np.ndarray, np.ndarray]:
 
 def binomial_months(q: float, shape: tuple[int, int], rng: np.random.Generator,
                     trials: int = 12) -> np.ndarray:
-    """Binomial(*trials*, *q*) counts (breached months per year), exact to 2^-32 in probability.
+    """Binomial(*trials*, *q*) counts (breached months per year, uint8), exact to 2^-32 in probability.
 
     One 32-bit uniform per count, resolved by a 65 536-entry lookup table (4x faster than
     ``Generator.binomial``); the few uniforms in a bucket holding a CDF step are resolved
     against the exact CDF.
     """
     if q <= 0:
-        return np.zeros(shape)
+        return np.zeros(shape, dtype=np.uint8)
     if q >= 1:
-        return np.full(shape, float(trials))
+        return np.full(shape, trials, dtype=np.uint8)
     table, edges = _binomial_table(float(q), trials)
     r = rng.integers(0, 2 ** 32, size=shape, dtype=np.uint32)
     k = np.take(table, r >> np.uint32(16))
     amb = np.flatnonzero(k == 255)
     if amb.size:
         k.ravel()[amb] = np.searchsorted(edges, r.ravel()[amb].astype(float), side="right")
-    return k.astype(float)
+    return k
 
 
 def _event_summary(spec: tuple, draws: np.ndarray, years: int) -> np.ndarray:
