@@ -242,7 +242,7 @@ def half_width(x: np.ndarray, stat: str, level: float) -> tuple[float, float]:
 
 def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[str, SourcingScenario],
              n: int = 100_000, seed: int | np.random.SeedSequence | None = None, sampling: str = "mc",
-             budget: float | None = None, *, chunk_size: int = 131_072, precision: Any = None,
+             budget: float | None = None, *, chunk_size: int = 16_384, precision: Any = None,
              progress: bool = False, correlation: Any = None, copula: str = "gaussian",
              sensitivity_draws: int = 100_000) -> SimulationResult:
     """Monte Carlo simulation of the cost of sourcing scenarios over the contract horizon.
@@ -336,7 +336,7 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
         for i, s in enumerate(scens):
             xs = {own: x[g] for own, g in in_maps[i].items()}
             es = {own: ev[g] for own, g in ev_maps[i].items()}
-            c, d = s.evaluate(xs, es, m)
+            c, d = s.evaluate(xs, es, m, dtype=np.float32)
             cash[i, done:done + m] = c
             drivers[i, done:done + m] = d
         if done < n_sens:
