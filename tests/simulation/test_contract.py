@@ -220,3 +220,17 @@ def test_bad_arguments(tender):
 def test_vendor_without_bid_goes_inhouse_by_default(tender):
     s = single_vendor(tender, "V04")  # V04 bid for L2 and L3 only
     assert set(s.lines.loc[s.lines["provider"] == INHOUSE, "lot_id"]) == {"L1", "L4", "L5"}
+
+
+def test_float32_hot_path_matches_float64(tender):
+    """simulate() evaluates in float32 (the stored precision): relative error below 1e-5."""
+    s = multi_vendor(tender)
+    rng = np.random.default_rng(8)
+    n = 2000
+    x = {k: d.sample(n, rng=rng) for k, d in s.inputs().items()}
+    ev = {k: _event_draws(spec, n, s.years, rng) for k, spec in s.events().items()}
+    c64, d64 = s.evaluate(x, ev, n)
+    c32, d32 = s.evaluate(x, ev, n, dtype=np.float32)
+    assert c32.dtype == np.float32
+    assert np.allclose(c32, c64, rtol=1e-5)
+    assert np.abs(d32 - d64).max() <= 1e-5 * np.abs(c64).sum(axis=1).max()

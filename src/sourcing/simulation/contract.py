@@ -588,13 +588,15 @@ class SourcingScenario:
                 continue
             yi = ev[key][hit].astype(np.intp) - 1
             Gh = G[:, hit, :]  # (lots, hits, T)
-            fee = np.einsum("l,lht->ht", a_v, Gh) * esc[hit]
+            fee = np.tensordot(a_v, Gh, axes=(0, 0))
+            fee *= esc[hit]
             if grp >= 0:
                 fee *= 1.0 + sh * fxf[grp][hit]
+            fee *= (f * a.failure_premium) * (t[None, :] > yi[:, None])  # premium after the failure
+            fee[np.arange(hit.size), yi] = f * (fixed + sw @ Gh[:, np.arange(hit.size), yi])
             if fcost is None:
                 fcost = np.zeros((n, T), dtype=dtype)
-            fcost[hit, yi] += f * (fixed + sw @ Gh[:, np.arange(hit.size), yi])
-            fcost[hit] += (f * a.failure_premium) * np.where(t[None, :] > yi[:, None], fee, 0.0)
+            fcost[hit] += fee
         if fcost is not None:
             cost["vendor_failure"] = fcost
         sec = None

@@ -331,7 +331,8 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
                 sub = iman_conover(sub, corr[np.ix_(linked, linked)],
                                    rng=source.rng(chunk, "__iman_conover__"))
             u[:, linked] = np.clip(sub, 2.0 ** -53, 1 - 2.0 ** -53)
-        x = {k: inputs[k].ppf(u[:, j]) for j, k in enumerate(keys)}
+        ut = np.ascontiguousarray(u.T)  # one contiguous row per input (no copy for "mc")
+        x = {k: inputs[k].ppf(ut[j]) for j, k in enumerate(keys)}
         ev = {k: _event_draws(spec, m, years, source.rng(chunk, k)) for k, spec in events.items()}
         for i, s in enumerate(scens):
             xs = {own: x[g] for own, g in in_maps[i].items()}

@@ -75,9 +75,11 @@ class UniformSource:
         if k == 0:
             return np.empty((n, 0))
         if self.method == "mc":
-            u = np.empty((n, k))
+            ut = np.empty((k, n))
             for j, key in enumerate(self.keys):  # one stream per input (loop over inputs)
-                u[:, j] = self.rng(chunk, key).random(n)
+                self.rng(chunk, key).random(n, out=ut[j])
+            np.clip(ut, _EPS, 1.0 - _EPS, out=ut)
+            return ut.T  # (n, k) view whose columns are contiguous
         elif self.method == "lhs":
             eng = qmc.LatinHypercube(d=k, rng=self.rng(chunk, "__lhs__"))
             u = eng.random(n)
