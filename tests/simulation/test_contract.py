@@ -207,6 +207,14 @@ def test_bad_arguments(tender):
         multi_vendor(tender, split=(0.5, 0.6))
     with pytest.raises(TypeError, match=r"\.volumes and \.spend"):
         multi_vendor(tender, award=object())
+    bad = _award(tender)
+    bad.volumes.loc["V03", "L1"] = -5
+    with pytest.raises(ValueError, match=r"award.volumes\[V03, L1\] is negative"):
+        multi_vendor(tender, bad)
+    bad = _award(tender)
+    bad.spend.loc["V08", "L3"] = -1.0
+    with pytest.raises(ValueError, match=r"award.spend\[V08, L3\]"):
+        multi_vendor(tender, bad)
     with pytest.raises(ValueError, match="sla_credit_pct is a fraction"):
         Assumptions(sla_credit_pct=5)
     with pytest.raises(ValueError, match="unknown assumption"):

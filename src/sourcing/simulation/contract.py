@@ -893,10 +893,11 @@ def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]
         if lot in vol.columns:
             for v, units in vol[lot].items():
                 units = float(units) if pd.notna(units) else 0.0
+                if units < 0:
+                    raise ValueError(f"award.volumes[{v}, {lot}] is negative ({units}); volumes are "
+                                     "units/yr >= 0")
                 if units <= 1e-9:
                     continue
-                if units < 0:
-                    raise ValueError(f"award.volumes[{v}, {lot}] is negative ({units})")
                 s = float(spend.at[v, lot]) if (v in spend.index and lot in spend.columns) else float("nan")
                 if not np.isfinite(s) or s < 0:
                     raise ValueError(f"award.spend[{v}, {lot}] must be a non-negative number, got {s}")
