@@ -13,10 +13,12 @@ from sourcing.simulation import (
     INHOUSE,
     Assumptions,
     SourcingScenario,
+    compound,
     constant,
     hybrid,
     inhouse,
     multi_vendor,
+    pert,
     single_vendor,
     standard_scenarios,
 )
@@ -148,7 +150,8 @@ def test_sla_credits_and_failure_by_hand():
 def test_vectorised_model_matches_per_draw_reference(tender):
     """The vectorised evaluate() equals the scalar per-draw model written from the docs."""
     rng = np.random.default_rng(3)
-    for s in standard_scenarios(tender) + [multi_vendor(tender, _award(tender))]:
+    extra = {"fixed": pert(0, 1000, 5000), "events": compound(pert(0, 1, 2), rate=1.0)}
+    for s in standard_scenarios(tender) + [multi_vendor(tender, _award(tender)).with_(extra_costs=extra)]:
         n = 40
         x = {k: d.sample(n, rng=rng) for k, d in s.inputs().items()}
         ev = {}

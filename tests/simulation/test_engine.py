@@ -11,8 +11,11 @@ import pytest
 from scipy import stats
 
 from sourcing.simulation import (
+    DRIVERS,
     Assumptions,
     SimulationResult,
+    compound,
+    empirical,
     inhouse,
     multi_vendor,
     pert,
@@ -172,7 +175,7 @@ def test_result_objects(res):
     assert isinstance(res, SimulationResult)
     assert isinstance(res.to_frame(), pd.DataFrame) and len(res.to_frame()) == 4
     assert "SimulationResult" in repr(res)
-    assert res.by_driver().shape == (4, 10)
+    assert res.by_driver().shape == (4, len(DRIVERS))
     with pytest.raises(ValueError, match="unknown scenario"):
         res.yearly("nope")
     with pytest.raises(ValueError, match="metric must be one of total, npv"):
@@ -220,3 +223,17 @@ def test_progress_bar_runs(scen):
         warnings.simplefilter("ignore")
         r = simulate(scen[0], n=500, seed=1, progress=True)
     assert r.n == 500
+
+
+def test_extra_costs_constant_and_compound_with_crn(tender):
+    """A fixed EUR 1 000/yr extra adds 5 000 over 5 years to every draw; a compound extra has
+    mean rate x mean severity per year; the same named extra is shared across scenarios."""
+    cr = compound(empirical([10_000.0, 30_000.0]), rate=2.0)
+    a = single_vendor(tender, "V03").with_(extra_costs={"licence": 1000.0, "change_requests": cr})
+    b = multi_vendor(tender).with_(extra_costs={"change_requests": cr})
+    r = simulate([a, b], n=40_000, seed=3)
+    other = r.drivers[:, :, DRIVERS.index("other")].astype(float)
+    assert other[0].mean() == pytest.approx(5000 + 5 * 2.0 * 20_000, rel=0.01)
+    assert np.allclose(other[0] - other[1], 5000, atol=0.01)  # common random numbers
+    with pytest.raises(TypeError, match="extra_costs\\['x'\\] must be a distribution"):
+        a.with_(extra_costs={"x": "big"})

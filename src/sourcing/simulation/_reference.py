@@ -85,6 +85,10 @@ def evaluate_draw(s: SourcingScenario, x: dict[str, float], ev: dict[str, object
         expo = float(s.lines.loc[s.lines["provider"] == p, "exposure"].sum())
         for t in range(T):
             per["security"][t] += expo * loss[t]  # type: ignore[index]
+    for k in s.extra_costs:
+        v = ev.get(f"extra[{k}]")
+        for t in range(T):
+            per["other"][t] += v[t] if v is not None else x[f"extra[{k}]"]  # type: ignore[index]
     cash = [sum(per[d][t] for d in DRIVERS) for t in range(T)]
     return cash, {d: sum(v) for d, v in per.items()}
 

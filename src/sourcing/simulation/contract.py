@@ -45,6 +45,10 @@ Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of eac
     ``no_iso27001_factor``, times ``1 + security_score_slope (security_score_ref - score)``,
     floored at 0.2) and per-incident loss ``security_severity`` at full exposure, scaled by the
     share of the tender's baseline value the provider carries.
+``other``
+    user ``extra_costs`` (EUR per year): a distribution is drawn once per draw and paid every
+    year; a :func:`~sourcing.simulation.compound` is drawn every year (e.g. change requests,
+    regulatory fines).
 ``attrition``
     in-house only: ``attrition`` (fraction of staff leaving per year) x ``hiring_cost`` (fraction
     of a year's loaded labour cost per hire) x labour cost.
@@ -54,14 +58,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .distributions import Constant, Distribution, as_distribution, compound, lognormal_ci, pert
+from .distributions import Compound, Constant, Distribution, as_distribution, compound, lognormal_ci, pert
 
 __all__ = [
     "DRIVERS", "INHOUSE", "Assumptions", "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
@@ -72,7 +78,7 @@ __all__ = [
 INHOUSE = "inhouse"
 #: Cost drivers reported per draw, in this order.
 DRIVERS = ("service", "escalation", "fx", "transition", "governance", "sla_credits",
-           "business_impact", "vendor_failure", "security", "attrition")
+           "business_impact", "vendor_failure", "security", "attrition", "other")
 
 _DIST_FIELDS = ("indexation", "wage_inflation", "governance_share", "transition_overrun",
                 "breach_impact", "security_severity", "attrition")
@@ -239,6 +245,8 @@ class SourcingScenario:
     assumptions : Assumptions
     currency : str
     description : str
+    extra_costs : dict
+        Name -> distribution of further costs [EUR/yr] (see ``other`` in the module notes).
     """
 
     name: str
@@ -250,6 +258,7 @@ class SourcingScenario:
     assumptions: Assumptions = field(default_factory=Assumptions)
     currency: str = "EUR"
     description: str = ""
+    extra_costs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -317,6 +326,20 @@ class SourcingScenario:
                                  f"({v[vid]!r}); must be >= 0{upper}")
         object.__setattr__(self, "lines", lines)
         object.__setattr__(self, "vendors", vendors)
+        if not isinstance(self.extra_costs, Mapping):
+            raise TypeError(f"SourcingScenario {self.name!r}: extra_costs must be a dict name -> "
+                            "distribution (EUR per year)")
+        extra = {}
+        for k, v in self.extra_costs.items():
+            if not isinstance(k, str) or not k:
+                raise ValueError(f"SourcingScenario {self.name!r}: extra_costs names must be non-empty "
+                                 f"strings, got {k!r}")
+            extra[k] = as_distribution(v, name=f"extra_costs[{k!r}]")
+        object.__setattr__(self, "extra_costs", MappingProxyType(extra))
+
+    def with_(self, **changes: Any) -> SourcingScenario:
+        """A validated copy with some fields changed, e.g. ``s.with_(extra_costs={...})``."""
+        return replace(self, **changes)
 
     # ------------------------------------------------------------------ views
     @property
@@ -357,6 +380,9 @@ class SourcingScenario:
                 out[f"fx[{cur}]"] = _STD_NORMAL
         if self._one_off() > 0:
             out["transition_overrun"] = a.transition_overrun
+        for k, d in self.extra_costs.items():
+            if not isinstance(d, Compound):
+                out[f"extra[{k}]"] = d
         if (self.lines["breach_prob"] > 0).any():
             out["breach_impact"] = a.breach_impact
         return out
@@ -365,7 +391,7 @@ class SourcingScenario:
         """Independent event streams (not under the copula), by input name.
 
         ``("failure", h)``: year of failure; ``("sla", q)``: breached months per year;
-        ``("security", Compound)``: annual security loss.
+        ``("compound", Compound)``: annual loss (security incidents, compound extra costs).
         """
         a = self.assumptions
         out: dict[str, tuple] = {}
@@ -381,9 +407,12 @@ class SourcingScenario:
         for p in self.providers:
             rate = self._incident_rate(p)
             if rate > 0:
-                out[f"security[{p}]"] = ("security", compound(
+                out[f"security[{p}]"] = ("compound", compound(
                     a.security_severity, rate=rate, deductible=a.security_deductible,
                     cap=a.security_cap))
+        for k, d in self.extra_costs.items():
+            if isinstance(d, Compound):
+                out[f"extra[{k}]"] = ("compound", d)
         return out
 
     def _incident_rate(self, p: str) -> float:
@@ -606,6 +635,13 @@ class SourcingScenario:
                 sec = s_ if sec is None else sec + s_
         if sec is not None:
             cost["security"] = sec
+        other = None
+        for k, d in self.extra_costs.items():
+            key = f"extra[{k}]"
+            v = ev[key] if isinstance(d, Compound) else np.broadcast_to(x[key][:, None], (n, T))
+            other = v.astype(dtype, copy=True) if other is None else other + v
+        if other is not None:
+            cost["other"] = other
         drivers = np.zeros((n, len(DRIVERS)), dtype=dtype)
         cash = np.zeros((n, T), dtype=dtype)
         ones = np.ones(T, dtype=dtype)

@@ -150,7 +150,7 @@ def _event_draws(spec: tuple, n: int, years: int, rng: np.random.Generator) -> n
         return np.floor(np.log(u) / math.log1p(-h)) + 1.0 if h < 1 else np.ones(n)
     if kind == "sla":
         return binomial_months(spec[1], (n, years), rng)
-    if kind == "security":
+    if kind == "compound":
         comp: Compound = spec[1]
         return comp.sample_cells(n * years, rng).reshape(n, years)
     raise ValueError(f"unknown event kind {kind!r}")  # pragma: no cover
