@@ -237,3 +237,11 @@ def test_extra_costs_constant_and_compound_with_crn(tender):
     assert np.allclose(other[0] - other[1], 5000, atol=0.01)  # common random numbers
     with pytest.raises(TypeError, match="extra_costs\\['x'\\] must be a distribution"):
         a.with_(extra_costs={"x": "big"})
+
+
+def test_dict_of_scenarios_float_precision_and_lhs_with_copula(scen):
+    r = simulate({s.name: s for s in scen[:2]}, n=200_000, seed=1, precision=0.01, sampling="lhs")
+    assert r.names == [scen[0].name, scen[1].name]
+    assert r.meta["stopped_by_precision"] and r.meta["precision"]["rel"] == 0.01
+    rho = stats.spearmanr(r.inputs["indexation"], r.inputs["wage_inflation"]).statistic
+    assert rho == pytest.approx(0.6, abs=0.05)
