@@ -22,6 +22,14 @@ from .scoring import (
     plot_scores,
     plot_weight_stability,
 )
+from .simulation import (
+    plot_cost_cdf,
+    plot_cost_distribution,
+    plot_fan_chart,
+    plot_loss_exceedance,
+    plot_scenario_comparison,
+    plot_tornado,
+)
 
 __all__ = [
     "money_axis",
@@ -40,4 +48,11 @@ __all__ = [
     "plot_credits",
     "plot_invoice_audit",
     "plot_scorecard",
+    # simulation
+    "plot_cost_cdf",
+    "plot_cost_distribution",
+    "plot_fan_chart",
+    "plot_loss_exceedance",
+    "plot_scenario_comparison",
+    "plot_tornado",
 ]

@@ -1,0 +1,49 @@
+"""Risk/cost Monte Carlo of sourcing options (in-house, single vendor, multi-vendor, hybrid).
+
+Distributions (:mod:`.distributions`), rank correlation (:mod:`.correlation`), sampling
+(:mod:`.sampling`), the outsourcing contract model (:mod:`.contract`), the engine
+(:func:`simulate`) and its :class:`SimulationResult`.
+
+Example
+-------
+>>> from sourcing import read_tender
+>>> from sourcing.simulation import standard_scenarios, simulate
+>>> t = read_tender("data/sample-tender")                      # doctest: +SKIP
+>>> res = simulate(standard_scenarios(t), n=100_000, seed=1)   # doctest: +SKIP
+>>> res.summary()                                              # doctest: +SKIP
+"""
+
+from .contract import (
+    DRIVERS,
+    INHOUSE,
+    Assumptions,
+    SourcingScenario,
+    hybrid,
+    inhouse,
+    multi_vendor,
+    single_vendor,
+    standard_scenarios,
+)
+from .correlation import gaussian_copula, iman_conover, nearest_correlation, spearman_to_pearson
+from .distributions import (
+    Distribution,
+    bernoulli,
+    compound,
+    constant,
+    empirical,
+    lognormal_ci,
+    normal,
+    pert,
+    triangular,
+    uniform,
+)
+from .engine import DEFAULT_CORRELATION, simulate, swing_table
+from .results import SimulationResult
+
+__all__ = [
+    "DEFAULT_CORRELATION", "DRIVERS", "INHOUSE", "Assumptions", "Distribution", "SimulationResult",
+    "SourcingScenario", "bernoulli", "compound", "constant", "empirical", "gaussian_copula",
+    "hybrid", "iman_conover", "inhouse", "lognormal_ci", "multi_vendor", "nearest_correlation",
+    "normal", "pert", "simulate", "single_vendor", "spearman_to_pearson", "standard_scenarios",
+    "swing_table", "triangular", "uniform",
+]

@@ -1,0 +1,1030 @@
+"""The outsourcing contract model: one sourcing option's cost drivers over the contract horizon.
+
+A :class:`SourcingScenario` describes *who* serves each lot (``lines``: lot, provider, units,
+unit price...) and the risk profile of every vendor involved (``vendors``), plus the explicit
+:class:`Assumptions` (all defaults documented, with units, and overridable).  Factories build the
+standard options from a :class:`~sourcing.Tender`: :func:`inhouse`, :func:`single_vendor`,
+:func:`multi_vendor` (from an allocation ``Award`` or, without one, a split of each lot between
+its two cheapest admissible bids), :func:`hybrid` and :func:`standard_scenarios`.
+
+Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of each year)
+-----------------------------------------------------------------------------------------
+``service``
+    units x unit price x demand growth ``(1 + g_lot)^(t-1)``; ``g_lot ~ PERT(g - s, g, g + s)``
+    around ``lots.demand_growth_pct`` with spread ``s = growth_spread``.  For in-house lines the
+    unit price is ``lots.inhouse_unit_cost``.
+``escalation``
+    vendor fees indexed by ``(1 + min(i, escalation_cap))^(t-1)``, ``i ~ indexation`` (one rate per
+    draw, persistent over the horizon); in-house: labour share by ``wage_inflation``, the rest by
+    ``i`` (no contractual cap in-house).
+``fx``
+    the offshore share (``vendors.offshore_share_pct``) of a vendor's fee moves with the
+    vendor's currency (or an "offshore" basket for EUR vendors):
+    ``exp(sigma sqrt(t) Z - sigma^2 t / 2) - 1`` with one standard-normal ``Z`` per currency and
+    draw, ``sigma = fx_vol`` per year (mean-preserving).
+``transition``
+    year 1: (bid setup costs + switching cost per unit moved + onboarding of new vendors + the
+    incumbent's exit cost pro rata to the share of its baseline business moved)
+    x ``transition_overrun``.
+``governance``
+    retained organisation (vendor management office) = ``governance_share`` x outsourced fees.
+``sla_credits`` (negative) and ``business_impact``
+    per line and year ``K ~ Binomial(12, q)`` breached months, ``q`` = monthly breach
+    probability (``risk.sla_breach_prob``, or the ``sla=`` calibration per vendor and lot);
+    credit ``K x min(credit_pct, sla_credit_cap) x fee / 12`` (per breached month at most
+    ``sla_credit_cap`` of the monthly fee); business impact ``K x breach_impact x lot share``
+    (not capped).
+``vendor_failure``
+    year of failure ``~ Geometric(risk.failure_prob)`` per vendor; in that year the exit cost,
+    a replacement onboarding and the switching cost of its units; afterwards a
+    ``failure_premium`` on its fees.  A backup vendor already serving each of its lots in the
+    scenario multiplies both by ``backup_factor``.
+``security``
+    per provider and year a compound Poisson loss (each incident drawn separately; zero-loss years
+    exist) with rate ``risk.incident_rate`` x posture factor (``iso27001_factor`` or
+    ``no_iso27001_factor``, times ``1 + security_score_slope (security_score_ref - score)``,
+    floored at 0.2) and per-incident loss ``security_severity`` at full exposure, scaled by the
+    share of the tender's baseline value the provider carries.
+``other``
+    user ``extra_costs`` (EUR per year): a distribution is drawn once per draw and paid every
+    year; a :func:`~sourcing.simulation.compound` is drawn every year (e.g. change requests,
+    regulatory fines).
+``attrition``
+    in-house only: ``attrition`` (fraction of staff leaving per year) x ``hiring_cost`` (fraction
+    of a year's loaded labour cost per hire) x labour cost.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .distributions import Compound, Constant, Distribution, as_distribution, compound, lognormal_ci, pert
+
+__all__ = [
+    "DRIVERS", "INHOUSE", "Assumptions", "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
+    "single_vendor", "standard_scenarios",
+]
+
+#: Provider id of in-house delivery.
+INHOUSE = "inhouse"
+#: Cost drivers reported per draw, in this order.
+DRIVERS = ("service", "escalation", "fx", "transition", "governance", "sla_credits",
+           "business_impact", "vendor_failure", "security", "attrition", "other")
+
+_DIST_FIELDS = ("indexation", "wage_inflation", "governance_share", "transition_overrun",
+                "breach_impact", "security_severity", "attrition")
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Default modelling assumptions (all overridable; units in brackets).
+
+    Attributes
+    ----------
+    indexation : Distribution
+        Annual price index applied to vendor fees [fraction/yr]; PERT(1 %, 2.5 %, 6 %).
+    escalation_cap : float
+        Contractual cap on the annual indexation of vendor fees [fraction/yr]; 3 %.
+    wage_inflation : Distribution
+        In-house wage inflation [fraction/yr]; PERT(1.5 %, 3 %, 6 %).
+    growth_spread : float
+        Half-width of the PERT around each lot's demand growth [fraction/yr]; 3 points.
+    fx_vol : float
+        Annual volatility of the offshore currency against the tender currency [fraction/yr];
+        8 %.  ``fx_vol_by_currency`` overrides it per ISO code.
+    governance_share : Distribution
+        Retained governance as a share of outsourced fees [fraction]; PERT(3 %, 5 %, 8 %).
+    transition_overrun : Distribution
+        Multiplier on one-off transition costs [-]; PERT(0.9, 1.0, 1.6).
+    sla_credit_pct : float
+        Service credit per breached month [fraction of the monthly fee]; 5 %.  The ``sla=``
+        calibration overrides it per vendor and lot.
+    sla_credit_cap : float
+        Maximum credit in one month [fraction of the monthly fee]; 12 %.
+    breach_impact : Distribution
+        Business impact of one breached month on a whole lot [EUR]; lognormal, 90 % in
+        [10 000, 150 000].
+    inhouse_breach_prob : float
+        Monthly probability that in-house delivery misses its service levels [-]; 6 %.
+    failure_premium : float
+        Extra cost of the replacement vendor after a failure [fraction of fees/yr]; 10 %.
+    backup_factor : float
+        Share of failure costs left when a backup vendor already serves the lots [-]; 0.5.
+    replacement_onboarding : float or None
+        Onboarding of a replacement vendor [EUR]; None = median of ``risk.onboarding_cost``.
+    security_severity : Distribution
+        Loss per security incident at full exposure [EUR]; lognormal, 90 % in [50 000, 4 000 000].
+    security_deductible, security_cap : float
+        Per-incident deductible and cap [EUR] (defaults 0 and none).
+    iso27001_factor, no_iso27001_factor : float
+        Multipliers on the incident rate with / without ISO 27001 [-]; 0.8 and 1.25.
+    security_score_ref, security_score_slope : float
+        Incident rate multiplier ``1 + slope (ref - score)`` [points, fraction/point]; 70, 0.01.
+    inhouse_incident_rate : float
+        Security incidents per year for in-house delivery [events/yr]; 0.25.
+    inhouse_labour_share : float
+        Labour share of in-house unit cost [fraction]; 0.7.
+    attrition : Distribution
+        In-house staff attrition [fraction/yr]; PERT(8 %, 12 %, 20 %).
+    hiring_cost : float
+        Cost of replacing a leaver [fraction of a year's loaded labour cost]; 0.3.
+    """
+
+    indexation: Distribution = field(default_factory=lambda: pert(0.01, 0.025, 0.06))
+    escalation_cap: float = 0.03
+    wage_inflation: Distribution = field(default_factory=lambda: pert(0.015, 0.03, 0.06))
+    growth_spread: float = 0.03
+    fx_vol: float = 0.08
+    fx_vol_by_currency: tuple[tuple[str, float], ...] = (("INR", 0.10), ("PLN", 0.07),
+                                                         ("SEK", 0.07))
+    governance_share: Distribution = field(default_factory=lambda: pert(0.03, 0.05, 0.08))
+    transition_overrun: Distribution = field(default_factory=lambda: pert(0.9, 1.0, 1.6))
+    sla_credit_pct: float = 0.05
+    sla_credit_cap: float = 0.12
+    breach_impact: Distribution = field(default_factory=lambda: lognormal_ci(10_000, 150_000))
+    inhouse_breach_prob: float = 0.06
+    failure_premium: float = 0.10
+    backup_factor: float = 0.5
+    replacement_onboarding: float | None = None
+    security_severity: Distribution = field(default_factory=lambda: lognormal_ci(50_000, 4_000_000))
+    security_deductible: float = 0.0
+    security_cap: float = math.inf
+    iso27001_factor: float = 0.8
+    no_iso27001_factor: float = 1.25
+    security_score_ref: float = 70.0
+    security_score_slope: float = 0.01
+    inhouse_incident_rate: float = 0.25
+    inhouse_labour_share: float = 0.7
+    attrition: Distribution = field(default_factory=lambda: pert(0.08, 0.12, 0.20))
+    hiring_cost: float = 0.3
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _DIST_FIELDS:
+                object.__setattr__(self, f.name, as_distribution(v, name=f"Assumptions.{f.name}"))
+            elif f.name == "fx_vol_by_currency":
+                items = v.items() if isinstance(v, dict) else v
+                object.__setattr__(self, f.name, tuple((str(k), float(x)) for k, x in items))
+                for k, x in self.fx_vol_by_currency:
+                    if not x >= 0:
+                        raise ValueError(f"Assumptions.fx_vol_by_currency[{k}] must be >= 0, got {x}")
+            elif f.name == "replacement_onboarding":
+                if v is not None and not float(v) >= 0:
+                    raise ValueError(f"Assumptions.replacement_onboarding must be >= 0 EUR, got {v}")
+            else:
+                x = float(v)
+                if math.isnan(x) or x < 0:
+                    raise ValueError(f"Assumptions.{f.name} must be >= 0, got {v}")
+                fractions = ("sla_credit_pct", "sla_credit_cap", "inhouse_breach_prob",
+                             "backup_factor", "inhouse_labour_share")
+                if f.name in fractions and x > 1:
+                    raise ValueError(f"Assumptions.{f.name} is a fraction and must lie in [0, 1], got {v}")
+
+    def fx_sigma(self, currency: str) -> float:
+        """Annual FX volatility of *currency* [fraction/yr]."""
+        return dict(self.fx_vol_by_currency).get(currency, self.fx_vol)
+
+    def with_(self, **changes: Any) -> Assumptions:
+        """A copy with some assumptions changed (validated)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown assumption(s) {sorted(unknown)}; valid: "
+                             + ", ".join(f.name for f in fields(self)))
+        return replace(self, **changes)
+
+
+_LINE_COLS = {
+    "lot_id": "lot", "provider": "vendor id or 'inhouse'", "units": "units/yr in year 1",
+    "unit_price": "EUR/unit/yr", "setup_cost": "EUR one-off", "switching_cost": "EUR one-off",
+    "growth": "fraction/yr", "lot_share": "fraction of the lot's demand", "breach_prob":
+    "monthly probability", "credit_pct": "fraction of monthly fee", "exposure":
+    "fraction of the tender's baseline value",
+}
+_VENDOR_COLS = ("failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "security_score",
+                "iso27001", "offshore_share", "currency", "has_backup", "replacement_onboarding")
+
+
+@dataclass(frozen=True, eq=False)
+class SourcingScenario:
+    """One sourcing option and its cost drivers (validated; see module notes for the model).
+
+    Attributes
+    ----------
+    name : str
+    lines : DataFrame
+        One row per (lot, provider) with columns ``lot_id``, ``provider`` (vendor id or
+        ``"inhouse"``), ``units`` [units/yr, year 1], ``unit_price`` [EUR/unit/yr, after
+        discounts], ``setup_cost`` [EUR one-off], ``switching_cost`` [EUR one-off, units moved x
+        switching cost per unit], ``growth`` [fraction/yr, most likely demand growth],
+        ``lot_share`` [fraction of the lot's demand], ``breach_prob`` [monthly probability],
+        ``credit_pct`` [fraction of the monthly fee per breached month], ``exposure``
+        [fraction of the tender's baseline value carried by the line]; optional
+        ``switch_per_unit`` [EUR/unit, switching cost if the provider must be replaced].
+    vendors : DataFrame
+        Indexed by vendor id, one row per vendor in ``lines``: ``failure_prob`` [1/yr],
+        ``exit_cost`` [EUR], ``onboarding_cost`` [EUR, 0 for an incumbent], ``incident_rate``
+        [events/yr, before the posture factor], ``security_score`` [0-100], ``iso27001``
+        [bool], ``offshore_share`` [fraction], ``currency`` [ISO code of the offshore cost base],
+        ``has_backup`` [bool], ``replacement_onboarding`` [EUR].
+    years : int
+        Horizon [years].
+    discount_rate : float
+        [fraction/yr], cash at the end of each year.
+    exit_cost : float
+        Incumbent exit cost incurred in year 1 [EUR] (already pro rata).
+    assumptions : Assumptions
+    currency : str
+    description : str
+    extra_costs : dict
+        Name -> distribution of further costs [EUR/yr] (see ``other`` in the module notes).
+    """
+
+    name: str
+    lines: pd.DataFrame
+    vendors: pd.DataFrame
+    years: int = 5
+    discount_rate: float = 0.08
+    exit_cost: float = 0.0
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    currency: str = "EUR"
+    description: str = ""
+    extra_costs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("SourcingScenario: name must be a non-empty string")
+        if isinstance(self.years, bool) or not float(self.years).is_integer() or not 1 <= self.years <= 50:
+            raise ValueError(f"SourcingScenario {self.name!r}: years must be an integer in [1, 50], "
+                             f"got {self.years!r}")
+        object.__setattr__(self, "years", int(self.years))
+        r = float(self.discount_rate)
+        if not math.isfinite(r) or r <= -1:
+            raise ValueError(f"SourcingScenario {self.name!r}: discount_rate must be > -1 (fraction/yr), "
+                             f"got {self.discount_rate!r}")
+        if not isinstance(self.assumptions, Assumptions):
+            raise TypeError(f"SourcingScenario {self.name!r}: assumptions must be an Assumptions")
+        if not math.isfinite(float(self.exit_cost)) or self.exit_cost < 0:
+            raise ValueError(f"SourcingScenario {self.name!r}: exit_cost must be >= 0 EUR, "
+                             f"got {self.exit_cost}")
+        lines = pd.DataFrame(self.lines).reset_index(drop=True)
+        missing = [c for c in _LINE_COLS if c not in lines.columns]
+        if missing:
+            raise ValueError(f"SourcingScenario {self.name!r}: lines lacks column(s) {missing}; "
+                             "needed: " + ", ".join(f"{k} [{v}]" for k, v in _LINE_COLS.items()))
+        if lines.empty:
+            raise ValueError(f"SourcingScenario {self.name!r}: lines is empty")
+        if "switch_per_unit" not in lines.columns:
+            lines["switch_per_unit"] = 0.0
+        fractions = ("breach_prob", "credit_pct", "lot_share")
+        for col in ("units", "unit_price", "setup_cost", "switching_cost", "switch_per_unit", "growth",
+                    "lot_share", "breach_prob", "credit_pct", "exposure"):
+            v = pd.to_numeric(lines[col], errors="coerce").astype(float)
+            bad = ~np.isfinite(v.to_numpy())
+            if col != "growth":
+                bad |= v.to_numpy() < 0
+            if col in fractions:
+                bad |= v.to_numpy() > 1
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                rule = ("a probability/fraction in [0, 1]" if col in fractions
+                        else "finite" if col == "growth" else "a non-negative number (no negative cost)")
+                raise ValueError(f"SourcingScenario {self.name!r}: lines.{col} must be {rule}; row {i} "
+                                 f"(lot {lines.at[i, 'lot_id']}, provider {lines.at[i, 'provider']}) "
+                                 f"has {lines.at[i, col]!r}")
+            lines[col] = v
+        if (lines["growth"] <= -1).any():
+            raise ValueError(f"SourcingScenario {self.name!r}: lines.growth must be > -1 (fraction/yr)")
+        lines["lot_id"] = lines["lot_id"].astype(str)
+        lines["provider"] = lines["provider"].astype(str)
+        vendors = pd.DataFrame(self.vendors)
+        vmissing = [c for c in _VENDOR_COLS if c not in vendors.columns]
+        if vmissing:
+            raise ValueError(f"SourcingScenario {self.name!r}: vendors lacks column(s) {vmissing}")
+        need = sorted(set(lines["provider"]) - {INHOUSE} - set(vendors.index))
+        if need:
+            raise ValueError(f"SourcingScenario {self.name!r}: no vendors row for provider(s) {need}")
+        for col in ("failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "offshore_share",
+                    "replacement_onboarding"):
+            v = vendors[col].astype(float)
+            bad = ~np.isfinite(v) | (v < 0)
+            if col in ("failure_prob", "offshore_share"):
+                bad |= v > 1
+            if bad.any():
+                vid = v.index[bad.to_numpy()][0]
+                upper = " and <= 1" if col in ("failure_prob", "offshore_share") else ""
+                raise ValueError(f"SourcingScenario {self.name!r}: vendors.{col} of {vid} is invalid "
+                                 f"({v[vid]!r}); must be >= 0{upper}")
+        object.__setattr__(self, "lines", lines)
+        object.__setattr__(self, "vendors", vendors)
+        if not isinstance(self.extra_costs, Mapping):
+            raise TypeError(f"SourcingScenario {self.name!r}: extra_costs must be a dict name -> "
+                            "distribution (EUR per year)")
+        extra = {}
+        for k, v in self.extra_costs.items():
+            if not isinstance(k, str) or not k:
+                raise ValueError(f"SourcingScenario {self.name!r}: extra_costs names must be non-empty "
+                                 f"strings, got {k!r}")
+            extra[k] = as_distribution(v, name=f"extra_costs[{k!r}]")
+        object.__setattr__(self, "extra_costs", MappingProxyType(extra))
+
+    def with_(self, **changes: Any) -> SourcingScenario:
+        """A validated copy with some fields changed, e.g. ``s.with_(extra_costs={...})``."""
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def providers(self) -> list[str]:
+        """Providers in the scenario (vendor ids and/or ``'inhouse'``)."""
+        return list(dict.fromkeys(self.lines["provider"]))
+
+    @property
+    def base_cost(self) -> float:
+        """Year-1 service cost without uncertainty [EUR/yr]."""
+        return float((self.lines["units"] * self.lines["unit_price"]).sum())
+
+    def allocation(self) -> pd.DataFrame:
+        """Units in year 1, provider x lot [units/yr]."""
+        return self.lines.pivot_table(index="provider", columns="lot_id", values="units",
+                                      aggfunc="sum", fill_value=0.0)
+
+    def __repr__(self) -> str:
+        return (f"SourcingScenario({self.name!r}, providers={self.providers}, years={self.years}, "
+                f"base_cost=EUR {self.base_cost:,.0f}/yr)")
+
+    # ------------------------------------------------------------------ engine interface
+    def inputs(self) -> dict[str, Distribution]:
+        """Correlatable scalar inputs (one value per draw), by input name."""
+        a = self.assumptions
+        out: dict[str, Distribution] = {}
+        outsourced = self.lines["provider"] != INHOUSE
+        for lot, g in self.lines.groupby("lot_id", sort=False)["growth"].first().items():
+            s = a.growth_spread
+            out[f"growth[{lot}]"] = pert(g - s, g, g + s) if s > 0 else Constant(g)
+        out["indexation"] = a.indexation
+        if (~outsourced).any():
+            out["wage_inflation"] = a.wage_inflation
+            out["attrition"] = a.attrition
+        if outsourced.any():
+            out["governance_share"] = a.governance_share
+            for cur in self._fx_currencies():
+                out[f"fx[{cur}]"] = _STD_NORMAL
+        if self._one_off() > 0:
+            out["transition_overrun"] = a.transition_overrun
+        for k, d in self.extra_costs.items():
+            if not isinstance(d, Compound):
+                out[f"extra[{k}]"] = d
+        if (self.lines["breach_prob"] > 0).any():
+            out["breach_impact"] = a.breach_impact
+        return out
+
+    def events(self) -> dict[str, tuple]:
+        """Independent event streams (not under the copula), by input name.
+
+        ``("failure", h)``: year of failure; ``("sla", q)``: breached months per year;
+        ``("compound", Compound)``: annual loss (security incidents, compound extra costs).
+        """
+        a = self.assumptions
+        out: dict[str, tuple] = {}
+        for v in self.providers:
+            if v == INHOUSE:
+                continue
+            h = float(self.vendors.at[v, "failure_prob"])
+            if h > 0:
+                out[f"failure[{v}]"] = ("failure", h)
+        for row in self.lines.itertuples():
+            if row.breach_prob > 0:
+                out[f"sla[{row.provider},{row.lot_id}]"] = ("sla", float(row.breach_prob))
+        for p in self.providers:
+            rate = self._incident_rate(p)
+            if rate > 0:
+                out[f"security[{p}]"] = ("compound", compound(
+                    a.security_severity, rate=rate, deductible=a.security_deductible,
+                    cap=a.security_cap))
+        for k, d in self.extra_costs.items():
+            if isinstance(d, Compound):
+                out[f"extra[{k}]"] = ("compound", d)
+        return out
+
+    def _incident_rate(self, p: str) -> float:
+        a = self.assumptions
+        if p == INHOUSE:
+            return a.inhouse_incident_rate
+        v = self.vendors.loc[p]
+        factor = a.iso27001_factor if bool(v["iso27001"]) else a.no_iso27001_factor
+        score = float(v["security_score"]) if pd.notna(v["security_score"]) else a.security_score_ref
+        posture = max(0.2, 1.0 + a.security_score_slope * (a.security_score_ref - score))
+        return float(v["incident_rate"]) * factor * posture
+
+    def _fx_currencies(self) -> list[str]:
+        out = []
+        for p in self.providers:
+            if p != INHOUSE and float(self.vendors.at[p, "offshore_share"]) > 0:
+                out.append(self._fx_key(p))
+        return list(dict.fromkeys(out))
+
+    def _fx_key(self, p: str) -> str:
+        cur = str(self.vendors.at[p, "currency"])
+        return "offshore" if cur in ("", "nan", self.currency) else cur
+
+    def _one_off(self) -> float:
+        onboarding = sum(float(self.vendors.at[p, "onboarding_cost"]) for p in self.providers
+                         if p != INHOUSE)
+        return float(self.lines["setup_cost"].sum() + self.lines["switching_cost"].sum()
+                     + onboarding + self.exit_cost)
+
+    @cached_property
+    def _plan(self) -> dict[str, Any]:
+        """Weights of the vectorised model (computed once per scenario)."""
+        lines = self.lines
+        a = self.assumptions
+        lots = list(dict.fromkeys(lines["lot_id"]))
+        provs = self.providers
+        vend = [p for p in provs if p != INHOUSE]
+        li = np.array([lots.index(x) for x in lines["lot_id"]])
+        c = (lines["units"] * lines["unit_price"]).to_numpy(float)
+        A = np.zeros((len(lots), len(provs)))
+        np.add.at(A, (li, np.array([provs.index(x) for x in lines["provider"]])), c)
+        cur = [self._fx_key(v) for v in vend]
+        share = {v: float(self.vendors.at[v, "offshore_share"]) for v in vend}
+        fx_keys = list(dict.fromkeys(k for v, k in zip(vend, cur, strict=True) if share[v] > 0))
+        fx_group = {v: (fx_keys.index(k) if share[v] > 0 else -1) for v, k in zip(vend, cur, strict=True)}
+        fx_w = np.zeros((len(fx_keys), len(lots)))  # offshore base cost per currency, by lot
+        for v in vend:
+            if fx_group[v] >= 0:
+                fx_w[fx_group[v]] += share[v] * A[:, provs.index(v)]
+        breach = []
+        for r in np.flatnonzero(lines["breach_prob"].to_numpy(float) > 0):
+            p = lines.at[r, "provider"]
+            w = 0.0 if p == INHOUSE else min(float(lines.at[r, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[r]
+            breach.append((f"sla[{p},{lines.at[r, 'lot_id']}]", int(li[r]), float(lines.at[r, "lot_share"]),
+                           w, fx_group.get(p, -1), share.get(p, 0.0)))
+        failure = []
+        for v in vend:
+            mine = lines["provider"] == v
+            sw = np.zeros(len(lots))
+            np.add.at(sw, li[mine.to_numpy()], (lines.loc[mine, "switch_per_unit"]
+                                                * lines.loc[mine, "units"]).to_numpy(float))
+            vrow = self.vendors.loc[v]
+            f = a.backup_factor if bool(vrow["has_backup"]) else 1.0
+            failure.append((f"failure[{v}]", A[:, provs.index(v)], sw, f,
+                            float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]),
+                            fx_group[v], share[v]))
+        return {
+            "lots": lots, "a_all": A.sum(axis=1),
+            "a_out": A[:, [provs.index(v) for v in vend]].sum(axis=1),
+            "a_in": A[:, provs.index(INHOUSE)] if INHOUSE in provs else None,
+            "vend": vend, "fx_keys": fx_keys, "fx_w": fx_w,
+            "fx_sigma": [a.fx_sigma(k) for k in fx_keys],
+            "breach": breach, "failure": failure, "one_off": self._one_off(),
+            "security": [(f"security[{p}]", float(lines.loc[lines["provider"] == p, "exposure"].sum()))
+                         for p in provs],
+        }
+
+    @cached_property
+    def _plan32(self) -> dict[str, Any]:
+        """:attr:`_plan` with float32 weights."""
+        def cast(v: Any) -> Any:
+            if isinstance(v, np.ndarray) and v.dtype == np.float64:
+                return v.astype(np.float32)
+            if isinstance(v, tuple):
+                return tuple(cast(e) for e in v)
+            if isinstance(v, list):
+                return [cast(e) for e in v]
+            return v
+
+        return {k: cast(v) for k, v in self._plan.items()}
+
+    def evaluate(self, x: dict[str, np.ndarray], ev: dict[str, np.ndarray], n: int, *,
+                 dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Cost per year and per driver for *n* draws (the vectorised model; no validation).
+
+        Parameters
+        ----------
+        x : dict
+            Input name -> (n,) values of :meth:`inputs`.
+        ev : dict
+            Event name -> failure year (n,) / breached months (n, T) / annual loss (n, T).
+        dtype : numpy float type
+            Arithmetic precision; :func:`simulate` uses ``float32`` (the precision it stores,
+            relative error below 1e-5 of a year's cost, about twice as fast).
+
+        Returns
+        -------
+        cash : ndarray (n, T)
+            Total cost per year [EUR].
+        drivers : ndarray (n, len(DRIVERS))
+            Cost per driver summed over the horizon [EUR].
+
+        Notes
+        -----
+        Written for speed: lot growth factors are one (lots, n, T) array and every per-vendor
+        sum is folded into weight vectors over lots (BLAS), so the work is a few passes over
+        (n, T) arrays however many vendors a scenario has.  :mod:`._reference` holds the plain
+        per-draw version it is tested against.
+        """
+        a = self.assumptions
+        P = self._plan if dtype == np.float64 else self._plan32
+        T = self.years
+        N = n * T
+        t = np.arange(T, dtype=dtype)
+        cost: dict[str, np.ndarray] = {}
+        x = {k: np.asarray(v, dtype=dtype) for k, v in x.items()}
+        ev = {k: (v if v.dtype == np.uint8 else np.asarray(v, dtype=dtype)) for k, v in ev.items()}
+
+        def grow(rate: np.ndarray) -> np.ndarray:  # (1 + rate)^(t-1), shape (n, T)
+            return np.exp(np.log1p(rate)[:, None] * t)
+
+        def lots_dot(w: np.ndarray) -> np.ndarray:  # sum over lots of w x growth, shape (n, T)
+            return (w @ Gf).reshape(n, T)
+
+        L = len(P["lots"])
+        g = np.stack([x[f"growth[{lot}]"] for lot in P["lots"]])
+        G = np.exp(np.log1p(g)[:, :, None] * t)  # (lots, n, T)
+        Gf = G.reshape(L, N)
+        cost["service"] = lots_dot(P["a_all"])
+        index = x["indexation"]
+        fxf: list[np.ndarray] = []
+        if P["vend"]:
+            esc = grow(np.minimum(index, a.escalation_cap))
+            bo = lots_dot(P["a_out"])
+            fx_base = np.zeros((n, T), dtype=dtype)
+            for j, sig in enumerate(P["fx_sigma"]):
+                st = sig * np.sqrt(t + 1.0)
+                f = np.expm1(x[f"fx[{P['fx_keys'][j]}]"][:, None] * st - 0.5 * st * st)
+                fxf.append(f)
+                fx_base += f * lots_dot(P["fx_w"][j])
+            escalation = bo * (esc - 1.0)
+            fx_base *= esc
+            cost["fx"] = fx_base
+            fee_total = bo * esc
+            fee_total += fx_base
+            fee_total *= x["governance_share"][:, None]
+            cost["governance"] = fee_total
+        else:
+            escalation = np.zeros((n, T), dtype=dtype)
+        if P["a_in"] is not None:
+            ls = a.inhouse_labour_share
+            wage = grow(x["wage_inflation"])
+            b_in = lots_dot(P["a_in"])
+            escalation += b_in * (ls * wage + (1.0 - ls) * grow(index) - 1.0)
+            cost["attrition"] = ((a.hiring_cost * ls) * x["attrition"])[:, None] * b_in * wage
+        cost["escalation"] = escalation
+        if P["breach"]:
+            months = np.zeros((n, T), dtype=dtype)  # breached months weighted by lot share
+            cr = np.zeros((n, T), dtype=dtype)  # credits per unit of escalation, before FX
+            cr_fx = [np.zeros((n, T), dtype=dtype) for _ in P["fx_keys"]]
+            tmp = np.empty((n, T), dtype=dtype)
+            for key, lot, lot_share, w, grp, sh in P["breach"]:
+                k = ev[key]
+                if lot_share == 1.0:
+                    months += k
+                else:
+                    np.multiply(k, lot_share, out=tmp)
+                    months += tmp
+                if w > 0:
+                    np.multiply(k, G[lot], out=tmp)
+                    tmp *= w
+                    cr += tmp
+                    if grp >= 0:
+                        tmp *= sh
+                        cr_fx[grp] += tmp
+            months *= x["breach_impact"][:, None]
+            cost["business_impact"] = months
+            if P["vend"]:
+                for f, c_ in zip(fxf, cr_fx, strict=True):
+                    c_ *= f
+                    cr += c_
+                cr *= esc
+                np.negative(cr, out=cr)
+                cost["sla_credits"] = cr
+        # vendor failure: sparse over the draws where a failure happens within the horizon
+        fcost = None
+        for key, a_v, sw, f, fixed, grp, sh in P["failure"]:
+            if key not in ev:
+                continue
+            hit = np.flatnonzero(ev[key] <= T)
+            if hit.size == 0:
+                continue
+            yi = ev[key][hit].astype(np.intp) - 1
+            Gh = G[:, hit, :]  # (lots, hits, T)
+            fee = np.tensordot(a_v, Gh, axes=(0, 0))
+            fee *= esc[hit]
+            if grp >= 0:
+                fee *= 1.0 + sh * fxf[grp][hit]
+            fee *= (f * a.failure_premium) * (t[None, :] > yi[:, None])  # premium after the failure
+            fee[np.arange(hit.size), yi] = f * (fixed + sw @ Gh[:, np.arange(hit.size), yi])
+            if fcost is None:
+                fcost = np.zeros((n, T), dtype=dtype)
+            fcost[hit] += fee
+        if fcost is not None:
+            cost["vendor_failure"] = fcost
+        sec = None
+        for key, expo in P["security"]:
+            if key in ev and expo > 0:
+                s_ = expo * ev[key]
+                sec = s_ if sec is None else sec + s_
+        if sec is not None:
+            cost["security"] = sec
+        other = None
+        for k, d in self.extra_costs.items():
+            key = f"extra[{k}]"
+            v = ev[key] if isinstance(d, Compound) else np.broadcast_to(x[key][:, None], (n, T))
+            other = v.astype(dtype, copy=True) if other is None else other + v
+        if other is not None:
+            cost["other"] = other
+        drivers = np.zeros((n, len(DRIVERS)), dtype=dtype)
+        cash = np.zeros((n, T), dtype=dtype)
+        ones = np.ones(T, dtype=dtype)
+        for j, d in enumerate(DRIVERS):
+            c = cost.get(d)
+            if c is not None:
+                cash += c
+                drivers[:, j] = c @ ones
+        if P["one_off"] > 0:
+            tr = P["one_off"] * x["transition_overrun"]
+            cash[:, 0] += tr
+            drivers[:, DRIVERS.index("transition")] = tr
+        return cash, drivers
+
+    def discount_factors(self) -> np.ndarray:
+        """``(1 + r)^-t`` for ``t = 1..T`` (end-of-year cash)."""
+        return (1.0 + self.discount_rate) ** -np.arange(1, self.years + 1, dtype=float)
+
+
+class _StdNormal(Distribution):
+    """Standard normal (FX shocks)."""
+
+    mean = 0.0
+    var = 1.0
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import special
+        return special.ndtri(np.clip(np.asarray(u, dtype=float), 2.0 ** -53, 1 - 2.0 ** -53))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        from scipy import special
+        return special.ndtr(np.asarray(x, dtype=float))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _StdNormal)
+
+    def __hash__(self) -> int:
+        return hash("_StdNormal")
+
+    def __repr__(self) -> str:
+        return "StdNormal()"
+
+
+_STD_NORMAL = _StdNormal()
+
+
+# ====================================================================== factories from a tender
+def _check_tender(tender: Any) -> None:
+    for attr in ("lots", "bids", "vendors", "risk", "tiers"):
+        if not hasattr(tender, attr):
+            raise TypeError(f"tender must be a sourcing.Tender (missing .{attr}); read one with "
+                            "sourcing.read_tender(path)")
+
+
+def admissible_vendors(tender: Any) -> list[str]:
+    """Vendors passing every gate of the tender (e.g. ISO 27001 yes, financial score >= 40)."""
+    gates = tender.gates
+    if not gates:
+        return list(tender.vendor_ids)
+    dm = tender.decision_matrix()
+    ok = np.ones(len(dm), dtype=bool)
+    for g in gates:
+        ok &= g.passes(dm[g.criterion_id])
+    return [v for v, k in zip(dm.index, ok, strict=True) if k]
+
+
+def tiered_unit_price(tender: Any, vendor_id: str, lot_id: str, volume: float) -> float:
+    """Average unit price of *volume* units/yr from the bid and its volume-discount tiers [EUR/unit/yr].
+
+    ``all-unit``: every unit at the price of the highest tier reached; ``incremental``: each
+    band at its own price; ``none``: the base price.
+    """
+    bid = tender.bids[(tender.bids["vendor_id"] == vendor_id) & (tender.bids["lot_id"] == lot_id)]
+    if bid.empty:
+        raise ValueError(f"vendor {vendor_id} did not bid for lot {lot_id}")
+    b = bid.iloc[0]
+    base = float(b["unit_price"])
+    kind = str(b["discount_type"])
+    tiers = tender.tiers
+    tiers = tiers[(tiers["vendor_id"] == vendor_id) & (tiers["lot_id"] == lot_id)]
+    if kind == "none" or tiers.empty or volume <= 0:
+        return base
+    starts = np.concatenate([[0.0], tiers["from_volume"].to_numpy(float)])
+    prices = np.concatenate([[base], tiers["unit_price"].to_numpy(float)])
+    order = np.argsort(starts)
+    starts, prices = starts[order], prices[order]
+    if kind == "all-unit":
+        return float(prices[np.searchsorted(starts, volume, side="right") - 1])
+    ends = np.append(starts[1:], np.inf)
+    band = np.clip(np.minimum(ends, volume) - starts, 0.0, None)
+    return float((band * prices).sum() / volume)
+
+
+def _risk_table(tender: Any, a: Assumptions) -> pd.DataFrame:
+    risk = tender.risk
+    cols = ["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "security_score",
+            "sla_breach_prob"]
+    if risk is None or risk.empty:
+        warnings.warn("tender has no risk table: vendor failure, security and SLA risks are set to 0",
+                      UserWarning, stacklevel=3)
+        risk = pd.DataFrame(0.0, index=tender.vendors.index, columns=cols)
+        risk["security_score"] = a.security_score_ref
+    r = risk.reindex(tender.vendors.index)[cols].astype(float)
+    r[["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "sla_breach_prob"]] = r[
+        ["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "sla_breach_prob"]].fillna(0.0)
+    return r
+
+
+def _sla_lookup(sla: pd.DataFrame | None) -> dict[tuple[str, str], tuple[float, float]]:
+    if sla is None:
+        return {}
+    if not isinstance(sla, pd.DataFrame):
+        raise TypeError("sla must be a DataFrame with columns vendor_id, lot_id, breach_prob, credit_pct")
+    need = ["vendor_id", "lot_id", "breach_prob", "credit_pct"]
+    missing = [c for c in need if c not in sla.columns]
+    if missing:
+        raise ValueError(f"sla lacks column(s) {missing}; needed: vendor_id, lot_id, "
+                         "breach_prob [monthly probability], credit_pct [% of monthly fee]")
+    out = {}
+    for i, r in enumerate(sla[need].itertuples(index=False)):
+        q, c = float(r.breach_prob), float(r.credit_pct)
+        if not 0 <= q <= 1:
+            raise ValueError(f"sla.breach_prob row {i} ({r.vendor_id}, {r.lot_id}) must be a monthly "
+                             f"probability in [0, 1], got {q}")
+        if not 0 <= c <= 100:
+            raise ValueError(f"sla.credit_pct row {i} ({r.vendor_id}, {r.lot_id}) must be a percent "
+                             f"of the monthly fee in [0, 100], got {c}")
+        out[(str(r.vendor_id), str(r.lot_id))] = (q, c / 100.0)
+    return out
+
+
+def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *,
+           sla: pd.DataFrame | None, assumptions: Assumptions | None, years: int | None,
+           discount_rate: float | None, description: str) -> SourcingScenario:
+    """Scenario from (lot_id, provider, units, unit_price) rows."""
+    _check_tender(tender)
+    a = assumptions if assumptions is not None else Assumptions()
+    if not isinstance(a, Assumptions):
+        raise TypeError("assumptions must be a sourcing.simulation.Assumptions")
+    lots = tender.lots
+    risk = _risk_table(tender, a)
+    slas = _sla_lookup(sla)
+    baseline = float((lots["annual_demand"] * lots["inhouse_unit_cost"]).sum())
+    bids = tender.bids.set_index(["vendor_id", "lot_id"])
+    rows = []
+    providers_by_lot: dict[str, set[str]] = {}
+    for lot, prov, _units, _price in alloc:
+        providers_by_lot.setdefault(lot, set()).add(prov)
+    for lot, prov, units, price in alloc:
+        lrow = lots.loc[lot]
+        current = lrow["incumbent_vendor_id"]
+        current = str(current) if isinstance(current, str) and current else INHOUSE
+        moved = prov != current
+        per_unit = float(lrow["switching_cost_per_unit"])
+        setup = 0.0
+        if prov == INHOUSE:
+            q, credit = a.inhouse_breach_prob, 0.0
+        else:
+            setup = float(bids.at[(prov, lot), "setup_cost"]) if (prov, lot) in bids.index else 0.0
+            if setup != setup:  # NaN
+                setup = 0.0
+            q, credit = slas.get((prov, lot), (float(risk.at[prov, "sla_breach_prob"]), a.sla_credit_pct))
+            if prov == current:
+                setup = 0.0
+        demand = float(lrow["annual_demand"])
+        rows.append({
+            "lot_id": lot, "provider": prov, "units": float(units), "unit_price": float(price),
+            "setup_cost": setup, "switching_cost": per_unit * float(units) if moved else 0.0,
+            "switch_per_unit": per_unit,
+            "growth": float(lrow["demand_growth_pct"]) / 100.0,
+            "lot_share": float(units) / demand if demand > 0 else 0.0,
+            "breach_prob": q, "credit_pct": credit,
+            "exposure": float(units) * float(lrow["inhouse_unit_cost"]) / baseline if baseline > 0 else 0.0,
+        })
+    lines = pd.DataFrame(rows)
+    vend = tender.vendors
+    repl = a.replacement_onboarding
+    if repl is None:
+        repl = float(risk["onboarding_cost"].median()) if len(risk) else 0.0
+    incumbents = set(tender.incumbents)
+    vrows = {}
+    for prov in dict.fromkeys(lines["provider"]):
+        if prov == INHOUSE:
+            continue
+        if prov not in vend.index:
+            raise ValueError(f"scenario {name!r}: unknown vendor {prov!r}; "
+                             f"valid: {', '.join(tender.vendor_ids)}")
+        served = lines.loc[lines["provider"] == prov, "lot_id"]
+        backup = all(len(providers_by_lot[lot]) > 1 for lot in served)
+        vrows[prov] = {
+            "failure_prob": float(risk.at[prov, "failure_prob"]),
+            "exit_cost": float(risk.at[prov, "exit_cost"]),
+            "onboarding_cost": 0.0 if prov in incumbents else float(risk.at[prov, "onboarding_cost"]),
+            "incident_rate": float(risk.at[prov, "incident_rate"]),
+            "security_score": float(risk.at[prov, "security_score"]),
+            "iso27001": bool(vend.at[prov, "iso27001"]),
+            "offshore_share": float(vend.at[prov, "offshore_share_pct"]) / 100.0,
+            "currency": str(vend.at[prov, "currency"]),
+            "has_backup": bool(backup),
+            "replacement_onboarding": float(repl),
+        }
+    vendors = pd.DataFrame.from_dict(vrows, orient="index", columns=list(_VENDOR_COLS))
+    vendors.index.name = "vendor_id"
+    # exit of incumbents pro rata to the share of their baseline business moved away
+    exit_cost = 0.0
+    for inc in incumbents:
+        their = lots[lots["incumbent_vendor_id"] == inc]
+        if their.empty:
+            continue
+        value = their["annual_demand"] * their["inhouse_unit_cost"]
+        kept = lines[(lines["provider"] == inc) & lines["lot_id"].isin(their.index)]
+        kept_value = sum(r.units * float(lots.at[r.lot_id, "inhouse_unit_cost"]) for r in kept.itertuples())
+        moved = max(0.0, 1.0 - kept_value / float(value.sum())) if value.sum() > 0 else 0.0
+        exit_cost += moved * float(risk.at[inc, "exit_cost"])
+    return SourcingScenario(
+        name=name, lines=lines, vendors=vendors,
+        years=tender.contract_years if years is None else years,
+        discount_rate=tender.discount_rate if discount_rate is None else discount_rate,
+        exit_cost=exit_cost, assumptions=a, currency=tender.currency, description=description)
+
+
+def inhouse(tender: Any, *, name: str = "In-house", sla: pd.DataFrame | None = None,
+            assumptions: Assumptions | None = None, years: int | None = None,
+            discount_rate: float | None = None) -> SourcingScenario:
+    """Every lot delivered in-house at ``lots.inhouse_unit_cost`` (lots now with a vendor move back)."""
+    _check_tender(tender)
+    alloc = [(lot, INHOUSE, float(r["annual_demand"]), float(r["inhouse_unit_cost"]))
+             for lot, r in tender.lots.iterrows()]
+    return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
+                  discount_rate=discount_rate, description="all lots in-house")
+
+
+def single_vendor(tender: Any, vendor_id: str | None = None, *, name: str | None = None,
+                  missing: str = "inhouse", sla: pd.DataFrame | None = None,
+                  assumptions: Assumptions | None = None, years: int | None = None,
+                  discount_rate: float | None = None) -> SourcingScenario:
+    """Full outsourcing to one vendor at its (volume-discounted) bid prices.
+
+    Parameters
+    ----------
+    vendor_id : str, optional
+        Default: the admissible vendor with the lowest evaluated price among those that bid for
+        every lot (else for most lots).
+    missing : {"inhouse", "raise"}
+        What to do with lots the vendor did not bid for.
+    """
+    _check_tender(tender)
+    valid = ("inhouse", "raise")
+    if missing not in valid:
+        raise ValueError(f"missing must be one of {', '.join(valid)}, got {missing!r}")
+    prices = tender.price_matrix
+    if vendor_id is None:
+        cands = admissible_vendors(tender) or list(tender.vendor_ids)
+        n_bids = prices.loc[cands].notna().sum(axis=1)
+        full = n_bids[n_bids == n_bids.max()].index
+        vendor_id = str(tender.evaluated_price().loc[full].idxmin())
+    if vendor_id not in prices.index:
+        raise ValueError(f"unknown vendor_id {vendor_id!r}; valid: {', '.join(tender.vendor_ids)}")
+    alloc = []
+    for lot, r in tender.lots.iterrows():
+        demand = float(r["annual_demand"])
+        if pd.isna(prices.at[vendor_id, lot]):
+            if missing == "raise":
+                raise ValueError(f"vendor {vendor_id} did not bid for lot {lot}")
+            alloc.append((lot, INHOUSE, demand, float(r["inhouse_unit_cost"])))
+        else:
+            alloc.append((lot, vendor_id, demand, tiered_unit_price(tender, vendor_id, lot, demand)))
+    vname = str(tender.vendors.at[vendor_id, "name"])
+    return _build(tender, name or f"Single vendor ({vname})", alloc, sla=sla, assumptions=assumptions,
+                  years=years, discount_rate=discount_rate,
+                  description=f"all lots to {vendor_id} {vname}")
+
+
+def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]:
+    try:
+        vol = pd.DataFrame(award.volumes)
+        spend = pd.DataFrame(award.spend)
+    except AttributeError:
+        raise TypeError("award must have .volumes and .spend (vendor x lot DataFrames), like "
+                        "sourcing.allocation.Award") from None
+    alloc = []
+    for lot in tender.lot_ids:
+        demand = float(tender.lots.at[lot, "annual_demand"])
+        served = 0.0
+        if lot in vol.columns:
+            for v, units in vol[lot].items():
+                units = float(units) if pd.notna(units) else 0.0
+                if units < 0:
+                    raise ValueError(f"award.volumes[{v}, {lot}] is negative ({units}); volumes are "
+                                     "units/yr >= 0")
+                if units <= 1e-9:
+                    continue
+                s = float(spend.at[v, lot]) if (v in spend.index and lot in spend.columns) else float("nan")
+                if not np.isfinite(s) or s < 0:
+                    raise ValueError(f"award.spend[{v}, {lot}] must be a non-negative number, got {s}")
+                prov = INHOUSE if str(v) == INHOUSE else str(v)
+                alloc.append((lot, prov, units, s / units))
+                served += units
+        rest = demand - served
+        if rest > 1e-6 * max(demand, 1.0):
+            alloc.append((lot, INHOUSE, rest, float(tender.lots.at[lot, "inhouse_unit_cost"])))
+    return alloc
+
+
+def _split_alloc(tender: Any, split: tuple[float, float]) -> list[tuple[str, str, float, float]]:
+    ok = admissible_vendors(tender) or list(tender.vendor_ids)
+    prices = tender.price_matrix.loc[ok]
+    alloc = []
+    for lot, r in tender.lots.iterrows():
+        demand = float(r["annual_demand"])
+        p = prices[lot].dropna().sort_values(kind="stable")
+        if p.empty:
+            alloc.append((lot, INHOUSE, demand, float(r["inhouse_unit_cost"])))
+            continue
+        shares = [1.0] if len(p) == 1 else list(split)
+        for v, sh in zip(p.index[: len(shares)], shares, strict=True):
+            units = demand * sh
+            alloc.append((lot, str(v), units, tiered_unit_price(tender, str(v), lot, units)))
+    return alloc
+
+
+def multi_vendor(tender: Any, award: Any = None, *, name: str = "Multi-vendor",
+                 split: tuple[float, float] = (0.7, 0.3), sla: pd.DataFrame | None = None,
+                 assumptions: Assumptions | None = None, years: int | None = None,
+                 discount_rate: float | None = None) -> SourcingScenario:
+    """Lots split across vendors as in *award* (an allocation ``Award``: ``.volumes`` and ``.spend``).
+
+    Without an award, each lot goes to its two cheapest admissible bids (base prices, tiers
+    applied to the resulting volumes) in shares *split* (70/30 by default); a lot with one
+    admissible bid goes wholly to it, a lot with none stays in-house.  Award volume short of a
+    lot's demand is delivered in-house.
+    """
+    _check_tender(tender)
+    if award is None:
+        s = tuple(float(x) for x in split)
+        if len(s) != 2 or min(s) < 0 or abs(sum(s) - 1) > 1e-9:
+            raise ValueError(f"split must be two non-negative shares summing to 1, got {split}")
+        alloc = _split_alloc(tender, s)
+        desc = f"each lot split {s[0]:.0%}/{s[1]:.0%} between its two cheapest admissible bids"
+    else:
+        alloc, desc = _award_alloc(tender, award), "lots as awarded by the allocation"
+    return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
+                  discount_rate=discount_rate, description=desc)
+
+
+def hybrid(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = None,
+           name: str = "Hybrid", split: tuple[float, float] = (0.7, 0.3),
+           sla: pd.DataFrame | None = None, assumptions: Assumptions | None = None,
+           years: int | None = None, discount_rate: float | None = None) -> SourcingScenario:
+    """Some lots kept in-house, the others as in :func:`multi_vendor`.
+
+    Default *inhouse_lots*: the lot whose in-house unit cost is lowest relative to its cheapest
+    admissible bid.
+    """
+    _check_tender(tender)
+    if inhouse_lots is None:
+        ok = admissible_vendors(tender) or list(tender.vendor_ids)
+        best = tender.price_matrix.loc[ok].min(axis=0)
+        ratio = (tender.lots["inhouse_unit_cost"] / best).dropna()
+        inhouse_lots = [str(ratio.idxmin())] if len(ratio) else []
+    unknown = [lot for lot in inhouse_lots if lot not in tender.lot_ids]
+    if unknown:
+        raise ValueError(f"inhouse_lots: unknown lot(s) {unknown}; valid: {', '.join(tender.lot_ids)}")
+    base = multi_vendor(tender, award, split=split, sla=sla, assumptions=assumptions)
+    keep = set(inhouse_lots)
+    alloc = [(r.lot_id, r.provider, r.units, r.unit_price) for r in base.lines.itertuples()
+             if r.lot_id not in keep]
+    for lot in inhouse_lots:
+        lrow = tender.lots.loc[lot]
+        alloc.append((lot, INHOUSE, float(lrow["annual_demand"]), float(lrow["inhouse_unit_cost"])))
+    return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
+                  discount_rate=discount_rate,
+                  description=f"lots {', '.join(inhouse_lots)} in-house, others multi-vendor")
+
+
+def standard_scenarios(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = None,
+                       vendor_id: str | None = None, sla: pd.DataFrame | None = None,
+                       assumptions: Assumptions | None = None) -> list[SourcingScenario]:
+    """The four standard options: in-house, single vendor, multi-vendor, hybrid."""
+    kw = {"sla": sla, "assumptions": assumptions}
+    return [
+        inhouse(tender, **kw),
+        single_vendor(tender, vendor_id, **kw),
+        multi_vendor(tender, award, **kw),
+        hybrid(tender, award, inhouse_lots=inhouse_lots, **kw),
+    ]
