@@ -87,7 +87,7 @@ table.rename(columns={"mean": "mean", "p50": "P50", "p90": "P90", "cvar95": "CVa
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
-result.simulation.plot("comparison", ax=ax)
+result.simulation.plot("compare", ax=ax)
 plt.show()
 
 # %% [markdown]

@@ -70,3 +70,14 @@ def test_performance_report(capsys):
     for expected in ("Data-quality findings", "duplicate ticket id", "Service credits",
                      "2026-02", "Invoice audit: 4 discrepancies", "duplicate_line"):
         assert expected in out
+
+
+def test_simulate_prints_summary_and_drivers(sample_path, tmp_path, capsys):
+    png = tmp_path / "compare.png"
+    assert main(["simulate", str(sample_path), "--n", "2000", "--seed", "5", "--budget", "6e7",
+                 "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    for expected in ("In-house", "Multi-vendor", "Hybrid", "p_over_budget", "Paired differences",
+                     "What drives the cost"):
+        assert expected in out
+    assert png.stat().st_size > 10_000
