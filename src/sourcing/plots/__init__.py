@@ -6,5 +6,9 @@ One module per stage; the names below are the public ones.
 """
 
 from ._style import money_axis, money_formatter
+from .allocation import plot_award, plot_frontier, plot_rule_costs, plot_spend_concentration
 
-__all__ = ["money_axis", "money_formatter"]
+__all__ = [
+    "money_axis", "money_formatter",
+    "plot_award", "plot_frontier", "plot_rule_costs", "plot_spend_concentration",
+]
