@@ -14,7 +14,10 @@ import pandas as pd
 from ..schemas import Problem, ValidationError
 from .policy import Policy
 
-__all__ = ["Instance", "make_instance"]
+__all__ = ["MIN_AWARD", "Instance", "make_instance"]
+
+#: Least volume of an awarded bid, as a fraction of the lot's annual demand (0.01 %).
+MIN_AWARD = 1e-4
 
 
 @dataclass
@@ -275,7 +278,9 @@ def make_instance(
         if share_cap is not None:
             top = min(top, d[j] * share_cap / 100.0)
         top = min(top, cap[b])
-        low = max(bmin[b], d[j] * (policy.min_share_pct or 0.0) / 100.0)
+        # an awarded bid carries at least MIN_AWARD of the lot's demand, so that it really counts
+        # as a vendor of the lot (min/max vendors) and never holds a zero-volume award
+        low = max(bmin[b], d[j] * (policy.min_share_pct or 0.0) / 100.0, d[j] * MIN_AWARD)
         if low > top + 1e-9:
             dropped.append((vid, lid, f"least volume {low:,.6g} exceeds most allowed {top:,.6g}"))
             continue

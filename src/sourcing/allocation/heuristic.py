@@ -143,8 +143,6 @@ def _fill(inst, policy, j, chosen, order, lo, hi, need, q, r):
         return None
     base = np.array([lo[c] for c in chosen], float)
     cap = np.array([hi[c] for c in chosen], float)
-    # every chosen bid must really get volume (counts toward min vendors)
-    base = np.maximum(base, np.minimum(cap, need * 1e-3))
     if base.sum() > need * (1 + policy.demand_tolerance_pct / 100.0) + 1e-9:
         return None
     x = base.copy()

@@ -467,13 +467,13 @@ def rule_values(inst: Instance, policy: Policy, vol: np.ndarray, spend: np.ndarr
 
 
 def binding_rules(inst, policy, vol, spend, awarded, shadow=None) -> pd.DataFrame:
-    """Rules of *policy* that hold with equality (relative tolerance 1e-6)."""
+    """Rules of *policy* that hold with equality (relative tolerance 1e-4)."""
     recs = []
     for rule, scope, value, limit, sense in rule_values(inst, policy, vol, spend, awarded):
         if rule in ("demand", "exclude", "include"):
             continue
         slack = (value - limit) if sense == ">=" else (limit - value)
-        if abs(slack) <= 1e-6 * max(1.0, abs(limit)):
+        if abs(slack) <= 1e-4 * max(1.0, abs(limit)):
             pi = np.nan
             if shadow is not None:
                 pi = float(shadow.get(f"{rule}:{scope}", np.nan))
@@ -567,10 +567,15 @@ def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> So
 
 
 def _values(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Segment values, cleaned of solver noise: volume only on used segments, and volumes below
+    1e-7 of the lot's demand (with no least volume) set to zero."""
+    inst = model.inst
     sx = np.array([v.varValue or 0.0 for v in model.x])
-    sz = np.array([v.varValue or 0.0 for v in model.z])
-    sx[np.abs(sx) < 1e-9] = 0.0
-    return sx, np.round(sz)
+    sz = np.round(np.array([v.varValue or 0.0 for v in model.z]))
+    tiny = sx < 1e-7 * inst.demand[inst.bid_lot[inst.seg_bid]]
+    sx[(sz < 0.5) | (tiny & (inst.seg_lo <= 0))] = 0.0
+    sz[sx <= 0] = 0.0
+    return np.clip(sx, inst.seg_lo * sz, inst.seg_hi), sz
 
 
 def _shadow_prices(model: Model, solver: str) -> pd.Series:
