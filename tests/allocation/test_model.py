@@ -13,7 +13,9 @@ from scipy.optimize import linprog
 
 from sourcing.allocation import Award, Policy, allocate
 from sourcing.allocation._data import MIN_AWARD, make_instance
+from sourcing.allocation._solvers import SolveInfo
 from sourcing.allocation.heuristic import greedy
+from sourcing.allocation.model import award_from_volumes
 
 # ---------------------------------------------------------------------- independent checker
 
@@ -82,7 +84,7 @@ def check_award(a: Award, lots, bids, tiers, risk, vendors, policy: Policy, qual
     for v in policy.include:
         assert v in engaged
     if policy.max_spend_share_pct is not None:
-        for v, s in spend_v.items():
+        for s in spend_v.values():
             assert s <= policy.max_spend_share_pct / 100 * unit * (1 + 1e-6) + 1e-6
     if policy.quality_floor is not None:
         qv = (quality.reindex(vol.index).fillna(0).to_numpy() @ vol.to_numpy()) / vol.sum().to_numpy()
@@ -186,15 +188,10 @@ def test_random_instances_every_rule_holds_and_beats_heuristic(case):
     heur = greedy(inst, policy)
     if a.feasible:
         total = check_award(a, lots, bids, tiers, risk, vendors, policy, quality)
-        if heur is not None:
-            h = allocate  # the heuristic's award, checked by the same independent checker
-            from sourcing.allocation.model import award_from_volumes
-            from sourcing.allocation._solvers import SolveInfo
-
+        if heur is not None:  # the heuristic's award passes the same independent checker
             ha = award_from_volumes(inst, policy, *heur, info=SolveInfo("heuristic", 0, 0, 0, 0, "-"))
             htotal = check_award(ha, lots, bids, tiers, risk, vendors, policy, quality)
             assert total <= htotal * (1 + 1e-7) + 1e-6
-            del h
     else:
         assert a.status == "infeasible"
         assert heur is None

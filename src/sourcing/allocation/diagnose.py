@@ -72,9 +72,9 @@ def checks(inst: Instance, policy: Policy) -> list[str]:
 def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0) -> list[str]:
     """Violations of the least-violation (elastic) award, in words."""
     from ._solvers import solve
-    from .model import build_model
+    from .model import build_model, cost_reference
 
-    model = build_model(inst, policy, elastic=True)
+    model = build_model(inst, policy, elastic=True, cost_ref=cost_reference(inst))
     info = solve(model.prob, model.variables, solver="highs", time_limit=time_limit)
     if not info.has_solution:
         return [f"the elastic model found no solution ({info.status})"]

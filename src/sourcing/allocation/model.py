@@ -45,7 +45,8 @@ class Row:
     rule: str
     scope: str
     constraint: pulp.LpConstraint
-    scale: float = 1.0  # units of the row's slack, for the elastic penalty
+    scale: float = 1.0  # slack / scale is the violation the elastic model pays for: percent of
+    # demand (demand), points (quality, risk), tenths of a vendor (counts), percent (money)
 
 
 @dataclass
@@ -124,7 +125,6 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
             0.0, f"one_{b}")
     seg_by_lot = _groups(seg_l, L)
     seg_by_vendor = _groups(seg_v, V)
-    bids_by_lot = _groups(inst.bid_lot, L)
     d = inst.demand
     tol = policy.demand_tolerance_pct / 100.0
 
@@ -133,21 +133,21 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         e = _lin([x[s] for s in segs], np.ones(len(segs)))
         lot = inst.lot_ids[j]
         if policy.demand == "exact" and tol == 0:
-            add(e, pulp.LpConstraintEQ, d[j], f"demand_{j}", "demand", lot, d[j])
+            add(e, pulp.LpConstraintEQ, d[j], f"demand_{j}", "demand", lot, d[j] / 100)
         else:
-            add(e, pulp.LpConstraintGE, d[j] * (1 - tol), f"demand_{j}", "demand", lot, d[j])
+            add(e, pulp.LpConstraintGE, d[j] * (1 - tol), f"demand_{j}", "demand", lot, d[j] / 100)
             if policy.demand == "exact":
                 add(_lin([x[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
-                    d[j] * (1 + tol), f"demand_max_{j}", "demand", lot, d[j])
+                    d[j] * (1 + tol), f"demand_max_{j}", "demand", lot, d[j] / 100)
     # vendors per lot
     for j, segs in enumerate(seg_by_lot):
         lot = inst.lot_ids[j]
         if policy.min_vendors_per_lot is not None:
             add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintGE,
-                float(policy.min_vendors_per_lot), f"min_vendors_{j}", "min_vendors_per_lot", lot)
+                float(policy.min_vendors_per_lot), f"min_vendors_{j}", "min_vendors_per_lot", lot, 0.1)
         if policy.max_vendors_per_lot is not None:
             add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
-                float(policy.max_vendors_per_lot), f"max_vendors_{j}", "max_vendors_per_lot", lot)
+                float(policy.max_vendors_per_lot), f"max_vendors_{j}", "max_vendors_per_lot", lot, 0.1)
         if policy.quality_floor is not None and len(segs):
             coef = (inst.quality[seg_v[segs]] - policy.quality_floor)
             add(_lin([x[s] for s in segs], coef), pulp.LpConstraintGE, 0.0, f"quality_{j}",
@@ -158,16 +158,16 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
                 lot, d[j])
     if policy.max_vendors_total is not None:
         add(_lin(list(u.values()), np.ones(len(u))), pulp.LpConstraintLE,
-            float(policy.max_vendors_total), "max_vendors_total", "max_vendors_total", "all")
+            float(policy.max_vendors_total), "max_vendors_total", "max_vendors_total", "all", 0.1)
     for v in vendors_used:
         segs = seg_by_vendor[v]
         vid = inst.vendor_ids[v]
         if policy.max_lots_per_vendor is not None:
             add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
-                float(policy.max_lots_per_vendor), f"max_lots_{v}", "max_lots_per_vendor", vid)
+                float(policy.max_lots_per_vendor), f"max_lots_{v}", "max_lots_per_vendor", vid, 0.1)
         if vid in policy.include:
             add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintGE, 1.0,
-                f"include_{v}", "include", vid)
+                f"include_{v}", "include", vid, 0.1)
     for vid in policy.include:
         if inst.vendor_ids.index(vid) not in u:  # no usable bid at all: infeasible row 0 >= 1
             add(pulp.LpAffineExpression(), pulp.LpConstraintGE, 1.0, f"include_nobid_{vid}",
@@ -217,10 +217,10 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
             add(_lin([x[s] for s in segs] + [z[s] for s in segs] + [tvar],
                      np.concatenate([inst.seg_price[segs], inst.seg_intercept[segs], [-c]])),
                 pulp.LpConstraintLE, 0.0, f"concentration_{v}", "max_spend_share_pct",
-                inst.vendor_ids[v], float(np.max(inst.demand)))
+                inst.vendor_ids[v], (cost_ref or 1.0) / 100)
     if policy.budget is not None:
         add(total.copy(), pulp.LpConstraintLE, float(policy.budget), "budget", "budget", "all",
-            float(policy.budget))
+            float(policy.budget) / 100)
     qexpr = None
     if inst.has_quality and S:
         qcoef = np.nan_to_num(inst.quality[seg_v]) / (d[seg_l] * L)
