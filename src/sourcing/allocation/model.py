@@ -566,6 +566,66 @@ def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> So
     return info
 
 
+#: Models with more price segments than this get the LP-support neighbourhood search first.
+NEIGHBOURHOOD_MIN_SEGMENTS = 300
+
+
+def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, time_limit, mip_gap):
+    """Improve a MIP start by solving the MILP restricted to the bids the LP relaxation uses.
+
+    Bids with volume in the LP relaxation, plus the bids of *start*, stay free; every other bid's
+    segment binaries are fixed to 0.  The restricted MILP is small and usually solves to
+    near-optimality quickly; its award is a feasible start for the full model (a relaxation-
+    induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo or None)``.
+    """
+    inst = model.inst
+    lp = solve(model.prob, model.variables, solver="highs", relax=True,
+               time_limit=None if time_limit is None else time_limit / 3)
+    if lp.status != "optimal":
+        return start, None
+    x_lp = np.array([v.varValue or 0.0 for v in model.x])
+    keep = np.zeros(len(inst.bid_vendor), bool)
+    used = x_lp > 1e-6 * inst.demand[inst.bid_lot[inst.seg_bid]]
+    if start is not None:
+        zpos = {v.hash: i for i, v in enumerate(model.variables)}
+        used |= np.array([start[zpos[z.hash]] > 0.5 for z in model.z])
+    keep[inst.seg_bid[used]] = True
+    index = {v.hash: i for i, v in enumerate(model.variables)}
+    fix = {index[z.hash]: 0.0 for s, z in enumerate(model.z) if not keep[inst.seg_bid[s]]}
+    fix.update({index[x.hash]: 0.0 for s, x in enumerate(model.x) if not keep[inst.seg_bid[s]]})
+    limit = None if time_limit is None else max(time_limit - lp.time, 0.5)
+    sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
+                start=start, fix=fix)
+    if not sub.has_solution:
+        return start, None
+    return np.array([v.varValue or 0.0 for v in model.variables]), sub
+
+
+def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float | None = None):
+    """Greedy start, LP-support neighbourhood (large models), then the full MILP from that start.
+
+    Returns ``(SolveInfo of the full solve, greedy segment values or None, seconds left)``.  With a
+    time limit, the neighbourhood gets at most 40 % of it.
+    """
+    from .heuristic import greedy
+
+    t0 = time.perf_counter() if t0 is None else t0
+
+    def left():
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.5)
+
+    inst = model.inst
+    heur = greedy(inst, model.policy)
+    start = start_vector(model, *heur) if heur is not None else None
+    if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
+        budget = None if time_limit is None else 0.4 * left()
+        start, _ = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
+    info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
+    if info.status == "error" and solver == "highs":
+        info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
+    return info, heur, left()
+
+
 def _values(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """Segment values, cleaned of solver noise: volume only on used segments, and volumes below
     1e-7 of the lot's demand (with no least volume) set to zero."""
@@ -662,8 +722,6 @@ def allocate(
         raise ValueError("time_limit must be > 0 seconds")
     if mip_gap is not None and not 0 <= mip_gap < 1:
         raise ValueError("mip_gap must be in [0, 1)")
-    from .heuristic import greedy
-
     t0 = time.perf_counter()
     policy = policy if policy is not None else Policy()
     inst = make_instance(tender, policy, lots=lots, bids=bids, vendors=vendors, tiers=tiers, risk=risk,
@@ -671,12 +729,8 @@ def allocate(
     currency = tender.currency if tender is not None else "EUR"
     ref = cost_reference(inst)
     model = build_model(inst, policy, objective=objective, cost_ref=ref)
-    heur = greedy(inst, policy)
-    start = start_vector(model, *heur) if heur is not None else None
-    remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.5)
-    info = _solve_model(model, solver=solver, time_limit=remaining, mip_gap=mip_gap, start=start)
-    if info.status == "error" and solver == "highs":
-        info = _solve_model(model, solver="cbc", time_limit=remaining, mip_gap=mip_gap, start=start)
+    info, heur, remaining = solve_pipeline(model, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
+                                           t0=t0)
     if info.status in ("infeasible", "no solution", "error") and heur is not None:
         # the greedy award is feasible: the solver's word is not the last one
         sx, sz = heur
