@@ -65,50 +65,44 @@ def synthetic(n_vendors: int, n_lots: int, seed: int = 0):
 
 
 def naive_build(inst, policy):
-    """The same model built the slow way: ``+=`` on expressions inside Python loops."""
+    """The same model built the usual slow way: ``+=`` on expressions in Python loops (one pass
+    over the segments, so the baseline is linear, not a strawman)."""
     prob = pulp.LpProblem("naive", pulp.LpMinimize)
     S = len(inst.seg_bid)
     x = [prob.add_variable(f"x_{s}", 0.0, float(inst.seg_hi[s])) for s in range(S)]
     z = [prob.add_variable(f"z_{s}", 0, 1, cat=pulp.LpBinary) for s in range(S)]
     u = {v: prob.add_variable(f"u_{v}", 0, 1, cat=pulp.LpBinary) for v in sorted(set(inst.bid_vendor))}
+    one = {b: pulp.LpAffineExpression() for b in range(len(inst.bid_vendor))}
+    dem = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
+    cnt = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
+    qual = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
+    per_vendor = {v: pulp.LpAffineExpression() for v in u}
+    spend = pulp.LpAffineExpression()
+    obj = pulp.LpAffineExpression()
     for s in range(S):
+        b = inst.seg_bid[s]
+        j, v = inst.bid_lot[b], inst.bid_vendor[b]
         prob += x[s] - inst.seg_hi[s] * z[s] <= 0
         if inst.seg_lo[s] > 0:
             prob += x[s] - inst.seg_lo[s] * z[s] >= 0
-    for b in range(len(inst.bid_vendor)):
-        e = pulp.LpAffineExpression()
-        for s in np.flatnonzero(inst.seg_bid == b):
-            e += z[s]
-        prob += e - u[inst.bid_vendor[b]] <= 0
-    seg_l = inst.bid_lot[inst.seg_bid]
-    seg_v = inst.bid_vendor[inst.seg_bid]
-    for j in range(inst.n_lots):
-        dem, cnt, qual = pulp.LpAffineExpression(), pulp.LpAffineExpression(), pulp.LpAffineExpression()
-        for s in range(S):
-            if seg_l[s] == j:
-                dem += x[s]
-                cnt += z[s]
-                qual += (inst.quality[seg_v[s]] - policy.quality_floor) * x[s]
-        prob += dem == inst.demand[j]
-        prob += cnt <= policy.max_vendors_per_lot
-        prob += qual >= 0
-    total_spend = prob.add_variable("spend_total", 0.0, None)
-    spend = pulp.LpAffineExpression()
-    for s in range(S):
+        one[b] += z[s]
+        dem[j] += x[s]
+        cnt[j] += z[s]
+        qual[j] += (inst.quality[v] - policy.quality_floor) * x[s]
+        per_vendor[v] += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
         spend += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
+        obj += inst.seg_price[s] * x[s] + (inst.seg_intercept[s] + inst.annualise * inst.bid_setup[b]) * z[s]
+    for b, e in one.items():
+        prob += e - u[inst.bid_vendor[b]] <= 0
+    for j in range(inst.n_lots):
+        prob += dem[j] == inst.demand[j]
+        prob += cnt[j] <= policy.max_vendors_per_lot
+        prob += qual[j] >= 0
+    total_spend = prob.add_variable("spend_total", 0.0, None)
     prob += spend - total_spend == 0
     c = policy.max_spend_share_pct / 100
     for v in u:
-        e = pulp.LpAffineExpression()
-        for s in range(S):
-            if seg_v[s] == v:
-                e += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
-        prob += e - c * total_spend <= 0
-    obj = pulp.LpAffineExpression()
-    for s in range(S):
-        obj += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
-        obj += inst.annualise * inst.bid_setup[inst.seg_bid[s]] * z[s]
-    for v in u:
+        prob += per_vendor[v] - c * total_spend <= 0
         obj += inst.annualise * inst.onboarding[v] * u[v]
     prob += obj
     return prob
