@@ -67,14 +67,35 @@ class Instance:
     def n_lots(self) -> int:
         return len(self.lot_ids)
 
+    @property
+    def seg_start(self) -> np.ndarray:
+        """Offsets: the segments of bid ``b`` are ``seg_start[b]:seg_start[b + 1]`` (seg_bid is sorted)."""
+        if getattr(self, "_seg_start", None) is None:
+            self._seg_start = np.searchsorted(self.seg_bid, np.arange(len(self.bid_vendor) + 1))
+        return self._seg_start
+
+    def bid_costs(self, x: np.ndarray) -> np.ndarray:
+        """Annual unit cost (EUR/year) of volumes *x* (one per bid) at the cheapest segment that
+        admits them; 0 for no volume, inf when no segment admits the volume (vectorised)."""
+        x = np.asarray(x, float)
+        xs = x[self.seg_bid]
+        ok = (self.seg_lo <= xs + 1e-7 * np.maximum(xs, 1)) & (self.seg_hi >= xs - 1e-7 * np.maximum(xs, 1))
+        c = np.where(ok, self.seg_intercept + self.seg_price * xs, np.inf)
+        out = np.full(len(x), np.inf)
+        np.minimum.at(out, self.seg_bid, c)
+        out[x <= 1e-9] = 0.0
+        return out
+
     def bid_cost(self, b: int, x: float) -> float:
         """Annual unit cost (EUR/year) of volume *x* on bid *b* (cheapest feasible segment)."""
-        s = np.flatnonzero((self.seg_bid == b) & (self.seg_lo <= x + 1e-9) & (self.seg_hi >= x - 1e-9))
         if x <= 1e-9:
             return 0.0
-        if len(s) == 0:
+        sl = slice(self.seg_start[b], self.seg_start[b + 1])
+        lo, hi = self.seg_lo[sl], self.seg_hi[sl]
+        ok = (lo <= x + 1e-7 * max(x, 1)) & (hi >= x - 1e-7 * max(x, 1))
+        if not ok.any():
             return float("inf")
-        return float(np.min(self.seg_intercept[s] + self.seg_price[s] * x))
+        return float(np.min((self.seg_intercept[sl] + self.seg_price[sl] * x)[ok]))
 
 
 def _frame(obj, name: str, index: str | None) -> pd.DataFrame:

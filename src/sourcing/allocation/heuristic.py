@@ -46,7 +46,7 @@ def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50):
     need = d * (1 - tol)
     typical = np.minimum(hi, d[inst.bid_lot])
     n_bids_v = np.bincount(inst.bid_vendor, minlength=inst.n_vendors)
-    unit = np.array([inst.bid_cost(b, typical[b]) for b in range(nb)]) / typical
+    unit = inst.bid_costs(typical) / typical
     onb = inst.onboarding[inst.bid_vendor] / np.maximum(n_bids_v[inst.bid_vendor], 1)
     eff = unit + k * (inst.bid_setup * policy.setup_costs + onb * policy.onboarding_costs) / typical
     q = np.nan_to_num(inst.quality)[inst.bid_vendor]
@@ -106,9 +106,7 @@ def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50):
             break
         # repair a concentration cap: trim the worst offender in the lot where it spends most
         spend = np.zeros_like(vol)
-        for b in range(nb):
-            spend[inst.bid_vendor[b], inst.bid_lot[b]] = inst.bid_cost(b, vol[inst.bid_vendor[b],
-                                                                            inst.bid_lot[b]])
+        spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(vol[inst.bid_vendor, inst.bid_lot])
         share = spend.sum(axis=1) / max(spend.sum(), 1e-12) * 100
         over = share - policy.max_spend_share_pct
         if over.max() <= 1e-9:

@@ -485,11 +485,9 @@ def violations(inst: Instance, policy: Policy, vol: np.ndarray, *, atol: float =
     """Rules an award (vendor x lot volumes) breaks, in words; empty when it satisfies all."""
     out = []
     spend = np.zeros_like(vol)
-    awarded = np.zeros(len(inst.bid_vendor), bool)
-    for b in range(len(inst.bid_vendor)):
-        v, j = inst.bid_vendor[b], inst.bid_lot[b]
-        spend[v, j] = inst.bid_cost(b, vol[v, j])
-        awarded[b] = vol[v, j] > 1e-9
+    bx = vol[inst.bid_vendor, inst.bid_lot]
+    spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(bx)
+    awarded = bx > 1e-9
     usable = np.zeros_like(vol, bool)
     usable[inst.bid_vendor, inst.bid_lot] = True
     if (vol[~usable] > atol).any():
@@ -522,12 +520,11 @@ def segments_from_volumes(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, 
     """Segment values (x, z) realising vendor x lot volumes at the cheapest segment of each bid."""
     S = len(inst.seg_bid)
     sx, sz = np.zeros(S), np.zeros(S)
-    sb = inst.seg_bid
-    for b in range(len(inst.bid_vendor)):
-        q = vol[inst.bid_vendor[b], inst.bid_lot[b]]
-        if q <= 1e-9:
-            continue
-        segs = np.flatnonzero(sb == b)
+    starts = inst.seg_start
+    bx = vol[inst.bid_vendor, inst.bid_lot]
+    for b in np.flatnonzero(bx > 1e-9):
+        q = bx[b]
+        segs = np.arange(starts[b], starts[b + 1])
         ok = segs[(inst.seg_lo[segs] <= q + 1e-7) & (inst.seg_hi[segs] >= q - 1e-7)]
         if len(ok) == 0:
             ok = segs[[int(np.argmin(np.abs(np.clip(q, inst.seg_lo[segs], inst.seg_hi[segs]) - q)))]]
