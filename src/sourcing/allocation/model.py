@@ -77,7 +77,7 @@ def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
 
 def _lin(pairs_vars, coefs, constant: float = 0.0) -> pulp.LpAffineExpression:
     """Affine expression from parallel sequences of variables and coefficients (one bulk call)."""
-    return pulp.LpAffineExpression(list(zip(pairs_vars, (float(c) for c in coefs), strict=True)),
+    return pulp.LpAffineExpression(list(zip(pairs_vars, np.asarray(coefs, float).tolist(), strict=True)),
                                    constant=constant)
 
 
@@ -112,10 +112,11 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         return c
 
     # segment linking (tight big-M per segment)
-    for s in range(S):
-        add(_lin((x[s], z[s]), (1.0, -inst.seg_hi[s])), pulp.LpConstraintLE, 0.0, f"hi_{s}")
-        if inst.seg_lo[s] > 0:
-            add(_lin((x[s], z[s]), (1.0, -inst.seg_lo[s])), pulp.LpConstraintGE, 0.0, f"lo_{s}")
+    neg_hi, neg_lo = (-inst.seg_hi).tolist(), (-inst.seg_lo).tolist()
+    for s, (xs, zs, h, lo) in enumerate(zip(x, z, neg_hi, neg_lo, strict=True)):
+        add(pulp.LpAffineExpression([(xs, 1.0), (zs, h)]), pulp.LpConstraintLE, 0.0, f"hi_{s}")
+        if lo < 0:
+            add(pulp.LpAffineExpression([(xs, 1.0), (zs, lo)]), pulp.LpConstraintGE, 0.0, f"lo_{s}")
     seg_of_bid = _groups(inst.seg_bid, len(inst.bid_vendor))
     vendors_used = sorted({int(v) for v in inst.bid_vendor})
     u = {v: prob.add_variable(f"u_{v}", 0, 1, cat=pulp.LpBinary) for v in vendors_used}
