@@ -32,8 +32,15 @@ def _bid_ranges(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50):
-    """A feasible award as segment values ``(x, z)``, or ``None`` when none was found."""
+def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50, priority: np.ndarray | None = None):
+    """A feasible award as segment values ``(x, z)``, or ``None`` when none was found.
+
+    Parameters
+    ----------
+    priority : array, optional
+        One score per bid (higher first), e.g. the bid's volume in the LP relaxation: each lot is
+        then filled in that order (an LP rounding), falling back to the cost orders when it fails.
+    """
     from .model import segments_from_volumes, violations
 
     nb = len(inst.bid_vendor)
@@ -80,6 +87,12 @@ def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50):
             orders.append(np.lexsort((eff[cands], r[cands])))
         if policy.quality_floor is not None and policy.risk_cap is not None:
             orders.append(np.lexsort((eff[cands], r[cands] - q[cands])))
+        if priority is not None:
+            got = _fill(inst, policy, j, list(seed.get(j, [])),
+                        cands[np.lexsort((eff[cands], -priority[cands]))], lo,
+                        np.minimum(hi, cap_override), need[j], q, r)
+            if got is not None:
+                return got
         best, best_cost = None, np.inf
         for order in orders:
             got = _fill(inst, policy, j, list(seed.get(j, [])), cands[order], lo,

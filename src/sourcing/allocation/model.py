@@ -576,12 +576,22 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
     induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo or None)``.
     """
+    from .heuristic import greedy
+
     inst = model.inst
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
-               time_limit=None if time_limit is None else time_limit / 3)
+               time_limit=None if time_limit is None else 0.6 * time_limit)
     if lp.status != "optimal":
         return start, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
+    # LP rounding: refill every lot in the order of the bids' LP volumes; keep the cheaper start
+    bid_lp = np.zeros(len(inst.bid_vendor))
+    np.add.at(bid_lp, inst.seg_bid, x_lp)
+    rounded = greedy(inst, model.policy, priority=bid_lp)
+    if rounded is not None:
+        cand = start_vector(model, *rounded)
+        if start is None or _objective_at(model, cand) < _objective_at(model, start) - 1e-9:
+            start = cand
     keep = np.zeros(len(inst.bid_vendor), bool)
     used = x_lp > 1e-6 * inst.demand[inst.bid_lot[inst.seg_bid]]
     if start is not None:
@@ -599,11 +609,19 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     return np.array([v.varValue or 0.0 for v in model.variables]), sub
 
 
+def _objective_at(model: Model, values: np.ndarray) -> float:
+    """Objective of *model* at a full variable vector (minimisation sense)."""
+    obj = model.prob.objective
+    pos = {v.hash: i for i, v in enumerate(model.variables)}
+    val = float(obj.constant) + sum(c * values[pos[v.hash]] for v, c in obj.items())
+    return -val if model.prob.sense == pulp.LpMaximize else val
+
+
 def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float | None = None):
     """Greedy start, LP-support neighbourhood (large models), then the full MILP from that start.
 
     Returns ``(SolveInfo of the full solve, greedy segment values or None, seconds left)``.  With a
-    time limit, the neighbourhood gets at most 40 % of it.
+    time limit, the neighbourhood (LP, LP rounding, restricted MILP) gets at most 60 % of it.
     """
     from .heuristic import greedy
 
@@ -616,7 +634,7 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
     heur = greedy(inst, model.policy)
     start = start_vector(model, *heur) if heur is not None else None
     if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
-        budget = None if time_limit is None else 0.4 * left()
+        budget = None if time_limit is None else 0.6 * left()
         start, _ = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
     info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
     if info.status == "error" and solver == "highs":
