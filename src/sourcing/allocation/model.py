@@ -639,6 +639,12 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
     info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
+    if not info.has_solution and info.status != "infeasible" and start is not None:
+        # every start we build is feasible: a time-out without an incumbent falls back to it
+        for v, val in zip(model.variables, start, strict=True):
+            v.varValue = float(val)
+        info = SolveInfo("feasible", _objective_at(model, start), info.bound, float("nan"), info.time,
+                         info.solver)
     return info, heur, left()
 
 
