@@ -318,6 +318,12 @@ class Award:
     currency: str = "EUR"
     units: dict | None = None
     policy: Policy | None = None
+    names: dict | None = None
+
+    def label(self, vendor_id: str) -> str:
+        """Readable vendor label for plots: ``"V01 Nordic Service Partners"`` when names are known."""
+        name = (self.names or {}).get(vendor_id)
+        return f"{vendor_id} {name}" if isinstance(name, str) and name else str(vendor_id)
 
     @property
     def feasible(self) -> bool:
@@ -760,7 +766,9 @@ def allocate(
         award = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency)
         award.objective = float(award.cost["total"])
         award.solve_time = time.perf_counter() - t0
-        return award
+        award.names = _names(tender, vendors)
+        award.names = _names(tender, vendors)
+    return award
     if info.status == "infeasible":
         other = "cbc" if info.solver == "highs" else "highs"
         lp = solve(model.prob, model.variables, solver="highs", relax=True)
@@ -774,7 +782,9 @@ def allocate(
                 sx, sz = _values(model)
                 award = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency)
                 award.solve_time = time.perf_counter() - t0
-                return award
+                award.names = _names(tender, vendors)
+        award.names = _names(tender, vendors)
+    return award
     if not info.has_solution:
         from .diagnose import diagnose
 
@@ -784,14 +794,26 @@ def allocate(
         award = award_from_volumes(inst, policy, zeros, zeros, info=info, currency=currency,
                                    diagnosis=text)
         award.solve_time = time.perf_counter() - t0
-        return award
+        award.names = _names(tender, vendors)
+        award.names = _names(tender, vendors)
+    return award
     sx, sz = _values(model)
     if policy.tie_break and info.status == "optimal" and objective == "cost":
         sx, sz = _tie_break(model, info, solver, sx, sz, time_limit=remaining)
     shadow = _shadow_prices(model, solver)
     award = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency, shadow=shadow)
     award.solve_time = time.perf_counter() - t0
+    award.names = _names(tender, vendors)
     return award
+
+
+def _names(tender, vendors) -> dict | None:
+    table = vendors if vendors is not None else (tender.vendors if tender is not None else None)
+    if table is None:
+        return None
+    if table.index.name != "vendor_id" and "vendor_id" in table.columns:
+        table = table.set_index("vendor_id")
+    return {str(k): str(v) for k, v in table["name"].items()} if "name" in table.columns else None
 
 
 def _tie_break(model: Model, info: SolveInfo, solver: str, sx, sz, *, time_limit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
@@ -16,10 +17,10 @@ def plot_award(award, ax=None):
     shares = award.shares.loc[award.vendors] * 100 if award.vendors else award.shares * 0
     bottom = np.zeros(shares.shape[1])
     lots = [str(c) for c in shares.columns]
-    cmap = __import__("matplotlib").colormaps["tab20"]
+    cmap = matplotlib.colormaps["tab10" if len(shares) <= 10 else "tab20"]
     for i, (vendor, row) in enumerate(shares.iterrows()):
         vals = row.to_numpy(float)
-        ax.bar(lots, vals, bottom=bottom, label=str(vendor), color=cmap(i % 20))
+        ax.bar(lots, vals, bottom=bottom, label=award.label(vendor), color=cmap(i % cmap.N))
         bottom += vals
     ax.set_title(f"Award by lot ({award.status})")
     ax.set_xlabel("Lot")
@@ -36,7 +37,7 @@ def plot_spend_concentration(award, ax=None):
     spend = award.spend.sum(axis=1)
     spend = spend[spend > 0].sort_values()
     total = float(spend.sum()) or 1.0
-    ax.barh([str(v) for v in spend.index], spend.to_numpy(float), color="tab:blue")
+    ax.barh([award.label(v) for v in spend.index], spend.to_numpy(float), color="tab:blue")
     for y, v in enumerate(spend.to_numpy(float)):
         ax.text(v, y, f" {v / total:.0%}", va="center", fontsize="small")
     if award.policy is not None and award.policy.max_spend_share_pct is not None:
@@ -78,6 +79,8 @@ def plot_rule_costs(costs: pd.DataFrame, ax=None):
     labels = [str(costs.loc[r, "description"]) for r in data.index]
     colors = ["tab:red" if v > 0 else "tab:grey" for v in data.to_numpy()]
     ax.barh(labels, data.to_numpy(), color=colors)
+    for y, v in enumerate(data.to_numpy()):
+        ax.text(max(v, 0.0), y, f" {currency} {v:,.0f}", va="center", fontsize="small")
     ax.set_title("Annual cost of each sourcing rule")
     ax.set_xlabel(f"Extra cost with the rule ({currency}/year)")
     money_axis(ax, "x", currency)
