@@ -767,8 +767,7 @@ def allocate(
         award.objective = float(award.cost["total"])
         award.solve_time = time.perf_counter() - t0
         award.names = _names(tender, vendors)
-        award.names = _names(tender, vendors)
-    return award
+        return award
     if info.status == "infeasible":
         other = "cbc" if info.solver == "highs" else "highs"
         lp = solve(model.prob, model.variables, solver="highs", relax=True)
@@ -783,8 +782,7 @@ def allocate(
                 award = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency)
                 award.solve_time = time.perf_counter() - t0
                 award.names = _names(tender, vendors)
-        award.names = _names(tender, vendors)
-    return award
+                return award
     if not info.has_solution:
         from .diagnose import diagnose
 
@@ -795,8 +793,7 @@ def allocate(
                                    diagnosis=text)
         award.solve_time = time.perf_counter() - t0
         award.names = _names(tender, vendors)
-        award.names = _names(tender, vendors)
-    return award
+        return award
     sx, sz = _values(model)
     if policy.tie_break and info.status == "optimal" and objective == "cost":
         sx, sz = _tie_break(model, info, solver, sx, sz, time_limit=remaining)
