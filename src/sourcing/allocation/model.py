@@ -736,7 +736,19 @@ def allocate(
     -------
     Award
         Never raises for an infeasible policy: ``status == "infeasible"`` (confirmed by a second
-        opinion) and ``diagnosis`` explains in words which rules conflict.
+        opinion: an infeasible LP relaxation, or the other solver) and ``diagnosis`` explains in
+        words which rules conflict.
+
+    Notes
+    -----
+    Solve steps: a greedy award (:mod:`~sourcing.allocation.heuristic`) is the MIP start; models
+    with more than 300 price segments then get an LP-support neighbourhood search (the MILP
+    restricted to the bids the LP relaxation uses, plus an LP rounding); the full MILP runs last
+    from the best start.  HiGHS runs single-threaded with a fixed seed, so the same inputs give
+    the same award when the solve finishes (optimal or within ``mip_gap``); an award cut short by
+    ``time_limit`` depends on machine speed.  Among equally cheap awards the tie-break
+    (``Policy.tie_break``) picks one by vendor order.  One-off costs are annualised as
+    ``Policy.one_off`` says (default: divided by the contract years).
     """
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
