@@ -580,7 +580,8 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     Bids with volume in the LP relaxation, plus the bids of *start*, stay free; every other bid's
     segment binaries are fixed to 0.  The restricted MILP is small and usually solves to
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
-    induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo or None)``.
+    induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo of the
+    restricted MILP or None, SolveInfo of the LP relaxation or None)``.
     """
     from .heuristic import greedy
 
@@ -588,7 +589,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
                time_limit=None if time_limit is None else 0.6 * time_limit)
     if lp.status != "optimal":
-        return start, None
+        return start, None, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
     # LP rounding: refill every lot in the order of the bids' LP volumes; keep the cheaper start
     bid_lp = np.zeros(len(inst.bid_vendor))
@@ -611,8 +612,8 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
                 start=start, fix=fix)
     if not sub.has_solution:
-        return start, None
-    return np.array([v.varValue or 0.0 for v in model.variables]), sub
+        return start, None, lp
+    return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp
 
 
 def _objective_at(model: Model, values: np.ndarray) -> float:
@@ -639,9 +640,10 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
     inst = model.inst
     heur = greedy(inst, model.policy)
     start = start_vector(model, *heur) if heur is not None else None
+    lp = None
     if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
         budget = None if time_limit is None else 0.6 * left()
-        start, _ = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
+        start, _, lp = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
     info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
@@ -651,6 +653,12 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
             v.varValue = float(val)
         info = SolveInfo("feasible", _objective_at(model, start), info.bound, float("nan"), info.time,
                          info.solver)
+    if lp is not None and info.has_solution and info.status != "optimal":
+        # the LP relaxation's optimum is a valid bound too: keep the tighter of the two
+        tighter = (max if model.prob.sense == pulp.LpMinimize else min)(
+            lp.objective, info.bound if np.isfinite(info.bound) else lp.objective)
+        gap = abs(info.objective - tighter) / max(abs(info.objective), 1e-9)
+        info = SolveInfo(info.status, info.objective, tighter, gap, info.time, info.solver)
     return info, heur, left()
 
 
