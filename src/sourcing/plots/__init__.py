@@ -6,6 +6,7 @@ One module per stage; the names below are the public ones.
 """
 
 from ._style import money_axis, money_formatter
+from .allocation import plot_award, plot_frontier, plot_rule_costs, plot_spend_concentration
 from .performance import (
     plot_availability,
     plot_compliance,
@@ -34,6 +35,11 @@ from .simulation import (
 __all__ = [
     "money_axis",
     "money_formatter",
+    # allocation
+    "plot_award",
+    "plot_frontier",
+    "plot_rule_costs",
+    "plot_spend_concentration",
     # scoring
     "plot_acceptability",
     "plot_agreement",

@@ -1,0 +1,284 @@
+"""Solver back ends: HiGHS through highspy (bulk model transfer, MIP start) and CBC under a watchdog.
+
+Both read a PuLP problem and write values back into its variables, and both report status
+honestly: ``optimal`` only when the solver proved it (within the requested gap), ``feasible``
+when a time limit left an incumbent, ``no solution`` when it left none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+__all__ = ["SolveInfo", "cbc_path", "solve"]
+
+SOLVERS = ("highs", "cbc")
+
+
+@dataclass
+class SolveInfo:
+    """What a solver run returned."""
+
+    status: str          # optimal | feasible | no solution | infeasible | unbounded | error
+    objective: float     # incumbent objective (NaN without a solution)
+    bound: float         # best proven bound (NaN when unknown)
+    gap: float           # relative gap |obj - bound| / max(|obj|, 1e-9); NaN when unknown
+    time: float          # wall-clock seconds
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+def _gap(obj: float, bound: float) -> float:
+    if not (np.isfinite(obj) and np.isfinite(bound)):
+        return float("nan")
+    return abs(obj - bound) / max(abs(obj), 1e-9)
+
+
+def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_limit=None,
+          mip_gap=None, start: np.ndarray | None = None, relax: bool = False,
+          fix: dict | None = None) -> SolveInfo:
+    """Solve *prob*, whose variables are exactly *variables*, and load the values into them.
+
+    Parameters
+    ----------
+    start : array, optional
+        MIP start, one value per variable.
+    relax : bool
+        Solve the LP relaxation (integrality dropped).
+    fix : dict, optional
+        Variable index -> value: bounds fixed there (used for the LP with binaries fixed).
+    """
+    if solver == "highs":
+        return _highs(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start,
+                      relax=relax, fix=fix)
+    if solver == "cbc":
+        return _cbc(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
+                    fix=fix)
+    raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
+
+
+def _arrays(prob: pulp.LpProblem, variables: list):
+    """Column and row arrays of *prob* (CSR rows), in the order of *variables*."""
+    n = len(variables)
+    index = {v.hash: i for i, v in enumerate(variables)}
+    lb = np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables], float)
+    ub = np.array([np.inf if v.upBound is None else v.upBound for v in variables], float)
+    integer = np.array([v.cat == pulp.LpInteger for v in variables], bool)
+    cost = np.zeros(n)
+    obj = prob.objective
+    if obj is not None and len(obj):
+        cost[[index[v.hash] for v in obj]] = list(obj.values())
+    sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    cons = prob.constraints()
+    starts = [0]
+    idx: list[int] = []
+    val: list[float] = []
+    lo = np.empty(len(cons))
+    hi = np.empty(len(cons))
+    for r, c in enumerate(cons):
+        idx.extend(index[v.hash] for v in c)
+        val.extend(c.values())
+        starts.append(len(idx))
+        rhs = -c.constant
+        lo[r] = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf
+        hi[r] = rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else np.inf
+    const = float(obj.constant) if obj is not None else 0.0
+    return (lb, ub, integer, cost * sign, sign, const, cons, np.array(starts, np.int32),
+            np.array(idx, np.int32), np.array(val, float), lo, hi)
+
+
+def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveInfo:
+    import highspy
+
+    t0 = time.perf_counter()
+    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = _arrays(prob, variables)
+    if fix:
+        keys = np.fromiter(fix.keys(), int)
+        vals = np.fromiter(fix.values(), float)
+        lb[keys] = vals
+        ub[keys] = vals
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("threads", 1)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(max(time_limit - (time.perf_counter() - t0), 0.1)))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.setOptionValue("mip_abs_gap", 1e-6 if mip_gap == 0 else 1e-6)
+    inf = highspy.kHighsInf
+    n = len(variables)
+    h.addVars(n, np.where(np.isfinite(lb), lb, -inf), np.where(np.isfinite(ub), ub, inf))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    is_mip = bool(integer.any()) and not relax
+    if is_mip:
+        ints = np.flatnonzero(integer).astype(np.int32)
+        h.changeColsIntegrality(len(ints), ints,
+                                np.full(len(ints), highspy.HighsVarType.kInteger))
+    m = len(cons)
+    if m:
+        h.addRows(m, np.where(np.isfinite(lo), lo, -inf), np.where(np.isfinite(hi), hi, inf),
+                  len(idx), starts[:-1], idx, val)
+    if start is not None and is_mip:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, float))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    ms = highspy.HighsModelStatus
+    has = info.primal_solution_status == 2
+    if status == ms.kOptimal:
+        kind = "optimal"
+    elif status in (ms.kInfeasible,):
+        kind = "infeasible"
+    elif status == ms.kUnboundedOrInfeasible:
+        kind = "infeasible"  # confirmed by the caller with a second opinion
+    elif status == ms.kUnbounded:
+        kind = "unbounded"
+    elif status in (ms.kTimeLimit, ms.kInterrupt, ms.kIterationLimit, ms.kSolutionLimit,
+                    ms.kObjectiveBound, ms.kObjectiveTarget):
+        kind = "feasible" if has else "no solution"
+    else:
+        kind = "error"
+    if kind == "optimal" and not has:
+        kind = "error"
+    obj = bound = float("nan")
+    if has:
+        values = np.asarray(h.getSolution().col_value)
+        for v, x in zip(variables, values, strict=True):
+            v.varValue = float(x)
+        duals = np.asarray(h.getSolution().row_dual) if not is_mip else np.zeros(m)
+        for c, pi in zip(cons, duals, strict=True):
+            c.pi = float(pi) * sign
+        obj = sign * float(info.objective_function_value) + const
+        if is_mip:
+            bound = sign * float(info.mip_dual_bound) + const
+        else:
+            bound = obj if kind == "optimal" else float("nan")
+    gap = _gap(obj, bound) if has else float("nan")
+    if kind == "optimal" and is_mip and np.isfinite(gap) and gap > max(mip_gap or 1e-4, 1e-4) + 1e-9:
+        kind = "feasible"
+    return SolveInfo(kind, obj, bound, gap, time.perf_counter() - t0, "highs")
+
+
+def cbc_path() -> str | None:
+    """Path of a CBC binary: ``cbc`` on PATH, else the one bundled with PuLP."""
+    found = shutil.which("cbc")
+    if found:
+        return found
+    bundled = getattr(pulp.PULP_CBC_CMD, "pulp_cbc_path", None)
+    if bundled and os.path.exists(bundled) and os.access(bundled, os.X_OK):
+        return bundled
+    return None
+
+
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+
+
+def _cbc(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveInfo:
+    """CBC on an MPS file, killed by a wall-clock watchdog (CBC ignores -sec in preprocessing)."""
+    t0 = time.perf_counter()
+    path = cbc_path()
+    if path is None:
+        return SolveInfo("error", np.nan, np.nan, np.nan, 0.0, "cbc")
+    saved = {}
+    if fix:
+        for i, value in fix.items():
+            v = variables[i]
+            saved[i] = (v.lowBound, v.upBound)
+            v.lowBound = v.upBound = value
+    helper = pulp.COIN_CMD(path=path, msg=False)
+    with tempfile.TemporaryDirectory(prefix="sourcing-cbc-") as tmp:
+        mps, sol, mst, logp = (os.path.join(tmp, f) for f in ("m.mps", "m.sol", "m.mst", "m.log"))
+        cats = {}
+        if relax:
+            for v in variables:
+                if v.cat == pulp.LpInteger:
+                    cats[v.hash] = v.cat
+                    v.cat = pulp.LpContinuous
+        try:
+            vs, vnames, cnames, _ = prob.writeMPS(mps, rename=1)
+        finally:
+            for v in variables:
+                if v.hash in cats:
+                    v.cat = cats[v.hash]
+            for i, (lo, hi) in saved.items():
+                variables[i].lowBound, variables[i].upBound = lo, hi
+        args = [path, mps]
+        if prob.sense == pulp.LpMaximize:
+            args.append("-max")
+        if start is not None and not relax:
+            for v, x in zip(variables, start, strict=True):
+                v.varValue = float(x)
+            helper.writesol(mst, prob, vs, vnames, cnames)
+            args += ["-mips", mst]
+        if time_limit is not None:
+            args += ["-sec", f"{float(time_limit):g}", "-timeMode", "elapsed"]
+        if mip_gap is not None:
+            args += ["-ratio", f"{float(mip_gap):g}"]
+        args += ["-threads", "1", "-randomSeed", "1", "-randomCbcSeed", "1"]
+        args += ["-solve" if not relax else "-initialSolve", "-printingOptions", "all",
+                 "-solution", sol]
+        watchdog = None if time_limit is None else float(time_limit) * 1.5 + 5.0
+        timed_out = False
+        with open(logp, "w") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+            try:
+                proc.wait(timeout=watchdog)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                timed_out = True
+        text = open(logp).read()
+        if timed_out or not os.path.exists(sol):
+            return SolveInfo("no solution" if timed_out else "error", np.nan, np.nan, np.nan,
+                             time.perf_counter() - t0, "cbc")
+        first = open(sol).readline()
+        status, _sol_status = helper.get_status(sol)
+        _, values, _, shadow, _, _ = helper.readsol_MPS(sol, prob, vs, vnames, cnames)
+    low = first.lower()
+    if low.startswith("optimal"):
+        kind = "optimal"
+    elif low.startswith("infeasible") or "integer infeasible" in low:
+        kind = "infeasible"
+    elif low.startswith("unbounded"):
+        kind = "unbounded"
+    elif "objective value" in low and ("stopped" in low):
+        kind = "feasible"
+    elif low.startswith("stopped"):
+        kind = "no solution"
+    else:
+        kind = "error"
+    obj = bound = float("nan")
+    if kind in ("optimal", "feasible"):
+        by_name = {v.name: v for v in variables}
+        for name, x in values.items():
+            if name in by_name:
+                by_name[name].varValue = float(x)
+        for c in prob.constraints():
+            if c.name in shadow:
+                c.pi = float(shadow[c.name])
+        obj = float(prob.objective.value())
+        found = re.search(r"Lower bound:\s*" + _NUM, text) or re.search(
+            r"best possible\s*" + _NUM, text)
+        if kind == "optimal":
+            bound = obj
+        elif found:
+            bound = float(found.group(1))
+        if prob.sense == pulp.LpMaximize and found and kind != "optimal":
+            bound = -bound if bound * obj < 0 else bound
+    return SolveInfo(kind, obj, bound, _gap(obj, bound), time.perf_counter() - t0, "cbc")

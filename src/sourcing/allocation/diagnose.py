@@ -1,0 +1,147 @@
+"""Explain an infeasible policy in words.
+
+Two steps.  First, direct checks that name the numbers: per lot, the demand against what the
+eligible bids can supply within their capacity and the share caps; the minimum number of
+vendors against the eligible bidders; the quality floor (risk cap) against the best eligible
+bidder.  Second, an elastic reformulation: every policy row gets a non-negative slack, and the
+model minimises the total violation, each slack normalised by its row's scale (demand in
+fractions of the lot's demand, counts in vendors, quality and risk in points, money in fractions
+of the budget).  The slacks that remain positive are the least relaxation that makes the policy
+feasible; each is reported in words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._data import Instance, make_instance
+from .policy import Policy
+
+__all__ = ["diagnose", "diagnose_policy"]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.4g}"
+
+
+def checks(inst: Instance, policy: Policy) -> list[str]:
+    """Plain-words reasons found by direct checks (may be empty)."""
+    from .heuristic import _bid_ranges
+
+    out = []
+    lo, hi = _bid_ranges(inst) if len(inst.bid_vendor) else (np.zeros(0), np.zeros(0))
+    need = inst.demand * (1 - policy.demand_tolerance_pct / 100.0)
+    for j, lot in enumerate(inst.lot_ids):
+        bl = np.flatnonzero(inst.bid_lot == j)
+        unit = inst.units[j]
+        dropped = [f"{v} ({why})" for v, lt, why in inst.dropped_bids if lt == lot]
+        if len(bl) == 0:
+            msg = f"lot {lot} has no usable bid"
+            if dropped:
+                msg += ": " + "; ".join(dropped)
+            out.append(msg)
+            continue
+        offer = hi[bl].sum()
+        if offer < need[j] - 1e-9:
+            who = ", ".join(f"{inst.vendor_ids[inst.bid_vendor[b]]} {_fmt(hi[b])}" for b in bl)
+            cap = (policy.max_share_pct_by_lot or {}).get(lot, policy.max_share_pct)
+            within = " within their capacity" + (f" and the {cap:g} % share cap" if cap else "")
+            out.append(f"lot {lot} needs {_fmt(need[j])} {unit} a year; eligible vendors offer "
+                       f"{_fmt(offer)}{within} ({who})"
+                       + (f"; unusable bids: {'; '.join(dropped)}" if dropped else ""))
+        if policy.min_vendors_per_lot is not None and len(bl) < policy.min_vendors_per_lot:
+            out.append(f"lot {lot} must have at least {policy.min_vendors_per_lot} vendors; only "
+                       f"{len(bl)} eligible vendor{'s' if len(bl) != 1 else ''} bid"
+                       + (f" (unusable: {'; '.join(dropped)})" if dropped else ""))
+        if policy.quality_floor is not None:
+            best = np.nanmax(inst.quality[inst.bid_vendor[bl]])
+            if best < policy.quality_floor - 1e-9:
+                out.append(f"lot {lot}: quality floor {policy.quality_floor:g} but the best eligible "
+                           f"bidder scores {best:.1f}")
+        if policy.risk_cap is not None:
+            least = np.nanmin(inst.risk_score[inst.bid_vendor[bl]])
+            if least > policy.risk_cap + 1e-9:
+                out.append(f"lot {lot}: risk cap {policy.risk_cap:g} but the least risky eligible "
+                           f"bidder scores {least:.1f}")
+    for v in policy.include:
+        if inst.vendor_ids.index(v) not in set(inst.bid_vendor.tolist()):
+            out.append(f"vendor {v} must be included but has no usable bid")
+    return out
+
+
+def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0) -> list[str]:
+    """Violations of the least-violation (elastic) award, in words."""
+    from ._solvers import solve
+    from .model import build_model, cost_reference
+
+    model = build_model(inst, policy, elastic=True, cost_ref=cost_reference(inst))
+    info = solve(model.prob, model.variables, solver="highs", time_limit=time_limit)
+    if not info.has_solution:
+        return [f"the elastic model found no solution ({info.status})"]
+    out = []
+    for v in model.variables:
+        if v.name not in model.elastic or (v.varValue or 0) <= 1e-7:
+            continue
+        r, sgn = model.elastic[v.name]
+        row = model.rows[r]
+        amount = float(v.varValue)
+        scope = row.scope
+        j = inst.lot_ids.index(scope) if scope in inst.lot_ids else None
+        unit = inst.units[j] if j is not None else ""
+        if row.rule == "demand":
+            what = "short of" if sgn > 0 else "above"
+            out.append(f"lot {scope}: {_fmt(amount)} {unit} a year {what} its demand of "
+                       f"{_fmt(inst.demand[j])} cannot be avoided")
+        elif row.rule == "min_vendors_per_lot":
+            out.append(f"lot {scope}: {amount:.0f} vendor(s) short of the minimum of "
+                       f"{policy.min_vendors_per_lot}")
+        elif row.rule == "max_vendors_per_lot":
+            out.append(f"lot {scope}: needs {amount:.0f} vendor(s) more than the maximum of "
+                       f"{policy.max_vendors_per_lot}")
+        elif row.rule == "max_vendors_total":
+            out.append(f"{amount:.0f} vendor(s) more than max_vendors_total="
+                       f"{policy.max_vendors_total} are needed")
+        elif row.rule == "max_lots_per_vendor":
+            out.append(f"vendor {scope} needs {amount:.0f} lot(s) more than max_lots_per_vendor="
+                       f"{policy.max_lots_per_vendor}")
+        elif row.rule == "quality_floor":
+            out.append(f"lot {scope}: volume-weighted quality falls {amount / inst.demand[j]:.1f} "
+                       f"points short of the floor {policy.quality_floor:g}")
+        elif row.rule == "risk_cap":
+            out.append(f"lot {scope}: volume-weighted risk exceeds the cap {policy.risk_cap:g} by "
+                       f"{amount / inst.demand[j]:.1f} points")
+        elif row.rule == "budget":
+            out.append(f"the cheapest award under these rules exceeds the budget of EUR "
+                       f"{_fmt(policy.budget)} by EUR {_fmt(amount)} a year")
+        elif row.rule == "max_spend_share_pct":
+            out.append(f"vendor {scope}: spend EUR {_fmt(amount)} a year above the "
+                       f"{policy.max_spend_share_pct:g} % concentration cap")
+        elif row.rule == "include":
+            out.append(f"vendor {scope} must be included but cannot be")
+        else:
+            out.append(f"{row.rule} [{scope}] violated by {_fmt(amount)}")
+    return out
+
+
+def diagnose(inst: Instance, policy: Policy, *, time_limit: float = 30.0) -> str:
+    """Explanation in words of why *policy* admits no award on *inst*."""
+    direct = checks(inst, policy)
+    lines = ["The policy is infeasible: no award satisfies every rule."]
+    if direct:
+        lines.append("Why:")
+        lines += [f"  - {t}" for t in direct]
+    relax = elastic(inst, policy, time_limit=time_limit)
+    if relax:
+        lines.append("Least relaxation that would make it feasible (elastic model):")
+        lines += [f"  - {t}" for t in relax]
+    if not direct and not relax:
+        lines.append("  (the rules conflict in combination; relax them one at a time with "
+                     "constraint_costs to find which)")
+    return "\n".join(lines)
+
+
+def diagnose_policy(tender=None, policy: Policy | None = None, **tables) -> str:
+    """Plain-words diagnosis of *policy* on a tender (or plain tables, as for ``allocate``)."""
+    policy = policy if policy is not None else Policy()
+    inst = make_instance(tender, policy, **tables)
+    return diagnose(inst, policy)

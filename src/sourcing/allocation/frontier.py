@@ -1,0 +1,177 @@
+"""Cost-vs-quality Pareto frontier (epsilon-constraint) and the cost of each policy rule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from ._data import make_instance
+from ._solvers import solve
+from .model import Award, _values, allocate, award_from_volumes, build_model
+from .policy import RULES, Policy
+
+__all__ = ["Frontier", "constraint_costs", "frontier"]
+
+_RULE_TEXT = {
+    "min_share_pct": "minimum share if awarded",
+    "max_share_pct": "maximum share per vendor and lot",
+    "max_share_pct_by_lot": "per-lot share caps",
+    "min_vendors_per_lot": "minimum vendors per lot (dual sourcing)",
+    "max_vendors_per_lot": "maximum vendors per lot",
+    "max_vendors_total": "maximum vendors overall",
+    "max_lots_per_vendor": "maximum lots per vendor",
+    "max_spend_share_pct": "spend concentration cap",
+    "quality_floor": "quality floor",
+    "risk_cap": "risk cap",
+    "budget": "budget cap",
+    "include": "vendors that must be included",
+    "exclude": "excluded vendors",
+}
+
+
+@dataclass
+class Frontier:
+    """Cost-vs-quality Pareto frontier.
+
+    Attributes
+    ----------
+    points : DataFrame
+        One row per point: ``epsilon`` (quality demanded, 0-100), ``quality`` achieved,
+        ``cost`` (total, EUR/year), ``status``, ``pareto`` (not dominated by another point).
+    awards : list of Award
+        The award at each point, in the order of ``points``.
+    currency : str
+    """
+
+    points: pd.DataFrame
+    awards: list[Award] = field(default_factory=list)
+    currency: str = "EUR"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The points table."""
+        return self.points.copy()
+
+    def plot(self, ax=None, *, chosen: Award | None = None):
+        """Frontier with the *chosen* award marked; returns the Axes."""
+        from ..plots.allocation import plot_frontier
+
+        return plot_frontier(self, ax=ax, chosen=chosen)
+
+
+def frontier(
+    tender=None,
+    policy: Policy | None = None,
+    *,
+    n_points: int = 10,
+    quality=None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    **tables,
+) -> Frontier:
+    """Cost-vs-quality Pareto frontier by the epsilon-constraint method.
+
+    The two ends are the cheapest award (its quality ``q_lo``) and the best-quality award
+    (``q_hi``, found by maximising quality).  For ``n_points`` values ``eps`` evenly spaced in
+    ``[q_lo, q_hi]``, minimise annual cost subject to the policy and lot-average volume-weighted
+    quality >= ``eps``.
+
+    Parameters
+    ----------
+    n_points : int
+        Number of points, >= 2.
+    quality : Series or Evaluation-like
+        Vendor quality 0-100 (required).
+    """
+    if not isinstance(n_points, int) or n_points < 2:
+        raise ValueError("n_points must be an integer >= 2")
+    if quality is None:
+        raise ValueError("frontier needs quality scores: pass quality= (Series vendor_id -> 0..100 "
+                         "or scoring's Evaluation)")
+    policy = policy if policy is not None else Policy()
+    kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
+    cheapest = allocate(tender, policy, objective="cost", **kw)
+    best_q = allocate(tender, policy, objective="quality", **kw)
+    currency = tender.currency if tender is not None else "EUR"
+    if not (cheapest.feasible and best_q.feasible):
+        pts = pd.DataFrame([{"epsilon": np.nan, "quality": np.nan, "cost": np.nan,
+                             "status": cheapest.status, "pareto": False}])
+        return Frontier(pts, [cheapest], currency)
+    inst = make_instance(tender, policy, quality=quality, need_quality=True, **tables)
+    q_lo, q_hi = cheapest.quality, best_q.quality
+    eps_values = np.linspace(q_lo, q_hi, n_points)
+    awards, recs = [], []
+    for i, eps in enumerate(eps_values):
+        if i == 0:
+            a = cheapest
+        else:
+            t0 = time.perf_counter()
+            model = build_model(inst, policy, objective="cost")
+            target = min(eps, q_hi - 1e-6 * max(q_hi, 1))
+            model.prob.addConstraint(pulp.LpConstraint(model.quality.copy(), pulp.LpConstraintGE,
+                                                       "epsilon_quality", float(target)))
+            info = solve(model.prob, model.variables, solver=solver, time_limit=time_limit,
+                         mip_gap=mip_gap)
+            if info.has_solution:
+                sx, sz = _values(model)
+                a = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency)
+            else:
+                zeros = np.zeros(len(inst.seg_bid))
+                a = award_from_volumes(inst, policy, zeros, zeros, info=info, currency=currency)
+            a.solve_time = time.perf_counter() - t0
+        awards.append(a)
+        recs.append({"epsilon": float(eps), "quality": a.quality if a.feasible else np.nan,
+                     "cost": float(a.cost["total"]) if a.feasible else np.nan, "status": a.status})
+    pts = pd.DataFrame(recs)
+    c, q = pts["cost"].to_numpy(), pts["quality"].to_numpy()
+    dominated = np.array([
+        np.any((c <= c[i] + 1e-6) & (q >= q[i] - 1e-9) & ((c < c[i] - 1e-6) | (q > q[i] + 1e-9)))
+        for i in range(len(pts))])
+    pts["pareto"] = ~dominated & np.isfinite(c)
+    return Frontier(pts, awards, currency)
+
+
+def constraint_costs(
+    tender=None,
+    policy: Policy | None = None,
+    *,
+    rules: list[str] | None = None,
+    quality=None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    **tables,
+) -> pd.DataFrame:
+    """What each rule of the policy costs: re-solve with the rule relaxed, compare annual cost.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by rule: ``description``, ``cost_with`` and ``cost_without`` (total, EUR/year),
+        ``cost_of_rule`` = cost_with - cost_without (EUR/year, >= 0 up to solver gaps; NaN when
+        either side has no award), ``status_without``.  ``attrs["currency"]`` is the currency.
+    """
+    policy = policy if policy is not None else Policy()
+    chosen = policy.active_rules() if rules is None else list(rules)
+    bad = [r for r in chosen if r not in RULES]
+    if bad:
+        raise ValueError(f"unknown rule(s) {', '.join(bad)}; valid rules: {', '.join(RULES)}")
+    kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
+    base = allocate(tender, policy, **kw)
+    with_cost = float(base.cost["total"]) if base.feasible else np.nan
+    recs = []
+    for rule in chosen:
+        relaxed = policy.relaxed(rule)
+        a = allocate(tender, relaxed, **kw)
+        without = float(a.cost["total"]) if a.feasible else np.nan
+        recs.append({"rule": rule, "description": _RULE_TEXT.get(rule, rule), "cost_with": with_cost,
+                     "cost_without": without, "cost_of_rule": with_cost - without,
+                     "status_without": a.status})
+    out = pd.DataFrame(recs, columns=["rule", "description", "cost_with", "cost_without",
+                                      "cost_of_rule", "status_without"]).set_index("rule")
+    out.attrs["currency"] = tender.currency if tender is not None else "EUR"
+    return out

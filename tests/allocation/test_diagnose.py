@@ -1,0 +1,49 @@
+"""Infeasible policies are explained in words, with the numbers that conflict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sourcing.allocation import Policy, allocate, diagnose_policy
+
+
+def test_capacity_shortfall_in_words(tender):
+    # without V01, V02 and V08, and at most 20 % each, lot L3 (60 FTE) can get 4 x 12 = 48 FTE
+    pol = Policy(max_share_pct=20, exclude=("V01", "V02", "V08"))
+    a = allocate(tender, pol)
+    assert a.status == "infeasible" and not a.feasible
+    assert "lot L3 needs 60 FTE a year; eligible vendors offer 48" in a.diagnosis
+    assert "20 % share cap" in a.diagnosis
+    assert "infeasible" in str(a)
+    assert a.volumes.to_numpy().sum() == 0
+
+
+def test_budget_and_quality_floor_explained(tender):
+    text = allocate(tender, Policy(budget=5e6)).diagnosis
+    assert "exceeds the budget of EUR 5,000,000 by EUR" in text
+    q = pd.Series(np.linspace(40, 90, len(tender.vendor_ids)), index=tender.vendor_ids)
+    text = diagnose_policy(tender, Policy(quality_floor=95), quality=q)
+    assert "quality floor 95 but the best eligible bidder scores 90.0" in text
+    assert "points short of the floor 95" in text
+
+
+def test_too_few_bidders_for_dual_sourcing():
+    lots = pd.DataFrame({"lot_id": ["L1", "L2"], "unit": ["servers", "FTE"],
+                         "annual_demand": [100.0, 10.0]}).set_index("lot_id")
+    bids = pd.DataFrame({"vendor_id": ["A", "B", "A"], "lot_id": ["L1", "L1", "L2"],
+                         "unit_price": [5.0, 6.0, 100.0]})
+    a = allocate(lots=lots, bids=bids, policy=Policy(min_vendors_per_lot=2))
+    assert a.status == "infeasible"
+    assert "lot L2 must have at least 2 vendors; only 1 eligible vendor bid" in a.diagnosis
+    assert "lot L2: 1 vendor(s) short of the minimum of 2" in a.diagnosis
+
+
+def test_capacity_below_minimum_share():
+    lots = pd.DataFrame({"lot_id": ["L1"], "unit": ["devices"], "annual_demand": [100.0]}).set_index("lot_id")
+    bids = pd.DataFrame({"vendor_id": ["A", "B"], "lot_id": ["L1", "L1"], "unit_price": [5.0, 6.0],
+                         "capacity": [30.0, 60.0]})
+    a = allocate(lots=lots, bids=bids, policy=Policy(min_share_pct=40))
+    assert a.status == "infeasible"
+    assert "A (least volume 40 exceeds most allowed 30)" in a.diagnosis
+    assert "lot L1 needs 100 devices a year; eligible vendors offer 60" in a.diagnosis
