@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -336,6 +337,16 @@ def test_formula_injection_is_neutralised(tmp_path):
     write_tables({"t": frame}, tmp_path / "out.xlsx")
     cell = openpyxl.load_workbook(tmp_path / "out.xlsx")["t"]["A2"]
     assert cell.data_type == "s" and cell.value == "=1+1"  # text, never a formula
+
+
+def test_missing_values_of_every_kind_write_as_blank_cells(tmp_path):
+    frame = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [np.nan, 2.0],
+                          "c": pd.array(["x", None], dtype="string"),
+                          "d": [pd.NaT, pd.Timestamp("2026-01-01")]})
+    write_tables({"t": frame}, tmp_path / "na.xlsx")
+    write_tables({"t": frame}, tmp_path / "na")
+    rows = list(openpyxl.load_workbook(tmp_path / "na.xlsx")["t"].iter_rows(values_only=True))
+    assert rows[1][:3] == (1, None, "x") and rows[2][:3] == (None, 2, None)
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):

@@ -225,7 +225,7 @@ def _export_frame(frame: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
         elif pd.api.types.is_numeric_dtype(s):
             out[col] = s
         else:
-            out[col] = s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+            out[col] = s.map(lambda v: "" if _missing(v)
                              else neutralise(str(v)) if guard else str(v))
     return pd.DataFrame(out)
 
@@ -263,9 +263,14 @@ def write_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> Pa
     return path
 
 
+def _missing(v: object) -> bool:
+    """None, NaN, pd.NA or NaT."""
+    return v is None or (pd.api.types.is_scalar(v) and not isinstance(v, str) and bool(pd.isna(v)))
+
+
 def _xl_value(v: object) -> object:
-    if isinstance(v, float) and np.isnan(v):
-        return None
+    if _missing(v):
+        return None  # a blank cell
     if isinstance(v, np.generic):
         return v.item()
     return v

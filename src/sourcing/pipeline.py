@@ -20,7 +20,7 @@ from .io import atomic_path, read_tender, write_tables
 from .scenario import Scenario
 from .tender import Tender
 
-__all__ = ["RunResult", "run", "sla_calibration"]
+__all__ = ["RunResult", "full_service_vendor", "run", "sla_calibration"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
@@ -160,6 +160,7 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     """
     from .allocation import Policy, allocate, constraint_costs
     from .scoring import evaluate, smaa
+    from .scoring.sensitivity import SMAA_METHODS
     from .simulation import simulate, standard_scenarios
 
     if not isinstance(scenario, Scenario):
@@ -168,8 +169,12 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     sc, al, si = scenario.scoring, scenario.allocation, scenario.simulation
     evaluation = evaluate(tender, method=sc.method, aggregate=sc.aggregate,
                           weight_points=sc.weights, **sc.params)
+    # SMAA on the ranking's own method where it can be sampled, so "ranks first in x % of
+    # weightings" speaks of the same ranking the board sees
+    smaa_method, smaa_params = ((sc.method, sc.params) if sc.method in SMAA_METHODS
+                                else ("wsm", {}))
     acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                         method="wsm", n=sc.smaa_samples, seed=scenario.seed)
+                         method=smaa_method, n=sc.smaa_samples, seed=scenario.seed, **smaa_params)
     policy = Policy(**al.policy)
     solve = {"solver": al.solver, "time_limit": al.time_limit, "mip_gap": al.mip_gap}
     award = allocate(tender, policy, quality=evaluation, objective=al.objective, **solve)
@@ -179,7 +184,7 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     costs = (constraint_costs(tender, policy, quality=evaluation, **solve)
              if rule_costs and award.feasible else pd.DataFrame())
     sla = sla_calibration(scenario)
-    vendor = si.single_vendor or str(evaluation.ranks.idxmin())
+    vendor = si.single_vendor or full_service_vendor(tender, evaluation)
     options = standard_scenarios(tender, award if award.feasible else None,
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
                                  sla=sla)
@@ -188,6 +193,21 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
                           budget=si.budget_eur, progress=progress)
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
                      notes)
+
+
+def full_service_vendor(tender: Tender, evaluation: Any) -> str:
+    """Best-ranked admitted vendor that bid every lot with capacity for its whole demand.
+
+    The natural candidate for the single-vendor option; when no vendor can serve everything,
+    the best-ranked vendor (the simulation then prices its missing lots in-house).
+    """
+    bids = tender.bids.set_index(["vendor_id", "lot_id"])
+    capacity = bids["capacity"].unstack().reindex(columns=tender.lot_ids)
+    bid = bids["unit_price"].unstack().reindex(columns=tender.lot_ids).notna()
+    able = (bid & (capacity.isna() | capacity.ge(tender.demand, axis=1))).all(axis=1)
+    ranked = evaluation.ranks.sort_values().index
+    full = [v for v in ranked if able.get(v, False)]
+    return str(full[0] if full else ranked[0])
 
 
 def sla_calibration(scenario: Scenario) -> pd.DataFrame | None:
