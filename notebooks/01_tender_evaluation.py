@@ -30,8 +30,8 @@
 # %% tags=["parameters"]
 scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed: int = 20261127  # seed of every random number in this notebook
-method: str | None = None  # MCDA method override (wsm, topsis, vikor, promethee, ...); None = scenario
-smaa_samples: int | None = None  # SMAA weight samples; None = scenario
+method = None  # str or None: MCDA method override (wsm, topsis, vikor, promethee, ...); None = scenario
+smaa_samples = None  # int or None: SMAA weight samples; None = scenario
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%

@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed: int = 20261127  # seed (the allocation itself is deterministic)
-time_limit: float | None = None  # solver time limit in seconds; None = scenario
+time_limit = None  # float or None: solver time limit in seconds; None = scenario
 frontier_points: int = 6  # points on the cost-vs-quality frontier
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 

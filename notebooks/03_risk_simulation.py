@@ -31,8 +31,8 @@
 # %% tags=["parameters"]
 scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed: int = 20261127  # seed of every random number in this notebook
-n_draws: int | None = None  # Monte Carlo draws; None = scenario
-budget_eur: float | None = None  # contract budget (EUR over the horizon); None = scenario
+n_draws = None  # int or None: Monte Carlo draws; None = scenario
+budget_eur = None  # float or None: contract budget (EUR over the horizon); None = scenario
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%

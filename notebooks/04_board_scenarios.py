@@ -23,7 +23,7 @@
 # %% tags=["parameters"]
 scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed: int = 20261127  # seed of every random number in this report
-n_draws: int | None = None  # Monte Carlo draws; None = scenario
+n_draws = None  # int or None: Monte Carlo draws; None = scenario
 out_dir: str = "../reports/artefacts"  # where the results workbook and figures are written
 
 # %%

@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed: int = 20261127  # seed (this analysis is deterministic)
-asof: str | None = None  # evaluation time stamp, e.g. "2026-10-31 23:59"; None = end of data
+asof = None  # str or None: evaluation time stamp, e.g. "2026-10-31 23:59"; None = end of data
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%

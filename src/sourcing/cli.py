@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import __version__
 from .io import read_tender, write_template
 from .schemas import ValidationError
 
 __all__ = ["main"]
+
+_DEFAULT_SCENARIO = Path("data") / "scenarios" / "baseline.yaml"
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -130,6 +133,34 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportError, render
+
+    try:
+        index = render(args.scenario, out=args.out, pdf=args.pdf, progress=args.progress,
+                       only=args.only or None, cell_timeout=args.cell_timeout)
+    except ReportError as err:
+        print(f"error: {err}\nThe previous report in {args.out} was left as it was.",
+              file=sys.stderr)
+        return 1
+    print(f"wrote {index}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    result = run(args.scenario, progress=args.progress)
+    book = result.write(args.out)
+    for key, value in result.headline().items():
+        shown = f"{value:,.2f}" if isinstance(value, float) else value
+        print(f"{key:32s} {shown}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"wrote {book} and CSV/PNG files in {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -188,6 +219,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.add_argument("--plot", default=None, metavar="PNG", help="save the comparison chart")
     p.set_defaults(func=_cmd_simulate)
+
+    baseline = str(_DEFAULT_SCENARIO)
+    p = sub.add_parser("report", help="render the board report (HTML, optional PDF)",
+                       description="Execute every notebook under a scenario with papermill and "
+                       "render HTML pages without code plus an index page; PDF through headless "
+                       "Chromium when installed. The output folder is replaced only when every "
+                       "notebook succeeded.")
+    p.add_argument("--scenario", default=baseline, help=f"scenario YAML (default {baseline})")
+    p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--pdf", action="store_true", help="also print each page to PDF")
+    p.add_argument("--only", nargs="*", default=None, metavar="NOTEBOOK",
+                   help="render only these notebooks (names without .ipynb)")
+    p.add_argument("--cell-timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("run", help="the whole analysis without notebooks, to Excel/CSV/PNG",
+                       description="Rank, allocate, price the policy rules and simulate the "
+                       "options of a scenario; write results.xlsx, CSVs and PNGs.")
+    p.add_argument("scenario", nargs="?", default=baseline,
+                   help=f"scenario YAML (default {baseline})")
+    p.add_argument("--out", default="reports/run", help="output folder (default reports/run)")
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "
