@@ -40,8 +40,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from IPython.display import display
+
 from sourcing import Scenario, read_tender
 from sourcing.scoring import compare_methods, evaluate, smaa, weight_stability
+from sourcing.scoring.sensitivity import SMAA_METHODS
 
 scenario = Scenario.load(scenario_file, seed=seed, **{"scoring.method": method,
                                                      "scoring.smaa_samples": smaa_samples})
@@ -86,15 +89,19 @@ plt.show()
 
 # %%
 agreement = compare_methods(evaluation.matrix, evaluation.objectives, evaluation.weights)
-agreement.to_frame()
+display(agreement.to_frame())
+agreement.kendall.round(2)
 
 # %% [markdown]
 # **Weight stability.** For each criterion, the range its weight can take (others rescaled
-# proportionally) while the top-ranked vendor stays first (weighted sum, exact).
+# proportionally) while the top-ranked vendor stays first: exact for the weighted sum, by
+# bisection for the other methods. Robustness is measured with the ranking's own method where
+# it can be sampled (wsm, wpm, topsis, vikor, promethee), else with the weighted sum.
 
 # %%
+robust = (settings.method, settings.params) if settings.method in SMAA_METHODS else ("wsm", {})
 stability = weight_stability(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                             method="wsm")
+                             method=robust[0], **robust[1])
 ax = stability.plot()
 plt.show()
 stability.to_frame()
@@ -105,8 +112,8 @@ stability.to_frame()
 # most reasonable weightings.
 
 # %%
-acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights, method="wsm",
-                     n=settings.smaa_samples, seed=scenario.seed)
+acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
+                     method=robust[0], n=settings.smaa_samples, seed=scenario.seed, **robust[1])
 ax = acceptability.plot()
 plt.show()
 acceptability.acceptability.round(3)
