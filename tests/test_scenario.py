@@ -19,8 +19,8 @@ def test_shipped_scenarios_are_valid(path):
     assert scenario.name
 
 
-def test_paths_are_relative_to_the_file(tmp_path, sample_path):
-    (tmp_path / "s.yaml").write_text(f"name: T\ntender: {sample_path}\n", encoding="utf-8")
+def test_paths_are_relative_to_the_file(tmp_path):
+    (tmp_path / "t").mkdir()
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "s.yaml").write_text("name: T\ntender: ../t\n", encoding="utf-8")
@@ -32,9 +32,9 @@ def test_overrides_use_dotted_keys():
     assert s.seed == 7 and s.simulation.n == 500
 
 
-def test_errors_name_key_and_line(tmp_path):
+def test_errors_name_key_and_line(tmp_path, sample_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("name: X\ntender: t\nsimulation:\n  n: 5\n  sampling: magic\n"
+    path.write_text(f"name: X\ntender: {sample_path}\nsimulation:\n  n: 5\n  sampling: magic\n"
                     "scoring:\n  metod: wsm\n", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         Scenario.load(path)
@@ -56,3 +56,15 @@ def test_yaml_is_data_not_code(tmp_path):
                     encoding="utf-8")
     with pytest.raises(ValidationError, match="not valid YAML"):
         Scenario.load(path)
+
+
+def test_policy_and_paths_are_checked_at_load(tmp_path, sample_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nperformance: missing-folder\n"
+                    "allocation:\n  policy:\n    min_vendors_per_lott: 2\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path)
+    problems = {p.column: p for p in info.value.problems}
+    assert problems["performance"].row == 3 and "no such file" in problems["performance"].rule
+    assert problems["allocation.policy"].row == 5
+    assert "min_vendors_per_lott" in problems["allocation.policy"].rule

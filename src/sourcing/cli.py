@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "options of a scenario; write results.xlsx, CSVs and PNGs.")
     p.add_argument("scenario", nargs="?", default=baseline,
                    help=f"scenario YAML (default {baseline})")
-    p.add_argument("--out", default="reports/run", help="output folder (default reports/run)")
+    p.add_argument("--out", default="results", help="output folder (default results)")
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.set_defaults(func=_cmd_run)
 

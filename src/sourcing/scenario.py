@@ -71,6 +71,21 @@ class AllocationSettings(BaseModel):
     time_limit: float | None = Field(60.0, gt=0, description="Solver time limit, seconds.")
     mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
 
+    @field_validator("policy")
+    @classmethod
+    def _valid_policy(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from .allocation import Policy  # the stage owns its rules; checked here so a typo fails early
+
+        try:
+            Policy(**v)
+        except PydanticError as err:
+            raise ValueError("; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}"
+                for e in err.errors())) from None
+        except (TypeError, ValueError) as err:
+            raise ValueError(str(err)) from None
+        return v
+
 
 class SimulationSettings(BaseModel):
     """How the sourcing options are simulated (``sourcing.simulation.simulate``)."""
@@ -116,6 +131,13 @@ class Scenario(BaseModel):
     simulation: SimulationSettings = SimulationSettings()
     performance: Path | None = None
     source: str = Field("", exclude=True, description="File the scenario was read from.")
+
+    @field_validator("tender", "performance")
+    @classmethod
+    def _exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.exists():
+            raise ValueError(f"no such file or folder: {v}")
+        return v
 
     @classmethod
     def load(cls, path: str | os.PathLike, **overrides: Any) -> Scenario:
