@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-__all__ = ["SolveInfo", "cbc_path", "solve"]
+__all__ = ["SolveInfo", "cbc_path", "model_arrays", "solve"]
 
 SOLVERS = ("highs", "cbc")
 
@@ -47,7 +47,7 @@ def _gap(obj: float, bound: float) -> float:
 
 def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_limit=None,
           mip_gap=None, start: np.ndarray | None = None, relax: bool = False,
-          fix: dict | None = None) -> SolveInfo:
+          fix: dict | None = None, arrays: tuple | None = None) -> SolveInfo:
     """Solve *prob*, whose variables are exactly *variables*, and load the values into them.
 
     Parameters
@@ -58,17 +58,20 @@ def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_
         Solve the LP relaxation (integrality dropped).
     fix : dict, optional
         Variable index -> value: bounds fixed there (used for the LP with binaries fixed).
+    arrays : tuple, optional
+        ``model_arrays(prob, variables)`` computed before, to skip the conversion (HiGHS only;
+        valid while the problem's rows and objective are unchanged).
     """
     if solver == "highs":
         return _highs(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start,
-                      relax=relax, fix=fix)
+                      relax=relax, fix=fix, arrays=arrays)
     if solver == "cbc":
         return _cbc(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
                     fix=fix)
     raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
 
 
-def _arrays(prob: pulp.LpProblem, variables: list):
+def model_arrays(prob: pulp.LpProblem, variables: list):
     """Column and row arrays of *prob* (CSR rows), in the order of *variables*."""
     n = len(variables)
     index = {v.hash: i for i, v in enumerate(variables)}
@@ -98,11 +101,13 @@ def _arrays(prob: pulp.LpProblem, variables: list):
             np.array(idx, np.int32), np.array(val, float), lo, hi)
 
 
-def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveInfo:
+def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=None) -> SolveInfo:
     import highspy
 
     t0 = time.perf_counter()
-    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = _arrays(prob, variables)
+    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = (
+        arrays if arrays is not None else model_arrays(prob, variables))
+    lb, ub = lb.copy(), ub.copy()
     if fix:
         keys = np.fromiter(fix.keys(), int)
         vals = np.fromiter(fix.values(), float)

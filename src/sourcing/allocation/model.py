@@ -581,7 +581,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     segment binaries are fixed to 0.  The restricted MILP is small and usually solves to
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
     induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo of the
-    restricted MILP or None, SolveInfo of the LP relaxation or None)``.
+    restricted MILP or None, SolveInfo of the LP relaxation or None, mask of free bids)``.
     """
     from .heuristic import greedy
 
@@ -589,7 +589,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
                time_limit=None if time_limit is None else 0.6 * time_limit)
     if lp.status != "optimal":
-        return start, None, None
+        return start, None, None, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
     # LP rounding: refill every lot in the order of the bids' LP volumes; keep the cheaper start
     bid_lp = np.zeros(len(inst.bid_vendor))
@@ -612,8 +612,52 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
                 start=start, fix=fix)
     if not sub.has_solution:
-        return start, None, lp
-    return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp
+        return start, None, lp, keep
+    return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp, keep
+
+
+def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
+                  mip_gap=None, n_blocks: int = 8) -> tuple[np.ndarray, SolveInfo | None]:
+    """Fix-and-optimise: re-solve the lots block by block, the rest of the award fixed.
+
+    Lots are split into *n_blocks* blocks.  For each block, every segment outside it is fixed at
+    its value in the current award and, inside it, only bids in *keep_bid* (e.g. the LP support)
+    or in the current award stay free; vendor, switching and spend variables stay free, so every
+    cross-lot rule still holds.  Each block MILP starts from the current award and replaces it
+    when cheaper.  Returns ``(best start vector, SolveInfo of the last improving block or None)``.
+    """
+    from ._solvers import model_arrays
+
+    t_end = None if time_limit is None else time.perf_counter() + time_limit
+    inst = model.inst
+    index = {v.hash: i for i, v in enumerate(model.variables)}
+    xi = np.array([index[v.hash] for v in model.x], dtype=np.int64)
+    zi = np.array([index[v.hash] for v in model.z], dtype=np.int64)
+    seg_lot = inst.bid_lot[inst.seg_bid]
+    arrays = model_arrays(model.prob, model.variables) if solver == "highs" else None
+    cur = np.asarray(start, float).copy()
+    cur_obj = _objective_at(model, cur)
+    best_info = None
+    blocks = np.array_split(np.arange(inst.n_lots), max(1, min(n_blocks, inst.n_lots)))
+    for k, block in enumerate(blocks):
+        left = None if t_end is None else t_end - time.perf_counter()
+        if left is not None and left < 1.0:
+            break
+        used = np.zeros(len(inst.bid_vendor), bool)
+        used[inst.seg_bid[cur[zi] > 0.5]] = True
+        inside = np.isin(seg_lot, block)
+        closed = inside & ~(keep_bid | used)[inst.seg_bid]
+        fix = dict(zip(xi[~inside].tolist(), cur[xi[~inside]].tolist(), strict=True))
+        fix.update(zip(zi[~inside].tolist(), np.round(cur[zi[~inside]]).tolist(), strict=True))
+        fix.update(dict.fromkeys(xi[closed].tolist(), 0.0))
+        fix.update(dict.fromkeys(zi[closed].tolist(), 0.0))
+        info = solve(model.prob, model.variables, solver=solver, mip_gap=mip_gap, start=cur, fix=fix,
+                     time_limit=None if left is None else left / (len(blocks) - k), arrays=arrays)
+        if info.has_solution and info.objective < cur_obj - 1e-9 * max(abs(cur_obj), 1.0):
+            cur = np.array([v.varValue or 0.0 for v in model.variables])
+            cur_obj = info.objective
+            best_info = info
+    return cur, best_info
 
 
 def _objective_at(model: Model, values: np.ndarray) -> float:
@@ -643,7 +687,8 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
     lp = None
     if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
         budget = None if time_limit is None else 0.6 * left()
-        start, _, lp = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
+        start, _, lp, _keep = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
+                                               mip_gap=mip_gap)
     info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
