@@ -445,3 +445,17 @@ def test_time_limit_is_honest(solver):
     check_award(a, lots.assign(incumbent_vendor_id=None, switching_cost_per_unit=0.0),
                 bids.assign(min_volume=0.0), tiers, risk, vendors, pol)
     assert a.solve_time < 30
+
+
+def test_quality_objective_on_a_large_model_uses_the_right_sense():
+    """Maximising quality on a model big enough for the neighbourhood steps: the result is at
+    least as good as the cost-optimal award's quality, and the budget holds."""
+    lots, bids, tiers, risk = _hard_instance(nv=20, nl=30, seed=5)
+    q = pd.Series(np.linspace(30, 95, 20), index=risk.index)
+    cheap = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, time_limit=5)
+    pol = Policy(budget=float(cheap.cost["total"]) * 1.05)
+    best = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, policy=pol,
+                    objective="quality", time_limit=5)
+    assert best.feasible and best.quality >= cheap.quality - 1e-6
+    assert best.objective == pytest.approx(best.quality, rel=1e-6)
+    assert best.cost["total"] <= pol.budget * (1 + 1e-9)

@@ -597,7 +597,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     rounded = greedy(inst, model.policy, priority=bid_lp)
     if rounded is not None:
         cand = start_vector(model, *rounded)
-        if start is None or _objective_at(model, cand) < _objective_at(model, start) - 1e-9:
+        if start is None or _better(model, _objective_at(model, cand), _objective_at(model, start)):
             start = cand
     keep = np.zeros(len(inst.bid_vendor), bool)
     used = x_lp > 1e-6 * inst.demand[inst.bid_lot[inst.seg_bid]]
@@ -653,7 +653,7 @@ def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solv
         fix.update(dict.fromkeys(zi[closed].tolist(), 0.0))
         info = solve(model.prob, model.variables, solver=solver, mip_gap=mip_gap, start=cur, fix=fix,
                      time_limit=None if left is None else left / (len(blocks) - k), arrays=arrays)
-        if info.has_solution and info.objective < cur_obj - 1e-9 * max(abs(cur_obj), 1.0):
+        if info.has_solution and _better(model, info.objective, cur_obj):
             cur = np.array([v.varValue or 0.0 for v in model.variables])
             cur_obj = info.objective
             best_info = info
@@ -661,11 +661,16 @@ def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solv
 
 
 def _objective_at(model: Model, values: np.ndarray) -> float:
-    """Objective of *model* at a full variable vector (minimisation sense)."""
+    """Objective of *model* at a full variable vector."""
     obj = model.prob.objective
     pos = {v.hash: i for i, v in enumerate(model.variables)}
-    val = float(obj.constant) + sum(c * values[pos[v.hash]] for v, c in obj.items())
-    return -val if model.prob.sense == pulp.LpMaximize else val
+    return float(obj.constant) + sum(c * values[pos[v.hash]] for v, c in obj.items())
+
+
+def _better(model: Model, a: float, b: float) -> bool:
+    """Whether objective value *a* is strictly better than *b* in the model's sense."""
+    tol = 1e-9 * max(abs(b), 1.0)
+    return a > b + tol if model.prob.sense == pulp.LpMaximize else a < b - tol
 
 
 def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float | None = None):
