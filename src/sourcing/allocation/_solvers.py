@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -101,6 +102,30 @@ def model_arrays(prob: pulp.LpProblem, variables: list):
             np.array(idx, np.int32), np.array(val, float), lo, hi)
 
 
+_QUIET = {"done": False}
+
+
+def _new_highs(highspy):
+    """A Highs instance; the first one of the process is created with file descriptor 1 sent to
+    /dev/null, because HiGHS prints its copyright banner there before options can be set."""
+    if _QUIET["done"]:
+        return highspy.Highs()
+    _QUIET["done"] = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        return highspy.Highs()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=None) -> SolveInfo:
     import highspy
 
@@ -113,7 +138,7 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=No
         vals = np.fromiter(fix.values(), float)
         lb[keys] = vals
         ub[keys] = vals
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)

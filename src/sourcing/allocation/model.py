@@ -370,6 +370,8 @@ class Award:
         sh = (self.shares.loc[self.vendors] * 100).round(1)
         table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-")
         lines += ["    " + t for t in table.splitlines()]
+        if self.names:
+            lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
         if len(self.binding):
             lines.append("  binding rules: " + ", ".join(
                 f"{r.rule}[{r.scope}]" for r in self.binding.itertuples()) )
