@@ -452,10 +452,10 @@ def test_quality_objective_on_a_large_model_uses_the_right_sense():
     least as good as the cost-optimal award's quality, and the budget holds."""
     lots, bids, tiers, risk = _hard_instance(nv=20, nl=30, seed=5)
     q = pd.Series(np.linspace(30, 95, 20), index=risk.index)
-    cheap = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, time_limit=5)
+    cheap = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, time_limit=2)
     pol = Policy(budget=float(cheap.cost["total"]) * 1.05)
     best = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, policy=pol,
-                    objective="quality", time_limit=5)
+                    objective="quality", time_limit=2)
     assert best.feasible and best.quality >= cheap.quality - 1e-6
     assert best.objective == pytest.approx(best.quality, rel=1e-6)
     assert best.cost["total"] <= pol.budget * (1 + 1e-9)
