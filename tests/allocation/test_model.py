@@ -165,6 +165,20 @@ def instances(draw):
         pol["risk_cap"] = float(draw(st.integers(30, 80)))
     if draw(st.booleans()):
         pol["demand"] = "at_least"
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_vendors_per_lot"] = draw(st.integers(1, 3))
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_lots_per_vendor"] = draw(st.integers(1, 2))
+    if draw(st.integers(0, 3)) == 0:
+        pol["include"] = (draw(st.sampled_from(vids)),)
+    if draw(st.integers(0, 3)) == 0:
+        pol["exclude"] = (draw(st.sampled_from(vids)),)
+    if draw(st.integers(0, 3)) == 0:
+        pol["budget"] = float(draw(st.sampled_from([5_000, 20_000, 60_000])))
+    if draw(st.integers(0, 3)) == 0:
+        pol["demand_tolerance_pct"] = 5.0
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_share_pct_by_lot"] = {lids[0]: 75.0}
     try:
         policy = Policy(**pol)
     except ValueError:
@@ -178,7 +192,7 @@ def _solve(case, solver="highs", **kw):
                     quality=quality, solver=solver, mip_gap=0, **kw)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_random_instances_every_rule_holds_and_beats_heuristic(case):
     lots, bids, tiers, risk, vendors, quality, policy = case

@@ -82,7 +82,10 @@ def model_arrays(prob: pulp.LpProblem, variables: list):
     cost = np.zeros(n)
     obj = prob.objective
     if obj is not None and len(obj):
-        cost[[index[v.hash] for v in obj]] = list(obj.values())
+        # PuLP may put its fixed-at-zero dummy variable into empty expressions: skip unknowns
+        pairs = [(index[v.hash], c) for v, c in obj.items() if v.hash in index]
+        if pairs:
+            cost[[i for i, _ in pairs]] = [c for _, c in pairs]
     sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     cons = prob.constraints()
     starts = [0]
@@ -91,8 +94,10 @@ def model_arrays(prob: pulp.LpProblem, variables: list):
     lo = np.empty(len(cons))
     hi = np.empty(len(cons))
     for r, c in enumerate(cons):
-        idx.extend(index[v.hash] for v in c)
-        val.extend(c.values())
+        for v, a in c.items():
+            if v.hash in index:
+                idx.append(index[v.hash])
+                val.append(a)
         starts.append(len(idx))
         rhs = -c.constant
         lo[r] = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf
