@@ -284,7 +284,9 @@ class Award:
         ``heuristic`` (solver found nothing; greedy award), ``infeasible`` (confirmed by a second
         opinion; see ``diagnosis``), ``no solution``, ``error``.
     objective, bound, gap : float
-        Incumbent objective, best proven bound, relative gap (NaN when unknown).
+        Incumbent objective, best proven bound, relative gap (NaN when unknown).  The objective
+        is total cost in EUR/year for ``objective="cost"``, lot-average quality points for
+        ``"quality"``, and the dimensionless blend for a weight.
     solve_time : float
         Seconds, build + solve.
     solver : str
