@@ -170,6 +170,20 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=No
         sol.col_value = list(np.asarray(start, float))
         sol.value_valid = True
         h.setSolution(sol)
+    if time_limit is not None and is_mip:
+        # wall-clock watchdog: HiGHS can overrun time_limit inside long node LPs; interrupt it
+        deadline = t0 + float(time_limit) * 1.02 + 0.5
+
+        def _watch(_kind, _message, _data_out, data_in, _user):
+            if time.perf_counter() > deadline:
+                data_in.user_interrupt = True
+
+        try:
+            h.setCallback(_watch, None)
+            for kind in ("kCallbackMipInterrupt", "kCallbackSimplexInterrupt"):
+                h.startCallback(getattr(highspy.cb.HighsCallbackType, kind))
+        except (AttributeError, TypeError, RuntimeError):
+            pass
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
