@@ -122,7 +122,7 @@ def run(n_vendors: int, n_lots: int, *, naive_max: int) -> None:
         t0 = time.perf_counter()
         naive_build(inst, policy)
         t_naive = time.perf_counter() - t0
-        naive_txt = f"{t_naive:8.2f} s  (ours {t_naive / t_build:5.1f}x faster)"
+        naive_txt = f"{t_naive:8.3f} s  (ours {t_naive / t_build:5.1f}x faster)"
     else:
         naive_txt = f"not run (> {naive_max} segments)"
     t0 = time.perf_counter()
@@ -135,11 +135,11 @@ def run(n_vendors: int, n_lots: int, *, naive_max: int) -> None:
     t_solve = time.perf_counter() - t0
     print(f"\n(vendors, lots) = ({n_vendors}, {n_lots}): {len(inst.bid_vendor)} bids, {S} segments, "
           f"{len(model.variables)} variables, {len(model.prob.constraints())} rows")
-    print(f"  instance prep        {t_inst:8.2f} s")
-    print(f"  build (bulk, ours)   {t_build:8.2f} s")
+    print(f"  instance prep        {t_inst:8.3f} s")
+    print(f"  build (bulk, ours)   {t_build:8.3f} s")
     print(f"  build (naive +=)     {naive_txt}")
     heur_txt = "none found" if heur is None else "found"
-    print(f"  greedy MIP start     {t_heur:8.2f} s  ({heur_txt})")
+    print(f"  greedy MIP start     {t_heur:8.3f} s  ({heur_txt})")
     print(f"  greedy start + neighbourhood + MILP (HiGHS, limit {limit or 'none'} s): {t_solve:.2f} s, "
           f"status {info.status}")
     print(f"  incumbent EUR {info.objective:,.0f}/yr  bound EUR {info.bound:,.0f}/yr  gap {info.gap:.3%}",

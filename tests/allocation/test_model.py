@@ -165,6 +165,20 @@ def instances(draw):
         pol["risk_cap"] = float(draw(st.integers(30, 80)))
     if draw(st.booleans()):
         pol["demand"] = "at_least"
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_vendors_per_lot"] = draw(st.integers(1, 3))
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_lots_per_vendor"] = draw(st.integers(1, 2))
+    if draw(st.integers(0, 3)) == 0:
+        pol["include"] = (draw(st.sampled_from(vids)),)
+    if draw(st.integers(0, 3)) == 0:
+        pol["exclude"] = (draw(st.sampled_from(vids)),)
+    if draw(st.integers(0, 3)) == 0:
+        pol["budget"] = float(draw(st.sampled_from([5_000, 20_000, 60_000])))
+    if draw(st.integers(0, 3)) == 0:
+        pol["demand_tolerance_pct"] = 5.0
+    if draw(st.integers(0, 3)) == 0:
+        pol["max_share_pct_by_lot"] = {lids[0]: 75.0}
     try:
         policy = Policy(**pol)
     except ValueError:
@@ -178,7 +192,7 @@ def _solve(case, solver="highs", **kw):
                     quality=quality, solver=solver, mip_gap=0, **kw)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_random_instances_every_rule_holds_and_beats_heuristic(case):
     lots, bids, tiers, risk, vendors, quality, policy = case
@@ -445,3 +459,17 @@ def test_time_limit_is_honest(solver):
     check_award(a, lots.assign(incumbent_vendor_id=None, switching_cost_per_unit=0.0),
                 bids.assign(min_volume=0.0), tiers, risk, vendors, pol)
     assert a.solve_time < 30
+
+
+def test_quality_objective_on_a_large_model_uses_the_right_sense():
+    """Maximising quality on a model big enough for the neighbourhood steps: the result is at
+    least as good as the cost-optimal award's quality, and the budget holds."""
+    lots, bids, tiers, risk = _hard_instance(nv=20, nl=30, seed=5)
+    q = pd.Series(np.linspace(30, 95, 20), index=risk.index)
+    cheap = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, time_limit=2)
+    pol = Policy(budget=float(cheap.cost["total"]) * 1.05)
+    best = allocate(lots=lots, bids=bids, tiers=tiers, risk=risk, quality=q, policy=pol,
+                    objective="quality", time_limit=2)
+    assert best.feasible and best.quality >= cheap.quality - 1e-6
+    assert best.objective == pytest.approx(best.quality, rel=1e-6)
+    assert best.cost["total"] <= pol.budget * (1 + 1e-9)

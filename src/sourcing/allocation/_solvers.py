@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-__all__ = ["SolveInfo", "cbc_path", "solve"]
+__all__ = ["SolveInfo", "cbc_path", "model_arrays", "solve"]
 
 SOLVERS = ("highs", "cbc")
 
@@ -47,7 +48,7 @@ def _gap(obj: float, bound: float) -> float:
 
 def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_limit=None,
           mip_gap=None, start: np.ndarray | None = None, relax: bool = False,
-          fix: dict | None = None) -> SolveInfo:
+          fix: dict | None = None, arrays: tuple | None = None) -> SolveInfo:
     """Solve *prob*, whose variables are exactly *variables*, and load the values into them.
 
     Parameters
@@ -58,17 +59,20 @@ def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_
         Solve the LP relaxation (integrality dropped).
     fix : dict, optional
         Variable index -> value: bounds fixed there (used for the LP with binaries fixed).
+    arrays : tuple, optional
+        ``model_arrays(prob, variables)`` computed before, to skip the conversion (HiGHS only;
+        valid while the problem's rows and objective are unchanged).
     """
     if solver == "highs":
         return _highs(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start,
-                      relax=relax, fix=fix)
+                      relax=relax, fix=fix, arrays=arrays)
     if solver == "cbc":
         return _cbc(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
                     fix=fix)
     raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
 
 
-def _arrays(prob: pulp.LpProblem, variables: list):
+def model_arrays(prob: pulp.LpProblem, variables: list):
     """Column and row arrays of *prob* (CSR rows), in the order of *variables*."""
     n = len(variables)
     index = {v.hash: i for i, v in enumerate(variables)}
@@ -78,7 +82,10 @@ def _arrays(prob: pulp.LpProblem, variables: list):
     cost = np.zeros(n)
     obj = prob.objective
     if obj is not None and len(obj):
-        cost[[index[v.hash] for v in obj]] = list(obj.values())
+        # PuLP may put its fixed-at-zero dummy variable into empty expressions: skip unknowns
+        pairs = [(index[v.hash], c) for v, c in obj.items() if v.hash in index]
+        if pairs:
+            cost[[i for i, _ in pairs]] = [c for _, c in pairs]
     sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     cons = prob.constraints()
     starts = [0]
@@ -87,8 +94,10 @@ def _arrays(prob: pulp.LpProblem, variables: list):
     lo = np.empty(len(cons))
     hi = np.empty(len(cons))
     for r, c in enumerate(cons):
-        idx.extend(index[v.hash] for v in c)
-        val.extend(c.values())
+        for v, a in c.items():
+            if v.hash in index:
+                idx.append(index[v.hash])
+                val.append(a)
         starts.append(len(idx))
         rhs = -c.constant
         lo[r] = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf
@@ -98,17 +107,43 @@ def _arrays(prob: pulp.LpProblem, variables: list):
             np.array(idx, np.int32), np.array(val, float), lo, hi)
 
 
-def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveInfo:
+_QUIET = {"done": False}
+
+
+def _new_highs(highspy):
+    """A Highs instance; the first one of the process is created with file descriptor 1 sent to
+    /dev/null, because HiGHS prints its copyright banner there before options can be set."""
+    if _QUIET["done"]:
+        return highspy.Highs()
+    _QUIET["done"] = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        return highspy.Highs()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=None) -> SolveInfo:
     import highspy
 
     t0 = time.perf_counter()
-    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = _arrays(prob, variables)
+    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = (
+        arrays if arrays is not None else model_arrays(prob, variables))
+    lb, ub = lb.copy(), ub.copy()
     if fix:
         keys = np.fromiter(fix.keys(), int)
         vals = np.fromiter(fix.values(), float)
         lb[keys] = vals
         ub[keys] = vals
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
@@ -135,6 +170,20 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveI
         sol.col_value = list(np.asarray(start, float))
         sol.value_valid = True
         h.setSolution(sol)
+    if time_limit is not None and is_mip:
+        # wall-clock watchdog: HiGHS can overrun time_limit inside long node LPs; interrupt it
+        deadline = t0 + float(time_limit) * 1.02 + 0.5
+
+        def _watch(_kind, _message, _data_out, data_in, _user):
+            if time.perf_counter() > deadline:
+                data_in.user_interrupt = True
+
+        try:
+            h.setCallback(_watch, None)
+            for kind in ("kCallbackMipInterrupt", "kCallbackSimplexInterrupt"):
+                h.startCallback(getattr(highspy.cb.HighsCallbackType, kind))
+        except (AttributeError, TypeError, RuntimeError):
+            pass
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()

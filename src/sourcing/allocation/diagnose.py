@@ -30,11 +30,16 @@ def checks(inst: Instance, policy: Policy) -> list[str]:
 
     out = []
     lo, hi = _bid_ranges(inst) if len(inst.bid_vendor) else (np.zeros(0), np.zeros(0))
+    excluded = sorted({v for v, _, why in inst.dropped_bids if why.startswith("vendor excluded")})
+    if excluded:
+        out.append("excluded vendors get no volume: " + ", ".join(
+            f"{v} ({inst.excluded_reason.get(v, 'excluded')})" for v in excluded))
     need = inst.demand * (1 - policy.demand_tolerance_pct / 100.0)
     for j, lot in enumerate(inst.lot_ids):
         bl = np.flatnonzero(inst.bid_lot == j)
         unit = inst.units[j]
-        dropped = [f"{v} ({why})" for v, lt, why in inst.dropped_bids if lt == lot]
+        dropped = [f"{v} ({why})" for v, lt, why in inst.dropped_bids
+                   if lt == lot and not why.startswith("vendor excluded")]
         if len(bl) == 0:
             msg = f"lot {lot} has no usable bid"
             if dropped:

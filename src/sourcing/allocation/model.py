@@ -284,7 +284,9 @@ class Award:
         ``heuristic`` (solver found nothing; greedy award), ``infeasible`` (confirmed by a second
         opinion; see ``diagnosis``), ``no solution``, ``error``.
     objective, bound, gap : float
-        Incumbent objective, best proven bound, relative gap (NaN when unknown).
+        Incumbent objective, best proven bound, relative gap (NaN when unknown).  The objective
+        is total cost in EUR/year for ``objective="cost"``, lot-average quality points for
+        ``"quality"``, and the dimensionless blend for a weight.
     solve_time : float
         Seconds, build + solve.
     solver : str
@@ -370,6 +372,8 @@ class Award:
         sh = (self.shares.loc[self.vendors] * 100).round(1)
         table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-")
         lines += ["    " + t for t in table.splitlines()]
+        if self.names:
+            lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
         if len(self.binding):
             lines.append("  binding rules: " + ", ".join(
                 f"{r.rule}[{r.scope}]" for r in self.binding.itertuples()) )
@@ -581,7 +585,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     segment binaries are fixed to 0.  The restricted MILP is small and usually solves to
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
     induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo of the
-    restricted MILP or None, SolveInfo of the LP relaxation or None)``.
+    restricted MILP or None, SolveInfo of the LP relaxation or None, mask of free bids)``.
     """
     from .heuristic import greedy
 
@@ -589,7 +593,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
                time_limit=None if time_limit is None else 0.6 * time_limit)
     if lp.status != "optimal":
-        return start, None, None
+        return start, None, None, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
     # LP rounding: refill every lot in the order of the bids' LP volumes; keep the cheaper start
     bid_lp = np.zeros(len(inst.bid_vendor))
@@ -597,7 +601,7 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     rounded = greedy(inst, model.policy, priority=bid_lp)
     if rounded is not None:
         cand = start_vector(model, *rounded)
-        if start is None or _objective_at(model, cand) < _objective_at(model, start) - 1e-9:
+        if start is None or _better(model, _objective_at(model, cand), _objective_at(model, start)):
             start = cand
     keep = np.zeros(len(inst.bid_vendor), bool)
     used = x_lp > 1e-6 * inst.demand[inst.bid_lot[inst.seg_bid]]
@@ -612,38 +616,96 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
                 start=start, fix=fix)
     if not sub.has_solution:
-        return start, None, lp
-    return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp
+        return start, None, lp, keep
+    return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp, keep
+
+
+def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
+                  mip_gap=None, n_blocks: int = 8) -> tuple[np.ndarray, SolveInfo | None]:
+    """Fix-and-optimise: re-solve the lots block by block, the rest of the award fixed.
+
+    Lots are split into *n_blocks* blocks.  For each block, every segment outside it is fixed at
+    its value in the current award and, inside it, only bids in *keep_bid* (e.g. the LP support)
+    or in the current award stay free; vendor, switching and spend variables stay free, so every
+    cross-lot rule still holds.  Each block MILP starts from the current award and replaces it
+    when cheaper.  Returns ``(best start vector, SolveInfo of the last improving block or None)``.
+    """
+    from ._solvers import model_arrays
+
+    t_end = None if time_limit is None else time.perf_counter() + time_limit
+    inst = model.inst
+    index = {v.hash: i for i, v in enumerate(model.variables)}
+    xi = np.array([index[v.hash] for v in model.x], dtype=np.int64)
+    zi = np.array([index[v.hash] for v in model.z], dtype=np.int64)
+    seg_lot = inst.bid_lot[inst.seg_bid]
+    arrays = model_arrays(model.prob, model.variables) if solver == "highs" else None
+    cur = np.asarray(start, float).copy()
+    cur_obj = _objective_at(model, cur)
+    best_info = None
+    blocks = np.array_split(np.arange(inst.n_lots), max(1, min(n_blocks, inst.n_lots)))
+    for k, block in enumerate(blocks):
+        left = None if t_end is None else t_end - time.perf_counter()
+        if left is not None and left < 1.0:
+            break
+        used = np.zeros(len(inst.bid_vendor), bool)
+        used[inst.seg_bid[cur[zi] > 0.5]] = True
+        inside = np.isin(seg_lot, block)
+        closed = inside & ~(keep_bid | used)[inst.seg_bid]
+        fix = dict(zip(xi[~inside].tolist(), cur[xi[~inside]].tolist(), strict=True))
+        fix.update(zip(zi[~inside].tolist(), np.round(cur[zi[~inside]]).tolist(), strict=True))
+        fix.update(dict.fromkeys(xi[closed].tolist(), 0.0))
+        fix.update(dict.fromkeys(zi[closed].tolist(), 0.0))
+        info = solve(model.prob, model.variables, solver=solver, mip_gap=mip_gap, start=cur, fix=fix,
+                     time_limit=None if left is None else left / (len(blocks) - k), arrays=arrays)
+        if info.has_solution and _better(model, info.objective, cur_obj):
+            cur = np.array([v.varValue or 0.0 for v in model.variables])
+            cur_obj = info.objective
+            best_info = info
+    return cur, best_info
 
 
 def _objective_at(model: Model, values: np.ndarray) -> float:
-    """Objective of *model* at a full variable vector (minimisation sense)."""
+    """Objective of *model* at a full variable vector."""
     obj = model.prob.objective
     pos = {v.hash: i for i, v in enumerate(model.variables)}
-    val = float(obj.constant) + sum(c * values[pos[v.hash]] for v, c in obj.items())
-    return -val if model.prob.sense == pulp.LpMaximize else val
+    return float(obj.constant) + sum(c * values[pos[v.hash]] for v, c in obj.items())
+
+
+def _better(model: Model, a: float, b: float) -> bool:
+    """Whether objective value *a* is strictly better than *b* in the model's sense."""
+    tol = 1e-9 * max(abs(b), 1.0)
+    return a > b + tol if model.prob.sense == pulp.LpMaximize else a < b - tol
 
 
 def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float | None = None):
-    """Greedy start, LP-support neighbourhood (large models), then the full MILP from that start.
+    """Greedy start; for large models the LP-support neighbourhood and fix-and-optimise blocks;
+    then the full MILP from the best start.
 
     Returns ``(SolveInfo of the full solve, greedy segment values or None, seconds left)``.  With a
-    time limit, the neighbourhood (LP, LP rounding, restricted MILP) gets at most 60 % of it.
+    time limit, the neighbourhood (LP, LP rounding, restricted MILP) gets 45 % of it, the
+    fix-and-optimise blocks 60 % of the rest, the full MILP what remains.
     """
     from .heuristic import greedy
 
     t0 = time.perf_counter() if t0 is None else t0
+    # HiGHS overruns its limit a little and reading back a large solution takes time: aim at 92 %
+    target = None if time_limit is None else 0.92 * time_limit
 
     def left():
-        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.5)
+        return None if target is None else max(target - (time.perf_counter() - t0), 0.5)
 
     inst = model.inst
     heur = greedy(inst, model.policy)
     start = start_vector(model, *heur) if heur is not None else None
     lp = None
     if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
-        budget = None if time_limit is None else 0.6 * left()
-        start, _, lp = lp_neighbourhood(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
+        budget = None if time_limit is None else 0.45 * left()
+        start, _, lp, keep = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
+                                              mip_gap=mip_gap)
+        if keep is not None and start is not None and inst.n_lots > 1:
+            budget = None if time_limit is None else 0.6 * left()
+            start, _ = block_improve(model, start, keep, solver=solver, time_limit=budget,
+                                     mip_gap=mip_gap)
     info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
@@ -751,9 +813,10 @@ def allocate(
     -----
     Solve steps: a greedy award (:mod:`~sourcing.allocation.heuristic`) is the MIP start; models
     with more than 300 price segments then get an LP-support neighbourhood search (the MILP
-    restricted to the bids the LP relaxation uses, plus an LP rounding); the full MILP runs last
-    from the best start.  HiGHS runs single-threaded with a fixed seed, so the same inputs give
-    the same award when the solve finishes (optimal or within ``mip_gap``); an award cut short by
+    restricted to the bids the LP relaxation uses, plus an LP rounding) and fix-and-optimise by
+    blocks of lots; the full MILP runs last from the best start.  HiGHS runs single-threaded
+    with a fixed seed, so the same inputs give the same award when the solve finishes
+    (optimal or within ``mip_gap``); an award cut short by
     ``time_limit`` depends on machine speed.  Among equally cheap awards the tie-break
     (``Policy.tie_break``) picks one by vendor order.  One-off costs are annualised as
     ``Policy.one_off`` says (default: divided by the contract years).
