@@ -81,3 +81,17 @@ def test_simulate_prints_summary_and_drivers(sample_path, tmp_path, capsys):
                      "What drives the cost"):
         assert expected in out
     assert png.stat().st_size > 10_000
+
+
+def test_allocate_prints_award_and_explains_infeasibility(sample_path, tmp_path, capsys):
+    scenarios = sample_path.parent / "scenarios"
+    assert main(["allocate", str(sample_path), "--scenario", str(scenarios / "baseline.yaml"),
+                 "--rule-costs"]) == 0
+    out = capsys.readouterr().out
+    assert "Award: optimal" in out and "quality_floor" in out and "-0\n" not in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: X\ntender: {sample_path}\nallocation:\n  policy:\n"
+                   "    min_vendors_per_lot: 5\n", encoding="utf-8")
+    assert main(["allocate", str(sample_path), "--scenario", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "infeasible" in out and "only 4 eligible vendors bid" in out

@@ -95,6 +95,29 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from .allocation import Policy, allocate, constraint_costs
+    from .scenario import Scenario
+    from .scoring import evaluate
+
+    tender = read_tender(args.path)
+    policy = Policy(**Scenario.load(args.scenario).allocation.policy) if args.scenario else Policy()
+    evaluation = evaluate(tender, method=args.method)
+    solve = {"solver": args.solver, "time_limit": args.time_limit, "mip_gap": args.mip_gap}
+    award = allocate(tender, policy, quality=evaluation, **solve)
+    print(award)
+    if args.rule_costs and award.feasible:
+        costs = constraint_costs(tender, policy, quality=evaluation, **solve)
+        print(f"\nCost of each rule ({tender.currency}/year saved if dropped alone):")
+        print(costs[["description", "cost_of_rule", "status_without"]].to_string(
+            formatters={"cost_of_rule": "{:,.0f}".format}))
+    if args.csv and award.feasible:
+        from .io import write_tables
+
+        print(f"wrote {write_tables({'award': award.to_frame()}, args.csv)}")
+    return 0 if award.feasible else 1
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import simulate, standard_scenarios
 
@@ -205,6 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tender", default=None, help="tender whose bids are the rate card")
     p.add_argument("--asof", default=None, help="evaluation time stamp (default: end of data)")
     p.set_defaults(func=_cmd_performance)
+
+    p = sub.add_parser("allocate", help="split the lots between vendors at least cost",
+                       description="Solve the award MILP under a sourcing policy (from a scenario "
+                       "file, or no rules) with quality scores from the vendor ranking; print "
+                       "volumes, cost breakdown, binding rules, or why no award is feasible "
+                       "(exit 1).")
+    p.add_argument("path", help="tender folder or .xlsx workbook")
+    p.add_argument("--scenario", default=None, help="scenario YAML whose allocation.policy to use")
+    p.add_argument("--method", default="topsis", help="ranking method for quality scores")
+    p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--mip-gap", type=float, default=None, help="relative gap accepted")
+    p.add_argument("--rule-costs", action="store_true", help="also price each policy rule")
+    p.add_argument("--csv", default=None, metavar="DIR", help="write DIR/award.csv")
+    p.set_defaults(func=_cmd_allocate)
 
     p = sub.add_parser("simulate", help="Monte Carlo cost and risk of the sourcing options",
                        description="Simulate the contract cost of the standard options (in-house, "
