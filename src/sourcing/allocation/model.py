@@ -33,7 +33,7 @@ import pandas as pd
 import pulp
 
 from ._data import Instance, make_instance
-from ._solvers import SOLVERS, SolveInfo, solve
+from ._solvers import SOLVERS, SolveInfo, model_arrays, solve
 from .policy import Policy
 
 __all__ = ["Award", "Model", "allocate", "build_model"]
@@ -649,9 +649,9 @@ def start_vector(model: Model, seg_x: np.ndarray, seg_z: np.ndarray) -> np.ndarr
 
 
 # ---------------------------------------------------------------------- public entry point
-def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> SolveInfo:
+def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start, arrays=None) -> SolveInfo:
     info = solve(model.prob, model.variables, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-                 start=start)
+                 start=start, arrays=arrays)
     return info
 
 
@@ -659,7 +659,8 @@ def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> So
 NEIGHBOURHOOD_MIN_SEGMENTS = 300
 
 
-def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, time_limit, mip_gap):
+def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, time_limit, mip_gap,
+                     arrays=None):
     """Improve a MIP start by solving the MILP restricted to the bids the LP relaxation uses.
 
     Bids with volume in the LP relaxation, plus the bids of *start*, stay free; every other bid's
@@ -667,12 +668,13 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
     induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo of the
     restricted MILP or None, SolveInfo of the LP relaxation or None, mask of free bids)``.
+    *arrays* is ``model_arrays`` of the model when already converted (used by the HiGHS solves).
     """
     from .heuristic import greedy
 
     inst = model.inst
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
-               time_limit=None if time_limit is None else 0.6 * time_limit)
+               time_limit=None if time_limit is None else 0.6 * time_limit, arrays=arrays)
     if lp.status != "optimal":
         return start, None, None, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
@@ -695,14 +697,14 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     fix.update({index[x.hash]: 0.0 for s, x in enumerate(model.x) if not keep[inst.seg_bid[s]]})
     limit = None if time_limit is None else max(time_limit - lp.time, 0.5)
     sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
-                start=start, fix=fix)
+                start=start, fix=fix, arrays=arrays)
     if not sub.has_solution:
         return start, None, lp, keep
     return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp, keep
 
 
 def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
-                  mip_gap=None, n_blocks: int = 8) -> tuple[np.ndarray, SolveInfo | None]:
+                  mip_gap=None, n_blocks: int = 8, arrays=None) -> tuple[np.ndarray, SolveInfo | None]:
     """Fix-and-optimise: re-solve the lots block by block, the rest of the award fixed.
 
     Lots are split into *n_blocks* blocks.  For each block, every segment outside it is fixed at
@@ -710,16 +712,16 @@ def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solv
     or in the current award stay free; vendor, switching and spend variables stay free, so every
     cross-lot rule still holds.  Each block MILP starts from the current award and replaces it
     when cheaper.  Returns ``(best start vector, SolveInfo of the last improving block or None)``.
+    *arrays* is ``model_arrays`` of the model when already converted (HiGHS only).
     """
-    from ._solvers import model_arrays
-
     t_end = None if time_limit is None else time.perf_counter() + time_limit
     inst = model.inst
     index = {v.hash: i for i, v in enumerate(model.variables)}
     xi = np.array([index[v.hash] for v in model.x], dtype=np.int64)
     zi = np.array([index[v.hash] for v in model.z], dtype=np.int64)
     seg_lot = inst.bid_lot[inst.seg_bid]
-    arrays = model_arrays(model.prob, model.variables) if solver == "highs" else None
+    if arrays is None and solver == "highs":
+        arrays = model_arrays(model.prob, model.variables)
     cur = np.asarray(start, float).copy()
     cur_obj = _objective_at(model, cur)
     best_info = None
@@ -776,18 +778,23 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
         return None if target is None else max(target - (time.perf_counter() - t0), 0.5)
 
     inst = model.inst
+    # HiGHS gets the model as arrays; convert once, as the steps below leave rows and objective alone
+    # (they fix bounds or drop integrality per solve, which the HiGHS call applies to copies)
+    big = len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS  # the neighbourhood's LP runs on HiGHS
+    arrays = model_arrays(model.prob, model.variables) if solver == "highs" or big else None
     heur = greedy(inst, model.policy)
     start = start_vector(model, *heur) if heur is not None else None
     lp = None
-    if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
+    if big:
         budget = None if time_limit is None else 0.45 * left()
         start, _, lp, keep = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
-                                              mip_gap=mip_gap)
+                                              mip_gap=mip_gap, arrays=arrays)
         if keep is not None and start is not None and inst.n_lots > 1:
             budget = None if time_limit is None else 0.6 * left()
             start, _ = block_improve(model, start, keep, solver=solver, time_limit=budget,
-                                     mip_gap=mip_gap)
-    info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
+                                     mip_gap=mip_gap, arrays=arrays)
+    info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start,
+                        arrays=arrays)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
     if not info.has_solution and info.status != "infeasible" and start is not None:
