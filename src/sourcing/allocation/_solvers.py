@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 
 import numpy as np
 import pulp
@@ -112,10 +112,10 @@ def model_arrays(prob: pulp.LpProblem, variables: list):
     sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     cons = prob.constraints()
     m = len(cons)
-    exprs = list(map(attrgetter("expr"), cons))
-    lens = np.fromiter(map(len, exprs), np.int64, m)
-    col = _columns(chain.from_iterable(exprs), var_hash, order)
-    val = np.fromiter(chain.from_iterable(map(dict.values, exprs)), float, int(lens.sum()))
+    # through the constraints' own keys()/values(), as the old per-row loop's items() did
+    lens = np.fromiter(map(len, cons), np.int64, m)
+    col = _columns(chain.from_iterable(map(methodcaller("keys"), cons)), var_hash, order)
+    val = np.fromiter(chain.from_iterable(map(methodcaller("values"), cons)), float, int(lens.sum()))
     keep = col >= 0
     row = np.repeat(np.arange(m), lens)[keep]
     starts = np.searchsorted(row, np.arange(m + 1)).astype(np.int32)
