@@ -5,9 +5,12 @@ all-unit volume tiers, setup and onboarding costs, at most 3 winners per lot, a 
 the largest quarter of lots, a quality floor and a spend-concentration cap.  Prints, per size:
 model-build time of ``build_model`` (bulk ``LpAffineExpression`` from zipped pairs) against a
 naive build of the same model with ``+=`` in Python loops, measured in the same process; solve
-time; status, incumbent, bound and gap.
+time; status, incumbent, bound and gap.  The conversion of the built PuLP model to HiGHS's arrays
+(``model_arrays``, done by the solve step) is timed and printed separately; it is not part of
+the build figure.  ``--build-only`` stops after the build figures (best of ``--repeat`` runs).
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200] [--naive-max 50000]``
+Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200] [--naive-max 50000]
+[--build-only] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pulp
 
 from sourcing.allocation import Policy
 from sourcing.allocation._data import make_instance
+from sourcing.allocation._solvers import model_arrays
 from sourcing.allocation.heuristic import greedy
 from sourcing.allocation.model import build_model, cost_reference, solve_pipeline
 
@@ -108,23 +112,40 @@ def naive_build(inst, policy):
     return prob
 
 
-def run(n_vendors: int, n_lots: int, *, naive_max: int) -> None:
+def run(n_vendors: int, n_lots: int, *, naive_max: int, build_only: bool = False, repeat: int = 1) -> None:
     lots, bids, tiers, risk, vendors, quality, policy = synthetic(n_vendors, n_lots)
     t0 = time.perf_counter()
     inst = make_instance(None, policy, lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors,
                          quality=quality)
     t_inst = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    model = build_model(inst, policy, cost_ref=cost_reference(inst))
-    t_build = time.perf_counter() - t0
+    t_build = t_naive = t_arrays = np.inf
+    model = None
+    for _ in range(repeat):
+        del model
+        t0 = time.perf_counter()
+        model = build_model(inst, policy, cost_ref=cost_reference(inst))
+        t_build = min(t_build, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        model_arrays(model.prob, model.variables)
+        t_arrays = min(t_arrays, time.perf_counter() - t0)
     S = len(inst.seg_bid)
     if S <= naive_max:
-        t0 = time.perf_counter()
-        naive_build(inst, policy)
-        t_naive = time.perf_counter() - t0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            naive_build(inst, policy)
+            t_naive = min(t_naive, time.perf_counter() - t0)
         naive_txt = f"{t_naive:8.3f} s  (ours {t_naive / t_build:5.1f}x faster)"
     else:
         naive_txt = f"not run (> {naive_max} segments)"
+    best = f" (best of {repeat})" if repeat > 1 else ""
+    if build_only:
+        print(f"\n(vendors, lots) = ({n_vendors}, {n_lots}): {len(inst.bid_vendor)} bids, {S} segments, "
+              f"{len(model.variables)} variables, {len(model.prob.constraints())} rows")
+        print(f"  instance prep        {t_inst:8.3f} s")
+        print(f"  build (bulk, ours)   {t_build:8.3f} s{best}")
+        print(f"  build (naive +=)     {naive_txt}{best}")
+        print(f"  PuLP -> HiGHS arrays {t_arrays:8.3f} s{best} (model_arrays, in the solve step)", flush=True)
+        return
     t0 = time.perf_counter()
     heur = greedy(inst, policy)
     t_heur = time.perf_counter() - t0
@@ -136,8 +157,9 @@ def run(n_vendors: int, n_lots: int, *, naive_max: int) -> None:
     print(f"\n(vendors, lots) = ({n_vendors}, {n_lots}): {len(inst.bid_vendor)} bids, {S} segments, "
           f"{len(model.variables)} variables, {len(model.prob.constraints())} rows")
     print(f"  instance prep        {t_inst:8.3f} s")
-    print(f"  build (bulk, ours)   {t_build:8.3f} s")
-    print(f"  build (naive +=)     {naive_txt}")
+    print(f"  build (bulk, ours)   {t_build:8.3f} s{best}")
+    print(f"  build (naive +=)     {naive_txt}{best}")
+    print(f"  PuLP -> HiGHS arrays {t_arrays:8.3f} s{best} (model_arrays, in the solve step)")
     heur_txt = "none found" if heur is None else "found"
     print(f"  greedy MIP start     {t_heur:8.3f} s  ({heur_txt})")
     print(f"  greedy start + neighbourhood + MILP (HiGHS, limit {limit or 'none'} s): {t_solve:.2f} s, "
@@ -151,10 +173,12 @@ def main() -> None:
     ap.add_argument("--sizes", default="10x20,50x200,200x1000")
     ap.add_argument("--naive-max", type=int, default=10_000_000,
                     help="skip the naive build above this many segments")
+    ap.add_argument("--build-only", action="store_true", help="time instance prep and builds; no solve")
+    ap.add_argument("--repeat", type=int, default=1, help="builds per size; the best time is printed")
     args = ap.parse_args()
     for size in args.sizes.split(","):
         v, lots = (int(p) for p in size.split("x"))
-        run(v, lots, naive_max=args.naive_max)
+        run(v, lots, naive_max=args.naive_max, build_only=args.build_only, repeat=args.repeat)
 
 
 if __name__ == "__main__":

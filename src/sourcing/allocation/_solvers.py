@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter, methodcaller
 
 import numpy as np
 import pulp
@@ -72,39 +74,58 @@ def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_
     raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
 
 
+def _columns(keys, var_hash: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Column of each variable in *keys* (-1 for a variable not in the model), vectorised by hash."""
+    h = np.fromiter(map(_HASH, keys), np.int64)
+    pos = np.searchsorted(var_hash, h)
+    pos[pos >= len(var_hash)] = 0
+    found = var_hash[pos] == h if len(var_hash) else np.zeros(len(h), bool)
+    return np.where(found, order[pos], -1)
+
+
+_HASH = attrgetter("hash")
+
+
 def model_arrays(prob: pulp.LpProblem, variables: list):
-    """Column and row arrays of *prob* (CSR rows), in the order of *variables*."""
+    """Column and row arrays of *prob* (CSR rows), in the order of *variables*.
+
+    Vectorised over all terms of all rows (one pass over the expressions' keys and values in C,
+    columns found by a sorted search of the variables' hashes), as the model has millions of
+    terms at (200 vendors, 1000 lots).
+    """
     n = len(variables)
-    index = {v.hash: i for i, v in enumerate(variables)}
-    lb = np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables], float)
-    ub = np.array([np.inf if v.upBound is None else v.upBound for v in variables], float)
-    integer = np.array([v.cat == pulp.LpInteger for v in variables], bool)
+    hashes = np.fromiter(map(_HASH, variables), np.int64, n)
+    order = np.argsort(hashes, kind="stable")
+    var_hash = hashes[order]
+    lb = np.array(list(map(attrgetter("lowBound"), variables)), float).reshape(n)
+    ub = np.array(list(map(attrgetter("upBound"), variables)), float).reshape(n)
+    lb[np.isnan(lb)] = -np.inf
+    ub[np.isnan(ub)] = np.inf
+    integer = np.fromiter((c == pulp.LpInteger for c in map(attrgetter("cat"), variables)), bool, n)
     cost = np.zeros(n)
     obj = prob.objective
     if obj is not None and len(obj):
         # PuLP may put its fixed-at-zero dummy variable into empty expressions: skip unknowns
-        pairs = [(index[v.hash], c) for v, c in obj.items() if v.hash in index]
-        if pairs:
-            cost[[i for i, _ in pairs]] = [c for _, c in pairs]
+        col = _columns(obj.keys(), var_hash, order)
+        val = np.fromiter(obj.values(), float, len(obj))
+        cost[col[col >= 0]] = val[col >= 0]
     sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
     cons = prob.constraints()
-    starts = [0]
-    idx: list[int] = []
-    val: list[float] = []
-    lo = np.empty(len(cons))
-    hi = np.empty(len(cons))
-    for r, c in enumerate(cons):
-        for v, a in c.items():
-            if v.hash in index:
-                idx.append(index[v.hash])
-                val.append(a)
-        starts.append(len(idx))
-        rhs = -c.constant
-        lo[r] = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf
-        hi[r] = rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else np.inf
+    m = len(cons)
+    # through the constraints' own keys()/values(), as the old per-row loop's items() did
+    lens = np.fromiter(map(len, cons), np.int64, m)
+    col = _columns(chain.from_iterable(map(methodcaller("keys"), cons)), var_hash, order)
+    val = np.fromiter(chain.from_iterable(map(methodcaller("values"), cons)), float, int(lens.sum()))
+    keep = col >= 0
+    row = np.repeat(np.arange(m), lens)[keep]
+    starts = np.searchsorted(row, np.arange(m + 1)).astype(np.int32)
+    rhs = -np.fromiter(map(attrgetter("constant"), cons), float, m)
+    sense = np.fromiter(map(attrgetter("sense"), cons), np.int64, m)
+    lo = np.where((sense == pulp.LpConstraintGE) | (sense == pulp.LpConstraintEQ), rhs, -np.inf)
+    hi = np.where((sense == pulp.LpConstraintLE) | (sense == pulp.LpConstraintEQ), rhs, np.inf)
     const = float(obj.constant) if obj is not None else 0.0
-    return (lb, ub, integer, cost * sign, sign, const, cons, np.array(starts, np.int32),
-            np.array(idx, np.int32), np.array(val, float), lo, hi)
+    return (lb, ub, integer, cost * sign, sign, const, cons, starts,
+            col[keep].astype(np.int32), val[keep], lo, hi)
 
 
 _QUIET = {"done": False}

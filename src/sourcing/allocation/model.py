@@ -22,15 +22,18 @@ with ``k = 1 / contract_years`` (``Policy.one_off="straight"``, default), the an
 
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 import pulp
 
 from ._data import Instance, make_instance
-from ._solvers import SOLVERS, SolveInfo, solve
+from ._solvers import SOLVERS, SolveInfo, model_arrays, solve
 from .policy import Policy
 
 __all__ = ["Award", "Model", "allocate", "build_model"]
@@ -75,10 +78,47 @@ def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
     return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
 
 
+def _group_lists(keys: np.ndarray, n: int) -> list[list[int]]:
+    """As :func:`_groups`, as lists of Python ints (cheaper to index Python lists with)."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n + 1)).tolist()
+    flat = order.tolist()
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def _lin(pairs_vars, coefs, constant: float = 0.0) -> pulp.LpAffineExpression:
     """Affine expression from parallel sequences of variables and coefficients (one bulk call)."""
-    return pulp.LpAffineExpression(list(zip(pairs_vars, np.asarray(coefs, float).tolist(), strict=True)),
+    return pulp.LpAffineExpression(zip(pairs_vars, np.asarray(coefs, float).tolist(), strict=True),
                                    constant=constant)
+
+
+def _pairs(a: list, ca: list, b: list, cb: list):
+    """``((a[i], ca[i]), (b[i], cb[i]))`` for each i: the terms of many two-term rows, made in C."""
+    return zip(zip(a, ca, strict=True), zip(b, cb, strict=True), strict=True)
+
+
+def _pick(variables: list, idx) -> list:
+    """``[variables[i] for i in idx]`` for an index array or list, without a Python-level loop."""
+    idx = idx.tolist() if isinstance(idx, np.ndarray) else idx
+    return list(map(variables.__getitem__, idx))
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while building (restored on exit).
+
+    A build allocates millions of small container objects (variables, expression dicts,
+    constraints) and no reference cycles worth collecting; without the pause CPython runs
+    ever-longer full collections over the growing model, which took ~40 % of the build time at
+    (200 vendors, 1000 lots).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cost",
@@ -94,36 +134,73 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     elastic : bool
         Add a non-negative slack to every policy row and minimise their weighted sum instead
         (used by the diagnosis of infeasible policies).
+
+    Notes
+    -----
+    Built in bulk: variables and the per-segment rows are made by ``map`` over zipped arrays
+    (``LpAffineExpression`` from (variable, coefficient) pairs, ``LpConstraint`` with its
+    sense, name and right-hand side), and the rows are added in one ``LpProblem.extend`` call
+    in a fixed order (names are unique by construction), with the garbage collector paused.
     """
+    with _gc_paused():
+        return _build(inst, policy, objective=objective, elastic=elastic, cost_ref=cost_ref)
+
+
+def _build(inst: Instance, policy: Policy, *, objective, elastic, cost_ref) -> Model:
     prob = pulp.LpProblem("award", pulp.LpMaximize if objective == "quality" else pulp.LpMinimize)
     S, V, L = len(inst.seg_bid), inst.n_vendors, inst.n_lots
     seg_v = inst.bid_vendor[inst.seg_bid] if S else np.zeros(0, np.int64)
     seg_l = inst.bid_lot[inst.seg_bid] if S else np.zeros(0, np.int64)
-    x = [prob.add_variable(f"x_{s}", 0.0, float(h)) for s, h in enumerate(inst.seg_hi)]
-    z = [prob.add_variable(f"z_{s}", 0, 1, cat=pulp.LpBinary) for s in range(S)]
+    LAE, LE, GE = pulp.LpAffineExpression, pulp.LpConstraintLE, pulp.LpConstraintGE
+    x = list(map(prob.add_variable, [f"x_{s}" for s in range(S)], repeat(0.0), inst.seg_hi.tolist()))
+    z = list(map(prob.add_variable, [f"z_{s}" for s in range(S)], repeat(0), repeat(1),
+                 repeat(pulp.LpBinary)))
     rows: list[Row] = []
     cons: list[pulp.LpConstraint] = []
 
     def add(expr, sense, rhs, name, rule=None, scope="", scale=1.0):
         c = pulp.LpConstraint(expr, sense, name, rhs)
         cons.append(c)
+        names.append(c.name)  # as PuLP normalised it
         if rule is not None:
             rows.append(Row(rule, scope, c, scale))
         return c
 
-    # segment linking (tight big-M per segment)
-    neg_hi, neg_lo = (-inst.seg_hi).tolist(), (-inst.seg_lo).tolist()
-    for s, (xs, zs, h, lo) in enumerate(zip(x, z, neg_hi, neg_lo, strict=True)):
-        add(pulp.LpAffineExpression([(xs, 1.0), (zs, h)]), pulp.LpConstraintLE, 0.0, f"hi_{s}")
-        if lo < 0:
-            add(pulp.LpAffineExpression([(xs, 1.0), (zs, lo)]), pulp.LpConstraintGE, 0.0, f"lo_{s}")
-    seg_of_bid = _groups(inst.seg_bid, len(inst.bid_vendor))
+    # segment linking (tight big-M per segment): rows hi_s (and lo_s where lo > 0), interleaved
+    ones = [1.0] * S
+    hi_names = [f"hi_{s}" for s in range(S)]
+    hi = list(map(pulp.LpConstraint,
+                  map(LAE, _pairs(x, ones, z, (-inst.seg_hi).tolist())),
+                  repeat(LE), hi_names, repeat(None)))
+    has_lo = np.flatnonzero(inst.seg_lo > 0)
+    if len(has_lo) == S:
+        lo_names = [f"lo_{s}" for s in range(S)]
+        lo = list(map(pulp.LpConstraint,
+                      map(LAE, _pairs(x, ones, z, (-inst.seg_lo).tolist())),
+                      repeat(GE), lo_names, repeat(None)))
+        cons += [c for pair in zip(hi, lo, strict=True) for c in pair]
+        names = [n for pair in zip(hi_names, lo_names, strict=True) for n in pair]
+    else:
+        names = []
+        lo_at = set(has_lo.tolist())
+        for s, c in enumerate(hi):
+            cons.append(c)
+            names.append(hi_names[s])
+            if s in lo_at:
+                names.append(f"lo_{s}")
+                cons.append(pulp.LpConstraint(LAE(((x[s], 1.0), (z[s], -float(inst.seg_lo[s])))), GE,
+                                              names[-1]))
     vendors_used = sorted({int(v) for v in inst.bid_vendor})
     u = {v: prob.add_variable(f"u_{v}", 0, 1, cat=pulp.LpBinary) for v in vendors_used}
-    for b, segs in enumerate(seg_of_bid):
-        zs = [z[s] for s in segs]
-        add(_lin(zs + [u[int(inst.bid_vendor[b])]], [1.0] * len(zs) + [-1.0]), pulp.LpConstraintLE,
-            0.0, f"one_{b}")
+    # at most one segment per bid, and only from an engaged vendor
+    u_of_bid = _pick([u.get(v) for v in range(V)], inst.bid_vendor)
+    one_names = [f"one_{b}" for b in range(len(inst.bid_vendor))]
+    cons += map(pulp.LpConstraint,
+                (LAE([*zip(map(z.__getitem__, segs), repeat(1.0), strict=False), (ub, -1.0)])
+                 for segs, ub in zip(_group_lists(inst.seg_bid, len(inst.bid_vendor)), u_of_bid,
+                                     strict=True)),
+                repeat(LE), one_names, repeat(None))
+    names += one_names
     seg_by_lot = _groups(seg_l, L)
     seg_by_vendor = _groups(seg_v, V)
     d = inst.demand
@@ -131,31 +208,31 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
 
     # demand
     for j, segs in enumerate(seg_by_lot):
-        e = _lin([x[s] for s in segs], np.ones(len(segs)))
+        e = _lin(_pick(x, segs), np.ones(len(segs)))
         lot = inst.lot_ids[j]
         if policy.demand == "exact" and tol == 0:
             add(e, pulp.LpConstraintEQ, d[j], f"demand_{j}", "demand", lot, d[j] / 100)
         else:
             add(e, pulp.LpConstraintGE, d[j] * (1 - tol), f"demand_{j}", "demand", lot, d[j] / 100)
             if policy.demand == "exact":
-                add(_lin([x[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
+                add(_lin(_pick(x, segs), np.ones(len(segs))), pulp.LpConstraintLE,
                     d[j] * (1 + tol), f"demand_max_{j}", "demand", lot, d[j] / 100)
     # vendors per lot
     for j, segs in enumerate(seg_by_lot):
         lot = inst.lot_ids[j]
         if policy.min_vendors_per_lot is not None:
-            add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintGE,
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintGE,
                 float(policy.min_vendors_per_lot), f"min_vendors_{j}", "min_vendors_per_lot", lot, 0.1)
         if policy.max_vendors_per_lot is not None:
-            add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintLE,
                 float(policy.max_vendors_per_lot), f"max_vendors_{j}", "max_vendors_per_lot", lot, 0.1)
         if policy.quality_floor is not None and len(segs):
             coef = (inst.quality[seg_v[segs]] - policy.quality_floor)
-            add(_lin([x[s] for s in segs], coef), pulp.LpConstraintGE, 0.0, f"quality_{j}",
+            add(_lin(_pick(x, segs), coef), pulp.LpConstraintGE, 0.0, f"quality_{j}",
                 "quality_floor", lot, d[j])
         if policy.risk_cap is not None and len(segs):
             coef = (inst.risk_score[seg_v[segs]] - policy.risk_cap)
-            add(_lin([x[s] for s in segs], coef), pulp.LpConstraintLE, 0.0, f"risk_{j}", "risk_cap",
+            add(_lin(_pick(x, segs), coef), pulp.LpConstraintLE, 0.0, f"risk_{j}", "risk_cap",
                 lot, d[j])
     if policy.max_vendors_total is not None:
         add(_lin(list(u.values()), np.ones(len(u))), pulp.LpConstraintLE,
@@ -164,10 +241,10 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         segs = seg_by_vendor[v]
         vid = inst.vendor_ids[v]
         if policy.max_lots_per_vendor is not None:
-            add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintLE,
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintLE,
                 float(policy.max_lots_per_vendor), f"max_lots_{v}", "max_lots_per_vendor", vid, 0.1)
         if vid in policy.include:
-            add(_lin([z[s] for s in segs], np.ones(len(segs))), pulp.LpConstraintGE, 1.0,
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintGE, 1.0,
                 f"include_{v}", "include", vid, 0.1)
     for vid in policy.include:
         if inst.vendor_ids.index(vid) not in u:  # no usable bid at all: infeasible row 0 >= 1
@@ -193,7 +270,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
                 switch_const += rate * d[j]
                 continue
             m[j] = prob.add_variable(f"moved_{j}", 0.0, float(d[j]))
-            add(_lin([m[j]] + [x[s] for s in segs], [1.0] + [1.0] * len(segs)), pulp.LpConstraintGE,
+            add(_lin([m[j]] + _pick(x, segs), [1.0] + [1.0] * len(segs)), pulp.LpConstraintGE,
                 float(d[j]), f"moved_{j}")
             sw_vars.append(m[j])
             sw_coef.append(rate)
@@ -215,7 +292,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         c = policy.max_spend_share_pct / 100.0
         for v in vendors_used:
             segs = seg_by_vendor[v]
-            add(_lin([x[s] for s in segs] + [z[s] for s in segs] + [tvar],
+            add(_lin(_pick(x, segs) + _pick(z, segs) + [tvar],
                      np.concatenate([inst.seg_price[segs], inst.seg_intercept[segs], [-c]])),
                 pulp.LpConstraintLE, 0.0, f"concentration_{v}", "max_spend_share_pct",
                 inst.vendor_ids[v], (cost_ref or 1.0) / 100)
@@ -256,8 +333,12 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         if qexpr is None:
             raise ValueError("a blended objective needs quality scores (quality=)")
         prob.setObjective(total * ((1 - w) / ref) + qexpr * (-w / 100.0))
-    for c in cons:
-        prob.addConstraint(c)
+    # one bulk insert, in the order built; extend skips addConstraint's per-row name check, so
+    # check here that the names are unique
+    named = dict(zip(names, cons, strict=True))
+    if len(named) != len(cons):
+        raise RuntimeError("duplicate constraint names in the award model")
+    prob.extend(named)
     return Model(prob, inst, policy, variables, x, z, u, m, rows, costs, qexpr, objective, slack)
 
 
@@ -568,9 +649,9 @@ def start_vector(model: Model, seg_x: np.ndarray, seg_z: np.ndarray) -> np.ndarr
 
 
 # ---------------------------------------------------------------------- public entry point
-def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> SolveInfo:
+def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start, arrays=None) -> SolveInfo:
     info = solve(model.prob, model.variables, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-                 start=start)
+                 start=start, arrays=arrays)
     return info
 
 
@@ -578,7 +659,8 @@ def _solve_model(model: Model, *, solver: str, time_limit, mip_gap, start) -> So
 NEIGHBOURHOOD_MIN_SEGMENTS = 300
 
 
-def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, time_limit, mip_gap):
+def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, time_limit, mip_gap,
+                     arrays=None):
     """Improve a MIP start by solving the MILP restricted to the bids the LP relaxation uses.
 
     Bids with volume in the LP relaxation, plus the bids of *start*, stay free; every other bid's
@@ -586,12 +668,13 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     near-optimality quickly; its award is a feasible start for the full model (a relaxation-
     induced neighbourhood, as in RINS).  Returns ``(start vector or None, SolveInfo of the
     restricted MILP or None, SolveInfo of the LP relaxation or None, mask of free bids)``.
+    *arrays* is ``model_arrays`` of the model when already converted (used by the HiGHS solves).
     """
     from .heuristic import greedy
 
     inst = model.inst
     lp = solve(model.prob, model.variables, solver="highs", relax=True,
-               time_limit=None if time_limit is None else 0.6 * time_limit)
+               time_limit=None if time_limit is None else 0.6 * time_limit, arrays=arrays)
     if lp.status != "optimal":
         return start, None, None, None
     x_lp = np.array([v.varValue or 0.0 for v in model.x])
@@ -614,14 +697,14 @@ def lp_neighbourhood(model: Model, start: np.ndarray | None, *, solver: str, tim
     fix.update({index[x.hash]: 0.0 for s, x in enumerate(model.x) if not keep[inst.seg_bid[s]]})
     limit = None if time_limit is None else max(time_limit - lp.time, 0.5)
     sub = solve(model.prob, model.variables, solver=solver, time_limit=limit, mip_gap=mip_gap,
-                start=start, fix=fix)
+                start=start, fix=fix, arrays=arrays)
     if not sub.has_solution:
         return start, None, lp, keep
     return np.array([v.varValue or 0.0 for v in model.variables]), sub, lp, keep
 
 
 def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
-                  mip_gap=None, n_blocks: int = 8) -> tuple[np.ndarray, SolveInfo | None]:
+                  mip_gap=None, n_blocks: int = 8, arrays=None) -> tuple[np.ndarray, SolveInfo | None]:
     """Fix-and-optimise: re-solve the lots block by block, the rest of the award fixed.
 
     Lots are split into *n_blocks* blocks.  For each block, every segment outside it is fixed at
@@ -629,16 +712,16 @@ def block_improve(model: Model, start: np.ndarray, keep_bid: np.ndarray, *, solv
     or in the current award stay free; vendor, switching and spend variables stay free, so every
     cross-lot rule still holds.  Each block MILP starts from the current award and replaces it
     when cheaper.  Returns ``(best start vector, SolveInfo of the last improving block or None)``.
+    *arrays* is ``model_arrays`` of the model when already converted (HiGHS only).
     """
-    from ._solvers import model_arrays
-
     t_end = None if time_limit is None else time.perf_counter() + time_limit
     inst = model.inst
     index = {v.hash: i for i, v in enumerate(model.variables)}
     xi = np.array([index[v.hash] for v in model.x], dtype=np.int64)
     zi = np.array([index[v.hash] for v in model.z], dtype=np.int64)
     seg_lot = inst.bid_lot[inst.seg_bid]
-    arrays = model_arrays(model.prob, model.variables) if solver == "highs" else None
+    if arrays is None and solver == "highs":
+        arrays = model_arrays(model.prob, model.variables)
     cur = np.asarray(start, float).copy()
     cur_obj = _objective_at(model, cur)
     best_info = None
@@ -695,18 +778,23 @@ def solve_pipeline(model: Model, *, solver: str, time_limit, mip_gap, t0: float 
         return None if target is None else max(target - (time.perf_counter() - t0), 0.5)
 
     inst = model.inst
+    # HiGHS gets the model as arrays; convert once, as the steps below leave rows and objective alone
+    # (they fix bounds or drop integrality per solve, which the HiGHS call applies to copies)
+    big = len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS  # the neighbourhood's LP runs on HiGHS
+    arrays = model_arrays(model.prob, model.variables) if solver == "highs" or big else None
     heur = greedy(inst, model.policy)
     start = start_vector(model, *heur) if heur is not None else None
     lp = None
-    if len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS:
+    if big:
         budget = None if time_limit is None else 0.45 * left()
         start, _, lp, keep = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
-                                              mip_gap=mip_gap)
+                                              mip_gap=mip_gap, arrays=arrays)
         if keep is not None and start is not None and inst.n_lots > 1:
             budget = None if time_limit is None else 0.6 * left()
             start, _ = block_improve(model, start, keep, solver=solver, time_limit=budget,
-                                     mip_gap=mip_gap)
-    info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
+                                     mip_gap=mip_gap, arrays=arrays)
+    info = _solve_model(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start,
+                        arrays=arrays)
     if info.status == "error" and solver == "highs":
         info = _solve_model(model, solver="cbc", time_limit=left(), mip_gap=mip_gap, start=start)
     if not info.has_solution and info.status != "infeasible" and start is not None:
