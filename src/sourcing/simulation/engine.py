@@ -148,11 +148,12 @@ def _event_draws(spec: tuple, n: int, years: int, rng: np.random.Generator) -> n
         h = spec[1]
         u = 1.0 - rng.random(n)  # (0, 1]
         return np.floor(np.log(u) / math.log1p(-h)) + 1.0 if h < 1 else np.ones(n)
+    # drawn year-major and returned as (n, years) views: evaluate() works on (years, n) rows
     if kind == "sla":
-        return binomial_months(spec[1], (n, years), rng)
+        return binomial_months(spec[1], (years, n), rng).T
     if kind == "compound":
         comp: Compound = spec[1]
-        return comp.sample_cells(n * years, rng).reshape(n, years)
+        return comp.sample_cells(n * years, rng).reshape(years, n).T
     raise ValueError(f"unknown event kind {kind!r}")  # pragma: no cover
 
 
