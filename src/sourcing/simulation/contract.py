@@ -465,7 +465,9 @@ class SourcingScenario:
         breach = []
         for r in np.flatnonzero(lines["breach_prob"].to_numpy(float) > 0):
             p = lines.at[r, "provider"]
-            w = 0.0 if p == INHOUSE else min(float(lines.at[r, "credit_pct"]), a.sla_credit_cap) / 12.0 * c[r]
+            # a Python float (not np.float64): a float64 scalar would force float64 loops on float32 arrays
+            w = 0.0 if p == INHOUSE else (min(float(lines.at[r, "credit_pct"]), a.sla_credit_cap) / 12.0
+                                          * float(c[r]))
             breach.append((f"sla[{p},{lines.at[r, 'lot_id']}]", int(li[r]), float(lines.at[r, "lot_share"]),
                            w, fx_group.get(p, -1), share.get(p, 0.0)))
         failure = []
@@ -629,7 +631,8 @@ class SourcingScenario:
             fee *= esc[:, hit]
             if grp >= 0:
                 fee *= 1.0 + sh * fxf[grp][:, hit]
-            fee *= (f * a.failure_premium) * (t > yi)  # premium after the failure
+            fee *= t > yi  # premium after the failure
+            fee *= f * a.failure_premium
             fee[yi, cols] = f * (fixed + sw @ Gh[:, yi, cols])
             if fcost is None:
                 fcost = np.zeros((T, n), dtype=dtype)
