@@ -120,6 +120,14 @@ class Distribution:
         gen = _rng(rng, seed)
         return self.ppf(gen.random(size))
 
+    def _variates(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """*size* independent draws for event streams (compound severities); ``ppf`` of uniforms.
+
+        Subclasses may draw directly when that is faster than the inverse CDF (the stream then
+        differs from :meth:`sample`'s, with the same distribution).
+        """
+        return self.ppf(rng.random(size))
+
 
 # ---------------------------------------------------------------------- fixed value
 @dataclass(frozen=True)
@@ -490,6 +498,13 @@ class Lognormal(Distribution):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * special.ndtri(_uniforms(u)))
 
+    def _variates(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Direct normal variates: about 3x faster than ``ppf`` of uniforms (``ndtri`` is costly)."""
+        z = rng.standard_normal(size)
+        z *= self.sigma
+        z += self.mu
+        return np.exp(z, out=z)
+
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore"):
@@ -706,7 +721,7 @@ class Compound(Distribution):
             total = where.size
         if total == 0:
             return np.zeros(cells)
-        loss = self._limited(self.severity.ppf(rng.random(total)))
+        loss = self._limited(self.severity._variates(total, rng))
         return np.bincount(where, weights=loss, minlength=cells)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
