@@ -67,7 +67,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import Compound, Constant, Distribution, as_distribution, compound, lognormal_ci, pert
+from .distributions import (
+    _Z_CLIP,
+    Compound,
+    Constant,
+    Distribution,
+    as_distribution,
+    compound,
+    lognormal_ci,
+    pert,
+)
 
 __all__ = [
     "DRIVERS", "INHOUSE", "Assumptions", "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
@@ -687,6 +696,9 @@ class _StdNormal(Distribution):
     def cdf(self, x: np.ndarray) -> np.ndarray:
         from scipy import special
         return special.ndtr(np.asarray(x, dtype=float))
+
+    def _ppf_z(self, z: np.ndarray) -> np.ndarray:
+        return np.clip(z, -_Z_CLIP, _Z_CLIP)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _StdNormal)

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .contract import DRIVERS, SourcingScenario
-from .correlation import gaussian_copula, iman_conover, validate_correlation
+from .correlation import gaussian_scores, iman_conover, validate_correlation
 from .distributions import Compound, Distribution
 from .results import SimulationResult
 from .sampling import METHODS, UniformSource
@@ -337,16 +337,19 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
     while done < n:
         m = min(chunk_size, n - done)
         u = source.block(chunk, m)
+        scores: dict[str, np.ndarray] = {}
         if corr is not None:  # only the inputs with some correlation go through the copula
             sub = u[:, linked]
-            if copula == "gaussian":
-                sub = gaussian_copula(sub, corr[np.ix_(linked, linked)])
+            if copula == "gaussian":  # marginals take the normal scores (no Phi, Phi^-1 round trip)
+                zt = gaussian_scores(sub, corr[np.ix_(linked, linked)]).T
+                scores = {keys[j]: zt[r] for r, j in enumerate(linked)}
             else:
                 sub = iman_conover(sub, corr[np.ix_(linked, linked)],
                                    rng=source.rng(chunk, "__iman_conover__"))
-            u[:, linked] = np.clip(sub, 2.0 ** -53, 1 - 2.0 ** -53)
+                u[:, linked] = np.clip(sub, 2.0 ** -53, 1 - 2.0 ** -53)
         ut = np.ascontiguousarray(u.T)  # one contiguous row per input (no copy for "mc")
-        x = {k: inputs[k].ppf(ut[j]) for j, k in enumerate(keys)}
+        x = {k: inputs[k]._ppf_z(scores[k]) if k in scores else inputs[k].ppf(ut[j])
+             for j, k in enumerate(keys)}
         ev = {k: _event_draws(spec, m, years, source.rng(chunk, k)) for k, spec in events.items()}
         for i, s in enumerate(scens):
             xs = {own: x[g] for own, g in in_maps[i].items()}
