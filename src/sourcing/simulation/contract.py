@@ -556,17 +556,21 @@ class SourcingScenario:
         def yearly(key: str) -> np.ndarray:  # event (n, T) -> (T, n) contiguous, in dtype; no copy
             return np.ascontiguousarray(ev[key].T, dtype=dtype)
 
+        def powers(base: np.ndarray, out: np.ndarray) -> np.ndarray:  # base^(t-1) along axis -2
+            out[..., 0, :] = 1.0
+            for j in range(1, T):  # loop over years: T - 1 products, no exp/log
+                np.multiply(out[..., j - 1, :], base, out=out[..., j, :])
+            return out
+
         def grow(rate: np.ndarray) -> np.ndarray:  # (1 + rate)^(t-1), shape (T, n)
-            return np.exp(t * np.log1p(rate))
+            return powers(1.0 + rate, np.empty((T, n), dtype=dtype))
 
         def lots_dot(w: np.ndarray) -> np.ndarray:  # sum over lots of w x growth, shape (T, n)
             return (w @ Gf).reshape(T, n)
 
         L = len(P["lots"])
-        lg = np.log1p(np.stack([x[f"growth[{lot}]"] for lot in P["lots"]]))  # (lots, n)
-        G = np.empty((L, T, n), dtype=dtype)
-        np.multiply(lg[:, None, :], t[None], out=G)
-        np.exp(G, out=G)
+        g1 = 1.0 + np.stack([x[f"growth[{lot}]"] for lot in P["lots"]])  # (lots, n)
+        G = powers(g1, np.empty((L, T, n), dtype=dtype))
         Gf = G.reshape(L, T * n)
         cost["service"] = lots_dot(P["a_all"])
         index = x["indexation"]
