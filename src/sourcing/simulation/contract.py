@@ -524,7 +524,9 @@ class SourcingScenario:
         x : dict
             Input name -> (n,) values of :meth:`inputs`.
         ev : dict
-            Event name -> failure year (n,) / breached months (n, T) / annual loss (n, T).
+            Event name -> failure year (n,) / breached months (n, T) / annual loss (n, T);
+            (n, T) arrays that are transposed views of (T, n) arrays (as the engine draws them)
+            are used without a copy.  Not modified.
         dtype : numpy float type
             Arithmetic precision; :func:`simulate` uses ``float32`` (the precision it stores,
             relative error below 1e-5 of a year's cost, about twice as fast).
@@ -532,9 +534,9 @@ class SourcingScenario:
         Returns
         -------
         cash : ndarray (n, T)
-            Total cost per year [EUR].
+            Total cost per year [EUR] (a transposed view of a (T, n) array).
         drivers : ndarray (n, len(DRIVERS))
-            Cost per driver summed over the horizon [EUR].
+            Cost per driver summed over the horizon [EUR] (a transposed view).
 
         Notes
         -----
