@@ -657,7 +657,8 @@ class SourcingScenario:
         sec = None
         for key, expo in P["security"]:
             if key in ev and expo > 0:
-                s_ = expo * yearly(key)  # a new array: yearly() may return the caller's
+                # one pass: multiply the (float64) losses and round into a new dtype array
+                s_ = np.multiply(ev[key].T, expo, out=np.empty((T, n), dtype=dtype))
                 if sec is None:
                     sec = s_
                 else:
