@@ -20,6 +20,7 @@ take (5 + 10) x 4 B x 10^7 = 600 MB.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
@@ -31,7 +32,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .contract import DRIVERS, SourcingScenario
-from .correlation import gaussian_copula, iman_conover, validate_correlation
+from .correlation import gaussian_scores, iman_conover, validate_correlation
 from .distributions import Compound, Distribution
 from .results import SimulationResult
 from .sampling import METHODS, UniformSource
@@ -148,12 +149,17 @@ def _event_draws(spec: tuple, n: int, years: int, rng: np.random.Generator) -> n
         h = spec[1]
         u = 1.0 - rng.random(n)  # (0, 1]
         return np.floor(np.log(u) / math.log1p(-h)) + 1.0 if h < 1 else np.ones(n)
+    # drawn year-major and returned as (n, years) views: evaluate() works on (years, n) rows
     if kind == "sla":
-        return binomial_months(spec[1], (n, years), rng)
+        return binomial_months(spec[1], (years, n), rng).T
     if kind == "compound":
         comp: Compound = spec[1]
-        return comp.sample_cells(n * years, rng).reshape(n, years)
+        return comp.sample_cells(n * years, rng).reshape(years, n).T
     raise ValueError(f"unknown event kind {kind!r}")  # pragma: no cover
+
+
+#: index of the high 16 bits of a uint32 viewed as two uint16
+_HIGH_HALF = 1 if sys.byteorder == "little" else 0
 
 
 @lru_cache(maxsize=256)
@@ -188,8 +194,11 @@ def binomial_months(q: float, shape: tuple[int, int], rng: np.random.Generator,
     if q >= 1:
         return np.full(shape, trials, dtype=np.uint8)
     table, edges = _binomial_table(float(q), trials)
-    r = rng.integers(0, 2 ** 32, size=shape, dtype=np.uint32)
-    k = np.take(table, r >> np.uint32(16))
+    # raw 64-bit outputs split in two: on little-endian machines the same numbers as
+    # rng.integers(0, 2**32, shape, dtype=np.uint32) from a fresh generator, ~30 % faster
+    size = math.prod(shape)
+    r = rng.bit_generator.random_raw((size + 1) // 2).view(np.uint32)[:size].reshape(shape)
+    k = np.take(table, r.view(np.uint16)[..., _HIGH_HALF::2])  # r >> 16 without a temporary
     amb = np.flatnonzero(k == 255)
     if amb.size:
         k.ravel()[amb] = np.searchsorted(edges, r.ravel()[amb].astype(float), side="right")
@@ -328,16 +337,19 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
     while done < n:
         m = min(chunk_size, n - done)
         u = source.block(chunk, m)
+        scores: dict[str, np.ndarray] = {}
         if corr is not None:  # only the inputs with some correlation go through the copula
             sub = u[:, linked]
-            if copula == "gaussian":
-                sub = gaussian_copula(sub, corr[np.ix_(linked, linked)])
+            if copula == "gaussian":  # marginals take the normal scores (no Phi, Phi^-1 round trip)
+                zt = gaussian_scores(sub, corr[np.ix_(linked, linked)]).T
+                scores = {keys[j]: zt[r] for r, j in enumerate(linked)}
             else:
                 sub = iman_conover(sub, corr[np.ix_(linked, linked)],
                                    rng=source.rng(chunk, "__iman_conover__"))
-            u[:, linked] = np.clip(sub, 2.0 ** -53, 1 - 2.0 ** -53)
+                u[:, linked] = np.clip(sub, 2.0 ** -53, 1 - 2.0 ** -53)
         ut = np.ascontiguousarray(u.T)  # one contiguous row per input (no copy for "mc")
-        x = {k: inputs[k].ppf(ut[j]) for j, k in enumerate(keys)}
+        x = {k: inputs[k]._ppf_z(scores[k]) if k in scores else inputs[k].ppf(ut[j])
+             for j, k in enumerate(keys)}
         ev = {k: _event_draws(spec, m, years, source.rng(chunk, k)) for k, spec in events.items()}
         for i, s in enumerate(scens):
             xs = {own: x[g] for own, g in in_maps[i].items()}
