@@ -378,3 +378,23 @@ def test_garbage_bytes_never_crash(tmp_path_factory, sample_path, table):
             pass
 
     check()
+
+
+def test_table_that_is_a_folder(folder):
+    (folder / "bids.csv").unlink()
+    (folder / "bids.csv").mkdir()
+    p = problems_of(folder)
+    assert has(p, source="bids.csv", rule="cannot read the file (Is a directory)")
+
+
+def test_huge_number_is_located_not_overflowed(folder):
+    edit(folder / "bids.csv", "V01,L1,23.78,", "V01,L1,1e308,")
+    p = problems_of(folder)
+    assert has(p, source="bids.csv", row=2, column="unit_price", value="1e308",
+               rule="(at most 1e+15 in absolute value)")
+
+
+def test_growth_of_minus_100_percent_is_an_error(folder):
+    edit(folder / "lots.csv", "120000,3.0,", "120000,-100,")
+    assert has(problems_of(folder), source="lots.csv", row=2, column="demand_growth_pct",
+               value="-100", rule="must be > -100")

@@ -93,7 +93,11 @@ def _read_folder(folder: Path):
 
 def _read_csv(path: Path, problems: list[Problem]):
     label = path.name
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:  # a folder named like the table, no permission, ...
+        problems.append(Problem(label, None, None, "", f"cannot read the file ({err.strerror or err})"))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

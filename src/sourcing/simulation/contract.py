@@ -369,7 +369,9 @@ class SourcingScenario:
         outsourced = self.lines["provider"] != INHOUSE
         for lot, g in self.lines.groupby("lot_id", sort=False)["growth"].first().items():
             s = a.growth_spread
-            out[f"growth[{lot}]"] = pert(g - s, g, g + s) if s > 0 else Constant(g)
+            # the low end stays above -100 %/yr (demand cannot turn negative): a lot shrinking
+            # by 99 %/yr spreads only half-way to -100 % below its most likely growth
+            out[f"growth[{lot}]"] = pert(max(g - s, (g - 1) / 2), g, g + s) if s > 0 else Constant(g)
         out["indexation"] = a.indexation
         if (~outsourced).any():
             out["wage_inflation"] = a.wage_inflation
