@@ -81,3 +81,13 @@ def test_simulate_prints_summary_and_drivers(sample_path, tmp_path, capsys):
                      "What drives the cost"):
         assert expected in out
     assert png.stat().st_size > 10_000
+
+
+def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nscoring: {{method: topsis, params: {{foo: 1}}}}\n",
+                    encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "error: method 'topsis' got unknown parameters ['foo']; valid: normalization" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()

@@ -265,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(str(err), file=sys.stderr)
         return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as err:
+    except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError, TypeError) as err:
+        # bad arguments: the library's ValueError/TypeError name the argument and valid choices
         print(f"error: {err}", file=sys.stderr)
         return 1
 
