@@ -150,3 +150,15 @@ def test_semicolon_csv_and_all_tickets_bad(write_folder, tiny):
         monthly_kpis(p)
     k = monthly_kpis(p, asof="2025-02-01T00:00Z")
     assert k.kpis.empty and (k.summary["opened"] == 0).all()
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00",
+                                   "1900-01-01T00:00:00+01:00"])
+def test_placeholder_years_are_unreadable_timestamps_not_a_crash(write_folder, tiny, stamp):
+    """pandas parses 9999 or 0001 (beyond nanosecond range) and then could not store it."""
+    rows = tiny.TICKETS + [tiny.t("T9", "incident", "P1", stamp)]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    assert (q.loc["T9", "column"], q.loc["T9", "value"]) == ("opened", stamp)
+    assert q.loc["T9", "issue"].startswith("timestamp unreadable") and q.loc["T9", "action"] == "excluded"
+    assert not p.tickets.set_index("ticket_id").at["T9", "used"]

@@ -310,3 +310,12 @@ def test_credit_tiers_monotone_and_bounded():
         assert np.all(c[s <= 0] == 0)
 
     check()
+
+
+def test_no_usable_ticket_says_so_instead_of_blaming_asof(write_folder, tiny):
+    from sourcing.performance import read_performance
+
+    rows = [tiny.t("T1", "problem", "P1", "2025-01-15T10:00:00+01:00")]  # unknown type: excluded
+    data = read_performance(write_folder({"tickets": rows}))
+    with pytest.raises(ValueError, match=r"no usable ticket \(see .quality\): pass asof= \(--asof\)"):
+        monthly_kpis(data)
