@@ -91,3 +91,8 @@ def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_p
     err = capsys.readouterr().err
     assert "error: method 'topsis' got unknown parameters ['foo']; valid: normalization" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_simulate_budget_zero_exits_1(sample_path, capsys):
+    assert main(["simulate", str(sample_path), "--n", "200", "--budget", "0"]) == 1
+    assert "error: budget must be a finite amount in EUR > 0, got 0.0" in capsys.readouterr().err
