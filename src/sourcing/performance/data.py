@@ -81,9 +81,9 @@ PERF_TABLES: dict[str, Table] = {
                    "fee.", ge=0, le=100),
                 _c("earn_back_months", "int", "A month's credit is earned back by the vendor when all "
                    "KPIs meet target in each of the next N months; 0 = no earn-back.", ge=0,
-                   default=0.0, **_OPT),
+                   le=120, default=0.0, **_OPT),
                 _c("credit_lag_months", "int", "Credits for month m are due on the invoice of month "
-                   "m + lag.", ge=0, default=1.0, **_OPT),
+                   "m + lag.", ge=0, le=120, default=1.0, **_OPT),
             ),
             key=("vendor_id", "lot_id"),
             doc="One row per vendor x lot under contract.",
@@ -97,7 +97,7 @@ PERF_TABLES: dict[str, Table] = {
                 _c("priority", doc="P1..P4 for response and resolution; blank for fulfilment and "
                    "availability.", **_OPT),
                 _c("target_hours", "float", "Clock hours allowed (blank for availability).", gt=0,
-                   **_OPT),
+                   le=8784, **_OPT),
                 _c("calendar_id", doc="Clock of the target (calendars.calendar_id); blank = 24x7.",
                    **_OPT),
                 _c("target_pct", "float", "Required share of tickets within target, or "
