@@ -259,3 +259,18 @@ def test_demand_shrinking_99_percent_a_year_stays_finite(tender):
     ev = {k: _event_draws(spec, 500, s.years, rng) for k, spec in s.events().items()}
     cost, _ = s.evaluate(x, ev, 500)
     assert np.isfinite(cost).all() and (cost > 0).all()
+
+
+
+def test_no_admissible_vendor_warns_before_using_every_bidder(tender):
+    """All vendors failing the gates used to fall back to every bidder without a word."""
+    criteria = tender.criteria.copy()
+    criteria.loc["C01", "gate"] = ">= 100"  # scores are 0-10
+    shut = type(tender).from_frames(
+        vendors=tender.vendors, criteria=criteria, scores=tender.scores, lots=tender.lots,
+        bids=tender.bids, tiers=tender.tiers, risk=tender.risk, pairwise=tender.pairwise,
+        settings=dict(tender.settings))
+    assert admissible_vendors(shut) == []
+    with pytest.warns(UserWarning, match="no vendor passes the tender's gates; the default options "
+                                         "use every bidder"):
+        single_vendor(shut)
