@@ -154,7 +154,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(args.scenario, progress=args.progress)
     book = result.write(args.out)
     for key, value in result.headline().items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else value
+        shown = f"{value:,.2f}" if isinstance(value, float) else "n/a" if value is None else value
         print(f"{key:32s} {shown}")
     for note in result.notes:
         print(f"note: {note}")
