@@ -109,3 +109,11 @@ def test_warnings_print_once_as_one_line(sample_path, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("warning: no vendor passes the tender's gates") == 1
     assert "UserWarning" not in err and "contract.py" not in err
+
+
+def test_output_below_a_file_exits_1_without_traceback(sample_path, tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["template", str(blocker / "blank.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: File exists: {blocker}"

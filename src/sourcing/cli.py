@@ -278,7 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(str(err), file=sys.stderr)
         return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError, TypeError) as err:
+    except OSError as err:  # missing input, output path below a file, no permission, disk full
+        shown = f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err)
+        print(f"error: {shown}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError) as err:
         # bad arguments: the library's ValueError/TypeError name the argument and valid choices
         print(f"error: {err}", file=sys.stderr)
         return 1

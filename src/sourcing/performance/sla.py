@@ -135,6 +135,8 @@ def monthly_kpis(data: PerformanceData, *, asof: str | pd.Timestamp | None = Non
             asof = pd.Timestamp(asof)
         except ValueError as err:
             raise ValueError(f"asof must be a timestamp such as '2026-10-31T23:59Z', got {asof!r}") from err
+    if not 1970 <= asof.year < 2200:  # beyond it nanosecond clocks overflow
+        raise ValueError(f"asof must be a time stamp in the years 1970 to 2199, got {asof}")
     if asof.tzinfo is None:
         asof = asof.tz_localize("UTC")
     asof = asof.tz_convert("UTC")
