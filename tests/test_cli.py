@@ -95,3 +95,39 @@ def test_allocate_prints_award_and_explains_infeasibility(sample_path, tmp_path,
     assert main(["allocate", str(sample_path), "--scenario", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "infeasible" in out and "only 4 eligible vendors bid" in out
+
+
+def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nscoring: {{method: topsis, params: {{foo: 1}}}}\n",
+                    encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "error: method 'topsis' got unknown parameters ['foo']; valid: normalization" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_simulate_budget_zero_exits_1(sample_path, capsys):
+    assert main(["simulate", str(sample_path), "--n", "200", "--budget", "0"]) == 1
+    assert "error: budget must be a finite amount in EUR > 0, got 0.0" in capsys.readouterr().err
+
+
+def test_warnings_print_once_as_one_line(sample_path, tmp_path, capsys):
+    shut = tmp_path / "shut"
+    shutil.copytree(sample_path, shut)
+    path = shut / "criteria.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line.rsplit(",", 1)[0] + ",>= 100" if line.startswith("C01,") else line for line in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["simulate", str(shut), "--n", "200"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: no vendor passes the tender's gates") == 1
+    assert "UserWarning" not in err and "contract.py" not in err
+
+
+def test_output_below_a_file_exits_1_without_traceback(sample_path, tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["template", str(blocker / "blank.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: File exists: {blocker}"

@@ -7,6 +7,7 @@ sheet, row as the user sees it (header = row 1), column and offending value.
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -378,3 +379,52 @@ def test_garbage_bytes_never_crash(tmp_path_factory, sample_path, table):
             pass
 
     check()
+
+
+def test_table_that_is_a_folder(folder):
+    (folder / "bids.csv").unlink()
+    (folder / "bids.csv").mkdir()
+    p = problems_of(folder)
+    assert has(p, source="bids.csv", rule="cannot read the file (Is a directory)")
+
+
+def test_huge_number_is_located_not_overflowed(folder):
+    edit(folder / "bids.csv", "V01,L1,23.78,", "V01,L1,1e308,")
+    p = problems_of(folder)
+    assert has(p, source="bids.csv", row=2, column="unit_price", value="1e308",
+               rule="(at most 1e+15 in absolute value)")
+
+
+def test_growth_of_minus_100_percent_is_an_error(folder):
+    edit(folder / "lots.csv", "120000,3.0,", "120000,-100,")
+    assert has(problems_of(folder), source="lots.csv", row=2, column="demand_growth_pct",
+               value="-100", rule="must be > -100")
+
+
+def test_formula_without_saved_value_is_named_not_read_as_blank(tmp_path, tender):
+    """openpyxl-written formulas carry no saved value; data_only mode alone reads them as blank."""
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["bids"]["C2"] = "=20+3.78"
+    wb.save(path)
+    p = problems_of(path)
+    assert has(p, source="t.xlsx[bids]", row=2, column="unit_price", value="=20+3.78",
+               rule="formula without a saved value")
+
+
+def test_formula_with_saved_value_reads_the_value(tmp_path, tender):
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    with zipfile.ZipFile(path) as z:
+        sheets = {n: z.read(n) for n in z.namelist()}
+    wb = openpyxl.load_workbook(path)
+    index = wb.sheetnames.index("bids") + 1
+    name = f"xl/worksheets/sheet{index}.xml"
+    xml = sheets[name].decode()
+    # what Excel writes: the formula and its last computed value
+    xml = xml.replace('<c r="C2" t="n"><v>23.78</v></c>', '<c r="C2"><f>20+3.78</f><v>23.78</v></c>')
+    assert "<f>20+3.78</f>" in xml
+    sheets[name] = xml.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in sheets.items():
+            z.writestr(n, data)
+    assert read_tender(path).bids.loc[0, "unit_price"] == 23.78

@@ -70,3 +70,14 @@ def test_write_results(result, tmp_path):
     assert (tmp_path / "ranking.csv").exists() and (tmp_path / "award.png").stat().st_size > 5000
     headline = pd.read_csv(tmp_path / "headline.csv").set_index("item")["value"]
     assert headline["award_status"] == "optimal"
+
+
+def test_infeasible_policy_is_explained_and_has_no_award_cost(small):
+    """quality_floor 100 cannot be met (best quality 92.5): the run goes on, says why, and the
+    headline shows no award cost (the allocator's empty solution still carried switching cost)."""
+    s = small.model_copy(update={"allocation": small.allocation.model_copy(
+        update={"policy": {"quality_floor": 100}})})
+    r = run(s, rule_costs=False)
+    assert r.headline()["award_status"] == "infeasible"
+    assert r.headline()["award_cost_eur_per_year"] is None
+    assert any("lot L1: quality floor 100 but the best eligible bidder scores" in n for n in r.notes)

@@ -68,3 +68,41 @@ def test_policy_and_paths_are_checked_at_load(tmp_path, sample_path):
     assert problems["performance"].row == 3 and "no such file" in problems["performance"].rule
     assert problems["allocation.policy"].row == 5
     assert "min_vendors_per_lott" in problems["allocation.policy"].rule
+
+
+def test_duplicate_key_is_an_error_not_a_silent_override(tmp_path, sample_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nsimulation:\n  n: 500\n  n: 900\nseed: 1\n",
+                    encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path)
+    assert [(p.row, p.column, p.rule) for p in info.value.problems] == [
+        (5, "simulation.n", "duplicate key: give it once")]
+
+
+def test_not_utf8_names_file_and_line(tmp_path, sample_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(f"tender: {sample_path}\nname: Caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path)
+    (p,) = info.value.problems
+    assert (p.source, p.row) == ("latin1.yaml", 2) and "not UTF-8" in p.rule
+
+
+def test_override_below_a_non_mapping_names_the_key(tmp_path, sample_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nsimulation: 5\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path, **{"simulation.n": 500})
+    (p,) = info.value.problems
+    assert (p.row, p.column) == (3, "simulation") and "override simulation.n" in p.rule
+
+
+def test_no_options_to_simulate_is_an_error_at_load(tmp_path, sample_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: X\ntender: {sample_path}\nsimulation:\n  options: []\n",
+                    encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path)
+    (p,) = info.value.problems
+    assert (p.row, p.column) == (4, "simulation.options") and "at least 1 item" in p.rule

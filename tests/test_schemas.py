@@ -77,3 +77,17 @@ def test_data_readme_holds_the_current_dictionary():
     start = text.index("-->\n", text.index("data-dictionary:start")) + 4
     end = text.index("<!-- data-dictionary:end")
     assert text[start:end] == data_dictionary()
+
+
+@pytest.mark.parametrize("cell", ["1e308", "-2e15", 1e300])
+def test_numbers_beyond_the_magnitude_cap_are_errors(cell):
+    frame, problems = parse("lots", lot_id=["L1"], name=["x"], unit=["u"], annual_demand=[cell])
+    assert [(p.row, p.column) for p in problems] == [(2, "annual_demand")]
+    assert "at most 1e+15 in absolute value" in problems[0].rule
+    assert frame["annual_demand"].isna().all()
+
+
+def test_native_infinity_from_a_workbook_is_an_error_not_a_number():
+    frame, problems = parse("lots", lot_id=["L1"], name=["x"], unit=["u"], annual_demand=[float("inf")])
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "annual_demand", "inf")]
+    assert frame["annual_demand"].isna().all()

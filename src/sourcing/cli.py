@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(args.scenario, progress=args.progress)
     book = result.write(args.out)
     for key, value in result.headline().items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else value
+        shown = f"{value:,.2f}" if isinstance(value, float) else "n/a" if value is None else value
         print(f"{key:32s} {shown}")
     for note in result.notes:
         print(f"note: {note}")
@@ -290,10 +291,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SHOWN: set[str] = set()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Each warning once, as one readable line without the source file and code line."""
+    text = str(message)
+    if text not in _SHOWN:
+        _SHOWN.add(text)
+        print(f"warning: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()
@@ -303,7 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(str(err), file=sys.stderr)
         return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as err:
+    except OSError as err:  # missing input, output path below a file, no permission, disk full
+        shown = f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err)
+        print(f"error: {shown}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError) as err:
+        # bad arguments: the library's ValueError/TypeError name the argument and valid choices
         print(f"error: {err}", file=sys.stderr)
         return 1
 

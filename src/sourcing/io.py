@@ -93,7 +93,11 @@ def _read_folder(folder: Path):
 
 def _read_csv(path: Path, problems: list[Problem]):
     label = path.name
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:  # a folder named like the table, no permission, ...
+        problems.append(Problem(label, None, None, "", f"cannot read the file ({err.strerror or err})"))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -142,6 +146,9 @@ def _read_workbook(path: Path):
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         problems.append(Problem(path.name, None, None, "", f"not a readable .xlsx workbook ({err})"))
         return raw, problems
+    # the same workbook with formulas as text: tells a formula Excel never saved a value for
+    # (written by a script) from a blank cell
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         sheets = {s.strip().lower(): s for s in wb.sheetnames}
         for name in TABLES:
@@ -149,6 +156,8 @@ def _read_workbook(path: Path):
                 continue
             label = f"{path.name}[{sheets[name]}]"
             rows = list(wb[sheets[name]].iter_rows(values_only=True))
+            _unsaved_formulas(rows, formulas[sheets[name]].iter_rows(values_only=True), label,
+                              problems)
             if not rows or all(v is None for v in rows[0]):
                 problems.append(Problem(label, None, None, "",
                                         "sheet is empty: row 1 must hold the column headers"))
@@ -173,7 +182,22 @@ def _read_workbook(path: Path):
             raw[name] = (frame, label, numbers)
     finally:
         wb.close()
+        formulas.close()
     return raw, problems
+
+
+def _unsaved_formulas(values: list[tuple], formulas: Iterator[tuple], label: str,
+                      problems: list[Problem]) -> None:
+    """A Problem for each formula cell whose saved value is missing (read as blank otherwise)."""
+    header = values[0] if values else ()
+    for i, (row, text) in enumerate(zip(values, formulas, strict=False), start=1):
+        for j, (v, f) in enumerate(zip(row, text, strict=False)):
+            if v is None and isinstance(f, str) and f.startswith("="):
+                column = header[j] if i > 1 and j < len(header) and header[j] is not None else None
+                problems.append(Problem(label, i, None if column is None else str(column), f,
+                                        "formula without a saved value (formulas are not "
+                                        "evaluated): open and save the workbook in Excel, or "
+                                        "type the value"))
 
 
 def _cell(value: object) -> object:

@@ -75,7 +75,8 @@ class RunResult:
             "top_ranked_vendor": best,
             "top_rank_acceptability": float(self.acceptability.acceptability.loc[best].iloc[0]),
             "award_status": self.award.status,
-            "award_cost_eur_per_year": float(self.award.cost["total"]),
+            # an infeasible award has no cost: its 'cost' is an artefact of the empty solution
+            "award_cost_eur_per_year": float(self.award.cost["total"]) if self.award.feasible else None,
             "award_vendors": ", ".join(self.award.vendors),
             "cheapest_option_p50": cheapest,
             "cheapest_option_p50_eur": float(s.at[cheapest, "p50"]),

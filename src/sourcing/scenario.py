@@ -95,7 +95,8 @@ class SimulationSettings(BaseModel):
     sampling: Literal["mc", "lhs", "sobol"] = "mc"
     budget_eur: float | None = Field(None, gt=0,
                                      description="Budget over the contract horizon, EUR.")
-    options: tuple[Literal["inhouse", "single_vendor", "multi_vendor", "hybrid"], ...] = OPTIONS
+    options: tuple[Literal["inhouse", "single_vendor", "multi_vendor", "hybrid"], ...] = Field(
+        OPTIONS, min_length=1, description="Sourcing options to simulate (at least one).")
     single_vendor: str | None = Field(
         None, description="Vendor of the single-vendor option; default: best-ranked vendor.")
     inhouse_lots: tuple[str, ...] = Field(
@@ -160,7 +161,14 @@ class Scenario(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no scenario file at {path}")
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ValidationError([Problem(path.name, raw[: err.start].count(b"\n") + 1, None,
+                                           repr(raw[err.start:err.start + 4])[2:-1],
+                                           "file is not UTF-8: save it as UTF-8")],
+                                  title=f"invalid scenario {path}") from None
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
@@ -169,6 +177,10 @@ class Scenario(BaseModel):
             line = mark.line + 1 if mark is not None else None
             raise ValidationError([Problem(path.name, line, None, "", f"not valid YAML: {err}")],
                                   title=f"invalid scenario {path}") from None
+        duplicates = _duplicate_keys(node)
+        if duplicates:  # YAML keeps the last silently: the first value would be lost unseen
+            raise ValidationError([Problem(path.name, line, key, "", "duplicate key: give it once")
+                                   for key, line in duplicates], title=f"invalid scenario {path}")
         if not isinstance(data, dict):
             raise ValidationError([Problem(path.name, 1, None, "", "a scenario is a YAML mapping "
                                            "of keys (name, tender, seed, scoring, ...)")],
@@ -180,6 +192,10 @@ class Scenario(BaseModel):
             *parents, last = key.split(".")
             for p in parents:
                 target = target.setdefault(p, {})
+                if not isinstance(target, dict):
+                    raise ValidationError([Problem(path.name, _line_of(node, (p,)), p, str(target),
+                                                   f"must be a mapping to override {key}")],
+                                          title=f"invalid scenario {path}")
             target[last] = value
         base = path.resolve().parent
         for key in ("tender", "performance"):
@@ -206,6 +222,23 @@ class Scenario(BaseModel):
     def to_yaml(self) -> str:
         """The scenario as YAML text (paths absolute)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[tuple[str, int]]:
+    """(dotted key, 1-based line) of every repeated key in the mappings of a composed YAML tree."""
+    out: list[tuple[str, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = f"{prefix}{key.value}"
+            if key.value in seen:
+                out.append((name, key.start_mark.line + 1))
+            seen.add(key.value)
+            out += _duplicate_keys(value, f"{name}.")
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            out += _duplicate_keys(item, prefix)
+    return out
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

@@ -28,6 +28,9 @@ __all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "data_dict
 
 #: A plain decimal number: no thousands separators, no currency, no decimal comma, no NaN/inf.
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: Largest magnitude of a number cell: no tender quantity needs more, and sums and products of
+#: such numbers (price x demand x years) stay far from float overflow.
+MAX_MAGNITUDE = 1e15
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 #: Columns every table may carry in addition to its own: free text, never interpreted.
@@ -287,7 +290,7 @@ TABLES: dict[str, Table] = {
                 _c("annual_demand", "float", "Expected demand in units per year.", gt=0),
                 _c("demand_growth_pct", "float",
                    "Expected demand growth, percent per year (may be negative).",
-                   ge=-100, le=1000, default=0.0, **_OPT),
+                   gt=-100, le=1000, default=0.0, **_OPT),
                 _c("incumbent_vendor_id", doc="Vendor running the lot today, blank if in-house.",
                    **_OPT),
                 _c("switching_cost_per_unit", "float",
@@ -412,7 +415,9 @@ def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     if col.kind in ("float", "int"):
         ok = native | text.str.fullmatch(_NUMBER.pattern) | blank
         values = pd.to_numeric(text.where(ok & ~blank, None), errors="coerce").astype(float)
-        bad = ~ok
+        # native NaN reads as blank; native inf and numbers beyond MAX_MAGNITUDE are errors
+        bad = ~ok | (values.abs() > MAX_MAGNITUDE)
+        values = values.where(~bad)
         if col.kind == "int":
             frac = values.notna() & (values != np.floor(values.fillna(0)))
             bad |= frac
@@ -500,7 +505,10 @@ def parse_table(
         values, bad = _parse_column(raw[col.name], col)
         text = _as_text(raw[col.name])
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(source, int(rows[i]), col.name, text.iat[i], "must be " + col.rule()))
+            rule = "must be " + col.rule()
+            if col.kind in ("float", "int") and _NUMBER.fullmatch(text.iat[i]):
+                rule += f" (at most {MAX_MAGNITUDE:g} in absolute value)"
+            problems.append(Problem(source, int(rows[i]), col.name, text.iat[i], rule))
         if not col.nullable:
             missing = (text == "").to_numpy() & ~bad.to_numpy()
             for i in np.flatnonzero(missing):

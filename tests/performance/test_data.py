@@ -150,3 +150,28 @@ def test_semicolon_csv_and_all_tickets_bad(write_folder, tiny):
         monthly_kpis(p)
     k = monthly_kpis(p, asof="2025-02-01T00:00Z")
     assert k.kpis.empty and (k.summary["opened"] == 0).all()
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00",
+                                   "1900-01-01T00:00:00+01:00"])
+def test_placeholder_years_are_unreadable_timestamps_not_a_crash(write_folder, tiny, stamp):
+    """pandas parses 9999 or 0001 (beyond nanosecond range) and then could not store it."""
+    rows = tiny.TICKETS + [tiny.t("T9", "incident", "P1", stamp)]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    assert (q.loc["T9", "column"], q.loc["T9", "value"]) == ("opened", stamp)
+    assert q.loc["T9", "issue"].startswith("timestamp unreadable") and q.loc["T9", "action"] == "excluded"
+    assert not p.tickets.set_index("ticket_id").at["T9", "used"]
+
+
+def test_absurd_earn_back_and_target_hours_are_cell_errors(write_folder, tiny):
+    """earn_back_months = 1e14 made service_credits loop for ever; target_hours = 1e12 overflowed
+    the nanosecond clock into garbage deadlines."""
+    contracts = [{**tiny.CONTRACT, "earn_back_months": 100_000_000_000_000}]
+    terms = [dict(tiny.TERMS[0], target_hours=1e12)] + tiny.TERMS[1:]
+    with pytest.raises(ValidationError) as err:
+        read_performance(write_folder({"contracts": contracts, "sla_terms": terms}))
+    p = _problems(err)
+    got = set(zip(p["source"], p["row"], p["column"], p["rule"], strict=True))
+    assert got == {("contracts.csv", 2, "earn_back_months", "must be >= 0 and <= 120"),
+                   ("sla_terms.csv", 2, "target_hours", "must be > 0 and <= 8784")}

@@ -310,3 +310,20 @@ def test_credit_tiers_monotone_and_bounded():
         assert np.all(c[s <= 0] == 0)
 
     check()
+
+
+def test_no_usable_ticket_says_so_instead_of_blaming_asof(write_folder, tiny):
+    from sourcing.performance import read_performance
+
+    rows = [tiny.t("T1", "problem", "P1", "2025-01-15T10:00:00+01:00")]  # unknown type: excluded
+    data = read_performance(write_folder({"tickets": rows}))
+    with pytest.raises(ValueError, match=r"no usable ticket \(see .quality\): pass asof= \(--asof\)"):
+        monthly_kpis(data)
+
+
+@pytest.mark.parametrize("asof", ["2300-01-01", "1900-01-01T00:00Z"])
+def test_asof_outside_the_clock_range_is_a_clear_error(write_folder, asof):
+    """2300 overflowed pandas' nanosecond timestamps with a raw OverflowError."""
+    data = read_performance(write_folder())
+    with pytest.raises(ValueError, match="asof must be a time stamp in the years 1970 to 2199"):
+        monthly_kpis(data, asof=asof)

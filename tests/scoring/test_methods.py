@@ -259,3 +259,34 @@ def test_builtin_objectives_and_labels():
     assert r.ranks["y"] == 1
     with pytest.raises(ValueError, match="valid criteria: q, p"):
         rank(x, [max, min], {"p": 1, "z": 1}, method="wsm")
+
+
+_SPREAD = pd.DataFrame({"c1": [-1e150, 1e150, 1.0], "c2": [3.0, 2.0, 1.0]}, index=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("method", ["wsm", "topsis", "vikor", "promethee"])
+def test_values_beyond_1e100_are_refused_with_their_cells(method):
+    """Without the check, wsm/vikor spans overflowed to inf and scores came back NaN."""
+    with pytest.raises(ValueError, match=r"2 value\(s\) beyond \+/-1e\+100 at \('a', 'c1'\), \('b', 'c1'\)"):
+        rank(_SPREAD, ["max", "min"], [1, 1], method=method)
+
+
+def test_topsis_vector_normalisation_is_scale_free():
+    """Squares of 1e90 or 1e-200 over/underflow; the column is scaled by its largest value first."""
+    base = pd.DataFrame({"c1": [1.0, 2.0, 3.0], "c2": [3.0, 2.0, 1.0]}, index=["a", "b", "c"])
+    want = rank(base, ["max", "min"], [1, 1], method="topsis").scores
+    for factor in (1e90, 1e-200):
+        got = rank(base.assign(c1=base["c1"] * factor), ["max", "min"], [1, 1], method="topsis").scores
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_duplicate_alternative_names_are_refused():
+    m = pd.DataFrame({"c1": [1.0, 2.0, 3.0]}, index=["V1", "V1", "V2"])
+    with pytest.raises(ValueError, match=r"duplicate alternatives \['V1'\]; names must be unique"):
+        rank(m, ["max"], [1])
+
+
+def test_weights_naming_an_unknown_criterion_say_which():
+    m = pd.DataFrame({"c1": [1.0, 2.0], "c2": [2.0, 1.0]}, index=["a", "b"])
+    with pytest.raises(ValueError, match=r"weights name unknown criteria \['zz'\]; valid criteria: c1, c2"):
+        rank(m, ["max", "max"], {"c1": 1, "zz": 2})

@@ -195,3 +195,9 @@ def test_tender_ahp_weights(tender):
     tech = w[groups == "technical"]
     np.testing.assert_allclose(tech / tech.sum(), np.array([6, 6, 5]) / 17)
     assert res.consistent
+
+
+def test_judgments_beyond_a_million_are_refused_not_overflowed():
+    """a / a.T overflowed for 1e308 / 1e-308 and the weights came back NaN."""
+    with pytest.raises(ValueError, match=r"within \[1/1e\+06, 1e\+06\] .*entry \(0, 1\) = 1e\+308"):
+        ahp([[1, 1e308], [1e-308, 1]])

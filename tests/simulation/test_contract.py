@@ -245,3 +245,32 @@ def test_float32_hot_path_matches_float64(tender):
     assert c32.dtype == np.float32
     assert np.allclose(c32, c64, rtol=1e-5)
     assert np.abs(d32 - d64).max() <= 1e-5 * np.abs(c64).sum(axis=1).max()
+
+
+
+def test_demand_shrinking_99_percent_a_year_stays_finite(tender):
+    """The growth PERT is cut above -100 %/yr, so (1 + g)^t never turns NaN."""
+    s = inhouse(tender)
+    s.lines["growth"] = -0.99
+    growth = s.inputs()["growth[L1]"]
+    assert -1 < growth.low < -0.99 and growth.mode == -0.99
+    rng = np.random.default_rng(3)
+    x = {k: d.sample(500, rng=rng) for k, d in s.inputs().items()}
+    ev = {k: _event_draws(spec, 500, s.years, rng) for k, spec in s.events().items()}
+    cost, _ = s.evaluate(x, ev, 500)
+    assert np.isfinite(cost).all() and (cost > 0).all()
+
+
+
+def test_no_admissible_vendor_warns_before_using_every_bidder(tender):
+    """All vendors failing the gates used to fall back to every bidder without a word."""
+    criteria = tender.criteria.copy()
+    criteria.loc["C01", "gate"] = ">= 100"  # scores are 0-10
+    shut = type(tender).from_frames(
+        vendors=tender.vendors, criteria=criteria, scores=tender.scores, lots=tender.lots,
+        bids=tender.bids, tiers=tender.tiers, risk=tender.risk, pairwise=tender.pairwise,
+        settings=dict(tender.settings))
+    assert admissible_vendors(shut) == []
+    with pytest.warns(UserWarning, match="no vendor passes the tender's gates; the default options "
+                                         "use every bidder"):
+        single_vendor(shut)

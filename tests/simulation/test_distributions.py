@@ -236,3 +236,33 @@ def test_uniform_clipping_keeps_ppf_finite():
         v = d.ppf(np.array([0.0, 1.0]))
         assert np.isfinite(v).all()
     assert special.ndtri(2.0 ** -53) > -9
+
+
+@pytest.mark.parametrize("make", [lambda: pert(-1e308, 0, 1e308), lambda: triangular(-1e308, 0, 1e308),
+                                  lambda: uniform(-1e308, 1e308)])
+def test_range_wider_than_a_float_is_refused_not_sampled_as_nan(make):
+    with pytest.raises(ValueError, match=r"high - low overflows \(low=-1e\+308, high=1e\+308\)"):
+        make()
+
+
+@pytest.mark.parametrize("dist", [pert(1, 2, 3), uniform(1, 3), normal(0, 1), bernoulli(0.5)])
+@pytest.mark.parametrize("u", [[0.5, 1.5], [np.nan], [-0.1]])
+def test_ppf_refuses_non_probabilities_instead_of_clipping(dist, u):
+    with pytest.raises(ValueError, match=r"ppf: u must be probabilities in \[0, 1\]"):
+        dist.ppf(np.array(u))
+
+
+@pytest.mark.parametrize("size", [-1, 2.5, (2, -1), "3", True])
+def test_sample_size_is_checked(size):
+    with pytest.raises(TypeError, match=r"sample: size must be an int >= 0 or a tuple of them"):
+        pert(1, 2, 3).sample(size, seed=1)
+
+
+def test_sample_seed_is_checked():
+    with pytest.raises(TypeError, match="seed must be None, a non-negative int or a SeedSequence, got 'x'"):
+        pert(1, 2, 3).sample(3, seed="x")
+
+
+def test_compound_rate_beyond_the_poisson_sampler_is_refused():
+    with pytest.raises(ValueError, match=r"rate \(events per year\) must be >= 0 and <= 1e\+06, got 1e\+308"):
+        compound(pert(1, 2, 3), rate=1e308)

@@ -196,6 +196,8 @@ def test_conflicting_assumptions_warn_and_split_streams(tender):
     ({"n": 1}, ValueError, "n must be an integer >= 2"),
     ({"chunk_size": 0}, ValueError, "chunk_size"),
     ({"budget": float("nan")}, ValueError, "budget"),
+    ({"budget": 0}, ValueError, r"budget must be a finite amount in EUR > 0, got 0"),
+    ({"budget": -5e6}, ValueError, r"budget must be a finite amount in EUR > 0, got -5000000.0"),
     ({"precision": {"rel": 0.01, "stat": "p99"}}, ValueError, "precision stat"),
     ({"precision": {"tol": 0.01}}, ValueError, "unknown key"),
     ({"correlation": {("indexation", "nope"): 0.3}}, ValueError, "unknown input 'nope'"),

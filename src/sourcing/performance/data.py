@@ -81,9 +81,9 @@ PERF_TABLES: dict[str, Table] = {
                    "fee.", ge=0, le=100),
                 _c("earn_back_months", "int", "A month's credit is earned back by the vendor when all "
                    "KPIs meet target in each of the next N months; 0 = no earn-back.", ge=0,
-                   default=0.0, **_OPT),
+                   le=120, default=0.0, **_OPT),
                 _c("credit_lag_months", "int", "Credits for month m are due on the invoice of month "
-                   "m + lag.", ge=0, default=1.0, **_OPT),
+                   "m + lag.", ge=0, le=120, default=1.0, **_OPT),
             ),
             key=("vendor_id", "lot_id"),
             doc="One row per vendor x lot under contract.",
@@ -97,7 +97,7 @@ PERF_TABLES: dict[str, Table] = {
                 _c("priority", doc="P1..P4 for response and resolution; blank for fulfilment and "
                    "availability.", **_OPT),
                 _c("target_hours", "float", "Clock hours allowed (blank for availability).", gt=0,
-                   **_OPT),
+                   le=8784, **_OPT),
                 _c("calendar_id", doc="Clock of the target (calendars.calendar_id); blank = 24x7.",
                    **_OPT),
                 _c("target_pct", "float", "Required share of tickets within target, or "
@@ -221,7 +221,8 @@ class PerformanceData:
         t = self.tickets.loc[self.tickets["used"], ["opened", "first_response", "resolved"]]
         stamps = [t[c].max() for c in t.columns if t[c].notna().any()]
         if not stamps:
-            raise ValueError("the ticket log has no usable ticket (see .quality): pass asof= explicitly")
+            raise ValueError("the ticket log has no usable ticket (see .quality): "
+                             "pass asof= (--asof) explicitly")
         return max(stamps)
 
     def summary(self) -> str:
@@ -434,6 +435,17 @@ def _check_terms(frames, rows, labels, calendars, problems) -> None:
                                 f"{a['downtime_minutes'].iat[i]:g}", "must be <= scheduled_minutes"))
 
 
+#: Years a ticket time stamp may carry; others (0001, 9999: placeholders) are unreadable.
+_YEARS = (1970, 2200)
+
+
+def _in_range(stamps: pd.Series) -> pd.Series:
+    """Parsed stamps outside :data:`_YEARS` as NaT, in nanoseconds (pandas may parse to us)."""
+    year = stamps.dt.year
+    stamps = stamps.where((year >= _YEARS[0]) & (year < _YEARS[1]))
+    return stamps.dt.as_unit("ns")
+
+
 def _parse_times(text: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     """ISO 8601 text -> UTC timestamps; returns (values, mask of unreadable non-blank cells)."""
     text = text.fillna("").astype(str).str.strip()
@@ -441,10 +453,11 @@ def _parse_times(text: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     has_off = text.str.contains(_OFFSET.pattern, regex=True).to_numpy() & ~blank
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if has_off.any():
-        out[has_off] = pd.to_datetime(text[has_off], format="ISO8601", utc=True, errors="coerce")
+        out[has_off] = _in_range(pd.to_datetime(text[has_off], format="ISO8601", utc=True,
+                                                errors="coerce"))
     naive = ~has_off & ~blank
     if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        local = _in_range(pd.to_datetime(text[naive], format="ISO8601", errors="coerce"))
         local = pd.DatetimeIndex(local).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         out[naive] = local.tz_convert("UTC")
     bad = ~blank & out.isna().to_numpy()

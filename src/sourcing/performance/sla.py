@@ -128,10 +128,15 @@ def monthly_kpis(data: PerformanceData, *, asof: str | pd.Timestamp | None = Non
     """
     if not isinstance(data, PerformanceData):
         raise TypeError(f"data must be PerformanceData from read_performance, got {type(data).__name__}")
-    try:
-        asof = data.asof if asof is None else pd.Timestamp(asof)
-    except ValueError as err:
-        raise ValueError(f"asof must be a timestamp such as '2026-10-31T23:59Z', got {asof!r}") from err
+    if asof is None:
+        asof = data.asof  # its own message when no ticket is usable
+    else:
+        try:
+            asof = pd.Timestamp(asof)
+        except ValueError as err:
+            raise ValueError(f"asof must be a timestamp such as '2026-10-31T23:59Z', got {asof!r}") from err
+    if not 1970 <= asof.year < 2200:  # beyond it nanosecond clocks overflow
+        raise ValueError(f"asof must be a time stamp in the years 1970 to 2199, got {asof}")
     if asof.tzinfo is None:
         asof = asof.tz_localize("UTC")
     asof = asof.tz_convert("UTC")

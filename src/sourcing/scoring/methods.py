@@ -83,7 +83,13 @@ def minmax_normalize(x: np.ndarray, obj: np.ndarray) -> np.ndarray:
 
 
 def vector_normalize(x: np.ndarray) -> np.ndarray:
-    """Divide each column by its Euclidean norm over the alternatives axis (-2)."""
+    """Divide each column by its Euclidean norm over the alternatives axis (-2).
+
+    Each column is first divided by its largest magnitude, so squares neither overflow (1e200)
+    nor underflow (1e-200); the result is the same.
+    """
+    scale = np.abs(x).max(axis=-2, keepdims=True)
+    x = x / np.where(scale > 0, scale, 1.0)
     norm = np.sqrt((x * x).sum(axis=-2, keepdims=True))
     return x / np.where(norm > 0, norm, 1.0)
 
@@ -215,9 +221,12 @@ def _objectives(objectives, n: int, crits, labelled: bool = False) -> np.ndarray
 def _weights(weights, n: int, crits, labelled: bool = False) -> np.ndarray:
     if isinstance(weights, (pd.Series, dict)):
         s = pd.Series(weights)
+        unknown = [c for c in s.index if c not in list(crits)]
+        if labelled and unknown:
+            raise ValueError(f"weights name unknown criteria {unknown}; valid criteria: "
+                             f"{', '.join(map(str, crits))}")
         if len(s) != n:
             raise ValueError(f"weights: need {n} values (one per criterion); got {len(s)}")
-        unknown = [c for c in s.index if c not in list(crits)]
         if not unknown:
             s = s.reindex(crits)
         elif labelled:
@@ -241,6 +250,10 @@ def _weights(weights, n: int, crits, labelled: bool = False) -> np.ndarray:
     return w / w.sum()
 
 
+#: Largest magnitude of a decision-matrix value (a tender's evaluated price stays far below).
+_MAX_VALUE = 1e100
+
+
 def _prepare(matrix, objectives, weights, *, need_weights: bool = True):
     """Validate and return (x, obj, w, alternatives, criteria)."""
     if isinstance(matrix, pd.DataFrame):
@@ -259,11 +272,20 @@ def _prepare(matrix, objectives, weights, *, need_weights: bool = True):
         alts, crits = list(range(x.shape[0])), list(range(x.shape[1]))
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"matrix needs at least 2 alternatives and 1 criterion; got shape {x.shape}")
+    for what, labels in (("alternatives", alts), ("criteria", crits)):
+        dup = pd.Index(labels)[pd.Index(labels).duplicated()].unique().tolist()
+        if dup:  # results are keyed by name: a repeated one could not be told apart
+            raise ValueError(f"matrix has duplicate {what} {dup}; names must be unique")
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
         cells = ", ".join(f"({alts[i]!r}, {crits[j]!r})" for i, j in bad[:10])
         raise ValueError(f"matrix has {len(bad)} missing or non-finite value(s) at {cells}; "
                          "fill them (e.g. score the missing cell) before ranking")
+    huge = np.argwhere(np.abs(x) > _MAX_VALUE)
+    if len(huge):  # differences and squares of such values overflow inside the methods
+        cells = ", ".join(f"({alts[i]!r}, {crits[j]!r})" for i, j in huge[:10])
+        raise ValueError(f"matrix has {len(huge)} value(s) beyond +/-{_MAX_VALUE:g} at {cells}; "
+                         "rescale the criterion (e.g. EUR million instead of EUR)")
     labelled = isinstance(matrix, pd.DataFrame)
     obj = _objectives(objectives, x.shape[1], crits, labelled)
     w = _weights(weights, x.shape[1], crits, labelled) if need_weights else None
@@ -517,7 +539,7 @@ def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranki
             lo, hi = x.min(axis=0), x.max(axis=0)
             n = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
         else:
-            if np.any(np.sqrt((x ** 2).sum(axis=0))[w > 0] == 0):
+            if np.any(np.abs(x).max(axis=0)[w > 0] == 0):
                 raise ValueError("topsis vector normalisation: a weighted criterion is all zeros")
             n = vector_normalize(x)
         if np.all(np.ptp(n[:, w > 0], axis=0) == 0):

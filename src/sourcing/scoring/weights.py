@@ -158,11 +158,21 @@ def _as_square(pairwise, name: str = "pairwise") -> tuple[np.ndarray, list]:
     return a, labels
 
 
+#: Largest pairwise judgment accepted (and smallest 1 / it).
+_MAX_JUDGMENT = 1e6
+
+
 def _check_reciprocal(a: np.ndarray, labels: list, *, rtol: float = 1e-3, name: str = "pairwise") -> None:
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
         bad = np.argwhere(~np.isfinite(a) | (a <= 0))[0]
         raise ValueError(f"{name} must be positive and finite; entry ({labels[bad[0]]!r}, "
                          f"{labels[bad[1]]!r}) = {a[tuple(bad)]}")
+    if np.any(a > _MAX_JUDGMENT) or np.any(a < 1.0 / _MAX_JUDGMENT):
+        # far off any judgment scale, and a / a.T overflows for 1e308
+        bad = np.argwhere((a > _MAX_JUDGMENT) | (a < 1.0 / _MAX_JUDGMENT))[0]
+        raise ValueError(f"{name} entries must lie within [1/{_MAX_JUDGMENT:g}, {_MAX_JUDGMENT:g}] "
+                         f"(Saaty's scale is 1/9..9); entry ({labels[bad[0]]!r}, {labels[bad[1]]!r}) = "
+                         f"{a[tuple(bad)]:g}")
     prod = a * a.T
     # judgments are often typed with 4 decimals (0.3333), so allow a small relative tolerance
     off = np.abs(prod - 1.0) > max(rtol, 1e-9)

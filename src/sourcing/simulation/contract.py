@@ -378,7 +378,9 @@ class SourcingScenario:
         outsourced = self.lines["provider"] != INHOUSE
         for lot, g in self.lines.groupby("lot_id", sort=False)["growth"].first().items():
             s = a.growth_spread
-            out[f"growth[{lot}]"] = pert(g - s, g, g + s) if s > 0 else Constant(g)
+            # the low end stays above -100 %/yr (demand cannot turn negative): a lot shrinking
+            # by 99 %/yr spreads only half-way to -100 % below its most likely growth
+            out[f"growth[{lot}]"] = pert(max(g - s, (g - 1) / 2), g, g + s) if s > 0 else Constant(g)
         out["indexation"] = a.indexation
         if (~outsourced).any():
             out["wage_inflation"] = a.wage_inflation
@@ -740,6 +742,15 @@ def admissible_vendors(tender: Any) -> list[str]:
     return [v for v, k in zip(dm.index, ok, strict=True) if k]
 
 
+def _candidates(tender: Any) -> list[str]:
+    """Admissible vendors; every bidder, with a warning, when no vendor passes the gates."""
+    ok = admissible_vendors(tender)
+    if not ok:
+        warnings.warn("no vendor passes the tender's gates; the default options use every bidder "
+                      "(evaluate shows why each vendor is excluded)", UserWarning, stacklevel=1)
+    return ok or list(tender.vendor_ids)
+
+
 def tiered_unit_price(tender: Any, vendor_id: str, lot_id: str, volume: float) -> float:
     """Average unit price of *volume* units/yr from the bid and its volume-discount tiers [EUR/unit/yr].
 
@@ -926,7 +937,7 @@ def single_vendor(tender: Any, vendor_id: str | None = None, *, name: str | None
         raise ValueError(f"missing must be one of {', '.join(valid)}, got {missing!r}")
     prices = tender.price_matrix
     if vendor_id is None:
-        cands = admissible_vendors(tender) or list(tender.vendor_ids)
+        cands = _candidates(tender)
         n_bids = prices.loc[cands].notna().sum(axis=1)
         full = n_bids[n_bids == n_bids.max()].index
         vendor_id = str(tender.evaluated_price().loc[full].idxmin())
@@ -979,7 +990,7 @@ def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]
 
 
 def _split_alloc(tender: Any, split: tuple[float, float]) -> list[tuple[str, str, float, float]]:
-    ok = admissible_vendors(tender) or list(tender.vendor_ids)
+    ok = _candidates(tender)
     prices = tender.price_matrix.loc[ok]
     alloc = []
     for lot, r in tender.lots.iterrows():
@@ -1030,7 +1041,7 @@ def hybrid(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = N
     """
     _check_tender(tender)
     if inhouse_lots is None:
-        ok = admissible_vendors(tender) or list(tender.vendor_ids)
+        ok = _candidates(tender)
         best = tender.price_matrix.loc[ok].min(axis=0)
         ratio = (tender.lots["inhouse_unit_cost"] / best).dropna()
         inhouse_lots = [str(ratio.idxmin())] if len(ratio) else []

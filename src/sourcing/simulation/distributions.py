@@ -54,6 +54,8 @@ __all__ = [
 _EPS = 2.0 ** -53
 #: largest normal score of a uniform clipped to [2^-53, 1 - 2^-53]
 _Z_CLIP = float(-special.ndtri(_EPS))
+#: Most events per year of a compound (Poisson) input; beyond it numpy's Poisson sampler fails.
+_MAX_RATE = 1e6
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -74,15 +76,35 @@ def _prob(func: str, name: str, value: object) -> float:
     return p
 
 
+def _probabilities(u: object) -> np.ndarray:
+    """*u* as a float array of probabilities; ValueError for NaN or values outside [0, 1]."""
+    u = np.asarray(u, dtype=float)
+    if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):  # NaN fails both comparisons
+        bad = u[~((u >= 0.0) & (u <= 1.0))]
+        raise ValueError(f"ppf: u must be probabilities in [0, 1]; got {bad[:3].tolist()}")
+    return u
+
+
 def _uniforms(u: object) -> np.ndarray:
-    return np.clip(np.asarray(u, dtype=float), _EPS, 1.0 - _EPS)
+    return np.clip(_probabilities(u), _EPS, 1.0 - _EPS)
+
+
+def _width(func: str, lo: float, hi: float) -> None:
+    """high - low must be a finite number, or every draw is NaN."""
+    if not math.isfinite(hi - lo):
+        raise ValueError(f"{func}: high - low overflows (low={lo:g}, high={hi:g}); "
+                         "give the range in a larger unit")
 
 
 def _rng(rng: np.random.Generator | None, seed: object) -> np.random.Generator:
     if rng is not None and seed is not None:
         raise ValueError("give either rng= or seed=, not both")
     if rng is None:
-        return np.random.default_rng(seed)  # type: ignore[arg-type]
+        try:
+            return np.random.default_rng(seed)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise TypeError(f"seed must be None, a non-negative int or a SeedSequence, "
+                            f"got {seed!r}") from None
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     return rng
@@ -120,7 +142,11 @@ class Distribution:
                seed: object = None) -> np.ndarray:
         """Independent draws of shape *size* (``ppf`` of uniforms from *rng* or *seed*)."""
         gen = _rng(rng, seed)
-        return self.ppf(gen.random(size))
+        shape = (size,) if isinstance(size, int | np.integer) else size
+        if not (isinstance(shape, tuple) and all(isinstance(k, int | np.integer) and not
+                                                 isinstance(k, bool) and k >= 0 for k in shape)):
+            raise TypeError(f"sample: size must be an int >= 0 or a tuple of them, got {size!r}")
+        return self.ppf(gen.random(shape))
 
     def _ppf_z(self, z: np.ndarray) -> np.ndarray:
         """Quantile at ``Phi(z)`` (``u`` clipped to [2^-53, 1 - 2^-53]); subclasses that work on
@@ -250,6 +276,7 @@ class Pert(Distribution):
         if not hi > lo:
             raise ValueError(f"pert: high must exceed low, got low={lo}, high={hi} "
                              "(use constant() for a fixed value)")
+        _width("pert", lo, hi)
         if lamb < 0:
             raise ValueError(f"pert: lamb must be >= 0, got {lamb}")
         for k, v in (("low", lo), ("mode", mo), ("high", hi), ("lamb", lamb)):
@@ -282,7 +309,7 @@ class Pert(Distribution):
         return coef
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        u = np.asarray(u, dtype=float)
+        u = _probabilities(u)
         return beta_ppf_fast(u, self.alpha, self.beta, low=self.low, high=self.high, coef=self._coef)
 
     def _ppf_z(self, z: np.ndarray) -> np.ndarray:
@@ -330,6 +357,7 @@ class Triangular(Distribution):
                 f"triangular: need low <= mode <= high, got low={lo}, mode={mo}, high={hi}")
         if not hi > lo:
             raise ValueError(f"triangular: high must exceed low, got low={lo}, high={hi}")
+        _width("triangular", lo, hi)
         for k, v in (("low", lo), ("mode", mo), ("high", hi)):
             object.__setattr__(self, k, v)
 
@@ -378,6 +406,7 @@ class Uniform(Distribution):
         hi = _num("uniform", "high", self.high)
         if not hi > lo:
             raise ValueError(f"uniform: high must exceed low, got low={lo}, high={hi}")
+        _width("uniform", lo, hi)
         object.__setattr__(self, "low", lo)
         object.__setattr__(self, "high", hi)
 
@@ -657,8 +686,9 @@ class Compound(Distribution):
                              "prob= (probability of one event per year)")
         if self.rate is not None:
             r = _num("compound", "rate", self.rate)
-            if r < 0:
-                raise ValueError(f"compound: rate (events per year) must be >= 0, got {r}")
+            if not 0 <= r <= _MAX_RATE:
+                raise ValueError(f"compound: rate (events per year) must be >= 0 and <= {_MAX_RATE:g}, "
+                                 f"got {r:g}")
             object.__setattr__(self, "rate", r)
         else:
             object.__setattr__(self, "prob", _prob("compound", "prob", self.prob))

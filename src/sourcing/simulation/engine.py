@@ -307,8 +307,10 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
         raise ValueError(f"unknown sampling {sampling!r}; valid choices: {', '.join(METHODS)}")
     if copula not in COPULAS:
         raise ValueError(f"unknown copula {copula!r}; valid choices: {', '.join(COPULAS)}")
-    if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget)):
-        raise ValueError(f"budget must be a finite amount in EUR, got {budget!r}")
+    if budget is not None and not (isinstance(budget, (int, float)) and not isinstance(budget, bool)
+                                   and math.isfinite(budget) and budget > 0):
+        # a budget of 0 or less is a typo: every option would exceed it with certainty
+        raise ValueError(f"budget must be a finite amount in EUR > 0, got {budget!r}")
     prec = _parse_precision(precision)
     n = int(n)
     chunk_size = int(chunk_size)
