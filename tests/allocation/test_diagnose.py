@@ -47,3 +47,21 @@ def test_capacity_below_minimum_share():
     assert a.status == "infeasible"
     assert "A (least volume 40 exceeds most allowed 30)" in a.diagnosis
     assert "lot L1 needs 100 devices a year; eligible vendors offer 60" in a.diagnosis
+
+
+def test_policy_that_prunes_every_bid_is_infeasible_not_a_crash(tender):
+    """A 10 % share cap below every bid's minimum volume leaves the model without variables:
+    the award is infeasible, explained, and costs nothing (regression: KeyError/IndexError)."""
+    import numpy as np
+
+    from sourcing.allocation import Policy, allocate
+    from sourcing.scoring import evaluate
+
+    ev = evaluate(tender)
+    for policy in (Policy(max_share_pct=10),
+                   Policy(exclude=("V01", "V02", "V03", "V04", "V05", "V08"))):
+        award = allocate(tender, policy, quality=ev)
+        assert award.status == "infeasible" and not award.feasible
+        assert "has no usable bid" in award.diagnosis
+        assert np.isnan(award.cost["total"]) and np.isnan(award.cost["switching"])
+        assert (award.volumes.to_numpy() == 0).all()

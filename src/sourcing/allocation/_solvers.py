@@ -77,6 +77,8 @@ def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_
 def _columns(keys, var_hash: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Column of each variable in *keys* (-1 for a variable not in the model), vectorised by hash."""
     h = np.fromiter(map(_HASH, keys), np.int64)
+    if not len(var_hash):  # a model without variables (every bid pruned): nothing is found
+        return np.full(len(h), -1)
     pos = np.searchsorted(var_hash, h)
     pos[pos >= len(var_hash)] = 0
     found = var_hash[pos] == h if len(var_hash) else np.zeros(len(h), bool)

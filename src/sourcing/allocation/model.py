@@ -954,6 +954,10 @@ def allocate(
                 award.solve_time = time.perf_counter() - t0
                 award.names = _names(tender, vendors)
                 return award
+    if not info.has_solution and info.status != "infeasible" and not model.variables:
+        # every bid was pruned before the solve (exclusions, share caps): with demand > 0 there is
+        # nothing to award, whatever the solver said of an empty model
+        info = SolveInfo("infeasible", np.nan, np.nan, np.nan, info.time, info.solver)
     if not info.has_solution:
         from .diagnose import diagnose
 
@@ -962,6 +966,9 @@ def allocate(
         zeros = np.zeros(len(inst.seg_bid))
         award = award_from_volumes(inst, policy, zeros, zeros, info=info, currency=currency,
                                    diagnosis=text)
+        # no award, no cost: zero volumes would otherwise "cost" the switching away from incumbents
+        award.cost = award.cost * np.nan
+        award.one_off = award.one_off * np.nan
         award.solve_time = time.perf_counter() - t0
         award.names = _names(tender, vendors)
         return award
