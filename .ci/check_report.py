@@ -13,6 +13,10 @@ import pandas as pd
 from sourcing.report import NOTEBOOKS
 from sourcing.scenario import Scenario
 
+#: Figures each page draws at least (a backend that does not display inline draws none).
+MIN_FIGURES = {"01_tender_evaluation": 3, "02_award_allocation": 3, "03_risk_simulation": 3,
+               "04_board_scenarios": 5, "05_vendor_performance": 2}
+
 
 def main(folder: str, scenario_file: str) -> int:
     out = Path(folder)
@@ -25,8 +29,13 @@ def main(folder: str, scenario_file: str) -> int:
         page = out / f"{name}.html"
         if not page.exists() or page.stat().st_size < 20_000:
             problems.append(f"{page.name} missing or nearly empty")
-        elif "Traceback" in page.read_text(encoding="utf-8"):
+            continue
+        text = page.read_text(encoding="utf-8")
+        if "Traceback" in text:
             problems.append(f"{page.name} shows a traceback")
+        figures = text.count('src="data:image/png')
+        if figures < MIN_FIGURES[name]:
+            problems.append(f"{page.name} shows {figures} figures, expected {MIN_FIGURES[name]}+")
     headline = pd.read_csv(out / "artefacts" / "headline.csv").set_index("item")["value"]
     board = (out / "04_board_scenarios.html").read_text(encoding="utf-8")
     if headline["award_status"] not in ("optimal", "feasible"):

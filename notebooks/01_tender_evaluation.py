@@ -35,6 +35,7 @@ smaa_samples = None  # int or None: SMAA weight samples; None = scenario
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 import matplotlib.pyplot as plt

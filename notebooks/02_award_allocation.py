@@ -37,6 +37,7 @@ frontier_points: int = 6  # points on the cost-vs-quality frontier
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 import matplotlib.pyplot as plt

@@ -36,6 +36,7 @@ budget_eur = None  # float or None: contract budget (EUR over the horizon); None
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 import matplotlib.pyplot as plt

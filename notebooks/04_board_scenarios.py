@@ -27,6 +27,7 @@ n_draws = None  # int or None: Monte Carlo draws; None = scenario
 out_dir: str = "../reports/artefacts"  # where the results workbook and figures are written
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display

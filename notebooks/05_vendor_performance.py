@@ -34,6 +34,7 @@ asof = None  # str or None: evaluation time stamp, e.g. "2026-10-31 23:59"; None
 out_dir: str = "../reports/artefacts"  # where tables and figures are written
 
 # %%
+# %matplotlib inline
 from pathlib import Path
 
 import matplotlib.pyplot as plt
