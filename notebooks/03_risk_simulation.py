@@ -42,38 +42,29 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sourcing import Scenario, read_tender
-from sourcing.allocation import Policy, allocate
-from sourcing.pipeline import sla_calibration
-from sourcing.scoring import evaluate
-from sourcing.simulation import simulate, standard_scenarios
+from sourcing import Scenario, run
 
 scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws,
                                                      "simulation.budget_eur": budget_eur})
-tender = read_tender(scenario.tender)
-sim = scenario.simulation
 Path(out_dir).mkdir(parents=True, exist_ok=True)
 pd.set_option("display.float_format", "{:,.0f}".format)
 
 # %% [markdown]
 # ## The options
+#
+# Multi-vendor follows the recommended award; single vendor is the best-ranked vendor able to
+# serve every lot; hybrid keeps the lot where in-house is cheapest relative to the award.
 
 # %%
-evaluation = evaluate(tender, method=scenario.scoring.method, aggregate=scenario.scoring.aggregate,
-                      weight_points=scenario.scoring.weights, **scenario.scoring.params)
-award = allocate(tender, Policy(**scenario.allocation.policy), quality=evaluation,
-                 objective=scenario.allocation.objective, solver=scenario.allocation.solver,
-                 time_limit=scenario.allocation.time_limit, mip_gap=scenario.allocation.mip_gap)
-options = standard_scenarios(tender, award if award.feasible else None,
-                             inhouse_lots=list(sim.inhouse_lots) or None,
-                             vendor_id=sim.single_vendor or evaluation.ranks.idxmin(),
-                             sla=sla_calibration(scenario))
-for option in options:
+analysis = run(scenario, rule_costs=False)
+for option in analysis.options:
     print(option)
 
 # %%
-result = simulate(options, n=sim.n, seed=scenario.seed, sampling=sim.sampling,
-                  budget=sim.budget_eur)
+result = analysis.simulation
+# the option the risk pages focus on: the recommended multi-vendor award when simulated
+focus = next((o.name for o in analysis.options if o.name.startswith("Multi")),
+             analysis.options[0].name)
 summary = result.summary()
 summary.to_csv(Path(out_dir) / "simulation_summary.csv")
 summary
@@ -107,23 +98,23 @@ result.prob_cheapest().to_frame("probability cheapest").style.format("{:.1%}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
-result.plot("fan", ax=axes[0], scenario=options[2].name)
+result.plot("fan", ax=axes[0], scenario=focus)
 result.plot("exceedance", ax=axes[1])
 plt.show()
 
 # %% [markdown]
 # ## What drives the risk?
 #
-# Rank correlation between each uncertain input and the total cost of the multi-vendor option
+# Rank correlation between each uncertain input and the total cost of the focus option
 # (tornado), and the cost when one input moves from its 10th to its 90th percentile with the
 # others at their median (swing table).
 
 # %%
-ax = result.plot("tornado", scenario=options[2].name)
+ax = result.plot("tornado", scenario=focus)
 plt.show()
 
 # %%
-result.swing(options[2].name)
+result.swing(focus)
 
 # %%
 result.by_driver()

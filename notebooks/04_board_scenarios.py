@@ -49,7 +49,7 @@ def money(x: float) -> str:
 
 
 # %%
-multi = summary.index[2] if len(summary) > 2 else summary.index[0]
+multi = next((o.name for o in result.options if o.name.startswith("Multi")), summary.index[0])
 lines = [
     f"**Scenario:** {scenario.name}. {scenario.description}",
     "",

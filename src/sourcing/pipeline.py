@@ -45,6 +45,10 @@ class RunResult:
         SLA calibration from the incumbent's record (vendor_id, lot_id, breach_prob, credit_pct).
     simulation : sourcing.simulation.SimulationResult
         Cost draws of the sourcing options over the contract horizon.
+    notes : list of str
+        Plain-words remarks (e.g. why no award was feasible).
+    options : list of sourcing.simulation.SourcingScenario
+        The simulated options with their assumptions.
     """
 
     scenario: Scenario
@@ -56,6 +60,7 @@ class RunResult:
     sla: pd.DataFrame | None
     simulation: Any
     notes: list[str] = field(default_factory=list)
+    options: list[Any] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """Board table per sourcing option: 5-year cost P50/P90 and mean (EUR), CVaR95,
@@ -193,7 +198,7 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
                           budget=si.budget_eur, progress=progress)
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
-                     notes)
+                     notes, chosen)
 
 
 def full_service_vendor(tender: Tender, evaluation: Any) -> str:
