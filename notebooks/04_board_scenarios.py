@@ -56,8 +56,10 @@ lines = [
     f"* **Best-ranked vendor:** {ev.to_frame().loc[h['top_ranked_vendor'], 'name']} "
     f"({h['top_ranked_vendor']}); it ranks first in {h['top_rank_acceptability']:.0%} of the "
     "plausible weightings tested.",
-    f"* **Recommended award:** {h['award_vendors']} at {money(h['award_cost_eur_per_year'])} a "
-    f"year (solver status: {h['award_status']}).",
+    (f"* **Recommended award:** {h['award_vendors']} at {money(h['award_cost_eur_per_year'])} a "
+     f"year (solver status: {h['award_status']})." if result.award.feasible else
+     "* **No award satisfies the policy**; the multi-vendor option below splits each lot between "
+     "its two cheapest bids instead. Why: " + str(result.award.diagnosis).replace("\n", " ")),
     f"* **Lowest expected cost:** {h['cheapest_option_p50']}, {money(h['cheapest_option_p50_eur'])}"
     f" over the contract (P50); {money(h['cheapest_option_p90_eur'])} at P90.",
 ]
