@@ -73,8 +73,7 @@ tender.vendors[["name", "incumbent", "country", "iso27001", "financial_score"]]
 
 # %%
 settings = scenario.scoring
-evaluation = evaluate(tender, method=settings.method, aggregate=settings.aggregate,
-                      weight_points=settings.weights, **settings.params)
+evaluation = evaluate(tender, **settings.evaluate_kwargs)
 print(evaluation)
 evaluation.to_frame().to_csv(Path(out_dir) / "ranking.csv")
 

@@ -44,17 +44,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sourcing import Scenario, read_tender
-from sourcing.allocation import Policy, allocate, constraint_costs, frontier
+from sourcing.allocation import allocate, constraint_costs, frontier
 from sourcing.plots import plot_rule_costs, plot_spend_concentration
 from sourcing.scoring import evaluate
 
 scenario = Scenario.load(scenario_file, seed=seed, **{"allocation.time_limit": time_limit})
 tender = read_tender(scenario.tender)
-policy = Policy(**scenario.allocation.policy)
-evaluation = evaluate(tender, method=scenario.scoring.method, aggregate=scenario.scoring.aggregate,
-                      weight_points=scenario.scoring.weights, **scenario.scoring.params)
-solve = {"solver": scenario.allocation.solver, "time_limit": scenario.allocation.time_limit,
-         "mip_gap": scenario.allocation.mip_gap}
+policy = scenario.allocation.policy_model()
+evaluation = evaluate(tender, **scenario.scoring.evaluate_kwargs)
+solve = scenario.allocation.solve_kwargs
 Path(out_dir).mkdir(parents=True, exist_ok=True)
 pd.set_option("display.precision", 2)
 policy

@@ -106,3 +106,15 @@ def test_no_options_to_simulate_is_an_error_at_load(tmp_path, sample_path):
         Scenario.load(path)
     (p,) = info.value.problems
     assert (p.row, p.column) == (4, "simulation.options") and "at least 1 item" in p.rule
+
+
+def test_settings_map_onto_the_stage_apis():
+    """One place turns scenario settings into stage arguments (pipeline, notebooks, CLI)."""
+    from sourcing.allocation import Policy
+
+    s = Scenario.load(SCENARIOS / "dual-sourcing.yaml")
+    assert s.scoring.evaluate_kwargs == {"method": "promethee", "aggregate": None,
+                                         "weight_points": None}
+    assert s.allocation.solve_kwargs == {"solver": "highs", "time_limit": 60.0, "mip_gap": None}
+    policy = s.allocation.policy_model()
+    assert isinstance(policy, Policy) and policy.min_vendors_per_lot == 2

@@ -102,7 +102,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from .scoring import evaluate
 
     tender = read_tender(args.path)
-    policy = Policy(**Scenario.load(args.scenario).allocation.policy) if args.scenario else Policy()
+    policy = Scenario.load(args.scenario).allocation.policy_model() if args.scenario else Policy()
     evaluation = evaluate(tender, method=args.method)
     solve = {"solver": args.solver, "time_limit": args.time_limit, "mip_gap": args.mip_gap}
     award = allocate(tender, policy, quality=evaluation, **solve)

@@ -164,7 +164,7 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     RunResult
         Same scenario and seed give identical numbers.
     """
-    from .allocation import Policy, allocate, constraint_costs
+    from .allocation import allocate, constraint_costs
     from .scoring import evaluate, smaa
     from .scoring.sensitivity import SMAA_METHODS
     from .simulation import simulate, standard_scenarios
@@ -173,16 +173,15 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
         scenario = Scenario.load(scenario)
     tender = read_tender(scenario.tender)
     sc, al, si = scenario.scoring, scenario.allocation, scenario.simulation
-    evaluation = evaluate(tender, method=sc.method, aggregate=sc.aggregate,
-                          weight_points=sc.weights, **sc.params)
+    evaluation = evaluate(tender, **sc.evaluate_kwargs)
     # SMAA on the ranking's own method where it can be sampled, so "ranks first in x % of
     # weightings" speaks of the same ranking the board sees
     smaa_method, smaa_params = ((sc.method, sc.params) if sc.method in SMAA_METHODS
                                 else ("wsm", {}))
     acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
                          method=smaa_method, n=sc.smaa_samples, seed=scenario.seed, **smaa_params)
-    policy = Policy(**al.policy)
-    solve = {"solver": al.solver, "time_limit": al.time_limit, "mip_gap": al.mip_gap}
+    policy = al.policy_model()
+    solve = al.solve_kwargs
     award = allocate(tender, policy, quality=evaluation, objective=al.objective, **solve)
     notes = []
     if not award.feasible:

@@ -52,6 +52,12 @@ class ScoringSettings(BaseModel):
     smaa_samples: int = Field(10_000, ge=100, le=1_000_000,
                               description="Weight samples for SMAA rank acceptability.")
 
+    @property
+    def evaluate_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``sourcing.scoring.evaluate`` for these settings."""
+        return {"method": self.method, "aggregate": self.aggregate,
+                "weight_points": self.weights, **self.params}
+
     @field_validator("weights")
     @classmethod
     def _non_negative(cls, v: dict[str, float] | None) -> dict[str, float] | None:
@@ -70,6 +76,17 @@ class AllocationSettings(BaseModel):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit: float | None = Field(60.0, gt=0, description="Solver time limit, seconds.")
     mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
+
+    @property
+    def solve_kwargs(self) -> dict[str, Any]:
+        """Solver keyword arguments shared by ``allocate``, ``frontier`` and ``constraint_costs``."""
+        return {"solver": self.solver, "time_limit": self.time_limit, "mip_gap": self.mip_gap}
+
+    def policy_model(self):
+        """The policy as a validated ``sourcing.allocation.Policy``."""
+        from .allocation import Policy
+
+        return Policy(**self.policy)
 
     @field_validator("policy")
     @classmethod
