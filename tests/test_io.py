@@ -6,6 +6,7 @@ sheet, row as the user sees it (header = row 1), column and offending value.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -421,10 +422,42 @@ def test_formula_with_saved_value_reads_the_value(tmp_path, tender):
     name = f"xl/worksheets/sheet{index}.xml"
     xml = sheets[name].decode()
     # what Excel writes: the formula and its last computed value
-    xml = xml.replace('<c r="C2" t="n"><v>23.78</v></c>', '<c r="C2"><f>20+3.78</f><v>23.78</v></c>')
+    xml = re.sub(r'<c r="C2"( s="\d+")? t="n"><v>23.78</v></c>',
+                 r'<c r="C2"\1><f>20+3.78</f><v>23.78</v></c>', xml)
     assert "<f>20+3.78</f>" in xml
     sheets[name] = xml.encode()
     with zipfile.ZipFile(path, "w") as z:
         for n, data in sheets.items():
             z.writestr(n, data)
     assert read_tender(path).bids.loc[0, "unit_price"] == 23.78
+
+
+def test_ids_in_headers_are_neutralised_in_csv_and_workbook(tmp_path):
+    """A lot id '=1+1' must not become a live formula in a header (CSV or .xlsx)."""
+    frame = pd.DataFrame({"vendor_id": ["V1"], "=1+1": [3.0], "+cmd": ["@SUM(A1)"]})
+    write_tables({"award": frame}, tmp_path / "csv")
+    header = (tmp_path / "csv" / "award.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "vendor_id,'=1+1,'+cmd"
+    write_tables({"award": frame}, tmp_path / "r.xlsx")
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets"))
+    assert "<f>" not in xml
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    ws = wb["award"]
+    assert ws["B1"].value == "=1+1" and ws["B1"].data_type == "s" and ws["B1"].quotePrefix
+    assert ws["C2"].value == "@SUM(A1)" and ws["C2"].data_type == "s"
+
+
+def test_workbook_for_people(tmp_path):
+    from sourcing.io import Sheet
+
+    frame = pd.DataFrame({"vendor": ["A", "B"], "spend": [1_234_567.0, 20.5],
+                          "share": [0.25, 0.75]})
+    write_tables({"award": Sheet(frame, {"spend": "money", "share": "percent"}, currency="USD")},
+                 tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["award"]
+    assert [c.value for c in ws[1]] == ["vendor", "spend (USD)", "share"]
+    assert ws["B2"].value == 1_234_567.0 and ws["B2"].number_format == "#,##0"
+    assert ws["C2"].number_format == "0.0%"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C3"
+    assert ws.column_dimensions["B"].width >= len("spend (USD)")

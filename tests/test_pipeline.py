@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +66,30 @@ def test_single_vendor_option_can_serve_every_lot(result):
 def test_write_results(result, tmp_path):
     book = result.write(tmp_path)
     wb = openpyxl.load_workbook(book, read_only=True)
-    assert {"headline", "ranking", "exclusions", "award_volumes", "simulation_summary"} <= set(
+    assert wb.sheetnames[0] == "headline"
+    assert {"decision", "ranking", "exclusions", "award", "simulation_summary", "assumptions"} <= set(
         wb.sheetnames)
     assert (tmp_path / "ranking.csv").exists() and (tmp_path / "award.png").stat().st_size > 5000
     headline = pd.read_csv(tmp_path / "headline.csv").set_index("item")["value"]
-    assert headline["award_status"] == "optimal"
+    assert headline["Award status"] == "optimal"
+    rows = {r[0]: r[1] for r in wb["headline"].iter_rows(min_row=2, values_only=True)}
+    assert isinstance(rows["Award cost per year"], float)  # numbers stay numbers
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["headline"]["recommended_option"] == result.decision.recommended
+    assert result.decision.recommended in summary["recommendation"]
+
+
+def test_one_recommendation_with_reasons(result):
+    """The baseline policy caps one vendor at 60 % of spend: the single-vendor option breaks it
+    and is never the recommendation, whatever it costs; every other option has its reason."""
+    d = result.decision
+    single = next(o.name for o in result.options if o.name.startswith("Single"))
+    assert d.table.at[single, "status"] == "breaks the policy"
+    assert "of spend (at most 60%)" in d.reason(single)
+    assert d.recommended != single
+    assert result.headline()["recommended_option"] == d.recommended
+    assert (d.table["status"] == "recommended").sum() == 1
+    assert d.table["reason"].str.len().gt(10).all()
 
 
 def test_infeasible_policy_is_explained_and_has_no_award_cost(small):
@@ -79,5 +99,5 @@ def test_infeasible_policy_is_explained_and_has_no_award_cost(small):
         update={"policy": {"quality_floor": 100}})})
     r = run(s, rule_costs=False)
     assert r.headline()["award_status"] == "infeasible"
-    assert r.headline()["award_cost_eur_per_year"] is None
+    assert r.headline()["award_cost_per_year"] is None
     assert any("lot L1: quality floor 100 but the best eligible bidder scores" in n for n in r.notes)

@@ -34,17 +34,37 @@ def test_render_hides_code_and_writes_index(tmp_path):
 
 def test_failed_run_keeps_previous_report_and_names_the_cell(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "index.html").write_text("previous good report", encoding="utf-8")
     nbs = tmp_path / "nbs"
     nbs.mkdir()
+    _notebook(nbs, "print('previous good report')")
+    render(BASELINE, out=out, notebooks=nbs, only=["01_tender_evaluation"])
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     _notebook(nbs, "raise ValueError('bid table is empty')")
     with pytest.raises(ReportError, match="01_tender_evaluation.*cell.*bid table is empty"):
         render(BASELINE, out=out, notebooks=nbs, only=["01_tender_evaluation"])
-    assert (out / "index.html").read_text(encoding="utf-8") == "previous good report"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert "previous good report" in (out / "01_tender_evaluation.html").read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
 def test_unknown_notebook_lists_valid_ones(tmp_path):
     with pytest.raises(ValueError, match="valid: 04_board_scenarios"):
         render(BASELINE, out=tmp_path, only=["99_nothing"])
+
+
+def test_page_without_its_data_is_skipped_with_the_reason(tmp_path):
+    """No performance folder in the scenario: page 05 is skipped, the index says why."""
+    scenario = tmp_path / "s.yaml"
+    text = BASELINE.read_text(encoding="utf-8").replace("performance: ../sample-performance\n", "")
+    scenario.write_text(text.replace("../sample-tender", str(BASELINE.parents[1] / "sample-tender")),
+                        encoding="utf-8")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs, "print('ok')")
+    jupytext.write(jupytext.read(nbs / "01_tender_evaluation.ipynb"), nbs / "05_vendor_performance.ipynb")
+    index = render(scenario, out=tmp_path / "out", notebooks=nbs,
+                   only=["01_tender_evaluation", "05_vendor_performance"])
+    text = index.read_text(encoding="utf-8")
+    assert "not rendered: the scenario names no performance data" in text
+    assert not (tmp_path / "out" / "05_vendor_performance.html").exists()
+    assert (tmp_path / "out" / "01_tender_evaluation.html").exists()

@@ -2,7 +2,8 @@
 
 ``sourcing validate PATH`` checks a tender (CSV folder or .xlsx) and prints a summary or the table
 of problems; ``sourcing template FILE.xlsx`` writes a blank tender workbook.  Every subcommand has
-``--help``.  Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage.
+``--help``.  Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage,
+3 (``run``) the analysis ran but no award satisfies the policy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .io import read_tender, write_template
+from .outputs import OutputError
 from .schemas import ValidationError
 
 __all__ = ["main"]
@@ -30,7 +32,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    path = write_template(args.path)
+    from .outputs import check_file_target
+
+    path = write_template(check_file_target(args.path, force=args.force))
     print(f"wrote blank tender template {path}")
     return 0
 
@@ -160,29 +164,42 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import ReportError, render
 
+    existed = (Path(args.out) / "index.html").is_file()
     try:
         index = render(args.scenario, out=args.out, pdf=args.pdf, progress=args.progress,
-                       only=args.only or None, cell_timeout=args.cell_timeout)
+                       only=args.only or None, cell_timeout=args.cell_timeout, force=args.force)
     except ReportError as err:
-        print(f"error: {err}\nThe previous report in {args.out} was left as it was.",
-              file=sys.stderr)
+        kept = (f"The previous report in {args.out} was left as it was." if existed else
+                f"No report was written to {args.out}.")
+        print(f"error: {err}\n{kept}", file=sys.stderr)
         return 1
     print(f"wrote {index}")
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from . import present as fmt
     from .pipeline import run
 
     result = run(args.scenario, progress=args.progress)
-    book = result.write(args.out)
-    for key, value in result.headline().items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else "n/a" if value is None else value
-        print(f"{key:32s} {shown}")
+    book = result.write(args.out, force=args.force)
+    head = result.headline()
+    cur = head["currency"]
+    shown = {"percent": fmt.percent, "money": lambda v: fmt.money(v, cur, exact=True)}
+    for key, value in head.items():
+        kind = result._HEADLINE_FORMATS.get(key)
+        text = shown[kind](value) if kind else fmt.text(value)
+        print(f"{fmt.label(key):44s} {text}")
+    from .narrative import options_story
+
+    print()
+    for line in options_story(result.decision):
+        print(line)
     for note in result.notes:
         print(f"note: {note}")
     print(f"wrote {book} and CSV/PNG files in {args.out}")
-    return 0
+    # exit 3: the analysis ran, but no award satisfies the policy (documented in --help)
+    return 0 if result.award.feasible else 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=100_000, help="draws (default 100000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--sampling", choices=("mc", "lhs", "sobol"), default="mc")
-    p.add_argument("--budget", type=float, default=None, help="budget over the horizon, EUR")
+    p.add_argument("--budget", type=float, default=None,
+                   help="budget over the horizon, in the tender currency")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.add_argument("--plot", default=None, metavar="PNG", help="save the comparison chart")
     p.set_defaults(func=_cmd_simulate)
@@ -266,7 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "Chromium when installed. The output folder is replaced only when every "
                        "notebook succeeded.")
     p.add_argument("--scenario", default=baseline, help=f"scenario YAML (default {baseline})")
-    p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--out", default="reports", help="output folder (default reports); a folder "
+                   "holding files sourcing did not write is refused")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder holding other files (they are kept, never deleted)")
     p.add_argument("--pdf", action="store_true", help="also print each page to PDF")
     p.add_argument("--only", nargs="*", default=None, metavar="NOTEBOOK",
                    help="render only these notebooks (names without .ipynb)")
@@ -276,17 +297,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="the whole analysis without notebooks, to Excel/CSV/PNG",
                        description="Rank, allocate, price the policy rules and simulate the "
-                       "options of a scenario; write results.xlsx, CSVs and PNGs.")
+                       "options of a scenario; write results.xlsx, CSVs and PNGs. Exit codes: 0 "
+                       "done, 1 bad input, 3 done but no award satisfies the policy (the outputs "
+                       "say why).")
     p.add_argument("scenario", nargs="?", default=baseline,
                    help=f"scenario YAML (default {baseline})")
-    p.add_argument("--out", default="results", help="output folder (default results)")
+    p.add_argument("--out", default="results", help="output folder (default results); a folder "
+                   "holding files sourcing did not write is refused")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder holding other files (they are kept, never deleted)")
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "
                        "drop-down lists, ready to fill in.")
-    p.add_argument("path", help="target .xlsx file")
+    p.add_argument("path", help="target .xlsx file (an existing file is refused)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=_cmd_template)
     return parser
 
@@ -315,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except ValidationError as err:
         print(str(err), file=sys.stderr)
+        return 1
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # missing input, output path below a file, no permission, disk full
         shown = f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err)

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from .schemas import TABLES, Problem, ValidationError
 from .tender import SETTINGS, Tender, build
 
 __all__ = [
+    "Sheet",
     "atomic_path",
     "neutralise",
     "read_tender",
@@ -233,58 +235,169 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~_umask())  # as a plain open() would (mkstemp makes 0600)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
-def _export_frame(frame: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
-    frame = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
-    out = {}
+@dataclass
+class Sheet:
+    """A table to export with how its columns read: the people-ready form of a DataFrame.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The data; an index with a name is written as the first column.
+    formats : dict
+        Column -> ``"money"`` (tender currency), ``"percent"`` (fractions shown as percents),
+        ``"pct"`` (values already in percent), ``"count"``, ``"number"`` or ``"text"``.
+    row_formats : list, optional
+        One format per row for the ``value`` column (a headline sheet of mixed items).
+    currency : str, optional
+        Stated in the headers of money columns (``"cost (USD)"``).
+    """
+
+    frame: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    row_formats: list[str] | None = None
+    currency: str | None = None
+
+
+_XL_FORMATS = {"money": "#,##0", "percent": "0.0%", "pct": '0.0"%"', "count": "#,##0",
+               "number": "#,##0.00", "text": "@"}
+
+
+def _as_sheet(table: pd.DataFrame | Sheet) -> Sheet:
+    return table if isinstance(table, Sheet) else Sheet(table)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _export_frame(sheet: Sheet) -> tuple[pd.DataFrame, list[str]]:
+    """Cells as exported (booleans yes/no, missing blank) and the format of each column."""
+    frame = sheet.frame
+    frame = frame.reset_index() if any(n is not None for n in frame.index.names) else (
+        frame.reset_index(drop=True))
+    out, kinds = {}, []
     for col in frame.columns:
         s = frame[col]
+        kind = sheet.formats.get(str(col))
         if s.dtype == bool or s.map(lambda v: isinstance(v, bool | np.bool_)).all() and len(s):
-            out[col] = s.map(lambda v: "yes" if v else "no")
+            out[col], kind = s.map(lambda v: "yes" if v else "no"), "text"
         elif pd.api.types.is_numeric_dtype(s):
             out[col] = s
+            kind = kind or ("count" if pd.api.types.is_integer_dtype(s) else "number")
         else:
-            out[col] = s.map(lambda v: "" if _missing(v)
-                             else neutralise(str(v)) if guard else str(v))
-    return pd.DataFrame(out)
+            out[col] = s.map(lambda v: None if _missing(v) else v if isinstance(
+                v, int | float | np.number) and not isinstance(v, bool) else str(v))
+            kind = kind or "text"
+        kinds.append(kind)
+    export = pd.DataFrame(out)
+    headers = []
+    for col, kind in zip(export.columns, kinds, strict=True):
+        head = str(col)
+        if kind == "money" and sheet.currency:
+            head = f"{head} ({sheet.currency})"
+        headers.append(head)
+    export.columns = headers
+    return export, kinds
 
 
-def write_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
-    """Write named DataFrames as a CSV folder or an ``.xlsx`` workbook (one sheet each).
+def write_tables(tables: dict[str, pd.DataFrame | Sheet], path: str | os.PathLike) -> Path:
+    """Write named tables as a CSV folder or an ``.xlsx`` workbook (one sheet each).
 
-    Indexes with a name are written as the first column.  Text is neutralised against formula
-    injection; each file is written atomically.
+    The one writer of exported cells: every text cell **and header** is neutralised against
+    formula injection (:func:`neutralise`); booleans are ``yes``/``no``; missing values are blank.
+    In a workbook numbers stay numbers with a number format by column (money, percent, count),
+    headers are bold and frozen, columns are sized to their content and carry filters.  Each
+    file is written atomically.
+
+    Parameters
+    ----------
+    tables : dict
+        Name -> DataFrame or :class:`Sheet` (the sheet or file name, 31 characters at most in a
+        workbook).
+    path : path
+        A ``.xlsx`` file, or a folder for one ``<name>.csv`` per table.
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        wb.remove(wb.active)
-        for name, frame in tables.items():
-            ws = wb.create_sheet(name[:31])
-            export = _export_frame(frame, guard=False)
-            ws.append(list(export.columns))
-            for r, row in enumerate(export.itertuples(index=False), start=2):
-                for c, v in enumerate(row, start=1):
-                    cell = ws.cell(row=r, column=c, value=_xl_value(v))
-                    if isinstance(cell.value, str):
-                        cell.data_type = "s"  # text stays text: never a formula
-            for cell in ws[1]:
-                cell.font = openpyxl.styles.Font(bold=True)
-        with atomic_path(path) as tmp:
-            wb.save(tmp)
+        _write_workbook({k: _as_sheet(v) for k, v in tables.items()}, path)
         return path
     path.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
-        with atomic_path(path / f"{name}.csv") as tmp:
-            _export_frame(frame).to_csv(tmp, index=False, lineterminator="\n")
+    for name, table in tables.items():
+        export, _ = _export_frame(_as_sheet(table))
+        export.columns = [neutralise(c) for c in export.columns]
+        export = export.map(lambda v: "" if _missing(v) else neutralise(v) if isinstance(v, str) else v)
+        with atomic_path(path / f"{neutralise(name)}.csv") as tmp:
+            export.to_csv(tmp, index=False, lineterminator="\n")
     return path
+
+
+def _write_workbook(sheets: dict[str, Sheet], path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    for name, sheet in sheets.items():
+        ws = wb.create_sheet(str(neutralise(name))[:31].lstrip("'") or "sheet")
+        export, kinds = _export_frame(sheet)
+        widths = []
+        for c, head in enumerate(export.columns, start=1):
+            cell = _put(ws, 1, c, head, None)
+            cell.font = Font(bold=True)
+            cell.fill = head_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            widths.append(len(str(head)))
+        for r, row in enumerate(export.itertuples(index=False), start=2):
+            for c, v in enumerate(row, start=1):
+                kind = kinds[c - 1]
+                if sheet.row_formats is not None and export.columns[c - 1] == "value":
+                    kind = sheet.row_formats[r - 2]
+                _put(ws, r, c, v, _XL_FORMATS.get(kind))
+                widths[c - 1] = max(widths[c - 1], _shown_width(v, kind))
+        for c, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(c)].width = min(60, max(8, w + 2))
+        ws.freeze_panes = "A2"
+        if len(export):
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(export.columns))}{len(export) + 1}"
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _put(ws, row: int, col: int, value: object, number_format: str | None):
+    """Write one workbook cell: text is always text (never a formula), numbers get a format."""
+    v = _xl_value(value)
+    cell = ws.cell(row=row, column=col)
+    if isinstance(v, str):
+        cell.value = v
+        cell.data_type = "s"
+        if v.startswith(_FORMULA_START):
+            cell.quotePrefix = True  # Excel shows the text as typed and never evaluates it
+    else:
+        cell.value = v
+        if number_format and v is not None and not isinstance(v, bool):
+            cell.number_format = number_format
+    return cell
+
+
+def _shown_width(value: object, kind: str) -> int:
+    if _missing(value):
+        return 0
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        x = float(value)
+        return len(f"{x:,.0f}") + (2 if kind in ("number", "percent", "pct") else 0)
+    return min(len(str(value)), 60)
 
 
 def _missing(v: object) -> bool:

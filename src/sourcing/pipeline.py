@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from .io import atomic_path, read_tender, write_tables
+from . import present as fmt
+from .io import Sheet, read_tender, write_tables
+from .outputs import staged
 from .scenario import Scenario
 from .tender import Tender
 
@@ -40,7 +42,7 @@ class RunResult:
     award : sourcing.allocation.Award
         The recommended award under the scenario's policy.
     rule_costs : DataFrame
-        What each active policy rule costs, EUR/year (``constraint_costs``).
+        What each active policy rule costs, tender currency per year (``constraint_costs``).
     sla : DataFrame or None
         SLA calibration from the incumbent's record (vendor_id, lot_id, breach_prob, credit_pct).
     simulation : sourcing.simulation.SimulationResult
@@ -49,6 +51,10 @@ class RunResult:
         Plain-words remarks (e.g. why no award was feasible).
     options : list of sourcing.simulation.SourcingScenario
         The simulated options with their assumptions.
+    decision : sourcing.decision.Decision
+        The recommended option and why not the others (the one recommendation of the run).
+    assumptions : sourcing.simulation.Assumptions
+        The simulation's assumptions, sized to the tender and overridden by the scenario.
     """
 
     scenario: Scenario
@@ -61,69 +67,128 @@ class RunResult:
     simulation: Any
     notes: list[str] = field(default_factory=list)
     options: list[Any] = field(default_factory=list)
+    decision: Any = None
+    assumptions: Any = None
+
+    @property
+    def names(self) -> fmt.Names:
+        """Names of the tender's vendors, lots and criteria by id."""
+        return fmt.Names.of(self.tender)
 
     def summary(self) -> pd.DataFrame:
-        """Board table per sourcing option: 5-year cost P50/P90 and mean (EUR), CVaR95,
-        probability of exceeding the budget and of being the cheapest option."""
+        """Board table per sourcing option: cost over the contract at P50/P90 and mean (tender
+        currency, undiscounted), CVaR95, probability of exceeding the budget and of being the
+        cheapest option."""
         s = self.simulation.summary()
         cols = ["mean", "p50", "p90", "cvar95"] + [c for c in ("p_over_budget", "p_cheapest")
                                                     if c in s.columns]
         return s[cols]
 
     def headline(self) -> dict[str, object]:
-        """Key numbers for the board as plain values (also checked by CI)."""
+        """Key numbers for the board as plain values (also checked by CI).
+
+        Money is in the tender currency (``currency``): annual award cost, and the recommended
+        option's cost over the contract at P50 and P90; probabilities are fractions.
+        """
         s = self.summary()
         best = self.evaluation.ranks.idxmin()
-        cheapest = s["p50"].idxmin()
-        out = {
+        rec = self.decision.recommended
+        out: dict[str, object] = {
+            "tender": self.tender.name,
             "scenario": self.scenario.name,
-            "top_ranked_vendor": best,
+            "currency": self.tender.currency,
+            "top_ranked_vendor": self.names(best),
+            "top_ranked_vendor_id": str(best),
             "top_rank_acceptability": float(self.acceptability.acceptability.loc[best].iloc[0]),
             "award_status": self.award.status,
             # an infeasible award has no cost: its 'cost' is an artefact of the empty solution
-            "award_cost_eur_per_year": float(self.award.cost["total"]) if self.award.feasible else None,
-            "award_vendors": ", ".join(self.award.vendors),
-            "cheapest_option_p50": cheapest,
-            "cheapest_option_p50_eur": float(s.at[cheapest, "p50"]),
-            "cheapest_option_p90_eur": float(s.at[cheapest, "p90"]),
+            "award_cost_per_year": float(self.award.cost["total"]) if self.award.feasible else None,
+            "award_vendors": fmt.listing(self.names(v) for v in self.award.vendors),
+            "recommended_option": rec,
+            "recommended_p50": float(s.at[rec, "p50"]) if rec is not None else None,
+            "recommended_p90": float(s.at[rec, "p90"]) if rec is not None else None,
         }
-        if "p_over_budget" in s.columns:
-            out["cheapest_option_p_over_budget"] = float(s.at[cheapest, "p_over_budget"])
+        if "p_over_budget" in s.columns and rec is not None:
+            out["budget"] = float(self.simulation.budget)
+            out["recommended_p_over_budget"] = float(s.at[rec, "p_over_budget"])
         return out
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Result tables by name, as written to the workbook and CSVs."""
-        ev = self.evaluation
-        tables = {
-            "headline": pd.DataFrame(list(self.headline().items()), columns=["item", "value"]),
-            "ranking": ev.to_frame(),
-            "exclusions": ev.excluded.reset_index(),
-            "acceptability": self.acceptability.acceptability.round(4),
-            "award_volumes": self.award.volumes,
-            "award_spend_eur": self.award.spend,
-            "award_cost_eur": self.award.cost.rename("eur_per_year").to_frame(),
-            "rule_costs_eur": self.rule_costs,
-            "simulation_summary": self.summary(),
-        }
-        if self.sla is not None:
-            tables["sla_calibration"] = self.sla
-        return tables
+    #: format of each headline item in the workbook
+    _HEADLINE_FORMATS = {"top_rank_acceptability": "percent", "award_cost_per_year": "money",
+                         "recommended_p50": "money", "recommended_p90": "money", "budget": "money",
+                         "recommended_p_over_budget": "percent"}
 
-    def write(self, out: str | os.PathLike, *, figures: bool = True) -> Path:
-        """Write ``results.xlsx``, one CSV per table and PNG figures into *out*.
+    def tables(self) -> dict[str, Sheet]:
+        """Result tables by name, as written to the workbook and CSVs (headline first).
 
-        Every file is written atomically; text cells are neutralised against formula injection.
-        Returns the workbook path.
+        Money columns are in the tender currency (stated in their headers); vendor and lot
+        names stand beside their ids.
         """
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        tables = {k: v.round(4) if isinstance(v, pd.DataFrame) else v
-                  for k, v in self.tables().items()}
-        book = write_tables(tables, out / "results.xlsx")
-        write_tables(tables, out)
-        if figures:
-            self._figures(out)
-        return book
+        ev, cur, names = self.evaluation, self.tender.currency, self.names
+        head = self.headline()
+        headline = pd.DataFrame({"item": [fmt.label(k) for k in head],
+                                 "value": list(head.values())})
+        sheets = {"headline": Sheet(headline, row_formats=[
+            self._HEADLINE_FORMATS.get(k, "text") for k in head], currency=cur)}
+        sheets["decision"] = Sheet(self.decision.to_frame(),
+                                   {"cost": "money", "p_over_budget": "percent"}, currency=cur)
+        sheets["ranking"] = Sheet(ev.to_frame(), {"score": "number", "quality": "number"})
+        if len(ev.excluded):
+            sheets["exclusions"] = Sheet(ev.excluded.assign(
+                name=[names(v) for v in ev.excluded.index]))
+        acc = self.acceptability.acceptability
+        sheets["acceptability"] = Sheet(_with_names(acc, names),
+                                        dict.fromkeys(map(str, acc.columns), "percent"))
+        sheets["award"] = Sheet(self._award_long(), {"share": "percent", "spend": "money",
+                                                     "volume": "number"}, currency=cur)
+        cost = self.award.cost.rename("per_year").to_frame()
+        cost.index = pd.Index([fmt.label(str(k)) for k in cost.index], name="cost item")
+        sheets["award_cost"] = Sheet(cost, {"per_year": "money"}, currency=cur)
+        if len(self.rule_costs):
+            sheets["rule_costs"] = Sheet(self.rule_costs, {
+                c: "money" for c in ("cost_with", "cost_without", "cost_of_rule")}, currency=cur)
+        sheets["simulation_summary"] = Sheet(self.summary(), {
+            **dict.fromkeys(("mean", "p50", "p90", "cvar95"), "money"),
+            "p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur)
+        from .narrative import assumptions_table
+
+        sheets["assumptions"] = Sheet(assumptions_table(self.assumptions, currency=cur))
+        if self.sla is not None:
+            sheets["sla_calibration"] = Sheet(self.sla, {"breach_prob": "percent",
+                                                         "credit_pct": "pct"})
+        return sheets
+
+    def _award_long(self) -> pd.DataFrame:
+        a, names = self.award, self.names
+        rows = [{"vendor_id": v, "vendor": names(v), "lot_id": lot, "lot": names(lot),
+                 "volume": float(a.volumes.at[v, lot]), "share": float(a.shares.at[v, lot]),
+                 "spend": float(a.spend.at[v, lot])}
+                for v in a.volumes.index for lot in a.volumes.columns if a.volumes.at[v, lot] > 1e-9]
+        return pd.DataFrame(rows, columns=["vendor_id", "vendor", "lot_id", "lot", "volume", "share",
+                                           "spend"])
+
+    def write(self, out: str | os.PathLike, *, figures: bool = True, force: bool = False) -> Path:
+        """Write ``results.xlsx``, one CSV per table, PNG figures and ``summary.json`` into *out*.
+
+        The result set is staged and published as a whole (:mod:`sourcing.outputs`): a folder
+        holding files sourcing did not write is refused unless *force* (they are never deleted),
+        and files of an earlier run that this run does not write are removed.  Cells and headers
+        are neutralised against formula injection.  Returns the workbook path.
+        """
+        import json
+
+        from .narrative import board_story
+
+        tables = self.tables()
+        with staged(out, force=force) as folder:
+            write_tables(tables, folder / "results.xlsx")
+            write_tables(tables, folder)
+            (folder / "summary.json").write_text(
+                json.dumps({"headline": self.headline(), **board_story(self)}, indent=1,
+                           ensure_ascii=False), encoding="utf-8")
+            if figures:
+                self._figures(folder)
+        return Path(out) / "results.xlsx"
 
     def _figures(self, out: Path) -> None:
         import matplotlib.pyplot as plt
@@ -142,8 +207,7 @@ class RunResult:
         for name, draw in figs.items():
             fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
             draw(ax)
-            with atomic_path(out / name) as tmp:
-                fig.savefig(tmp, dpi=110, format="png")
+            fig.savefig(out / name, dpi=110, format="png")
             plt.close(fig)
 
 
@@ -165,9 +229,10 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
         Same scenario and seed give identical numbers.
     """
     from .allocation import allocate, constraint_costs
+    from .decision import decide
     from .scoring import evaluate, smaa
     from .scoring.sensitivity import SMAA_METHODS
-    from .simulation import simulate, standard_scenarios
+    from .simulation import Assumptions, simulate, standard_scenarios
 
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
@@ -190,14 +255,27 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
              if rule_costs and award.feasible else pd.DataFrame())
     sla = sla_calibration(scenario)
     vendor = si.single_vendor or full_service_vendor(tender, evaluation)
+    assumptions = Assumptions.for_tender(tender, si.assumptions)
     options = standard_scenarios(tender, award if award.feasible else None,
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
-                                 sla=sla)
+                                 sla=sla, assumptions=assumptions)
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
     simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
-                          budget=si.budget_eur, progress=progress)
+                          budget=si.budget, progress=progress)
+    decision = decide(simulation.summary(), chosen, policy, measure=scenario.decision.measure,
+                      max_p_over_budget=scenario.decision.max_p_over_budget,
+                      currency=tender.currency, names=fmt.Names.of(tender))
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
-                     notes, chosen)
+                     notes, chosen, decision, assumptions)
+
+
+def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
+    """*frame* indexed by vendor id with a ``name`` column first."""
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    out.insert(0, "name", [names(v) for v in frame.index])
+    out.index.name = frame.index.name or "vendor_id"
+    return out
 
 
 def full_service_vendor(tender: Tender, evaluation: Any) -> str:

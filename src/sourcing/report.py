@@ -2,28 +2,35 @@
 
 ``render`` runs every notebook in ``notebooks/`` with papermill, injecting the scenario file,
 seed and output folder into each notebook's ``parameters`` cell; converts the executed notebooks
-to HTML without code (nbconvert); writes an ``index.html`` linking them; and prints each page to
-PDF through headless Chromium when Chromium is installed (skipped with a message otherwise).
+to HTML without code (nbconvert); writes an ``index.html`` that is the executive summary (tender,
+scenario, headline numbers and the recommendation in words, then the pages and files); and prints
+each page to PDF through headless Chromium when Chromium is installed (skipped with a message
+otherwise).
 
-Everything is rendered into a staging folder first and moved into place only when every notebook
-succeeded: a failed run leaves the previous report untouched and raises :class:`ReportError`
-naming the notebook and the failing cell.
+A page whose data the scenario does not have (the incumbent's performance logs) is skipped, and
+the index says which and why.  Everything is rendered into a staging folder and published by
+:func:`sourcing.outputs.staged` only when every page succeeded: a failed run leaves the previous
+report untouched and raises :class:`ReportError` naming the notebook and the failing cell; a
+folder that holds files sourcing did not write is refused unless ``force=True``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
+import json
+import logging
 import os
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import present as fmt
+from .outputs import staged
 from .scenario import Scenario
 
-__all__ = ["NOTEBOOKS", "ReportError", "render"]
+__all__ = ["NOTEBOOKS", "ReportError", "render", "skip_reason"]
 
 #: Notebooks of the report, in reading order, with their titles.
 NOTEBOOKS: dict[str, str] = {
@@ -33,6 +40,12 @@ NOTEBOOKS: dict[str, str] = {
     "03_risk_simulation": "Risk and cost simulation",
     "05_vendor_performance": "Incumbent SLA performance",
 }
+
+#: What a page needs from the scenario: a function returning why it must be skipped, or None.
+_NEEDS: dict[str, Callable[[Scenario], str | None]] = {
+    "05_vendor_performance": lambda s: None if s.performance is not None else (
+        "the scenario names no performance data of the incumbent (key 'performance')"),
+}
 _REPO_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 _CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -41,10 +54,17 @@ class ReportError(RuntimeError):
     """A notebook failed: the message names the notebook, the cell and the error."""
 
 
+def skip_reason(name: str, scenario: Scenario) -> str | None:
+    """Why page *name* cannot be rendered for *scenario* (missing data), or None."""
+    need = _NEEDS.get(name)
+    return need(scenario) if need else None
+
+
 def render(
     scenario: Scenario | str | os.PathLike,
     *,
     out: str | os.PathLike = "reports",
+    force: bool = False,
     notebooks: str | os.PathLike | None = None,
     only: Sequence[str] | None = None,
     pdf: bool = False,
@@ -58,7 +78,11 @@ def render(
     scenario : Scenario or path
         The scenario (or its YAML file) whose parameters the notebooks receive.
     out : path
-        Output folder; replaced only when the whole run succeeded.
+        Output folder; its previous report is replaced only when the whole run succeeded.  A
+        folder holding files sourcing did not write is refused (:class:`~sourcing.outputs.
+        OutputError`) unless *force*; those files are never deleted.
+    force : bool
+        Write into a folder that holds other files (they are kept).
     notebooks : path, optional
         Folder holding the ``.ipynb`` files; default the repository's ``notebooks/``.
     only : sequence of str, optional
@@ -92,14 +116,15 @@ def render(
     if missing:
         raise FileNotFoundError(f"notebook(s) not found in {source_dir}: {', '.join(missing)}")
 
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                exclude_output_prompt=True)
-        pages = []
+    _quiet_papermill()
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    with staged(out, force=force) as staging:
+        pages, skipped = [], []
         for name in names:
+            reason = skip_reason(name, scenario)
+            if reason:
+                skipped.append((name, reason))
+                continue
             executed = staging / "executed" / f"{name}.ipynb"
             executed.parent.mkdir(exist_ok=True)
             params = {"scenario_file": str(Path(scenario.source).resolve()),
@@ -121,50 +146,65 @@ def render(
             page = staging / f"{name}.html"
             page.write_text(body, encoding="utf-8")
             pages.append((name, page))
-        index = staging / "index.html"
-        index.write_text(_index_html(scenario, pages), encoding="utf-8")
         if pdf:
-            _print_pdfs([index, *(p for _, p in pages)])
-        _replace_dir(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return out / "index.html"
+            _print_pdfs([p for _, p in pages])
+        index = staging / "index.html"
+        index.write_text(_index_html(scenario, pages, skipped, staging / "artefacts"), encoding="utf-8")
+        if pdf:
+            _print_pdfs([index])
+    return Path(out).absolute() / "index.html"
 
 
-def _index_html(scenario: Scenario, pages: list[tuple[str, Path]]) -> str:
+def _quiet_papermill() -> None:
+    """No transport warnings or parameter-parsing chatter from papermill and jupyter_client."""
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    logging.getLogger("papermill.translators").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*running over TCP.*")
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+
+
+_STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:52rem;
+margin:2.5rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}
+h1{margin-bottom:.1rem} .meta{color:#555;margin-top:0} .recommend{font-size:1.15rem;
+background:#eef4fb;border-left:4px solid #2f6db5;padding:.8rem 1rem}
+table.sourcing{border-collapse:collapse;margin:.8rem 0} table.sourcing th,table.sourcing td{
+padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:left} td.num{text-align:right;
+font-variant-numeric:tabular-nums} li{margin:.3rem 0} .skipped{color:#666}"""
+
+
+def _index_html(scenario: Scenario, pages: list[tuple[str, Path]], skipped: list[tuple[str, str]],
+                artefacts: Path) -> str:
+    """The executive summary: generated sentences from the run's ``summary.json``, then links."""
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    items = "\n".join(
-        f'<li><a href="{p.name}">{html.escape(NOTEBOOKS[n])}</a></li>' for n, p in pages)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(scenario.name)} - sourcing report</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:3rem auto;line-height:1.5}}
-h1{{margin-bottom:.2rem}} .meta{{color:#555}} li{{margin:.4rem 0}}</style></head>
-<body><h1>{html.escape(scenario.name)}</h1>
-<p class="meta">Scenario {html.escape(Path(scenario.source).name)} &middot; seed {scenario.seed}
-&middot; rendered {stamp}</p>
-<p>{html.escape(scenario.description)}</p>
-<ol>
-{items}
-</ol></body></html>
-"""
-
-
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Move *staging* onto *out*; the old *out* is removed only after the move succeeded."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}-old-{os.getpid()}")
-        out.rename(old)
-    try:
-        staging.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    summary = {}
+    if (artefacts / "summary.json").is_file():
+        summary = json.loads((artefacts / "summary.json").read_text(encoding="utf-8"))
+    title = summary.get("tender") or scenario.name
+    parts = [fmt.heading(1, title),
+             fmt.html('<p class="meta">Scenario {} &middot; seed {} &middot; rendered {}</p>',
+                      scenario.name, fmt.number(scenario.seed), stamp)]
+    if scenario.description:
+        parts.append(fmt.paragraph(scenario.description))
+    if summary.get("recommendation"):
+        parts.append(fmt.html('<p class="recommend">{}</p>', summary["recommendation"]))
+    if summary.get("findings"):
+        parts += [fmt.heading(2, "Key findings"), fmt.bullets(summary["findings"])]
+    parts.append(fmt.heading(2, "Pages"))
+    items = [fmt.html('<a href="{}">{}</a>', p.name, NOTEBOOKS[n]) for n, p in pages]
+    items += [fmt.html('<span class="skipped">{} &mdash; not rendered: {}</span>', NOTEBOOKS[n], why)
+              for n, why in skipped]
+    parts.append(fmt.bullets(items))
+    files = [(f"artefacts/{f}", label) for f, label in (
+        ("results.xlsx", "Results workbook (Excel)"),) if (artefacts / f).is_file()]
+    files += [(p.with_suffix(".pdf").name, f"{NOTEBOOKS[n]} (PDF)") for n, p in pages
+              if p.with_suffix(".pdf").is_file()]
+    if files:
+        parts += [fmt.heading(2, "Files"),
+                  fmt.bullets([fmt.html('<a href="{}">{}</a>', href, text) for href, text in files])]
+    body = fmt.Markup("\n").join(parts)
+    return str(fmt.html('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+                        '<title>{} - sourcing report</title><style>{}</style></head>\n'
+                        '<body>\n{}\n</body></html>\n', title, fmt.Markup(_STYLE), body))
 
 
 def _print_pdfs(pages: list[Path]) -> None:

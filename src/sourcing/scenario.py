@@ -13,7 +13,7 @@ Example (``data/scenarios/baseline.yaml``)::
     scoring: {method: topsis}
     allocation:
       policy: {max_vendors_per_lot: 3}
-    simulation: {n: 20000, budget_eur: 62000000}
+    simulation: {n: 20000, budget: 62000000}   # in the tender's currency
 
 Errors name the key and the line of the file, e.g.
 ``baseline.yaml line 7: simulation.n: Input should be greater than or equal to 100``.
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
 from .schemas import Problem, ValidationError
@@ -110,8 +110,8 @@ class SimulationSettings(BaseModel):
     model_config = _STRICT
     n: int = Field(20_000, ge=100, le=10_000_000, description="Monte Carlo draws.")
     sampling: Literal["mc", "lhs", "sobol"] = "mc"
-    budget_eur: float | None = Field(None, gt=0,
-                                     description="Budget over the contract horizon, EUR.")
+    budget: float | None = Field(None, gt=0, description="Budget over the contract horizon, in "
+                                 "the tender's currency (undiscounted total).")
     options: tuple[Literal["inhouse", "single_vendor", "multi_vendor", "hybrid"], ...] = Field(
         OPTIONS, min_length=1, description="Sourcing options to simulate (at least one).")
     single_vendor: str | None = Field(
@@ -119,6 +119,39 @@ class SimulationSettings(BaseModel):
     inhouse_lots: tuple[str, ...] = Field(
         (), description="Lots kept in-house in the hybrid option; default: the lot where "
         "in-house is cheapest relative to the award.")
+    assumptions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Risk and cost assumptions of the simulation by name (see "
+        "sourcing.simulation.Assumptions): numbers, or distributions written as {pert: [low, "
+        "mode, high]}, {triangular: [...]}, {uniform: [low, high]} or {lognormal_90: [p5, p95]}. "
+        "Money is in the tender currency; unset money assumptions scale with the tender's size.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "budget_eur" in data:
+            raise ValueError(f"budget_eur was renamed: write 'budget: {data['budget_eur']}' (the "
+                             "budget over the contract in the tender's currency, whatever it is)")
+        return data
+
+    @field_validator("assumptions")
+    @classmethod
+    def _valid_assumptions(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from .simulation.contract import parse_assumptions
+
+        parse_assumptions(v)  # unknown names and bad values fail at load, with the valid names
+        return v
+
+
+class DecisionSettings(BaseModel):
+    """How the recommended option is chosen (``sourcing.decision.decide``)."""
+
+    model_config = _STRICT
+    measure: Literal["p50", "mean", "p90"] = Field(
+        "p50", description="Cost measure the options are ranked by (median by default).")
+    max_p_over_budget: float | None = Field(
+        None, ge=0, le=1, description="Risk appetite: highest acceptable probability of "
+        "exceeding the budget (0.2 = 20 %); none = cost alone decides.")
 
 
 class Scenario(BaseModel):
@@ -132,9 +165,9 @@ class Scenario(BaseModel):
         Tender folder or workbook (absolute once loaded).
     seed : int
         Seed of every random number in the run.
-    scoring, allocation, simulation
+    scoring, allocation, simulation, decision
         Stage settings, see :class:`ScoringSettings`, :class:`AllocationSettings`,
-        :class:`SimulationSettings`.
+        :class:`SimulationSettings`, :class:`DecisionSettings`.
     performance : Path, optional
         Folder with ticket, availability and invoice logs of the incumbent.
     """
@@ -147,6 +180,7 @@ class Scenario(BaseModel):
     scoring: ScoringSettings = ScoringSettings()
     allocation: AllocationSettings = AllocationSettings()
     simulation: SimulationSettings = SimulationSettings()
+    decision: DecisionSettings = DecisionSettings()
     performance: Path | None = None
     source: str = Field("", exclude=True, description="File the scenario was read from.")
 

@@ -79,7 +79,8 @@ from .distributions import (
 )
 
 __all__ = [
-    "DRIVERS", "INHOUSE", "Assumptions", "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
+    "ASSUMPTION_INFO", "DRIVERS", "INHOUSE", "Assumptions", "parse_assumptions",
+    "SourcingScenario", "hybrid", "inhouse", "multi_vendor",
     "single_vendor", "standard_scenarios",
 ]
 
@@ -120,8 +121,9 @@ class Assumptions:
     sla_credit_cap : float
         Maximum credit in one month [fraction of the monthly fee]; 12 %.
     breach_impact : Distribution
-        Business impact of one breached month on a whole lot [EUR]; lognormal, 90 % in
-        [10 000, 150 000].
+        Business impact of one breached month on a whole lot [tender currency]; lognormal, 90 % in
+        [10 000, 150 000].  :meth:`for_tender` scales it to the tender: 90 % in [0.3 %, 4.6 %] of
+        the average lot's annual in-house baseline value.
     inhouse_breach_prob : float
         Monthly probability that in-house delivery misses its service levels [-]; 6 %.
     failure_premium : float
@@ -129,11 +131,14 @@ class Assumptions:
     backup_factor : float
         Share of failure costs left when a backup vendor already serves the lots [-]; 0.5.
     replacement_onboarding : float or None
-        Onboarding of a replacement vendor [EUR]; None = median of ``risk.onboarding_cost``.
+        Onboarding of a replacement vendor [tender currency]; None = median of
+        ``risk.onboarding_cost``.
     security_severity : Distribution
-        Loss per security incident at full exposure [EUR]; lognormal, 90 % in [50 000, 4 000 000].
+        Loss per security incident at full exposure [tender currency]; lognormal, 90 % in
+        [50 000, 4 000 000].  :meth:`for_tender` scales it to the tender: 90 % in [0.3 %, 25 %] of
+        the tender's annual in-house baseline value.
     security_deductible, security_cap : float
-        Per-incident deductible and cap [EUR] (defaults 0 and none).
+        Per-incident deductible and cap [tender currency] (defaults 0 and none).
     iso27001_factor, no_iso27001_factor : float
         Multipliers on the incident rate with / without ISO 27001 [-]; 0.8 and 1.25.
     security_score_ref, security_score_slope : float
@@ -189,7 +194,8 @@ class Assumptions:
                         raise ValueError(f"Assumptions.fx_vol_by_currency[{k}] must be >= 0, got {x}")
             elif f.name == "replacement_onboarding":
                 if v is not None and not float(v) >= 0:
-                    raise ValueError(f"Assumptions.replacement_onboarding must be >= 0 EUR, got {v}")
+                    raise ValueError("Assumptions.replacement_onboarding must be >= 0 (tender "
+                                     f"currency), got {v}")
             else:
                 x = float(v)
                 if math.isnan(x) or x < 0:
@@ -198,6 +204,27 @@ class Assumptions:
                              "backup_factor", "inhouse_labour_share")
                 if f.name in fractions and x > 1:
                     raise ValueError(f"Assumptions.{f.name} is a fraction and must lie in [0, 1], got {v}")
+
+    @classmethod
+    def for_tender(cls, tender: Any, values: Mapping[str, Any] | None = None) -> Assumptions:
+        """Assumptions sized to *tender*, with scenario *values* (see :func:`parse_assumptions`).
+
+        The money assumptions not given scale with the tender's annual in-house baseline value
+        ``B = sum(annual_demand x inhouse_unit_cost)`` [tender currency/yr]: ``breach_impact``
+        90 % in [0.3 %, 4.6 %] of ``B / n_lots`` per breached month, ``security_severity`` 90 % in
+        [0.3 %, 25 %] of ``B`` per incident at full exposure.  Everything else is a fraction or a
+        rate and keeps its documented default.
+        """
+        given = parse_assumptions(values or {})
+        lots = tender.lots
+        baseline = float((lots["annual_demand"] * lots["inhouse_unit_cost"]).sum())
+        if baseline > 0:
+            per_lot = baseline / max(len(lots), 1)
+            for key, scale in (("breach_impact", per_lot), ("security_severity", baseline)):
+                if key not in given:
+                    lo, hi = _RELATIVE[key]
+                    given[key] = lognormal_ci(lo * scale, hi * scale)
+        return cls(**given)
 
     def fx_sigma(self, currency: str) -> float:
         """Annual FX volatility of *currency* [fraction/yr]."""
@@ -210,6 +237,107 @@ class Assumptions:
             raise ValueError(f"unknown assumption(s) {sorted(unknown)}; valid: "
                              + ", ".join(f.name for f in fields(self)))
         return replace(self, **changes)
+
+
+#: Money assumptions sized to the tender by :meth:`Assumptions.for_tender`: 90 % range as fractions
+#: of the average lot's (breach_impact) or the whole tender's (security_severity) baseline value.
+_RELATIVE = {"breach_impact": (0.003, 0.046), "security_severity": (0.003, 0.25)}
+
+#: Reader's description and unit of each assumption: "fraction", "money", "factor", "rate", "points".
+ASSUMPTION_INFO: dict[str, tuple[str, str]] = {
+    "indexation": ("Annual price indexation of vendor fees", "fraction"),
+    "escalation_cap": ("Contractual cap on annual indexation", "fraction"),
+    "wage_inflation": ("In-house wage inflation per year", "fraction"),
+    "growth_spread": ("Uncertainty of demand growth (plus or minus, per year)", "fraction"),
+    "fx_vol": ("Annual exchange-rate volatility of offshore costs", "fraction"),
+    "fx_vol_by_currency": ("Exchange-rate volatility by currency", "fraction"),
+    "governance_share": ("Retained governance, share of outsourced fees", "fraction"),
+    "transition_overrun": ("Transition cost overrun (multiplier)", "factor"),
+    "sla_credit_pct": ("Service credit per breached month, share of the monthly fee", "fraction"),
+    "sla_credit_cap": ("Cap on service credits in one month, share of the monthly fee", "fraction"),
+    "breach_impact": ("Business impact of one breached month on a lot", "money"),
+    "inhouse_breach_prob": ("Monthly chance that in-house delivery misses its service levels",
+                            "fraction"),
+    "failure_premium": ("Extra cost of a replacement vendor after a failure, share of fees",
+                        "fraction"),
+    "backup_factor": ("Share of failure costs left when a backup vendor serves the lot", "fraction"),
+    "replacement_onboarding": ("Onboarding cost of a replacement vendor", "money"),
+    "security_severity": ("Loss per security incident at full exposure", "money"),
+    "security_deductible": ("Deductible per security incident", "money"),
+    "security_cap": ("Cap on the loss of one security incident", "money"),
+    "iso27001_factor": ("Incident-rate multiplier with ISO 27001", "factor"),
+    "no_iso27001_factor": ("Incident-rate multiplier without ISO 27001", "factor"),
+    "security_score_ref": ("Security score of an average vendor", "points"),
+    "security_score_slope": ("Incident-rate change per security-score point below it", "fraction"),
+    "inhouse_incident_rate": ("Security incidents per year in-house", "rate"),
+    "inhouse_labour_share": ("Labour share of in-house cost", "fraction"),
+    "attrition": ("In-house staff attrition per year", "fraction"),
+    "hiring_cost": ("Cost of replacing a leaver, share of a year's labour cost", "fraction"),
+}
+
+_SPEC_KINDS = ("pert", "triangular", "uniform", "lognormal_90")
+
+
+def _spec_distribution(name: str, spec: Any) -> Any:
+    """A scenario-file value -> a number or Distribution (``{pert: [low, mode, high]}`` ...)."""
+    from .distributions import triangular, uniform
+
+    if isinstance(spec, bool):
+        raise ValueError(f"assumptions.{name}: a yes/no value is not a number")
+    if isinstance(spec, int | float):
+        return float(spec)
+    if isinstance(spec, Mapping) and len(spec) == 1:
+        (kind, args), = spec.items()
+        makers = {"pert": pert, "triangular": triangular, "uniform": uniform,
+                  "lognormal_90": lognormal_ci}
+        if kind not in makers:
+            raise ValueError(f"assumptions.{name}: unknown distribution {kind!r}; valid: "
+                             + ", ".join(_SPEC_KINDS))
+        if not isinstance(args, list | tuple) or not all(
+                isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+            raise ValueError(f"assumptions.{name}: {kind} takes a list of numbers, got {args!r}")
+        try:
+            return makers[kind](*[float(a) for a in args])
+        except TypeError:
+            raise ValueError(f"assumptions.{name}: wrong number of values for {kind}") from None
+    raise ValueError(f"assumptions.{name}: give a number or one of {{{', '.join(_SPEC_KINDS)}: "
+                     "[...]}}")
+
+
+def parse_assumptions(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Scenario-file assumptions (``simulation.assumptions``) -> :class:`Assumptions` arguments.
+
+    Numbers stay numbers (fractions as fractions: ``escalation_cap: 0.03`` is 3 %); distributions
+    are written ``{pert: [low, mode, high]}``, ``{triangular: [...]}``, ``{uniform: [low, high]}``
+    or ``{lognormal_90: [p5, p95]}``; ``fx_vol_by_currency`` is a mapping ISO code -> volatility.
+
+    Raises
+    ------
+    ValueError
+        Naming the assumption and listing the valid names or forms.
+    """
+    valid = [f.name for f in fields(Assumptions)]
+    out: dict[str, Any] = {}
+    for name, spec in dict(values).items():
+        if name not in valid:
+            raise ValueError(f"unknown assumption {name!r}; valid: {', '.join(valid)}")
+        if name == "fx_vol_by_currency":
+            if not isinstance(spec, Mapping):
+                raise ValueError("assumptions.fx_vol_by_currency: give a mapping, e.g. {INR: 0.10}")
+            out[name] = {str(k): _spec_distribution(f"{name}.{k}", v) for k, v in spec.items()}
+            if not all(isinstance(v, float) for v in out[name].values()):
+                raise ValueError("assumptions.fx_vol_by_currency: volatilities are numbers")
+        elif name == "replacement_onboarding" and spec is None:
+            out[name] = None
+        else:
+            out[name] = _spec_distribution(name, spec)
+            if name not in _DIST_FIELDS and not isinstance(out[name], float):
+                raise ValueError(f"assumptions.{name} is a single number, not a distribution")
+    try:
+        Assumptions(**out)
+    except (TypeError, ValueError) as err:
+        raise ValueError(str(err)) from None
+    return out
 
 
 _LINE_COLS = {
@@ -821,7 +949,7 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
            discount_rate: float | None, description: str) -> SourcingScenario:
     """Scenario from (lot_id, provider, units, unit_price) rows."""
     _check_tender(tender)
-    a = assumptions if assumptions is not None else Assumptions()
+    a = assumptions if assumptions is not None else Assumptions.for_tender(tender)
     if not isinstance(a, Assumptions):
         raise TypeError("assumptions must be a sourcing.simulation.Assumptions")
     lots = tender.lots

@@ -1,0 +1,222 @@
+"""Sentences generated from the results: every count, name, comparison and conclusion a reader
+sees on a page comes from here, never typed for one tender.
+
+Each function takes result objects (or plain tables) and returns plain text (``str``) or a list
+of sentences; formatting goes through :mod:`sourcing.present`, and markup is made by the caller
+with :func:`sourcing.present.paragraph` / :func:`~sourcing.present.bullets`, which escape the
+text.  Conclusions follow the numbers: "the methods agree" only when they do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import present as fmt
+
+__all__ = [
+    "assumptions_table", "award_story", "board_story", "budget_story", "methods_story",
+    "options_story", "ranking_story", "tender_story",
+]
+
+_METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "topsis": "TOPSIS",
+                 "vikor": "VIKOR", "promethee": "PROMETHEE II", "electre": "ELECTRE"}
+
+
+def method_name(method: str) -> str:
+    """Reader's name of an MCDA method (``"topsis"`` -> ``"TOPSIS"``)."""
+    return _METHOD_NAMES.get(str(method).lower(), str(method).upper())
+
+
+def tender_story(tender: Any) -> str:
+    """What was tendered: who bid for what, scored by whom on what, in which currency.
+
+    >>> tender_story(tender)   # doctest: +SKIP
+    'Four vendors bid for three lots (Help desk, Hosting and Security operations) ...'
+    """
+    n_eval = int(tender.scores["evaluator"].dropna().nunique())
+    lots = fmt.listing(tender.lots["name"]) if "name" in tender.lots else fmt.listing(tender.lot_ids)
+    weighting = {"ahp": "weights from pairwise (AHP) judgments",
+                 "direct": "weights in points"}.get(str(tender.settings.get("weighting")),
+                                                     "the tender's weights")
+    scored = (f"{fmt.count(n_eval, 'evaluator')} scored them" if n_eval else "they were scored")
+    return (f"{fmt.count(len(tender.vendors), 'vendor').capitalize()} bid for "
+            f"{fmt.count(len(tender.lots), 'lot')} ({lots}); {scored} on "
+            f"{fmt.count(len(tender.criteria), 'criterion', 'criteria')} with {weighting}. "
+            f"Money is in {tender.currency} over a {fmt.number(tender.contract_years)}-year contract.")
+
+
+def ranking_story(evaluation: Any, acceptability: Any = None, *, method: str) -> list[str]:
+    """Who ranks first and how robust that is; who was excluded and why."""
+    names = evaluation.names
+    ranks = evaluation.ranks.sort_values(kind="stable")
+    out = []
+    first = ranks.index[0]
+    n = len(ranks)
+    out.append(f"{names.get(first, first)} ranks first of {fmt.count(n, 'admitted vendor')} by "
+               f"{method_name(method)}"
+               + (f", ahead of {names.get(ranks.index[1], ranks.index[1])}." if n > 1 else "."))
+    if acceptability is not None:
+        share = float(acceptability.acceptability.loc[first].iloc[0])
+        strength = ("a robust lead" if share >= 0.75 else "a lead that depends on the weights"
+                    if share >= 0.4 else "a weak lead: other weightings favour other vendors")
+        out.append(f"It ranks first in {fmt.percent(share)} of the plausible weightings tested "
+                   f"(SMAA-2): {strength}.")
+    if len(evaluation.excluded):
+        parts = [f"{names.get(v, v)} ({r})" for v, r in evaluation.excluded["reason"].items()]
+        out.append(f"{fmt.count(len(parts), 'vendor').capitalize()} failed a knock-out gate and "
+                   f"{'was' if len(parts) == 1 else 'were'} excluded: {'; '.join(parts)}.")
+    return out
+
+
+def methods_story(agreement: Any, *, names: Any = None) -> str:
+    """Whether the MCDA methods agree on the winner; if not, who wins by which method."""
+    ranks = agreement.ranks
+    label = (lambda v: str(names.get(v, v))) if names is not None else str
+    winners = {m: ranks[m].idxmin() for m in ranks.columns}
+    methods = [method_name(m) for m in ranks.columns]
+    distinct = list(dict.fromkeys(winners.values()))
+    if len(distinct) == 1:
+        same_order = all(ranks[c].equals(ranks.iloc[:, 0]) for c in ranks.columns)
+        return (f"The {fmt.count(len(methods), 'method')} ({fmt.listing(methods)}) agree on the "
+                f"winner, {label(distinct[0])}"
+                + (", and on the whole order." if same_order else
+                   "; they order the other vendors differently."))
+    groups = []
+    for v in distinct:
+        by = [method_name(m) for m, w in winners.items() if w == v]
+        verb = "ranks" if len(by) == 1 else "rank"
+        groups.append(f"{fmt.listing(by)} {verb} {label(v)} first")
+    return ("The methods disagree on the winner: " + "; ".join(groups) + ". The choice hinges on "
+            "how each method trades price against quality, so the weights deserve the board's "
+            "confirmation.")
+
+
+def award_story(award: Any, *, names: fmt.Names) -> list[str]:
+    """Who runs which lot and at what annual cost; or why no award is feasible."""
+    cur = award.currency
+    if not award.feasible:
+        return [f"No award satisfies the policy: {award.diagnosis}"]
+    vol = award.shares
+    parts = []
+    for vendor in award.vendors:
+        lots = [f"{names(lot)} ({fmt.percent(vol.at[vendor, lot])})" if vol.at[vendor, lot] < 0.999
+                else names(lot) for lot in vol.columns if vol.at[vendor, lot] > 1e-9]
+        parts.append(f"{names(vendor)} runs {fmt.listing(lots)}")
+    status = {"optimal": "the cheapest split under the policy",
+              "feasible": f"a split within {fmt.percent(award.gap)} of the cheapest (the solver's "
+                          "time limit was reached)"}.get(award.status, award.status)
+    return [f"Award to {fmt.count(len(award.vendors), 'vendor')}: " + "; ".join(parts) + ".",
+            f"It costs {fmt.money(award.cost['total'], cur)} a year including one-off costs spread "
+            f"over the contract: {status}."]
+
+
+def options_story(decision: Any, *, options: list[Any] | None = None) -> list[str]:
+    """The recommendation and one line for each other option, from a :class:`~sourcing.decision.Decision`."""
+    cur = decision.currency
+    t = decision.table
+    out = []
+    if decision.recommended is not None:
+        r = t.loc[decision.recommended]
+        line = (f"Recommended: {decision.recommended}, {fmt.money(r['cost'], cur)} over the "
+                f"contract at {_measure(decision.measure)}")
+        if "p_over_budget" in t.columns and pd.notna(r.get("p_over_budget")):
+            line += f", with a {fmt.percent(r['p_over_budget'])} risk of exceeding the budget"
+        out.append(line + f" ({r['reason']}).")
+    else:
+        out.append("No option could be recommended: none keeps the board's policy.")
+    for opt, r in t.iterrows():
+        if opt != decision.recommended:
+            out.append(f"Not {opt}: {r['reason']}.")
+    return out
+
+
+def _measure(measure: str) -> str:
+    return {"p50": "the median (P50)", "mean": "the mean", "p90": "P90"}[measure]
+
+
+def budget_story(summary: pd.DataFrame, by_driver: pd.DataFrame, option: str, *, budget: float | None,
+                 currency: str, years: int) -> list[str]:
+    """What the budget is compared with: contract price vs modelled risk cost, and what
+    P(over budget) counts."""
+    if option not in by_driver.index:
+        return []
+    d = by_driver.loc[option]
+    price = float(sum(d.get(k, 0.0) for k in ("service", "escalation", "fx", "governance")))
+    one_off = float(d.get("transition", 0.0))
+    risk = float(sum(d.get(k, 0.0) for k in ("sla_credits", "business_impact", "vendor_failure",
+                                             "security", "attrition", "other")))
+    out = [f"For {option}, the mean cost over {fmt.number(years)} years is "
+           f"{fmt.money(price + one_off + risk, currency)}: {fmt.money(price, currency)} of fees "
+           f"(service, indexation, exchange rates, retained governance), "
+           f"{fmt.money(one_off, currency)} of one-off transition and {fmt.money(risk, currency)} "
+           "of modelled risk cost (business impact of SLA breaches net of service credits, vendor "
+           "failure, security incidents)."]
+    if budget is not None and "p_over_budget" in summary.columns:
+        p = float(summary.at[option, "p_over_budget"])
+        out.append(f"The risk of exceeding the budget of {fmt.money(budget, currency)} "
+                   f"({fmt.percent(p)}) is the share of simulated contracts whose undiscounted "
+                   f"total over {fmt.number(years)} years, risk costs included, is above it.")
+        if price + one_off < budget < price + one_off + risk:
+            out.append("The budget covers the contract price but not the modelled risk cost on "
+                       "average.")
+    return out
+
+
+def assumptions_table(assumptions: Any, *, currency: str) -> pd.DataFrame:
+    """The simulation's assumptions as a reader's table: assumption, value (text)."""
+    from .simulation.contract import ASSUMPTION_INFO
+    from .simulation.distributions import Constant, Pert, Triangular, Uniform
+
+    def shown(value: Any, unit: str) -> str:
+        def one(x: float) -> str:
+            if unit == "money":
+                return fmt.money(x, currency)
+            if unit == "fraction":
+                return fmt.percent(x, decimals=1 if abs(x) < 0.1 else 0)
+            return fmt.number(x, decimals=2 if abs(x) < 10 else 0)
+
+        if value is None:
+            return "median onboarding cost of the bidders"
+        if isinstance(value, tuple):
+            return ", ".join(f"{k} {one(v)}" for k, v in value) or "none"
+        if isinstance(value, Constant):
+            return one(value.value)
+        if isinstance(value, Pert | Triangular):
+            kind = "PERT" if isinstance(value, Pert) else "triangular"
+            return f"{kind}: low {one(value.low)}, most likely {one(value.mode)}, high {one(value.high)}"
+        if isinstance(value, Uniform):
+            return f"uniform between {one(value.low)} and {one(value.high)}"
+        if hasattr(value, "ppf"):
+            lo, hi = value.ppf(np.array([0.05, 0.95]))
+            return f"90% between {one(lo)} and {one(hi)}"
+        x = float(value)
+        return "no cap" if not np.isfinite(x) else one(x)
+
+    rows = []
+    for key, (text, unit) in ASSUMPTION_INFO.items():
+        if hasattr(assumptions, key):
+            rows.append({"assumption": text, "value": shown(getattr(assumptions, key), unit)})
+    return pd.DataFrame(rows)
+
+
+def board_story(result: Any) -> dict[str, Any]:
+    """The board's summary of a :class:`~sourcing.pipeline.RunResult`: the recommendation in one
+    sentence and the key findings, as plain text (written to ``summary.json`` for the index)."""
+    names = fmt.Names.of(result.tender)
+    decision = result.decision
+    findings = [tender_story(result.tender)]
+    findings += ranking_story(result.evaluation, result.acceptability,
+                              method=result.scenario.scoring.method)
+    findings += award_story(result.award, names=names)
+    stories = options_story(decision)
+    findings += stories[1:]
+    if decision.recommended is not None:
+        findings += budget_story(result.summary(), result.simulation.by_driver(), decision.recommended,
+                                 budget=result.simulation.budget, currency=result.tender.currency,
+                                 years=result.simulation.years)
+    findings += list(result.notes)
+    return {"tender": result.tender.name, "buyer": str(result.tender.settings.get("buyer") or ""),
+            "scenario": result.scenario.name, "recommendation": stories[0], "findings": findings}
