@@ -470,24 +470,30 @@ def test_electre_published_rankings_on_sum_normalised_values():
 
 def test_electre_was_not_unit_invariant_on_raw_values():
     """Raw ELECTRE II discordance divides by the largest range over all criteria, so a price in
-    cents instead of units changed the ranking; on sum-normalised values it does not."""
-    x = np.array(
-        [
-            [6, 5, 28, 5, 5],
-            [4, 2, 25, 10, 9],
-            [5, 7, 35, 9, 6],
-            [6, 1, 27, 6, 7],
-            [6, 8, 30, 7, 9],
-            [5, 6, 26, 4, 8],
-        ],
-        dtype=float,
-    )
-    obj, w = ["max", "max", "min", "max", "max"], [0.25, 0.25, 0.1, 0.2, 0.2]
+    thousandths changed the ranking (3, 5, 4, 1, 2, 6 became 3, 3, 3, 1, 2, 3 here); on
+    sum-normalised values it does not."""
+    x = np.array([[5.6, 9.6, 2.3], [9.5, 3.8, 4.8], [8.4, 4.7, 5.9], [1.2, 7.8, 5.8], [4.0, 8.1, 3.7],
+                  [5.1, 2.2, 4.6]])
+    obj, w = ["min", "max", "max"], [0.4, 0.3, 0.3]
     y = x.copy()
-    y[:, 2] *= 100
-    np.testing.assert_array_equal(
-        rank(x, obj, w, method="electre").ranks, rank(y, obj, w, method="electre").ranks
-    )
+    y[:, 0] *= 1000
+    a, b = rank(x, obj, w, method="electre").ranks, rank(y, obj, w, method="electre").ranks
+    np.testing.assert_array_equal(a, b)
+    assert sorted(a)[0] == 1
+
+
+def test_moora_was_not_unit_invariant_as_passed_through():
+    """A price in EUR or kEUR: the ranking must not move (it did for 40 of 100 random tenders
+    through scikit-criteria's RatioMOORA on the raw matrix)."""
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.uniform(50_000, 150_000, 8), rng.uniform(1, 10, 8), rng.uniform(1, 10, 8)]
+    y = x.copy()
+    y[:, 0] /= 1000
+    for method in ("moora", "copras", "ram"):
+        a = rank(x, ["min", "max", "max"], [0.4, 0.3, 0.3], method=method)
+        b = rank(y, ["min", "max", "max"], [0.4, 0.3, 0.3], method=method)
+        np.testing.assert_array_equal(a.ranks, b.ranks)
+        np.testing.assert_allclose(a.scores, b.scores, rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["copras", "aras", "codas", "waspas"])
