@@ -1,14 +1,15 @@
-"""Tests for sourcing.scoring.sensitivity: SMAA-2, weight stability, method agreement."""
+"""Tests for sourcing.scoring.sensitivity: SMAA-2, weight stability, method agreement, rank reversal."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sourcing.scoring import compare_methods, rank, smaa, weight_stability
+from sourcing.scoring import compare_methods, rank, rank_reversal, smaa, weight_stability
 from sourcing.scoring.sensitivity import _weights_at
 
 X = np.array([[250, 16, 12, 5], [200, 16, 8, 3], [300, 32, 16, 4], [275, 32, 8, 4], [225, 16, 16, 2]],
@@ -128,3 +129,94 @@ def test_compare_methods_agreement():
     same = compare_methods(X, OBJ, [0.3, 0.3, 0.2, 0.2], methods=("wsm", "promethee"),
                            params={"promethee": {"preference": {"type": "usual"}}})
     assert same.spearman.shape == (2, 2)
+
+
+# ---------------------------------------------------------------------- rank reversal
+BELTON_GEAR = pd.DataFrame([[1.0, 9, 8], [9, 1, 9], [1, 1, 1]], index=["A", "B", "C"],
+                           columns=["c1", "c2", "c3"])
+
+
+def test_rank_reversal_belton_gear_copy_of_b():
+    """Belton & Gear (1983), Omega 11(3) 228-230: three equally weighted criteria, priorities by
+    distributive (sum) normalisation as in Saaty's AHP, which is COPRAS without min criteria.
+    Published: A 0.45, B 0.47, C 0.08 (B first); adding D, a copy of B, gives A 0.37, B 0.29,
+    C 0.06, D 0.29 -- A overtakes B."""
+    base = rank(BELTON_GEAR, ["max"] * 3, [1, 1, 1], method="copras").details["Q"]
+    np.testing.assert_allclose(base.to_numpy(), [0.45, 0.47, 0.08], atol=0.005)
+    grown = pd.concat([BELTON_GEAR, pd.DataFrame([[9.0, 1, 9]], index=["D"], columns=BELTON_GEAR.columns)])
+    after = rank(grown, ["max"] * 3, [1, 1, 1], method="copras").details["Q"]
+    np.testing.assert_allclose(after.to_numpy(), [0.37, 0.29, 0.06, 0.29], atol=0.005)
+
+    res = rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], method="copras", add={"D": [9, 1, 9]})
+    assert res.rank_reversal and res.winner_changed
+    row = res.tests.loc["add D"]
+    assert row["order_changed"] and row["pairs_reversed"] == 1
+    assert (row["winner_before"], row["winner_after"]) == ("B", "A")
+    others = res.tests.drop(index="add D")
+    assert not others["order_changed"].any()
+    frame = res.to_frame()
+    assert list(frame.columns) == ["Test", "Alternatives ranked", "Pairs reversed",
+                                   "Order of the others changed", "Winner before", "Winner after",
+                                   "Winner changed", "Note"]
+    assert frame.set_index("Test").loc["add D", "Winner changed"] == "yes"
+    assert "add a dominated copy of C" in set(frame["Test"])
+
+
+def test_rank_reversal_matches_reranking_by_hand():
+    """Each test's verdict equals re-ranking the reduced / enlarged matrix with rank() directly
+    (TOPSIS, vector normalisation): pairwise order of the original alternatives compared."""
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.uniform(1, 10, (6, 3)), index=[f"V{i}" for i in range(6)], columns=["q", "s", "p"])
+    obj, w = ["max", "max", "min"], [0.5, 0.2, 0.3]
+    res = rank_reversal(x, obj, w, method="topsis")
+    base = rank(x, obj, w, method="topsis").ranks
+    for v in x.index:
+        r = rank(x.drop(index=v), obj, w, method="topsis").ranks
+        b = base.drop(index=v)
+        flips = sum(np.sign(b[i] - b[j]) != np.sign(r[i] - r[j]) for k, i in enumerate(b.index)
+                    for j in b.index[k + 1:])
+        assert res.tests.loc[f"drop {v}", "pairs_reversed"] == flips
+        assert res.tests.loc[f"drop {v}", "winner_after"] == r.idxmin()
+    assert len(res.tests) == 7 and res.method == "topsis"
+
+
+def test_wsm_with_fixed_normalisation_does_not_reverse_when_a_non_winner_is_dropped():
+    """WSM scores are sum_j w_j n_ij; when dropping an alternative leaves every criterion's
+    min and max (the normalisation) unchanged, the other scores are unchanged, so no pair can
+    reverse: an additive model on a fixed scale is free of rank reversal (by construction)."""
+    x = pd.DataFrame({"q": [10.0, 0.0, 5.0, 4.0, 6.0], "p": [100.0, 50.0, 50.0, 70.0, 80.0]},
+                     index=["best", "lo", "hi", "mid1", "mid2"])
+    res = rank_reversal(x, ["max", "min"], [0.6, 0.4], method="wsm")
+    for v in ("mid1", "mid2"):  # interior on both criteria: normalisation fixed
+        assert not res.tests.loc[f"drop {v}", "order_changed"]
+        assert not res.tests.loc[f"drop {v}", "winner_changed"]
+
+
+def test_phantom_is_dominated_and_worse_than_worst():
+    x = pd.DataFrame({"q": [3.0, 2.0, 1.0], "p": [10.0, 20.0, 30.0], "m": [-1.0, 0.0, 2.0]},
+                     index=["a", "b", "c"])
+    from sourcing.scoring.sensitivity import _phantom
+
+    ph = _phantom(x.to_numpy(), np.array([1.0, -1.0, 1.0]), 2, 0.1)
+    np.testing.assert_allclose(ph, [0.9, 33.0, 2.0 - 0.3])
+    res = rank_reversal(x, ["max", "min", "max"], [1, 1, 1], method="wsm")
+    assert "add a dominated copy of c" in res.tests.index
+
+
+def test_rank_reversal_bad_arguments():
+    with pytest.raises(ValueError, match="phantom_step must be within"):
+        rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], phantom_step=1.5)
+    with pytest.raises(ValueError, match=r"already in the matrix"):
+        rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], add={"A": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"non-finite"):
+        rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], add={"E": [1, np.nan, 3]})
+    with pytest.raises(ValueError, match="unknown method"):
+        rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], method="magic")
+
+
+def test_rank_reversal_leaves_out_criteria_made_constant():
+    """Dropping A leaves c2 constant (= 1): WSM cannot min-max normalise it, so it is left out of
+    that test (it carries no information), as evaluate() does, and the note says so."""
+    res = rank_reversal(BELTON_GEAR, ["max"] * 3, [1, 1, 1], method="wsm")
+    assert "['c2'] constant here, left out" in res.tests.loc["drop A", "note"]
+    assert res.tests.loc["drop A", "winner_after"] == "B"

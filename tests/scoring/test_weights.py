@@ -175,6 +175,48 @@ def test_entropy_against_formula():
     assert critic_weights(x, ["max", "max", "min"]).sum() == pytest.approx(1.0)
 
 
+def test_entropy_hwang_yoon_aircraft_example():
+    """Hwang & Yoon (1981), Multiple Attribute Decision Making, sec. 4.2.1 (entropy method),
+    fighter-aircraft example (the TOPSIS data, reliability and manoeuvrability on the 1-9
+    scale).  Published (hand-rounded to 4 d.p.): e_j = .9946 .9829 .9989 .9931 .9703 .9770,
+    w_j = .0649 .2055 .0133 .0829 .3570 .2764; the exact computation agrees to within the
+    rounding of the printed e_j (5e-4) and the printed weights (2e-3)."""
+    x = pd.DataFrame([[2.0, 1500, 20000, 5.5, 5, 9], [2.5, 2700, 18000, 6.5, 3, 5],
+                      [1.8, 2000, 21000, 4.5, 7, 7], [2.2, 1800, 20000, 5.0, 5, 5]],
+                     index=["A1", "A2", "A3", "A4"],
+                     columns=["speed", "range", "payload", "cost", "reliab", "manoeuv"])
+    w = entropy_weights(x, ["max", "max", "max", "min", "max", "max"])
+    np.testing.assert_allclose(w.to_numpy(), [0.0649, 0.2055, 0.0133, 0.0829, 0.3570, 0.2764], atol=2e-3)
+    assert list(w.index) == list(x.columns) and w.sum() == pytest.approx(1.0)
+    assert w.idxmax() == "reliab" and w.idxmin() == "payload"
+    # unit-free: the cost in $ instead of $M, the range in km, give the same weights
+    y = x.assign(cost=x["cost"] * 1e6, range=x["range"] * 1.852)
+    np.testing.assert_allclose(entropy_weights(y, ["max"] * 6).to_numpy(), w.to_numpy(), rtol=1e-12)
+
+
+def test_entropy_refuses_negative_values_naming_the_cells():
+    """A negative value made p_ij negative and ln(p_ij) NaN: every weight came back NaN (the
+    warning was suppressed).  The method needs shares of a total, so it is refused."""
+    x = pd.DataFrame({"margin": [5.0, -2.0, 3.0], "price": [10.0, 12.0, 11.0]}, index=["V1", "V2", "V3"])
+    with pytest.raises(ValueError, match=r"1 negative value\(s\) at \('V2', 'margin'\) = -2.*>= 0"):
+        entropy_weights(x, ["max", "min"])
+    with pytest.raises(ValueError, match=r"criteria \['margin'\] are 0 for every alternative"):
+        entropy_weights(x.assign(margin=0.0), ["max", "min"])
+    with pytest.raises(ValueError, match="same value for every alternative"):
+        entropy_weights(pd.DataFrame({"a": [1.0, 1.0], "b": [2.0, 2.0]}), ["max", "max"])
+
+
+def test_entropy_zero_cells_use_0_ln_0():
+    """0 ln 0 = 0 (the limit): a zero cell is allowed and the weights stay finite."""
+    x = np.array([[0.0, 1.0], [2.0, 1.1], [4.0, 0.9]])
+    w = entropy_weights(x, ["max", "max"])
+    p = np.array([0, 2, 4]) / 6
+    e0 = -(p[1:] * np.log(p[1:])).sum() / np.log(3)
+    q = x[:, 1] / x[:, 1].sum()
+    e1 = -(q * np.log(q)).sum() / np.log(3)
+    np.testing.assert_allclose(w.to_numpy(), np.array([1 - e0, 1 - e1]) / (2 - e0 - e1))
+
+
 def test_pairwise_matrix_from_long_table():
     t = pd.DataFrame({"item_a": ["x", "x"], "item_b": ["y", "z"], "value": [2.0, 4.0]})
     with pytest.raises(ValueError, match="missing for: y vs z"):

@@ -3,7 +3,7 @@
 Weights (AHP with consistency, group AIJ/AIP, hierarchy, direct, swing, rank-based, entropy,
 CRITIC), hard gates, ranking methods (WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE and every
 other scikit-criteria method), procurement price scoring, sensitivity (weight stability, SMAA-2,
-agreement between methods) and :func:`evaluate` for a whole :class:`~sourcing.Tender`.
+agreement between methods, rank reversal) and :func:`evaluate` for a whole :class:`~sourcing.Tender`.
 """
 
 from .evaluation import Evaluation, evaluate, tender_weights
@@ -12,10 +12,12 @@ from .methods import METHODS, PREFERENCE_TYPES, PROMETHEE2, Ranking, rank
 from .price import PRICE_FORMULAS, price_points
 from .sensitivity import (
     Agreement,
+    RankReversalResult,
     SMAAResult,
     StabilityResult,
     compare_methods,
     rank_agreement,
+    rank_reversal,
     smaa,
     weight_stability,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "Agreement",
     "Evaluation",
     "GateResult",
+    "RankReversalResult",
     "Ranking",
     "SMAAResult",
     "StabilityResult",
@@ -61,6 +64,7 @@ __all__ = [
     "price_points",
     "rank",
     "rank_agreement",
+    "rank_reversal",
     "rank_weights",
     "smaa",
     "swing_weights",

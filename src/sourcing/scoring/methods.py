@@ -1,12 +1,13 @@
-"""Ranking methods: WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE and scikit-criteria pass-through.
+"""Ranking methods: WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE, MOORA, COPRAS, ARAS, MABAC, ...
 
 Two layers.  The ``*_core`` functions are validation-free numpy kernels that broadcast over
 leading sample axes -- a matrix ``X`` of shape ``(..., m, n)`` (m alternatives, n criteria) and
 weights ``W`` of shape ``(..., n)`` -- so :func:`~sourcing.scoring.sensitivity.smaa` can evaluate
 100,000 weight vectors at once.  :func:`rank` validates its input, runs scikit-criteria's
-implementation where it has one (``WeightedSumModel``, ``WeightedProductModel``, ``TOPSIS``,
-``VIKOR``, ``ELECTRE2`` and any other ``skcriteria.agg`` method by name) and this package's
-:class:`PROMETHEE2` (a ``SKCDecisionMakerABC`` subclass) otherwise.
+implementation where it is right for any units (``WeightedSumModel``, ``WeightedProductModel``,
+``TOPSIS``, ``VIKOR``, ``ELECTRE2``, each on a matrix normalised here), this package's
+:class:`PROMETHEE2` (a ``SKCDecisionMakerABC`` subclass) and numpy kernels for the others
+(:data:`METHODS`).
 
 Conventions (also returned in ``Ranking.conventions``)
 -----------------------------------------------------
@@ -28,22 +29,36 @@ Conventions (also returned in ``Ranking.conventions``)
   (``usual``, ``u-shape`` (q), ``v-shape`` (p), ``level`` (q, p), ``linear`` (q, p),
   ``gaussian`` (s)), thresholds in the criterion's own unit; score = net flow phi in [-1, 1];
   ``phi = sum_j w_j phi_j`` exactly, with phi_j the per-criterion net flows.
-* **electre**: scikit-criteria ``ELECTRE2`` (Gomes 2004 variant) on the raw values; score = its
-  mean of direct and inverse ranking, *lower is better*.
-* other scikit-criteria methods (``aras``, ``cocoso``, ``codas``, ``copras``, ``edas``,
-  ``mabac``, ``marcos``, ``moora``, ``ocra``, ``ram``, ``waspas``, ...) are passed the raw matrix,
-  objectives and weights unchanged; their own conventions apply.
+* **electre**: scikit-criteria ``ELECTRE2`` (Gomes 2004 variant) on sum-normalised values
+  ``x / column sum`` (values >= 0), so the discordance compares criteria on a common, unit-free
+  scale (on raw values it divided by the largest range over all criteria: a price in cents
+  outweighed everything); score = its mean of direct and inverse ranking, *lower is better*.
+* **moora** (Brauers & Zavadskas 2006, ratio system): vector normalisation, ``y = sum_max w x*
+  - sum_min w x*``.
+* **copras** (Zavadskas et al. 1994): sum normalisation, ``Q = S+ + S-_min sum S- / (S- sum
+  S-_min / S-)``, score = utility degree ``Q / max Q``; values >= 0, > 0 on min criteria.
+* **aras** (Zavadskas & Turskis 2010): min criteria as ``1 / x``, optimal alternative = best
+  value per criterion, sum normalisation, score = ``S / S_0``; values >= 0, > 0 on min criteria.
+* **mabac** (Pamucar & Cirovic 2015): min-max normalisation, border approximation area, score =
+  ``S``.  **cocoso** (Yazdani et al. 2019): min-max, ``lam=0.5``, score = ``k``.
+* **codas** (Keshavarz Ghorabaee et al. 2016): linear normalisation ``x / max``, ``min / x``,
+  ``tau=0.02``, score = ``H``.  **waspas** (Zavadskas et al. 2012): the same normalisation,
+  ``lam=0.5``, score = ``Q``.  Both need values >= 0, > 0 on min criteria.
+* **ram** (Sotoudeh-Anvari 2023): sum normalisation, ``RI = (2 + S+) ** (1 / (2 + S-))``.
+* **edas** (Keshavarz Ghorabaee et al. 2015): distances from the average solution, score ``AS``.
+* Every method is invariant to each criterion's unit (scaling a column by c > 0) and to the
+  order of the alternatives; each is tested against a published worked example.  Other
+  scikit-criteria methods are not offered (they were run on the raw matrix).
+* Ranks: 1 = best; scores within 1e-9 of the score scale tie and share the lowest rank.
 """
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 from skcriteria.agg import RankResult, SKCDecisionMakerABC
 
 __all__ = [
@@ -66,10 +81,12 @@ PREFERENCE_TYPES: dict[str, tuple[str, ...]] = {
     "usual": (), "u-shape": ("q",), "v-shape": ("p",), "level": ("q", "p"),
     "linear": ("q", "p"), "gaussian": ("s",),
 }
-#: Built-in method names; any other scikit-criteria aggregation class name also works.
-METHODS = ("wsm", "wpm", "topsis", "vikor", "promethee", "electre")
+#: Every method :func:`rank` offers (each unit-invariant and checked against a published example).
+METHODS = ("wsm", "wpm", "topsis", "vikor", "promethee", "electre", "moora", "copras", "aras",
+           "mabac", "cocoso", "codas", "waspas", "ram", "edas")
 _HIGHER_BETTER = {"wsm": True, "wpm": True, "topsis": True, "vikor": False, "promethee": True,
-                  "electre": False}
+                  "electre": False, "moora": True, "copras": True, "aras": True, "mabac": True,
+                  "cocoso": True, "codas": True, "waspas": True, "ram": True, "edas": True}
 
 
 # ====================================================================== numeric core (no checks)
@@ -145,6 +162,159 @@ def vikor_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray, v: float = 0.5):
         return np.divide(a - lo, hi - lo, out=np.zeros(a.shape), where=(hi - lo) > 0)
 
     return s, r, v * _sc(s) + (1 - v) * _sc(r)
+
+
+def linear_normalize(x: np.ndarray, obj: np.ndarray) -> np.ndarray:
+    """Linear (ratio) normalisation: ``x / max`` (max criteria), ``min / x`` (min criteria).
+
+    The normalisation of WASPAS and CODAS; needs max > 0 on max criteria and x > 0 on min ones.
+    """
+    hi = x.max(axis=-2, keepdims=True)
+    lo = x.min(axis=-2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(obj > 0, x / np.where(hi > 0, hi, 1.0), lo / np.where(x > 0, x, 1.0))
+
+
+def sum_normalize(x: np.ndarray) -> np.ndarray:
+    """Divide each column by its sum over the alternatives axis (-2); values >= 0, sum > 0."""
+    tot = x.sum(axis=-2, keepdims=True)
+    return x / np.where(tot > 0, tot, 1.0)
+
+
+def moora_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """MOORA ratio system (Brauers & Zavadskas 2006): ``y = sum_max w x* - sum_min w x*``.
+
+    ``x* = x / sqrt(sum_i x^2)`` (vector normalisation, per criterion).
+    """
+    return wsm_core(vector_normalize(x) * obj, w)
+
+
+def copras_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray):
+    """COPRAS (Zavadskas, Kaustinis & Kaklauskas 1994); returns ``(S+, S-, Q, N)``.
+
+    ``d = w x / sum_i x`` (sum normalisation); ``S+`` / ``S-`` sum ``d`` over max / min criteria;
+    ``Q = S+ + S-_min sum S- / (S- sum_k S-_min / S-_k)`` (``Q = S+`` without min criteria);
+    utility degree ``N = Q / Q_max`` in (0, 1].
+    """
+    d = sum_normalize(x) * w[..., None, :]
+    sp = (d * (obj > 0)).sum(axis=-1)
+    sm = (d * (obj < 0)).sum(axis=-1)
+    if np.any(obj < 0):
+        smin = sm.min(axis=-1, keepdims=True)
+        q = sp + smin * sm.sum(axis=-1, keepdims=True) / (sm * (smin / sm).sum(axis=-1, keepdims=True))
+    else:
+        q = sp
+    return sp, sm, q, q / q.max(axis=-1, keepdims=True)
+
+
+def aras_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray):
+    """ARAS (Zavadskas & Turskis 2010); returns ``(S, K)`` with ``K = S / S_0``.
+
+    Min criteria are turned into max ones by ``1 / x``; the optimal alternative ``x_0`` is the
+    best value of each criterion; each column (``x_0`` included) is divided by its sum; ``S`` is
+    the weighted sum and ``K`` the utility degree relative to the optimal alternative, in (0, 1].
+    """
+    with np.errstate(divide="ignore"):
+        t = np.where(obj > 0, x, 1.0 / np.where(x > 0, x, 1.0))
+    best = t.max(axis=-2, keepdims=True)
+    tot = t.sum(axis=-2, keepdims=True) + best
+    s = wsm_core(t / tot, w)
+    s0 = wsm_core(best / tot, w)
+    return s, s / s0
+
+
+def mabac_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray):
+    """MABAC (Pamucar & Cirovic 2015); returns ``(Q, S)``, ``S = sum_j Q_ij``.
+
+    ``t`` = benefit-oriented min-max normalisation; ``v = w (t + 1)``; border approximation
+    area ``g_j = (prod_i v_ij)^(1/m)``; ``Q = v - g``.
+    """
+    m = x.shape[-2]
+    v = w[..., None, :] * (minmax_normalize(x, obj) + 1.0)
+    g = np.exp(np.log(v).sum(axis=-2, keepdims=True) / m) if np.all(v > 0) else \
+        np.prod(v, axis=-2, keepdims=True) ** (1.0 / m)
+    q = v - g
+    return q, q.sum(axis=-1)
+
+
+def cocoso_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray, lam: float = 0.5):
+    """CoCoSo (Yazdani, Zarate, Zavadskas & Turskis 2019); returns ``(S, P, ka, kb, kc, k)``.
+
+    ``r`` = benefit-oriented min-max normalisation; ``S = sum w r``; ``P = sum r ** w`` (over
+    criteria with w > 0); ``ka = (P + S) / sum (P + S)``; ``kb = S / min S + P / min P``;
+    ``kc = (lam S + (1 - lam) P) / (lam max S + (1 - lam) max P)``;
+    ``k = (ka kb kc) ** (1/3) + (ka + kb + kc) / 3``.  ``min S`` and ``min P`` must be > 0.
+    """
+    r = minmax_normalize(x, obj)
+    s = wsm_core(r, w)
+    pw = np.where(w[..., None, :] > 0, r ** w[..., None, :], 0.0)
+    p = pw.sum(axis=-1)
+    ka = (p + s) / (p + s).sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # min S = 0 is refused by rank()
+        kb = s / s.min(axis=-1, keepdims=True) + p / p.min(axis=-1, keepdims=True)
+    kc = (lam * s + (1 - lam) * p) / (lam * s.max(axis=-1, keepdims=True)
+                                      + (1 - lam) * p.max(axis=-1, keepdims=True))
+    k = np.cbrt(ka * kb * kc) + (ka + kb + kc) / 3.0
+    return s, p, ka, kb, kc, k
+
+
+def codas_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray, tau: float = 0.02):
+    """CODAS (Keshavarz Ghorabaee, Zavadskas, Turskis & Antucheviciene 2016); ``(E, T, H)``.
+
+    ``r = w n`` with the linear normalisation (:func:`linear_normalize`); Euclidean ``E`` and
+    taxicab ``T`` distances from the negative-ideal ``min_i r_ij``;
+    ``h_ik = (E_i - E_k) + psi(E_i - E_k) (T_i - T_k)`` with ``psi(d) = 1`` if ``|d| >= tau``;
+    assessment score ``H_i = sum_k h_ik``.
+    """
+    r = linear_normalize(x, obj) * w[..., None, :]
+    dev = r - r.min(axis=-2, keepdims=True)
+    e = np.sqrt((dev * dev).sum(axis=-1))
+    t = dev.sum(axis=-1)
+    de = e[..., :, None] - e[..., None, :]
+    dt = t[..., :, None] - t[..., None, :]
+    h = de + (np.abs(de) >= tau) * dt
+    return e, t, h.sum(axis=-1)
+
+
+def waspas_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray, lam: float = 0.5):
+    """WASPAS (Zavadskas, Turskis, Antucheviciene & Zakarevicius 2012); ``(Q1, Q2, Q)``.
+
+    Linear normalisation (:func:`linear_normalize`); ``Q1 = sum w n`` (WSM part),
+    ``Q2 = prod n ** w`` (WPM part), ``Q = lam Q1 + (1 - lam) Q2``.
+    """
+    n = linear_normalize(x, obj)
+    q1 = wsm_core(n, w)
+    q2 = np.prod(np.where(w[..., None, :] > 0, n ** w[..., None, :], 1.0), axis=-1)
+    return q1, q2, lam * q1 + (1 - lam) * q2
+
+
+def ram_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray):
+    """RAM, root assessment method (Sotoudeh-Anvari 2023); returns ``(S+, S-, RI)``.
+
+    ``y = w x / sum_i x`` (sum normalisation); ``S+`` / ``S-`` sum ``y`` over max / min
+    criteria; ``RI = (2 + S+) ** (1 / (2 + S-))``.
+    """
+    y = sum_normalize(x) * w[..., None, :]
+    sp = (y * (obj > 0)).sum(axis=-1)
+    sm = (y * (obj < 0)).sum(axis=-1)
+    return sp, sm, (2.0 + sp) ** (1.0 / (2.0 + sm))
+
+
+def edas_core(x: np.ndarray, obj: np.ndarray, w: np.ndarray):
+    """EDAS (Keshavarz Ghorabaee, Zavadskas, Olfat & Turskis 2015); ``(SP, SN, AS)``.
+
+    Average solution ``AV_j = mean_i x_ij`` (> 0); positive / negative distances
+    ``PDA = max(0, x - AV) / AV``, ``NDA = max(0, AV - x) / AV`` for max criteria (swapped for
+    min criteria); ``SP = sum w PDA``, ``SN = sum w NDA``; ``AS = (SP / max SP + 1 - SN / max SN) / 2``.
+    """
+    av = x.mean(axis=-2, keepdims=True)
+    d = (x - av) / av * obj
+    sp = wsm_core(np.maximum(d, 0.0), w)
+    sn = wsm_core(np.maximum(-d, 0.0), w)
+    psp, psn = sp.max(axis=-1, keepdims=True), sn.max(axis=-1, keepdims=True)
+    nsp = np.divide(sp, psp, out=np.zeros(sp.shape), where=psp > 0)
+    nsn = 1.0 - np.divide(sn, psn, out=np.zeros(sn.shape), where=psn > 0)
+    return sp, sn, (nsp + nsn) / 2.0
 
 
 def _pref(d: np.ndarray, kind: str, q: float = 0.0, p: float = 0.0, s: float = 1.0) -> np.ndarray:
@@ -435,26 +605,6 @@ class Ranking:
         return plot_scores(self, ax=ax)
 
 
-def _skc_methods() -> dict[str, type]:
-    import importlib
-    import pkgutil
-
-    import skcriteria.agg as agg_pkg
-
-    out: dict[str, type] = {}
-
-    for mod in pkgutil.iter_modules(agg_pkg.__path__):
-        if mod.name.startswith("_") or mod.name == "similarity":
-            continue
-        module = importlib.import_module(f"skcriteria.agg.{mod.name}")
-        for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, SKCDecisionMakerABC) and not inspect.isabstract(obj)
-                    and obj.__module__ == module.__name__ and not name.startswith("Base")):
-                out[name.lower()] = obj
-    out.setdefault("moora", out.get("ratiomoora"))
-    return {k: v for k, v in out.items() if v is not None}
-
-
 def _mkdm(x, obj, w, alts, crits):
     import skcriteria as skc
 
@@ -468,6 +618,133 @@ def _evaluate(model, dm):
         return model.evaluate(dm)
 
 
+def _tie_ranks(scores: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
+    """Ranks 1 = best; scores within 1e-9 of the score scale tie and share the lowest rank.
+
+    A relative tolerance (not rounding to fixed decimals) keeps the ranks the same when a
+    criterion's unit changes and the scores move in the last bits.
+    """
+    key = -scores if higher_is_better else scores
+    order = np.argsort(key, kind="stable")
+    srt = key[order]
+    tol = 1e-9 * max(1.0, float(np.abs(scores).max()))
+    new_group = np.r_[True, np.diff(srt) > tol]
+    pos = np.arange(1, len(srt) + 1)
+    group_rank = np.maximum.accumulate(np.where(new_group, pos, 0))
+    out = np.empty(len(srt), dtype=int)
+    out[order] = group_rank
+    return out
+
+
+def _check_sign(x: np.ndarray, obj: np.ndarray, w: np.ndarray, crits, method: str, *,
+                benefit: str, cost: str) -> None:
+    """Refuse values a method's normalisation cannot take: ``"nonneg"`` (>= 0) or ``"pos"`` (> 0)."""
+    for kind, mask, rule in (("max", obj > 0, benefit), ("min", obj < 0, cost)):
+        if rule is None:
+            continue
+        cols = np.flatnonzero(mask & (w > 0))
+        bad = x[:, cols] <= 0 if rule == "pos" else x[:, cols] < 0
+        if bad.any():
+            names = sorted({crits[cols[j]] for j in np.flatnonzero(bad.any(axis=0))}, key=str)
+            need = "> 0" if rule == "pos" else ">= 0"
+            raise ValueError(f"{method} needs values {need} on {kind} criteria; criteria {names} "
+                             f"have {int(bad.sum())} value(s) that are not; rescore them (e.g. in "
+                             "points) or use wsm, topsis, vikor, mabac or cocoso")
+    cols = np.flatnonzero(w > 0)
+    zero = [crits[j] for j in cols if not np.abs(x[:, j]).max() > 0]
+    if zero:
+        raise ValueError(f"{method}: criteria {zero} are 0 for every alternative; drop them or give them "
+                         "weight 0")
+
+
+#: Methods implemented here as numpy kernels: name -> (kernel, values needed on max / min
+#: criteria, citation, normalisation, score column).
+_EXTRA: dict[str, tuple[str | None, str | None, str, str, str]] = {
+    "moora": (None, None, "Brauers & Zavadskas (2006), ratio system",
+              "vector: x / sqrt(sum x^2); min criteria subtracted", "y = sum_max w x* - sum_min w x*"),
+    "copras": ("nonneg", "pos", "Zavadskas, Kaklauskas & Sarka (1994)",
+               "sum: x / column sum", "utility degree N = Q / max Q in (0, 1]"),
+    "aras": ("nonneg", "pos", "Zavadskas & Turskis (2010)",
+             "min criteria -> 1 / x; optimal alternative = best per criterion; sum normalisation",
+             "utility degree K = S / S_0 in (0, 1]"),
+    "mabac": (None, None, "Pamucar & Cirovic (2015)", "min-max (benefit-oriented)",
+              "S = sum of distances from the border approximation area"),
+    "cocoso": (None, None, "Yazdani, Zarate, Zavadskas & Turskis (2019)", "min-max (benefit-oriented)",
+               "k = (ka kb kc)^(1/3) + (ka + kb + kc) / 3"),
+    "codas": ("nonneg", "pos", "Keshavarz Ghorabaee, Zavadskas, Turskis & Antucheviciene (2016)",
+              "linear: x / max (max criteria), min / x (min criteria)",
+              "assessment score H = sum_k h_ik"),
+    "waspas": ("nonneg", "pos", "Zavadskas, Turskis, Antucheviciene & Zakarevicius (2012)",
+               "linear: x / max (max criteria), min / x (min criteria)",
+               "Q = lam WSM + (1 - lam) WPM"),
+    "ram": ("nonneg", "nonneg", "Sotoudeh-Anvari (2023)", "sum: x / column sum",
+            "RI = (2 + S+) ** (1 / (2 + S-))"),
+    "edas": ("nonneg", "nonneg", "Keshavarz Ghorabaee, Zavadskas, Olfat & Turskis (2015)",
+             "distance from the average solution, relative to the average",
+             "appraisal score AS = (NSP + NSN) / 2 in [0, 1]"),
+}
+_EXTRA_PARAMS = {"cocoso": ("lam",), "waspas": ("lam",), "codas": ("tau",)}
+
+
+def _rank_extra(method: str, x, obj, w, crits, idx, params):
+    allowed = _EXTRA_PARAMS.get(method, ())
+    unknown = set(params) - set(allowed)
+    if unknown:
+        raise TypeError(f"method {method!r} got unknown parameters {sorted(unknown)}; valid: "
+                        f"{', '.join(allowed) or 'none'}")
+    benefit, cost, cite, norm, score = _EXTRA[method]
+    _check_sign(x, obj, w, crits, method, benefit=benefit, cost=cost)
+    conv: dict[str, object] = {"reference": cite, "normalization": norm,
+                               "score": f"{score}, higher is better"}
+    if method in ("mabac", "cocoso"):
+        _check_constant(x, w, crits, f"{method} (min-max normalisation)")
+    if method in ("cocoso", "waspas"):
+        lam = float(params.get("lam", 0.5))
+        if not 0 <= lam <= 1:
+            raise ValueError(f"{method}: lam must be within [0, 1]; got {lam}")
+        conv["lam"] = lam
+    if method == "edas" and np.any(x[:, w > 0].mean(axis=0) <= 0):
+        raise ValueError("edas needs a positive average on every weighted criterion")
+    if method == "moora":
+        scores = moora_core(x, obj, w)
+        details = pd.DataFrame({"y": scores}, index=idx)
+    elif method == "copras":
+        sp, sm, q, scores = copras_core(x, obj, w)
+        details = pd.DataFrame({"S_plus": sp, "S_minus": sm, "Q": q, "N": scores}, index=idx)
+    elif method == "aras":
+        s, scores = aras_core(x, obj, w)
+        details = pd.DataFrame({"S": s, "K": scores}, index=idx)
+    elif method == "mabac":
+        q, scores = mabac_core(x, obj, w)
+        details = pd.DataFrame(q, index=idx, columns=[f"Q_{c}" for c in crits]).assign(S=scores)
+    elif method == "cocoso":
+        s, p, ka, kb, kc, scores = cocoso_core(x, obj, w, conv["lam"])
+        if s.min() <= 0 or p.min() <= 0:
+            worst = [idx[i] for i in np.flatnonzero((s <= 0) | (p <= 0))]
+            raise ValueError(f"cocoso: alternatives {worst} are worst on every weighted criterion, so "
+                             "kb = S / min S is undefined; drop them (they are dominated) or use "
+                             "another method")
+        details = pd.DataFrame({"S": s, "P": p, "ka": ka, "kb": kb, "kc": kc, "k": scores}, index=idx)
+    elif method == "codas":
+        tau = float(params.get("tau", 0.02))
+        if not 0 <= tau <= 1:
+            raise ValueError(f"codas: tau must be within [0, 1] (the paper uses 0.01-0.05); got {tau}")
+        conv["tau"] = tau
+        e, t, scores = codas_core(x, obj, w, tau)
+        details = pd.DataFrame({"E": e, "T": t, "H": scores}, index=idx)
+    elif method == "waspas":
+        q1, q2, scores = waspas_core(x, obj, w, conv["lam"])
+        details = pd.DataFrame({"WSM": q1, "WPM": q2, "Q": scores}, index=idx)
+    elif method == "ram":
+        sp, sm, scores = ram_core(x, obj, w)
+        details = pd.DataFrame({"S_plus": sp, "S_minus": sm, "RI": scores}, index=idx)
+    else:  # edas
+        sp, sn, scores = edas_core(x, obj, w)
+        details = pd.DataFrame({"SP": sp, "SN": sn, "AS": scores}, index=idx)
+    return np.asarray(scores, dtype=float), details, conv
+
+
+
 def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranking:
     """Rank alternatives by a multi-criteria method.
 
@@ -478,19 +755,19 @@ def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranki
     objectives : sequence or Series of ``"max"``/``"min"`` (or ``max``/``min``, 1/-1)
     weights : sequence, dict or Series of n numbers >= 0 (normalised to sum 1)
     method : str
-        ``wsm``, ``wpm``, ``topsis``, ``vikor``, ``promethee``, ``electre`` or the lower-case name
-        of any scikit-criteria aggregation class (e.g. ``edas``, ``mabac``, ``copras``).
+        One of :data:`METHODS`: ``wsm``, ``wpm``, ``topsis``, ``vikor``, ``promethee``,
+        ``electre``, ``moora``, ``copras``, ``aras``, ``mabac``, ``cocoso``, ``codas``,
+        ``waspas``, ``ram``, ``edas``; anything else raises ``ValueError`` listing them.
     **params
         ``topsis``: ``normalization="vector"|"minmax"``; ``vikor``: ``v=0.5``;
         ``promethee``: ``preference=[{...}, ...]``; ``electre``: ``p0, p1, p2, q0, q1``;
-        others: keyword arguments of the scikit-criteria class.
+        ``cocoso``/``waspas``: ``lam=0.5``; ``codas``: ``tau=0.02``; the others take none.
 
     Returns
     -------
     Ranking
     """
     x, obj, w, alts, crits = _prepare(matrix, objectives, weights)
-    m = x.shape[0]
     idx = pd.Index(alts, name=matrix.index.name if isinstance(matrix, pd.DataFrame) else None)
     method = str(method).lower()
     conv: dict[str, object] = {"method": method, "weights": "normalised to sum 1"}
@@ -582,47 +859,32 @@ def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranki
         ], axis=1)
         conv.update(variant="PROMETHEE II (net flow)", preference=dict(zip(crits, prefs, strict=True)),
                     score="net flow phi in [-1, 1], higher is better")
-    else:
-        registry = _skc_methods()
-        key = "electre2" if method == "electre" else method
-        if key not in registry:
-            valid = sorted(set(METHODS) | set(registry))
-            raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(valid)}")
-        cls = registry[key]
+    elif method == "electre":
+        from skcriteria.agg.electre import ELECTRE2
+
+        _take(("p0", "p1", "p2", "q0", "q1"))
+        _check_sign(x, obj, w, crits, "electre (sum normalisation)", benefit="nonneg", cost="nonneg")
+        n = sum_normalize(x)
         try:
-            model = cls(**params)
-            res = _evaluate(model, _mkdm(x, obj, w, alts, crits))
-        except TypeError as exc:
-            raise TypeError(f"method {method!r}: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"method {method!r} (scikit-criteria {cls.__name__}) failed: {exc}") from None
-        if not isinstance(res, RankResult):
-            raise ValueError(f"method {method!r} does not produce a ranking; valid choices: "
-                             f"{', '.join(METHODS)}")
-        skc_rank = np.asarray(res.values, dtype=float)
-        e = dict(res.extra_.items())
-        cand = next((k for k in ("score", "similarity", "q_k") if k in e and np.size(e[k]) == m), None)
-        if cand is not None:
-            scores = np.asarray(e[cand], dtype=float)
-            best = skc_rank == skc_rank.min()
-            higher = bool(scores[best].mean() >= scores.mean())
-        else:
-            scores, higher = -skc_rank, True
-        details = pd.DataFrame({k: np.asarray(val, dtype=float) for k, val in e.items()
-                                if np.ndim(val) == 1 and np.size(val) == m and
-                                np.issubdtype(np.asarray(val).dtype, np.number)}, index=idx)
-        details["skcriteria_rank"] = skc_rank.astype(int)
-        conv.update(engine=f"scikit-criteria {cls.__name__}", params=dict(params),
-                    score=f"{cand or 'minus rank'}, {'higher' if higher else 'lower'} is better")
+            res = _evaluate(ELECTRE2(**params), _mkdm(n, obj, w, alts, crits))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"method 'electre': {exc}") from None
+        scores = np.asarray(res.extra_["score"], dtype=float)
+        details = pd.DataFrame({"score": scores}, index=idx)
+        conv.update(engine="scikit-criteria ELECTRE2 (Gomes 2004 variant)",
+                    normalization="sum: x / column sum (criteria on a common, unit-free scale)",
+                    params=dict(params), score="mean of direct and inverse ranking, lower is better")
+    elif method in _EXTRA:
+        scores, details, extra_conv = _rank_extra(method, x, obj, w, crits, idx, params)
+        conv.update(extra_conv)
+    else:
+        raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(METHODS)} (other "
+                         "scikit-criteria methods are not offered: they are not unit-invariant or "
+                         "not checked against a published example here)")
     if not np.all(np.isfinite(scores)):
         raise ValueError(f"method {method!r} produced non-finite scores; check for constant criteria "
                          "or zero values")
-    rounded = np.round(scores, 12)
-    ranks = rankdata(-rounded if higher else rounded, method="min").astype(int)
-    if method not in METHODS and "skcriteria_rank" in details:
-        ranks = details["skcriteria_rank"].to_numpy()
-    if method == "electre":
-        ranks = np.asarray(res.values, dtype=int)
+    ranks = _tie_ranks(scores, higher_is_better=higher)
     return Ranking(method=method, scores=pd.Series(scores, index=idx, name="score"),
                    ranks=pd.Series(ranks, index=idx, name="rank"), details=details,
                    conventions=conv, higher_is_better=higher, compromise_set=compromise,

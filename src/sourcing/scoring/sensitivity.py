@@ -1,4 +1,4 @@
-"""How sure is the ranking: weight-stability intervals, SMAA-2, agreement between methods.
+"""How sure is the ranking: weight-stability intervals, SMAA-2, agreement between methods, rank reversal.
 
 Conventions
 -----------
@@ -52,7 +52,9 @@ __all__ = [
     "Agreement",
     "SMAAResult",
     "StabilityResult",
+    "RankReversalResult",
     "compare_methods",
+    "rank_reversal",
     "smaa",
     "weight_stability",
 ]
@@ -490,3 +492,186 @@ def rank_agreement(ranks: pd.DataFrame) -> dict[str, pd.DataFrame]:
             kt.iloc[a, b] = kt.iloc[b, a] = t
             sp.iloc[a, b] = sp.iloc[b, a] = s
     return {"kendall": kt, "spearman": sp}
+
+
+# ---------------------------------------------------------------------- rank reversal
+@dataclass(frozen=True)
+class RankReversalResult:
+    """Outcome of :func:`rank_reversal`: one row per test in ``tests``.
+
+    Attributes
+    ----------
+    tests : DataFrame
+        Per test (index ``test``): ``kind`` (``drop``, ``phantom``, ``add``), ``alternative``
+        (the one dropped or added), ``ranked`` (alternatives ranked), ``pairs_reversed``
+        (pairs of the original alternatives whose order changed, a tie appearing or
+        disappearing counts), ``order_changed``, ``winner_before`` (the best of the alternatives
+        still present, by the full ranking), ``winner_after``, ``winner_changed``, ``note``.
+    base_ranks : Series
+        Ranks of the full set.
+    method : str
+    conventions : dict
+    """
+
+    tests: pd.DataFrame
+    base_ranks: pd.Series
+    method: str
+    conventions: dict
+
+    @property
+    def rank_reversal(self) -> bool:
+        """True if any test changed the relative order of the original alternatives."""
+        return bool(self.tests["order_changed"].any())
+
+    @property
+    def winner_changed(self) -> bool:
+        """True if any test changed which of the remaining alternatives comes first."""
+        return bool(self.tests["winner_changed"].any())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tests with reader-facing column names."""
+        t = self.tests.reset_index()
+        return pd.DataFrame({
+            "Test": t["test"],
+            "Alternatives ranked": t["ranked"],
+            "Pairs reversed": t["pairs_reversed"],
+            "Order of the others changed": t["order_changed"].map({True: "yes", False: "no"}),
+            "Winner before": t["winner_before"],
+            "Winner after": t["winner_after"],
+            "Winner changed": t["winner_changed"].map({True: "yes", False: "no"}),
+            "Note": t["note"],
+        })
+
+
+def _phantom(x: np.ndarray, obj: np.ndarray, row: int, step: float) -> np.ndarray:
+    """A copy of alternative *row* made worse on every criterion.
+
+    Positive columns are scaled (max criteria by ``1 - step``, min criteria by ``1 + step``),
+    so the copy keeps the sign ratio-based methods need; other columns move by ``step`` times
+    the column's range.  Constant, non-positive columns keep the value.
+    """
+    v = x[row].copy()
+    span = np.ptp(x, axis=0)
+    pos = np.all(x > 0, axis=0)
+    worse_mult = np.where(obj > 0, v * (1 - step), v * (1 + step))
+    worse_add = v - obj * step * span
+    return np.where(pos, worse_mult, worse_add)
+
+
+def _pair_signs(r: np.ndarray) -> np.ndarray:
+    return np.sign(r[:, None] - r[None, :])
+
+
+def rank_reversal(matrix, objectives, weights, *, method: str = "topsis", add=None,
+                  phantom_step: float = 0.1, **params) -> RankReversalResult:
+    """Check a ranking for rank reversal: drop or add an alternative and re-rank.
+
+    Tests (Wang & Triantaphyllou 2008, Omega 36(1) 45-63): each alternative dropped in turn
+    (with at least 3 alternatives); a dominated copy ("phantom") of the worst alternative
+    added, made worse by ``phantom_step`` on every criterion; and each alternative of *add*
+    added on its own.  For every test the ranks of the original alternatives still present
+    are compared pair by pair with their ranks in the full set.
+
+    Parameters
+    ----------
+    matrix : DataFrame (alternatives x criteria) or array-like (m, n)
+        Values in each criterion's own unit (points, %, tender currency per year, ...).
+    objectives, weights
+        As for :func:`~sourcing.scoring.rank`.
+    method : str
+        Any of :data:`~sourcing.scoring.METHODS`.
+    add : DataFrame or mapping of name -> values, optional
+        Extra alternatives to add one at a time (e.g. a copy of a competitor, Belton & Gear 1983).
+    phantom_step : float
+        How much worse the phantom is: positive columns scaled by ``1 -/+ step``, others moved by
+        ``step`` x the column's range; in (0, 1).
+    **params
+        Method parameters, as for :func:`~sourcing.scoring.rank`.
+
+    Returns
+    -------
+    RankReversalResult
+        ``.rank_reversal`` and ``.winner_changed`` summarise; ``.to_frame()`` lists the tests.
+    """
+    if not (isinstance(phantom_step, (int, float)) and 0 < phantom_step < 1):
+        raise ValueError(f"phantom_step must be within (0, 1); got {phantom_step!r}")
+    x, obj, w, alts, crits = _prepare(matrix, objectives, weights)
+    df = pd.DataFrame(x, index=pd.Index(alts), columns=pd.Index(crits))
+    objs = pd.Series(obj, index=crits)
+    ws = pd.Series(w, index=crits)
+    base = rank(df, objs, ws, method=method, **params)
+    base_r = base.ranks.to_numpy()
+    extra: list[tuple[str, object, pd.DataFrame]] = []
+    if add is not None:
+        add_df = add if isinstance(add, pd.DataFrame) else pd.DataFrame.from_dict(dict(add), orient="index",
+                                                                                   columns=crits)
+        missing = [c for c in crits if c not in add_df.columns]
+        if missing:
+            raise ValueError(f"add: missing values for criteria {missing}")
+        clash = [a for a in add_df.index if a in alts]
+        if clash:
+            raise ValueError(f"add: alternatives {clash} are already in the matrix; give new names")
+        try:
+            vals = add_df[crits].to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("add: values must be numbers, one per criterion") from exc
+        bad = [add_df.index[i] for i in np.flatnonzero(~np.isfinite(vals).all(axis=1))]
+        if bad:
+            raise ValueError(f"add: alternatives {bad} have missing or non-finite values")
+        for name, row in zip(add_df.index, vals, strict=True):
+            extra.append(("add", name, pd.DataFrame([row], index=[name], columns=crits)))
+    worst = int(np.flatnonzero(base_r == base_r.max())[-1])
+    ph_name = f"phantom of {alts[worst]}"
+    while ph_name in alts:
+        ph_name += "'"
+    phantom = _phantom(x, obj, worst, float(phantom_step))
+    extra.insert(0, ("phantom", ph_name, pd.DataFrame([phantom], index=[ph_name], columns=crits)))
+
+    def _winner(keep: np.ndarray, r: np.ndarray) -> str:
+        best = r.min()
+        return ", ".join(str(a) for a, rr in zip(np.asarray(alts, dtype=object)[keep], r, strict=True)
+                         if rr == best)
+
+    rows = []
+    cases = [("drop", i) for i in range(len(alts))] if len(alts) >= 3 else []
+    cases += [(kind, e) for kind, _, e in extra]
+    for kind, case in cases:
+        if kind == "drop":
+            keep = np.arange(len(alts)) != case
+            label, who, sub = f"drop {alts[case]}", alts[case], df.iloc[keep]
+        else:
+            keep = np.ones(len(alts), dtype=bool)
+            who = case.index[0]
+            label = f"add {who}" if kind == "add" else f"add a dominated copy of {alts[worst]}"
+            sub = pd.concat([df, case])
+        before = base_r[keep]
+        const = [c for c in crits if ws[c] > 0 and np.ptp(sub[c].to_numpy()) == 0]
+        used = [c for c in crits if c not in const]
+        if const and method != "promethee" and any(ws[c] > 0 for c in used):
+            sub, sub_o, sub_w = sub[used], objs[used], ws[used]  # no information, as evaluate() does
+            const_note = f"criteria {const} constant here, left out"
+        else:
+            sub_o, sub_w, const_note = objs, ws, ""
+        try:
+            full = rank(sub, sub_o, sub_w, method=method, **params).ranks.to_numpy()
+        except ValueError as exc:
+            rows.append({"test": label, "kind": kind, "alternative": who, "ranked": len(sub),
+                         "pairs_reversed": 0, "order_changed": False, "winner_before": _winner(keep, before),
+                         "winner_after": "", "winner_changed": False,
+                         "note": f"not ranked: {exc}"})
+            continue
+        new = full[: int(keep.sum())]
+        changed = _pair_signs(before) != _pair_signs(new)
+        n_rev = int(np.triu(changed, 1).sum())
+        wb, wa = _winner(keep, before), _winner(keep, new)
+        note = "; ".join(t for t in (const_note, f"{who} ranks first" if kind != "drop" and
+                                     full[-1] == full.min() else "") if t)
+        rows.append({"test": label, "kind": kind, "alternative": who, "ranked": len(sub),
+                     "pairs_reversed": n_rev, "order_changed": n_rev > 0, "winner_before": wb,
+                     "winner_after": wa, "winner_changed": wb != wa, "note": note})
+    tests = pd.DataFrame(rows).set_index("test")
+    conv = {"method": method, "params": dict(params), "phantom_step": float(phantom_step),
+            "phantom": "positive columns scaled by 1 - step (max) / 1 + step (min), others moved by "
+                       "step x range", "compared": "pairwise order of the original alternatives present",
+            "reference": "Wang & Triantaphyllou (2008), Omega 36(1) 45-63"}
+    return RankReversalResult(tests=tests, base_ranks=base.ranks, method=method, conventions=conv)

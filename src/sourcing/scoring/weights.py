@@ -453,14 +453,54 @@ def _skc_dm(matrix, objectives):
 
 
 def entropy_weights(matrix, objectives) -> pd.Series:
-    """Shannon-entropy weights via scikit-criteria's ``EntropyWeighter`` (sum 1)."""
-    from skcriteria.preprocessing.weighters import EntropyWeighter
+    """Shannon-entropy weights (Zeleny 1982; Hwang & Yoon 1981, sec. 4.2.1), summing to 1.
 
-    dm, crits = _skc_dm(matrix, objectives)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        w = EntropyWeighter().transform(dm).weights.to_numpy(dtype=float)
-    return pd.Series(w / w.sum(), index=crits, name="weight")
+    ``p_ij = x_ij / sum_i x_ij`` per criterion, entropy ``e_j = -sum_i p_ij ln p_ij / ln m``
+    (``0 ln 0 = 0``), divergence ``d_j = 1 - e_j``, weight ``w_j = d_j / sum_k d_k``.  The
+    ratios ``p_ij`` are free of each criterion's unit (scaling a column leaves its weight
+    unchanged) and do not depend on the objective (``objectives`` is validated only).
+
+    Parameters
+    ----------
+    matrix : array-like (m, n) or DataFrame (alternatives x criteria)
+        Values >= 0 in each criterion's own unit (points, %, tender currency per year, ...).
+    objectives : sequence or Series of ``"max"``/``"min"``
+
+    Returns
+    -------
+    Series
+        One weight per criterion, sum 1.
+
+    Raises
+    ------
+    ValueError
+        A negative value (``p_ij`` would not be a distribution and ``ln p_ij`` undefined: the
+        method as published needs values >= 0; the message names the cells -- shift or rescale
+        the criterion, e.g. score it in points), a criterion that is zero for every alternative,
+        or a matrix in which every criterion is constant (all divergences 0).
+    """
+    from .methods import _prepare
+
+    x, _, _, alts, crits = _prepare(matrix, objectives, None, need_weights=False)
+    neg = np.argwhere(x < 0)
+    if len(neg):
+        cells = ", ".join(f"({alts[i]!r}, {crits[j]!r}) = {x[i, j]:g}" for i, j in neg[:10])
+        raise ValueError(f"entropy_weights: matrix has {len(neg)} negative value(s) at {cells}; the "
+                         "entropy method needs values >= 0 (shares of each criterion's total) -- "
+                         "shift or rescale those criteria first")
+    total = x.sum(axis=0)
+    zero = [crits[j] for j in np.flatnonzero(total == 0)]
+    if zero:
+        raise ValueError(f"entropy_weights: criteria {zero} are 0 for every alternative; their "
+                         "shares are undefined -- drop them")
+    p = x / total
+    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    e = -plogp.sum(axis=0) / np.log(x.shape[0])
+    d = np.clip(1.0 - e, 0.0, None)
+    if not d.sum() > 0:
+        raise ValueError("entropy_weights: every criterion has the same value for every alternative; "
+                         "entropy gives no weights")
+    return pd.Series(d / d.sum(), index=crits, name="weight")
 
 
 def critic_weights(matrix, objectives, *, correlation: str = "pearson") -> pd.Series:

@@ -7,7 +7,9 @@ Two ways to impose a target Spearman rank-correlation matrix on independent inpu
   Kruskal 1958), so the achieved Spearman correlation equals the target in expectation.
 * :func:`iman_conover` reorders given samples column by column (Iman & Conover 1982,
   *Commun. Statist. B* 11(3), 311-334) using van der Waerden scores; the marginals are kept
-  exactly, the rank correlation approximates the target.
+  exactly.  The scores are normal, so the target Spearman matrix is first converted to the
+  Pearson matrix ``2 sin(pi rho_S / 6)`` the scores must have (the same map as the copula);
+  the achieved rank correlation then equals the target up to sampling error.
 
 A user matrix that is not positive semi-definite is replaced by the nearest correlation matrix
 (Higham 2002, alternating projections) with a warning showing the largest adjustment.
@@ -136,9 +138,15 @@ def iman_conover(x: np.ndarray, spearman: np.ndarray, *, rng: np.random.Generato
     """Reorder the columns of *x* (n x k) to approximate rank correlation *spearman*.
 
     Iman & Conover (1982): van der Waerden scores ``Phi^-1(i / (n + 1))`` in random order form
-    a score matrix ``M``; with ``E = corr(M) = Q Q'`` and ``C = P P'`` the target,
-    ``T = M (Q^-1)' P'`` has correlation ``C``; each column of *x* is rearranged to have the ranks
-    of the matching column of ``T``.  Each column keeps its values (marginals are exact).
+    a score matrix ``M``; with ``E = corr(M) = Q Q'`` and ``C = P P'``, ``T = M (Q^-1)' P'`` has
+    Pearson correlation ``C``; each column of *x* is rearranged to have the ranks of the matching
+    column of ``T``.  Each column keeps its values (marginals are exact).
+
+    ``C`` is the Pearson matrix of normal scores whose *Spearman* matrix is the target:
+    ``C = 2 sin(pi rho_S / 6)`` (Kruskal 1958), as in :func:`gaussian_copula`.  Using the target
+    itself as ``C`` would undershoot it (0.683 for a target of 0.70).  If the converted matrix is
+    not positive definite, its nearest correlation matrix is used.  No validation of *spearman*
+    (see :func:`validate_correlation`).
     """
     x = np.asarray(x, dtype=float)
     n, k = x.shape
@@ -147,7 +155,7 @@ def iman_conover(x: np.ndarray, spearman: np.ndarray, *, rng: np.random.Generato
     m = np.column_stack([gen.permutation(scores) for _ in range(k)])
     e = np.corrcoef(m, rowvar=False) if k > 1 else np.ones((1, 1))
     q = _cholesky(np.atleast_2d(e))
-    p = _cholesky(np.asarray(spearman, dtype=float))
+    p = _cholesky(spearman_to_pearson(np.asarray(spearman, dtype=float)))
     t = m @ np.linalg.inv(q).T @ p.T
     out = np.empty_like(x)
     for j in range(k):  # loop over inputs (columns), not over draws
