@@ -26,48 +26,47 @@
 # contract year by year: demand growth, price indexation up to its contractual cap, currency
 # moves on the offshore share, SLA breaches with their service credits and business impact, a
 # vendor failing and being replaced, and security incidents at the vendor (frequency by vendor
-# posture, loss per event). Uncertain inputs use PERT distributions (lambda = 4) unless noted.
+# posture, loss per event). Uncertain inputs use PERT distributions (lambda = 4) unless noted;
+# the assumptions are listed at the end of this page.
 
 # %% tags=["parameters"]
-scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
-seed: int = 20261127  # seed of every random number in this notebook
-n_draws = None  # int or None: Monte Carlo draws; None = scenario
-budget_eur = None  # float or None: contract budget (EUR over the horizon); None = scenario
-out_dir: str = "../reports/artefacts"  # where tables and figures are written
+scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
+seed = None  # int or None, the scenario's seed if None
+n_draws = None  # int or None, Monte Carlo draws (the scenario's if None)
+budget = None  # float or None, contract budget in the tender currency (the scenario's if None)
+out_dir = "../reports/artefacts"  # kept for a common interface, this page writes no file
 
 # %%
 # %matplotlib inline
-from pathlib import Path
-
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from sourcing import Scenario, run
+from sourcing import narrative as story
+from sourcing import present as fmt
 
 scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws,
-                                                     "simulation.budget_eur": budget_eur})
-Path(out_dir).mkdir(parents=True, exist_ok=True)
-pd.set_option("display.float_format", "{:,.0f}".format)
+                                                     "simulation.budget": budget})
+analysis = run(scenario, rule_costs=False)
+result, decision, cur = analysis.simulation, analysis.decision, analysis.tender.currency
+focus = decision.recommended or analysis.options[0].name
+fmt.show(fmt.bullets(story.options_story(decision)))
 
 # %% [markdown]
 # ## The options
-#
-# Multi-vendor follows the recommended award; single vendor is the best-ranked vendor able to
-# serve every lot; hybrid keeps the lot where in-house is cheapest relative to the award.
 
 # %%
-analysis = run(scenario, rule_costs=False)
-for option in analysis.options:
-    print(option)
+options = [{"option": o.name, "how": o.description, "providers": fmt.listing(
+    analysis.names(p) for p in o.providers), "base_cost": o.base_cost} for o in analysis.options]
+import pandas as pd  # noqa: E402
 
-# %%
-result = analysis.simulation
-# the option the risk pages focus on: the recommended multi-vendor award when simulated
-focus = next((o.name for o in analysis.options if o.name.startswith("Multi")),
-             analysis.options[0].name)
+fmt.show(fmt.table(pd.DataFrame(options).set_index("option"), {"base_cost": "money"}, currency=cur,
+                   columns={"how": "How the lots are served", "providers": "Providers",
+                            "base_cost": "Year-1 fees at bid prices"}))
 summary = result.summary()
-summary.to_csv(Path(out_dir) / "simulation_summary.csv")
-summary
+fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "se", "p5", "p10", "p50", "p90", "p95",
+                                                   "var95", "cvar95")}
+                   | {"p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur,
+                   columns={"se": "Standard error of the mean"}))
 
 # %% [markdown]
 # ## Distribution of the total cost
@@ -80,18 +79,22 @@ fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
 result.plot("hist", ax=axes[0])
 result.plot("cdf", ax=axes[1])
 plt.show()
+fmt.show(fmt.bullets(story.budget_story(summary, result.by_driver(), focus, budget=result.budget,
+                                        currency=cur, years=result.years)))
 
 # %% [markdown]
 # ## Differences between options
 #
 # Paired on the same draws: the mean saving of one option over another with its 95 % interval,
-# and how often each option is the cheapest.
+# and how often the first option is the cheaper of the two.
 
 # %%
-result.paired_differences()
-
-# %%
-result.prob_cheapest().to_frame("probability cheapest").style.format("{:.1%}")
+diffs = result.paired_differences()
+fmt.show(fmt.table(diffs, {c: "money" for c in ("mean_diff", "se", "ci_low", "ci_high")}
+                   | {"p_a_cheaper": "percent"}, currency=cur, index=False,
+                   columns={"a": "Option A", "b": "Option B", "mean_diff": "Mean of A - B",
+                            "se": "Standard error", "ci_low": "95% interval from",
+                            "ci_high": "to", "p_a_cheaper": "A cheaper in"}))
 
 # %% [markdown]
 # ## Cost year by year and tail risk
@@ -105,24 +108,35 @@ plt.show()
 # %% [markdown]
 # ## What drives the risk?
 #
-# Rank correlation between each uncertain input and the total cost of the focus option
+# Rank correlation between each uncertain input and the total cost of the recommended option
 # (tornado), and the cost when one input moves from its 10th to its 90th percentile with the
 # others at their median (swing table).
 
 # %%
 ax = result.plot("tornado", scenario=focus)
 plt.show()
+swing = result.swing(focus)[["input", "total_at_low", "total_at_high", "swing"]]
+fmt.show(fmt.table(swing.assign(input=[analysis.names.label(i) for i in swing["input"]]),
+                   dict.fromkeys(("total_at_low", "total_at_high", "swing"), "money"), currency=cur,
+                   index=False, columns={"input": "Input", "total_at_low": "Total cost, input at P10",
+                                         "total_at_high": "Total cost, input at P90",
+                                         "swing": "Swing"}))
+by_driver = result.by_driver()
+by_driver.columns = [fmt.label(c) for c in by_driver.columns]
+fmt.show(fmt.table(by_driver.T, dict.fromkeys(by_driver.index, "money"), currency=cur,
+                   columns={c: c for c in by_driver.index}, caption="Mean cost by driver"))
+
+# %% [markdown]
+# ## Assumptions
 
 # %%
-result.swing(focus)
-
-# %%
-result.by_driver()
+fmt.show(fmt.table(story.assumptions_table(analysis.assumptions, currency=cur), index=False,
+                   columns={"assumption": "Assumption", "value": "Value"}))
 
 # %% [markdown]
 # ## What it means
 #
-# P50 is the cost we should expect, P90 a prudent planning figure, CVaR95 the average of the
-# worst 5 % of outcomes. The probability of exceeding the budget is the board's risk appetite
-# question. **Caveats:** the assumptions (escalation range, failure hazards, incident losses)
-# are stated in each option's description above and can be changed in the scenario.
+# P50 is the median outcome, P90 a prudent planning figure, CVaR95 the average of the worst 5 %
+# of outcomes. The probability of exceeding the budget is the board's risk appetite question.
+# **Caveats:** the assumptions above (escalation range, failure hazards, incident losses) can be
+# changed in the scenario file.

@@ -15,80 +15,54 @@
 # # Sourcing IT services: options for the board
 #
 # This page summarises the tender analysis for a decision: **who should run our IT services,
-# and what will it cost and risk over the contract?** It compares four options: keep the
-# services in-house, award everything to one vendor, split the lots between several vendors,
-# or a hybrid that keeps part of the work in-house. The detailed pages behind it explain each
-# step: the vendor ranking, the award, the risk simulation and the incumbent's record.
+# and what will it cost and risk over the contract?** It compares keeping the services
+# in-house, awarding everything to one vendor, splitting the lots between several vendors as the
+# award recommends, and a hybrid that keeps part of the work in-house. The pages behind it
+# explain each step: the vendor ranking, the award, the risk simulation and, where the data
+# exists, the incumbent's record.
 
 # %% tags=["parameters"]
-scenario_file: str = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
-seed: int = 20261127  # seed of every random number in this report
-n_draws = None  # int or None: Monte Carlo draws; None = scenario
-out_dir: str = "../reports/artefacts"  # where the results workbook and figures are written
+scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
+seed = None  # int or None, the scenario's seed if None
+n_draws = None  # int or None, Monte Carlo draws (the scenario's if None)
+out_dir = "../reports/artefacts"  # where the results workbook and figures are written
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import Markdown, display
 
 from sourcing import Scenario, run
+from sourcing import narrative as story
+from sourcing import present as fmt
 from sourcing.plots import plot_acceptability, plot_rule_costs
 
 scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws})
 result = run(scenario)
 result.write(out_dir)
-h = result.headline()
-cur = result.tender.currency
-summary = result.summary()
-ev = result.evaluation
-
-
-def money(x: float) -> str:
-    return f"{cur} {x / 1e6:,.1f} million"
-
-
-# %%
-multi = next((o.name for o in result.options if o.name.startswith("Multi")), summary.index[0])
-lines = [
-    f"**Scenario:** {scenario.name}. {scenario.description}",
-    "",
-    f"* **Best-ranked vendor:** {ev.to_frame().loc[h['top_ranked_vendor'], 'name']} "
-    f"({h['top_ranked_vendor']}); it ranks first in {h['top_rank_acceptability']:.0%} of the "
-    "plausible weightings tested.",
-    (f"* **Recommended award:** {h['award_vendors']} at {money(h['award_cost_eur_per_year'])} a "
-     f"year (solver status: {h['award_status']})." if result.award.feasible else
-     "* **No award satisfies the policy**; the multi-vendor option below splits each lot between "
-     "its two cheapest bids instead. Why: " + str(result.award.diagnosis).replace("\n", " ")),
-    f"* **Lowest expected cost:** {h['cheapest_option_p50']}, {money(h['cheapest_option_p50_eur'])}"
-    f" over the contract (P50); {money(h['cheapest_option_p90_eur'])} at P90.",
-]
-if "cheapest_option_p_over_budget" in h:
-    lines.append(f"* **Risk of exceeding the budget** of {money(scenario.simulation.budget_eur)}: "
-                 f"{h['cheapest_option_p_over_budget']:.0%} for that option.")
-if len(ev.excluded):
-    lines.append("* **Excluded bidders:** " + "; ".join(
-        f"{v} ({r})" for v, r in ev.excluded["reason"].items()))
-lines += [f"* {note}" for note in result.notes]
-display(Markdown("\n".join(lines)))
+tender, decision, names = result.tender, result.decision, result.names
+cur = tender.currency
+board = story.board_story(result)
+fmt.show(fmt.html("<p><b>{}</b> &middot; {} &middot; scenario {}</p>", board["tender"],
+                  board["buyer"] or tender.name, scenario.name),
+         fmt.paragraph(scenario.description),
+         fmt.html('<p style="font-size:1.15em;border-left:4px solid #2f6db5;padding:.4em .8em;'
+                  'background:#eef4fb">{}</p>', board["recommendation"]),
+         fmt.bullets(board["findings"]))
 
 # %% [markdown]
 # ## Cost and risk of each option over the contract
 #
-# P50 is the expected cost, P90 a prudent planning figure, CVaR95 the average of the worst 5 %
-# of outcomes (EUR, undiscounted total over the contract years).
+# P50 is the median outcome (half of the simulated contracts cost less), P90 a prudent planning
+# figure (nine in ten cost less), CVaR95 the average of the worst 5 % of outcomes; all are
+# undiscounted totals over the contract years in the tender's currency, risk costs included.
 
 # %%
-table = summary.copy()
-for col in ("mean", "p50", "p90", "cvar95"):
-    table[col] = table[col].map(lambda x: f"{x / 1e6:,.1f}M")
-for col in ("p_over_budget", "p_cheapest"):
-    if col in table:
-        table[col] = table[col].map("{:.0%}".format)
-table.rename(columns={"mean": "mean", "p50": "P50", "p90": "P90", "cvar95": "CVaR95",
-                      "p_over_budget": "P(over budget)", "p_cheapest": "P(cheapest)"})
-
-# %%
+summary = result.summary().join(decision.table[["status"]])
+fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "p50", "p90", "cvar95")} | {
+    "p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur,
+    columns={"mean": "Mean", "p50": "P50 (median)", "p90": "P90", "cvar95": "CVaR95",
+             "p_over_budget": "Risk of exceeding the budget", "p_cheapest": "Chance of being the cheapest",
+             "status": "Decision"}))
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 result.simulation.plot("compare", ax=ax)
 plt.show()
@@ -97,16 +71,21 @@ plt.show()
 # ## The recommended award
 
 # %%
+fmt.show(fmt.bullets(story.award_story(result.award, names=names)))
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 result.award.plot(ax=ax)
 plt.show()
 
 # %% [markdown]
-# ## What drives the risk
+# ## What drives the risk of the recommended option
+#
+# How strongly each uncertain input moves the total cost (rank correlation): the longer the
+# bar, the more that input decides where in its range the cost lands.
 
 # %%
+focus = decision.recommended or result.options[0].name
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
-result.simulation.plot("tornado", ax=ax, scenario=multi)
+result.simulation.plot("tornado", ax=ax, scenario=focus)
 plt.show()
 
 # %% [markdown]
@@ -119,10 +98,11 @@ if len(result.rule_costs):
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     plot_rule_costs(result.rule_costs, ax=ax)
     plt.show()
-    display(result.rule_costs[["description", "cost_of_rule"]].style.format(
-        {"cost_of_rule": "{:,.0f}"}))
+    fmt.show(fmt.table(result.rule_costs[["description", "cost_of_rule"]], {"cost_of_rule": "money"},
+                       currency=cur, index=False,
+                       columns={"description": "Rule", "cost_of_rule": f"Cost per year ({cur})"}))
 else:
-    display(Markdown("No active policy rule to price."))
+    fmt.show(fmt.paragraph("No policy rule is active, or no award is feasible: nothing to price."))
 
 # %% [markdown]
 # ## How robust is the ranking?
@@ -135,8 +115,18 @@ plot_acceptability(result.acceptability, ax=ax)
 plt.show()
 
 # %% [markdown]
+# ## Assumptions of the risk model
+#
+# Money assumptions not set in the scenario scale with the size of this tender; every line can
+# be changed in the scenario file (`simulation.assumptions`).
+
+# %%
+fmt.show(fmt.table(story.assumptions_table(result.assumptions, currency=cur), index=False,
+                   columns={"assumption": "Assumption", "value": "Value"}))
+
+# %% [markdown]
 # ## Caveats
 #
-# Prices are the bids as submitted; costs depend on the risk assumptions of the simulation
-# (see the risk page); the quality score is relative to the admitted bidders. All figures are
-# reproducible: the same scenario file and seed give the same numbers.
+# Prices are the bids as submitted; costs depend on the risk assumptions above; the quality
+# score is relative to the admitted bidders. All figures are reproducible: the same scenario
+# file and seed give the same numbers.

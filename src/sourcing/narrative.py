@@ -17,8 +17,8 @@ import pandas as pd
 from . import present as fmt
 
 __all__ = [
-    "assumptions_table", "award_story", "board_story", "budget_story", "methods_story",
-    "options_story", "ranking_story", "tender_story",
+    "assumptions_table", "award_story", "board_story", "budget_story", "method_name",
+    "methods_story", "options_story", "policy_story", "ranking_story", "tender_story",
 ]
 
 _METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "topsis": "TOPSIS",
@@ -111,6 +111,38 @@ def award_story(award: Any, *, names: fmt.Names) -> list[str]:
     return [f"Award to {fmt.count(len(award.vendors), 'vendor')}: " + "; ".join(parts) + ".",
             f"It costs {fmt.money(award.cost['total'], cur)} a year including one-off costs spread "
             f"over the contract: {status}."]
+
+
+def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) -> list[str]:
+    """The board's sourcing rules of *policy* in words, one sentence each."""
+    name = names or fmt.Names({})
+    p = policy
+    pct = (lambda v: fmt.percent(v, of=100))
+    rules = {
+        "min_share_pct": lambda v: f"A vendor awarded a lot gets at least {pct(v)} of it.",
+        "max_share_pct": lambda v: f"No vendor gets more than {pct(v)} of a lot.",
+        "max_share_pct_by_lot": lambda v: "Lot caps: " + "; ".join(
+            f"{name(k)} at most {pct(x)} per vendor" for k, x in v.items()) + ".",
+        "min_vendors_per_lot": lambda v: f"Every lot has at least {fmt.count(v, 'vendor')}.",
+        "max_vendors_per_lot": lambda v: f"Every lot has at most {fmt.count(v, 'vendor')}.",
+        "max_vendors_total": lambda v: f"At most {fmt.count(v, 'vendor')} in all.",
+        "max_lots_per_vendor": lambda v: f"No vendor runs more than {fmt.count(v, 'lot')}.",
+        "max_spend_share_pct": lambda v: f"No vendor takes more than {pct(v)} of the annual spend.",
+        "quality_floor": lambda v: f"Every lot keeps a volume-weighted quality of at least "
+                                   f"{fmt.number(v)} out of 100.",
+        "risk_cap": lambda v: f"Every lot keeps a volume-weighted risk score of at most "
+                              f"{fmt.number(v)} out of 100.",
+        "budget": lambda v: f"The award costs at most {fmt.money(v, currency)} a year.",
+        "include": lambda v: f"{fmt.listing(name(x) for x in v)} must be awarded volume.",
+        "exclude": lambda v: f"{fmt.listing(name(x) for x in v)} may not be awarded.",
+    }
+    out = [make(getattr(p, key)) for key, make in rules.items()
+           if getattr(p, key, None) not in (None, (), {})]
+    one_off = {"straight": "spread evenly over the contract years",
+               "annuity": "spread as an annuity at the tender's discount rate",
+               "ignore": "left out of the comparison"}.get(str(p.one_off), str(p.one_off))
+    out.append(f"One-off costs (setup, onboarding, switching) are {one_off}.")
+    return out or ["No sourcing rule is set: the cheapest split of each lot wins."]
 
 
 def options_story(decision: Any, *, options: list[Any] | None = None) -> list[str]:

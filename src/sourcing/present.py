@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Markup", "Names", "bullets", "count", "escape", "display_frame", "heading", "html", "label",
-    "listing", "money", "number", "paragraph", "percent", "table", "text", "yes_no",
+    "listing", "money", "number", "paragraph", "percent", "show", "table", "text", "yes_no",
 ]
 
 NA = "n/a"
@@ -359,3 +359,10 @@ def bullets(items: Sequence[object]) -> Markup:
 def heading(level: int, title: object) -> Markup:
     """``<hN>`` with the escaped title."""
     return Markup(f"<h{int(level)}>{{}}</h{int(level)}>").format(title)
+
+
+def show(*parts: object) -> None:
+    """Display markup (and text, escaped) in a notebook as one HTML block."""
+    from IPython.display import HTML, display
+
+    display(HTML(str(Markup("\n").join(parts))))
