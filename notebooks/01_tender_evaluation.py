@@ -40,6 +40,7 @@ import matplotlib.pyplot as plt
 from sourcing import Scenario, read_tender
 from sourcing import narrative as story
 from sourcing import present as fmt
+from sourcing.plots import plot_acceptability, plot_weight_stability
 from sourcing.scoring import compare_methods, evaluate, smaa, weight_stability
 from sourcing.scoring.sensitivity import SMAA_METHODS
 
@@ -106,7 +107,7 @@ fmt.show(fmt.table(ranks, names=names, columns={c: c for c in ranks.columns}))
 # %%
 stability = weight_stability(evaluation.matrix, evaluation.objectives, evaluation.weights,
                              method=robust[0], **robust[1])
-ax = stability.plot()
+ax = plot_weight_stability(stability, names=names)
 plt.show()
 
 # %% [markdown]
@@ -115,7 +116,7 @@ plt.show()
 # most reasonable weightings.
 
 # %%
-ax = acceptability.plot()
+ax = plot_acceptability(acceptability, names=names)
 plt.show()
 acc = acceptability.acceptability
 fmt.show(fmt.table(acc, dict.fromkeys(acc.columns, "percent"), names=names,

@@ -111,7 +111,7 @@ else:
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-plot_acceptability(result.acceptability, ax=ax)
+plot_acceptability(result.acceptability, ax=ax, names=names)
 plt.show()
 
 # %% [markdown]

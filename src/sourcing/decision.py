@@ -30,7 +30,8 @@ from . import present as fmt
 __all__ = ["MEASURES", "Decision", "decide", "policy_breaches"]
 
 #: Cost measures the rule can rank by (columns of ``SimulationResult.summary()``).
-MEASURES = {"p50": "median (P50)", "mean": "mean", "p90": "P90"}
+MEASURES = {"p50": "P50", "mean": "mean", "p90": "P90"}
+_MEASURE_WORDS = {"p50": "median cost (P50)", "mean": "mean cost", "p90": "prudent cost (P90)"}
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def decide(summary: pd.DataFrame, options: list[Any], policy: Any = None, *,
     for opt, r in rows.items():
         if opt == best:
             status = "recommended"
-            why = (f"the lowest {label} cost among the options that keep the policy"
+            why = (f"the lowest {_MEASURE_WORDS[measure]} among the options that keep the policy"
                    + (" and the risk appetite" if risky else "") if meets else
                    "no option keeps the risk appetite; this is the least risky option that keeps "
                    "the policy")

@@ -262,6 +262,7 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
     simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
                           budget=si.budget, progress=progress)
+    simulation.meta["names"] = dict(fmt.Names.of(tender).names)  # readable labels in the plots
     decision = decide(simulation.summary(), chosen, policy, measure=scenario.decision.measure,
                       max_p_over_budget=scenario.decision.max_p_over_budget,
                       currency=tender.currency, names=fmt.Names.of(tender))

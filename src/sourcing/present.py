@@ -333,7 +333,8 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
         and not pd.api.types.is_bool_dtype(frame[c])) for c in frame.columns]
     for key, row in shown.iterrows():
         tds = ([f"<th>{escape(key)}</th>"] if index else []) + [
-            f'<td class="num">{escape(v)}</td>' if numeric[j] else f"<td>{escape(v)}</td>"
+            f'<td class="num" style="white-space:nowrap;text-align:right">{escape(v)}</td>'
+            if numeric[j] else f"<td>{escape(v)}</td>"
             for j, v in enumerate(row)]
         parts.append("<tr>" + "".join(tds) + "</tr>")
     parts.append("</tbody></table>")

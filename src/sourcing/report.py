@@ -134,6 +134,7 @@ def render(
                     str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
                     kernel_name="python3", language="python", cwd=str(source_dir), progress_bar=progress,
                     execution_timeout=cell_timeout, log_output=False,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport warning
                 )
             except pm.PapermillExecutionError as err:
                 raise ReportError(
@@ -182,7 +183,7 @@ def _index_html(scenario: Scenario, pages: list[tuple[str, Path]], skipped: list
     title = summary.get("tender") or scenario.name
     parts = [fmt.heading(1, title),
              fmt.html('<p class="meta">Scenario {} &middot; seed {} &middot; rendered {}</p>',
-                      scenario.name, fmt.number(scenario.seed), stamp)]
+                      scenario.name, str(scenario.seed), stamp)]
     if scenario.description:
         parts.append(fmt.paragraph(scenario.description))
     if summary.get("recommendation"):

@@ -15,8 +15,8 @@ def test_sample_tender_gates(tender):
     res = apply_gates(dm, tender.gates, names=tender.criteria["name"].to_dict(),
                       units=tender.criteria["unit"].to_dict())
     assert list(res.excluded.index) == ["V06", "V07"]
-    assert res.excluded.loc["V06", "reason"] == "C09 ISO/IEC 27001 certification: no, gate == yes"
-    assert res.excluded.loc["V07", "reason"] == "C06 Financial health score: 28, gate >= 40"
+    assert res.excluded.loc["V06", "reason"] == "ISO/IEC 27001 certification is no, the gate requires yes"
+    assert res.excluded.loc["V07", "reason"] == "Financial health score is 28, the gate requires at least 40"
     assert res.admitted == ["V01", "V02", "V03", "V04", "V05", "V08"]
 
 
@@ -24,8 +24,8 @@ def test_tuple_gates_missing_values_and_multiple_reasons():
     m = pd.DataFrame({"fin": [50.0, 30.0, np.nan], "iso": [1.0, 0.0, 1.0]}, index=["a", "b", "c"])
     admitted, excluded = apply_gates(m, [("fin", ">=", 40), ("iso", "== yes")])
     assert admitted == ["a"]
-    assert excluded.loc["b", "reason"] == "fin: 30, gate >= 40; iso: no, gate == yes"
-    assert excluded.loc["c", "reason"] == "fin: missing, gate >= 40"
+    assert excluded.loc["b", "reason"] == "fin is 30, the gate requires at least 40; iso is no, the gate requires yes"
+    assert excluded.loc["c", "reason"] == "fin is missing, the gate requires at least 40"
     assert excluded.index.name == "vendor_id"
 
 

@@ -4,34 +4,58 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
+
+from ..present import number
+
+# vendor and criterion names are text, never TeX: a '$' in a bidder's name must not be parsed
+plt.rcParams["text.parse_math"] = False
 
 __all__ = ["get_ax", "money_axis", "money_formatter"]
 
 
-def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> FuncFormatter:
+class MoneyFormatter(Formatter):
+    """Tick labels in money, e.g. ``EUR 1.2M`` or ``USD 950k``, with as many decimals as the
+    ticks need to differ (never ``2.5M, 2.5M, 2.4M``)."""
+
+    def __init__(self, currency: str, scale: str = "auto") -> None:
+        self.currency, self.scale = currency, scale
+        self.decimals = 1
+
+    def _one(self, x: float, decimals: int) -> str:
+        a = abs(x)
+        if self.scale == "M" or (self.scale == "auto" and a >= 1e6):
+            return f"{self.currency} {number(x / 1e6, decimals=decimals)}M"
+        if self.scale == "k" or (self.scale == "auto" and a >= 1e4):
+            return f"{self.currency} {number(x / 1e3, decimals=max(decimals - 1, 0))}k"
+        return f"{self.currency} {number(x, decimals=max(decimals - 2, 0))}"
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self._one(x, self.decimals)
+
+    def format_ticks(self, values) -> list[str]:
+        for decimals in range(1, 5):
+            labels = [self._one(v, decimals) for v in values]
+            if len(set(labels)) == len(labels):
+                break
+        self.decimals = decimals
+        return labels
+
+
+def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyFormatter:
     """Tick formatter showing money with thousands separators, e.g. ``EUR 1.2M`` or ``EUR 950k``.
 
     Parameters
     ----------
     currency : str
-        ISO 4217 code put before the amount.
+        ISO 4217 code put before the amount (the tender's currency).
     scale : {"auto", "unit", "k", "M"}
         ``auto`` picks k or M per tick; the others fix the scale.
     """
     valid = ("auto", "unit", "k", "M")
     if scale not in valid:
         raise ValueError(f"unknown scale {scale!r}; valid choices: {', '.join(valid)}")
-
-    def fmt(x: float, _pos: int | None = None) -> str:
-        a = abs(x)
-        if scale == "M" or (scale == "auto" and a >= 1e6):
-            return f"{currency} {x / 1e6:,.1f}M"
-        if scale == "k" or (scale == "auto" and a >= 1e4):
-            return f"{currency} {x / 1e3:,.0f}k"
-        return f"{currency} {x:,.0f}"
-
-    return FuncFormatter(fmt)
+    return MoneyFormatter(currency, scale)
 
 
 def money_axis(ax: Axes, axis: str = "y", currency: str = "EUR") -> Axes:

@@ -37,6 +37,8 @@ def plot_contributions(evaluation, ax: Axes | None = None) -> Axes:
         order = list(evaluation.ranks.sort_values(kind="stable").index)
         title = evaluation.title
         method = evaluation.conventions.get("method_label", "")
+    crit_names = {} if isinstance(evaluation, pd.DataFrame) else dict(
+        evaluation.conventions.get("criterion_names", {}))
     contrib = contrib.loc[order[::-1]]
     ax = get_ax(ax, figsize=(9, 0.5 * len(contrib) + 2.5))
     cmap = __import__("matplotlib").colormaps["tab20"]
@@ -46,7 +48,8 @@ def plot_contributions(evaluation, ax: Axes | None = None) -> Axes:
     for j, col in enumerate(contrib.columns):
         v = contrib[col].to_numpy(dtype=float)
         left = np.where(v >= 0, pos_left, neg_left)
-        ax.barh(y, v, left=left, color=cmap(j % 20), label=str(col), edgecolor="white", linewidth=0.5)
+        ax.barh(y, v, left=left, color=cmap(j % 20), label=crit_names.get(col, str(col)),
+                edgecolor="white", linewidth=0.5)
         pos_left += np.where(v >= 0, v, 0)
         neg_left += np.where(v < 0, v, 0)
     ax.set_yticks(y, _labels(contrib.index, names))
@@ -70,30 +73,39 @@ def plot_scores(ranking, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_weight_stability(result, ax: Axes | None = None) -> Axes:
-    """Stable weight interval per criterion (bar) with the current weight (dot)."""
+def _name(key, names) -> str:
+    """*key* through *names* (a mapping, a callable such as ``present.Names``, or None)."""
+    if callable(names):
+        return str(names(key))
+    return str((names or {}).get(key, key))
+
+
+def plot_weight_stability(result, ax: Axes | None = None, *, names=None) -> Axes:
+    """Stable weight interval per criterion (bar) with the current weight (dot); *names* maps
+    criterion and vendor ids to the names shown."""
     t = result.intervals
     ax = get_ax(ax, figsize=(8, 0.4 * len(t) + 2))
     y = np.arange(len(t))[::-1]
     ax.barh(y, (t["upper"] - t["lower"]).to_numpy(), left=t["lower"].to_numpy(), color="tab:green",
             alpha=0.35, label="stable interval")
     ax.plot(t["weight"].to_numpy(), y, "o", color="black", label="current weight")
-    ax.set_yticks(y, [str(c) for c in t.index])
+    ax.set_yticks(y, [_name(c, names) for c in t.index])
     ax.set_xlim(0, 1)
     ax.set_xlabel("Criterion weight (share of total, other weights rescaled)")
-    what = f"{result.top} stays first" if result.scope == "first" else "ranking unchanged"
+    what = f"{_name(result.top, names)} stays first" if result.scope == "first" else "ranking unchanged"
     ax.set_title(f"Weight stability ({result.method.upper()}): {what}")
     ax.legend(loc="lower right", fontsize="small")
     return ax
 
 
-def plot_acceptability(result, ax: Axes | None = None) -> Axes:
-    """Heatmap of SMAA rank acceptabilities (percent), alternatives x ranks."""
+def plot_acceptability(result, ax: Axes | None = None, *, names=None) -> Axes:
+    """Heatmap of SMAA rank acceptabilities (percent), alternatives x ranks; *names* maps
+    alternative ids to the names shown."""
     a = result.acceptability
     ax = get_ax(ax, figsize=(1 + 0.6 * a.shape[1] + 2, 0.45 * a.shape[0] + 2))
     im = ax.imshow(100 * a.to_numpy(), cmap="Blues", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(a.shape[1]), [str(c) for c in a.columns])
-    ax.set_yticks(range(a.shape[0]), [str(i) for i in a.index])
+    ax.set_yticks(range(a.shape[0]), [_name(i, names) for i in a.index])
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             v = 100 * a.iat[i, j]
@@ -102,7 +114,7 @@ def plot_acceptability(result, ax: Axes | None = None) -> Axes:
                         color="white" if v > 60 else "black")
     ax.figure.colorbar(im, ax=ax, label="Rank acceptability (%)")
     ax.set_xlabel("Rank (1 = best)")
-    ax.set_ylabel("Alternative")
+    ax.set_ylabel("Vendor" if names is not None else "Alternative")
     ax.set_title(f"SMAA-2 rank acceptability ({result.conventions.get('method', '').upper()}, "
                  f"{result.n:,} samples)")
     return ax

@@ -1,4 +1,5 @@
-"""Figures of a :class:`~sourcing.simulation.SimulationResult` (board quality, money in EUR).
+"""Figures of a :class:`~sourcing.simulation.SimulationResult` (board quality, money in the
+tender currency; inputs and drivers by their readable labels).
 
 Each function takes the result, an optional ``ax`` and returns the Axes; none calls
 ``plt.show()``.
@@ -13,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from ..present import label
 from ._style import get_ax, money_axis, money_formatter
 
 __all__ = [
@@ -46,7 +48,7 @@ def plot_cost_distribution(result: Any, *, ax: Axes | None = None, metric: str =
     for i, name in enumerate(result.names):
         ax.hist(np.clip(x[i], lo, hi), bins=edges, density=True, alpha=0.45, color=colors[i],
                 label=textwrap.shorten(name, 40))
-    ax.set_ylabel("probability density (per EUR)")
+    ax.set_ylabel(f"probability density (per {result.currency})")
     ax.set_yticks([])
     if cdf:
         ax2 = ax.twinx()
@@ -62,7 +64,7 @@ def plot_cost_distribution(result: Any, *, ax: Axes | None = None, metric: str =
     ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.set_xlim(lo, hi)
     ax.set_xlabel(f"{_METRIC_LABEL[metric]} [{result.currency}]")
-    ax.set_title(f"Cost distribution by scenario ({result.n:,} draws)")
+    ax.set_title(f"Cost distribution by option ({result.n:,} draws)")
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
@@ -83,7 +85,7 @@ def plot_cost_cdf(result: Any, *, ax: Axes | None = None, metric: str = "total",
     ax.set_ylim(0, 1)
     ax.set_xlabel(f"{_METRIC_LABEL[metric]} [{result.currency}]")
     ax.set_ylabel("P(cost <= x)")
-    ax.set_title("Cumulative cost distribution by scenario")
+    ax.set_title("Cumulative cost distribution by option")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax
@@ -114,7 +116,8 @@ def plot_tornado(result: Any, scenario: str | None = None, *, ax: Axes | None = 
     """Tornado of input importance (Spearman rank correlation or SRRC) for one scenario."""
     tor = result.tornado(scenario, method=method, metric=metric).head(top)
     ax = get_ax(ax, figsize=(8, max(3.0, 0.35 * len(tor) + 1.2)))
-    labels = tor["input"].tolist()[::-1]
+    names = result.meta.get("names") or {}
+    labels = [textwrap.shorten(label(i, names=names), 48) for i in tor["input"]][::-1]
     vals = tor["coef"].to_numpy()[::-1]
     ax.barh(labels, vals, color=["C3" if v > 0 else "C2" for v in vals])
     ax.axvline(0, color="black", linewidth=0.8)
@@ -142,7 +145,7 @@ def plot_loss_exceedance(result: Any, *, ax: Axes | None = None, metric: str = "
     ax.xaxis.set_major_locator(MaxNLocator(6))
     ax.set_xlabel(f"{_METRIC_LABEL[metric]} [{result.currency}]")
     ax.set_ylabel("P(cost > x), log scale")
-    ax.set_title("Loss-exceedance curve by scenario")
+    ax.set_title("Loss-exceedance curve by option")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize="small")
     return ax
@@ -161,7 +164,7 @@ def plot_scenario_comparison(result: Any, *, ax: Axes | None = None, metric: str
         if not np.any(v):
             continue
         bottom = np.where(v >= 0, pos, neg)
-        ax.bar(names, v, bottom=bottom, label=d.replace("_", " "), color=f"C{j % 10}")
+        ax.bar(names, v, bottom=bottom, label=label(d), color=f"C{j % 10}")
         pos += np.where(v >= 0, v, 0)
         neg += np.where(v < 0, v, 0)
     s = result.summary("total")
@@ -170,7 +173,7 @@ def plot_scenario_comparison(result: Any, *, ax: Axes | None = None, metric: str
     _budget_line(ax, result.budget if budget is None else budget, result.currency, vertical=False)
     money_axis(ax, "y", result.currency)
     ax.set_ylabel(f"total cost over the horizon [{result.currency}]")
-    ax.set_xlabel("sourcing scenario")
-    ax.set_title("Scenario comparison: mean cost by driver")
+    ax.set_xlabel("sourcing option")
+    ax.set_title("Options compared: mean cost by driver")
     ax.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

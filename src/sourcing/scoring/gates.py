@@ -65,6 +65,16 @@ def _fmt(value: float, yes_no: bool) -> str:
     return f"{value:,.6g}"
 
 
+_OP_WORDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than", "==": "",
+             "!=": "anything but"}
+
+
+def _required(gate: Gate, yes_no: bool) -> str:
+    """The gate's requirement in words: ``"at least 40"``, ``"yes"``."""
+    value = _fmt(float(gate.threshold), yes_no)
+    return f"{_OP_WORDS.get(gate.op, gate.op)} {value}".strip()
+
+
 def apply_gates(matrix: pd.DataFrame, gates: Iterable, *, names: Mapping | None = None,
                 units: Mapping | None = None) -> GateResult:
     """Split vendors into admitted and excluded-with-reason.
@@ -95,10 +105,12 @@ def apply_gates(matrix: pd.DataFrame, gates: Iterable, *, names: Mapping | None 
         unit = str(units.get(g.criterion_id, "")).lower()
         yes_no = unit in ("yes/no", "bool") or bool({"yes", "no"} & set(g.text.lower().split()))
         cid = g.criterion_id
-        label = f"{cid} {names[cid]}" if cid in names else str(cid)
+        label = str(names.get(cid, cid))
+        required = _required(g, yes_no)
         for vid, v, passed in zip(matrix.index, vals.to_numpy(), ok, strict=True):
             if not passed:
-                reasons[vid].append(f"{label}: {_fmt(float(v), yes_no)}, gate {g.text}")
+                reasons[vid].append(f"{label} is {_fmt(float(v), yes_no)}, the gate requires "
+                                    f"{required}")
     admitted = [v for v, r in reasons.items() if not r]
     excluded = pd.DataFrame({"reason": pd.Series({v: "; ".join(r) for v, r in reasons.items() if r},
                                                  dtype=object)})
