@@ -117,7 +117,10 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
     """The board's sourcing rules of *policy* in words, one sentence each."""
     name = names or fmt.Names({})
     p = policy
-    pct = (lambda v: fmt.percent(v, of=100))
+
+    def pct(v: float) -> str:
+        return fmt.percent(v, of=100)
+
     rules = {
         "min_share_pct": lambda v: f"A vendor awarded a lot gets at least {pct(v)} of it.",
         "max_share_pct": lambda v: f"No vendor gets more than {pct(v)} of a lot.",

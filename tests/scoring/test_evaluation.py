@@ -74,7 +74,7 @@ def test_vikor_ahp_and_price_formula(tender):
 def test_to_frame_str_plot(ev):
     f = ev.to_frame()
     assert list(f.columns) == ["name", "score", "rank", "quality", "reason"]
-    assert list(f.index[-2:]) == ["V06", "V07"] and f.loc["V07", "reason"].startswith("C06")
+    assert list(f.index[-2:]) == ["V06", "V07"] and f.loc["V07", "reason"].startswith("Financial health")
     assert f["rank"].iloc[0] == 1
     text = str(ev)
     assert "BlueRiver" in text and "Excluded by gates (2)" in text and "V06" in text

@@ -24,7 +24,8 @@ def test_tuple_gates_missing_values_and_multiple_reasons():
     m = pd.DataFrame({"fin": [50.0, 30.0, np.nan], "iso": [1.0, 0.0, 1.0]}, index=["a", "b", "c"])
     admitted, excluded = apply_gates(m, [("fin", ">=", 40), ("iso", "== yes")])
     assert admitted == ["a"]
-    assert excluded.loc["b", "reason"] == "fin is 30, the gate requires at least 40; iso is no, the gate requires yes"
+    assert excluded.loc["b", "reason"] == ("fin is 30, the gate requires at least 40; iso is no, the gate "
+                                           "requires yes")
     assert excluded.loc["c", "reason"] == "fin is missing, the gate requires at least 40"
     assert excluded.index.name == "vendor_id"
 

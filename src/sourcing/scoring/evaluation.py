@@ -287,7 +287,8 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     if extra:
         label += " (" + ", ".join(f"{k}={v}" for k, v in extra.items()) + ")"
     conv = {
-        **res.conventions, "criterion_names": crit["name"].astype(str).to_dict(), "method_label": label, "higher_is_better": res.higher_is_better,
+        **res.conventions, "criterion_names": crit["name"].astype(str).to_dict(),
+        "method_label": label, "higher_is_better": res.higher_is_better,
         "weighting": (weighting or str(tender.settings.get("weighting", "direct")))
         + (f" (AHP {ahp_res.method}, CR = {ahp_res.cr:.3f})" if ahp_res is not None else ""),
         "score_aggregation": aggregate or str(tender.settings.get("score_aggregation", "mean")),
