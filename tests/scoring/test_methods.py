@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -529,7 +529,10 @@ _MIXED = st.lists(st.sampled_from(["max", "min"]), min_size=3, max_size=3)
     perm=st.permutations(range(6)),
     obj=_MIXED,
 )
-@settings(max_examples=40, deadline=None)
+# ELECTRE's kernel ranks tie often and near-ties are filtered on purpose; derandomised so CI is
+# reproducible
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 def test_every_method_is_unit_and_row_order_invariant(method, x, scale, perm, obj):
     """Property over every method rank() offers: a criterion rescaled by c > 0 (EUR -> kEUR,
     % -> fraction) leaves scores and ranks unchanged, reordering the alternatives permutes them,
