@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -533,6 +533,11 @@ _MIXED = st.lists(st.sampled_from(["max", "min"]), min_size=3, max_size=3)
 # reproducible
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+# found by hypothesis: an alternative worst on every criterion up to rounding made CoCoSo's
+# kb = S / min S rounding noise (scores 1e14, 2 % apart after rescaling); now refused
+@example(method="cocoso", x=np.array([[1.25, 1, 1], [1.5, 1, 1], [1, 2, 1], [1, 1, 2],
+                                       [1 + 1e-15, 1, 1], [2, 1, 1]], dtype=float),
+         scale=np.array([0.001, 0.001, 0.001]), perm=[0, 1, 2, 3, 4, 5], obj=["max", "max", "max"])
 def test_every_method_is_unit_and_row_order_invariant(method, x, scale, perm, obj):
     """Property over every method rank() offers: a criterion rescaled by c > 0 (EUR -> kEUR,
     % -> fraction) leaves scores and ranks unchanged, reordering the alternatives permutes them,

@@ -719,8 +719,10 @@ def _rank_extra(method: str, x, obj, w, crits, idx, params):
         details = pd.DataFrame(q, index=idx, columns=[f"Q_{c}" for c in crits]).assign(S=scores)
     elif method == "cocoso":
         s, p, ka, kb, kc, scores = cocoso_core(x, obj, w, conv["lam"])
-        if s.min() <= 0 or p.min() <= 0:
-            worst = [idx[i] for i in np.flatnonzero((s <= 0) | (p <= 0))]
+        # worst on every criterion up to rounding: kb = S / min S would be rounding noise
+        tiny = 1e-9 * max(float(s.max()), float(p.max()))
+        if s.min() <= tiny or p.min() <= tiny:
+            worst = [idx[i] for i in np.flatnonzero((s <= tiny) | (p <= tiny))]
             raise ValueError(f"cocoso: alternatives {worst} are worst on every weighted criterion, so "
                              "kb = S / min S is undefined; drop them (they are dominated) or use "
                              "another method")
