@@ -229,3 +229,26 @@ def test_every_tender_runs_end_to_end(scenario_file):
     vendor = full_service_vendor(tender, result.evaluation)
     single = [o for o in result.options if "single" in o.name.lower()]
     assert len(single) == 1 and tender.vendors.at[vendor, "name"] in single[0].name
+
+
+# ---------------------------------------------------------------------- one single-vendor rule
+@pytest.mark.parametrize("which", ["sample-tender", "sample-smallco", "usd-factory"])
+def test_cli_simulate_takes_the_single_vendor_of_sourcing_run(which, capsys, usd_tender_path):
+    """`sourcing simulate` used the cheapest full bidder; `sourcing run` the best-ranked vendor
+    able to serve every lot (pipeline.full_service_vendor).  Issue 10: one rule, stated."""
+    from sourcing.cli import main
+    from sourcing.simulation import single_vendor
+
+    path = usd_tender_path if which == "usd-factory" else DATA / which
+    assert main(["simulate", str(path), "--n", "500"]) == 0
+    out = capsys.readouterr().out
+    tender = read_tender(path)
+    scenario = sourcing.Scenario.load(DATA / "scenarios" / "baseline.yaml")
+    vendor = full_service_vendor(tender, evaluate(tender, **scenario.scoring.evaluate_kwargs))
+    name = tender.vendors.at[vendor, "name"]
+    assert f"single vendor: {vendor} {name}, the best-ranked vendor" in out
+    assert f"Single vendor ({name})" in out
+    if which == "sample-smallco":
+        # the old rule picks S3, the cheapest full bidder, whose cloud capacity is short
+        old = single_vendor(tender)
+        assert vendor == "S1" and "Kestrel" in old.name and "Single vendor (Kestrel" not in out
