@@ -111,3 +111,79 @@ def test_rows_are_order_invariant(tender):
     )
     pd.testing.assert_frame_equal(shuffled.decision_matrix(), tender.decision_matrix())
     pd.testing.assert_frame_equal(shuffled.price_matrix, tender.price_matrix)
+
+
+# ---------------------------------------------------------------------- a missing evaluator score
+def test_missing_evaluator_score_is_a_located_error(tmp_path, sample_path):
+    """Issue 10: one evaluator's score of one vendor x criterion missing used to pass, the mean
+    resting on the other two evaluators.  It is an error at the cell's first row as the file
+    numbers it (header = line 1)."""
+    import shutil
+
+    from sourcing import read_tender
+
+    for f in sample_path.glob("*.csv"):
+        shutil.copy(f, tmp_path / f.name)
+    lines = (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [ln for ln in lines if not ln.startswith("V03,C05,security-officer,")]
+    assert len(kept) == len(lines) - 1
+    (tmp_path / "scores.csv").write_text("".join(kept), encoding="utf-8")
+    first = next(n for n, ln in enumerate(kept, start=1) if ln.startswith("V03,C05,"))
+    with pytest.raises(ValidationError) as info:
+        read_tender(tmp_path)
+    assert len(info.value.problems) == 1
+    p = info.value.problems[0]
+    assert (p.source, p.row, p.column, p.value) == ("scores.csv", first, "evaluator",
+                                                    "security-officer")
+    assert p.rule.startswith("evaluator security-officer scored criterion C05 for other vendors "
+                             "but not for V03")
+
+
+def test_missing_evaluator_score_in_a_workbook_names_the_excel_row(tmp_path):
+    """Same rule on an .xlsx of the factory's USD tender; every missing evaluator is listed."""
+    from tenders import tender_tables
+
+    from sourcing import read_tender
+    from sourcing.io import write_tables
+
+    tables = tender_tables(n_evaluators=3)
+    s = tables["scores"]
+    gone = ((s["vendor_id"] == "B2") & (s["criterion_id"] == "Q3")
+            & s["evaluator"].isin(["cmio", "procurement-lead"]))
+    assert gone.sum() == 2
+    tables["scores"] = s[~gone].reset_index(drop=True)
+    book = write_tables(tables, tmp_path / "t.xlsx")
+    with pytest.raises(ValidationError) as info:
+        read_tender(book)
+    found = info.value.to_frame()
+    rest = tables["scores"]
+    excel_row = int(np.flatnonzero((rest["vendor_id"] == "B2") & (rest["criterion_id"] == "Q3"))[0]) + 2
+    assert list(found["value"]) == ["cmio", "procurement-lead"]
+    assert set(found["row"]) == {excel_row} and set(found["column"]) == {"evaluator"}
+    assert found["source"].str.endswith("[scores]").all()
+    assert found["rule"].str.contains("for other vendors but not for B2").all()
+
+
+def test_evaluator_who_scores_some_criteria_only_is_valid():
+    """An evaluator may score a criterion for no vendor (a specialist judging only some
+    criteria): only a criterion scored for some vendors but not others is incomplete."""
+    from tenders import tender_tables
+
+    tables = tender_tables(n_evaluators=3)
+    s = tables["scores"]
+    tables["scores"] = s[~((s["criterion_id"] == "Q1") & (s["evaluator"] == "procurement-lead"))]
+    t = Tender.from_frames(**tables)
+    q1 = t.scores[(t.scores["vendor_id"] == "B1") & (t.scores["criterion_id"] == "Q1")]["value"]
+    assert len(q1) == 2 and t.decision_matrix().at["B1", "Q1"] == pytest.approx(q1.mean())
+
+
+def test_vendor_without_any_score_of_a_criterion_is_reported_once():
+    """No score at all for a vendor x criterion keeps its own message, not one per evaluator."""
+    from tenders import tender_tables
+
+    tables = tender_tables()
+    s = tables["scores"]
+    tables["scores"] = s[~((s["vendor_id"] == "B4") & (s["criterion_id"] == "Q2"))]
+    with pytest.raises(ValidationError) as info:
+        Tender.from_frames(**tables)
+    assert [p.rule for p in info.value.problems] == ["vendor has no score for Q2"]

@@ -124,13 +124,26 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .pipeline import full_service_vendor
+    from .scoring import evaluate
     from .simulation import simulate, standard_scenarios
 
     tender = read_tender(args.path)
-    options = standard_scenarios(tender, None)
+    # the single-vendor option follows the rule of `sourcing run` (pipeline.full_service_vendor)
+    # on the default ranking (TOPSIS, the tender's weights), and says so
+    try:
+        vendor = full_service_vendor(tender, evaluate(tender))
+        choice = (f"{vendor} {tender.vendors.at[vendor, 'name']}, the best-ranked vendor (TOPSIS, "
+                  "tender weights) able to serve every lot, else the best-ranked one, as in "
+                  "sourcing run")
+    except ValueError as err:  # the vendors cannot be ranked, e.g. fewer than two pass the gates
+        vendor, choice = None, (f"the cheapest admissible full bidder, as the vendors cannot be "
+                                f"ranked ({err})")
+    options = standard_scenarios(tender, None, vendor_id=vendor)
     result = simulate(options, n=args.n, seed=args.seed, sampling=args.sampling,
                       budget=args.budget, progress=args.progress)
     print(tender.summary())
+    print(f"single vendor: {choice}")
     print(f"\n{result.n:,} draws over {result.years} years, {tender.currency}, seed {args.seed}")
     summary = result.summary()
     money = [c for c in summary.columns if not c.startswith("p_")]

@@ -491,6 +491,8 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
     for (v, cid) in mixed[mixed].index:
         problems.append(Problem(labels["scores"], None, "evaluator", f"{v}/{cid}",
                                 "scored both with and without evaluator; use one or the other"))
+    judged = ok.to_numpy() & sc["criterion_id"].map(source_of).eq("scores").to_numpy()
+    _missing_evaluator_scores(sc, judged, rows["scores"], labels["scores"], problems)
     scored_crit = [c for c in crit_ids if source_of.get(c) == "scores"]
     present = set(zip(sc["vendor_id"], sc["criterion_id"], strict=True))
     for j, v in enumerate(f["vendors"]["vendor_id"]):
@@ -584,6 +586,35 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
     if settings["weighting"] == "ahp" and pw.empty:
         problems.append(Problem(labels["pairwise"], None, None, "",
                                 "weighting=ahp needs judgments in the pairwise table"))
+
+
+def _missing_evaluator_scores(sc: pd.DataFrame, ok: np.ndarray, rows: np.ndarray, label: str,
+                              problems: list[Problem]) -> None:
+    """Each evaluator of a criterion must score it for every vendor scored on it.
+
+    Otherwise the combined score of that vendor x criterion would silently rest on the other
+    evaluators alone.  The problem is located at the first row of the incomplete cell (the row
+    as the user sees it), column ``evaluator``, value the missing evaluator.
+    """
+    judged = ok & sc["evaluator"].notna().to_numpy() & sc["vendor_id"].notna().to_numpy() \
+        & sc["criterion_id"].notna().to_numpy()
+    if not judged.any():
+        return
+    have: set[tuple[str, str, str]] = set()
+    first_row: dict[tuple[str, str], int] = {}
+    evaluators: dict[str, dict[str, None]] = {}
+    for i in np.flatnonzero(judged):
+        v, c, e = sc["vendor_id"].iat[i], sc["criterion_id"].iat[i], sc["evaluator"].iat[i]
+        have.add((v, c, e))
+        first_row.setdefault((v, c), int(rows[i]))
+        evaluators.setdefault(c, {})[e] = None
+    for (v, c), row in first_row.items():
+        for e in evaluators[c]:
+            if (v, c, e) not in have:
+                problems.append(Problem(label, row, "evaluator", e,
+                                        f"evaluator {e} scored criterion {c} for other vendors but "
+                                        f"not for {v}: add the score (the combined score of {v}/{c} "
+                                        "would use the other evaluators alone)"))
 
 
 def _listing(ids: pd.Index, limit: int = 12) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sourcing.scoring import Evaluation, evaluate, rank
 
@@ -148,3 +151,44 @@ def test_weight_points_override_direct_weights(tender):
         evaluate(tender, weight_points={"C99": 1})
     with pytest.raises(ValueError, match=">= 0"):
         evaluate(tender, weight_points={"C16": -1})
+
+
+@functools.cache
+def _dominant_tender():
+    """Factory tender (4 bidders, USD) whose B1 scores 10 on every judged criterion Q1..Q3."""
+    from tenders import tender_tables
+
+    from sourcing import Tender
+
+    tables = tender_tables(n_criteria=4, n_evaluators=1)
+    scores = tables["scores"]
+    scores.loc[scores["vendor_id"] == "B1", "value"] = 10.0
+    return Tender.from_frames(**tables)
+
+
+def test_quality_of_a_vendor_best_everywhere_is_exactly_100():
+    """Issue 10: with weights {45, 5, 4} points the renormalised quality weights sum to 1 + 1 ulp,
+    so B1 (best on every non-price criterion) scored 100.00000000000001 and the allocation refused
+    it ("quality scores must be in [0, 100]; out of range: B1=100").  Quality is a convex
+    combination of min-max-normalised values: it is exactly 100 and the allocation takes it."""
+    from sourcing.allocation import Policy, allocate
+
+    tender = _dominant_tender()
+    points = {"Q1": 45, "Q2": 5, "Q3": 4}
+    w = np.array([45, 5, 4, 40], float)
+    w /= w.sum()
+    assert 100.0 * np.ones(3) @ (w[:3] / w[:3].sum()) > 100  # the float edge the data sits on
+    ev = evaluate(tender, weight_points=points)
+    assert ev.quality["B1"] == 100.0 and ((ev.quality >= 0) & (ev.quality <= 100)).all()
+    award = allocate(tender, Policy(quality_floor=50), quality=ev, time_limit=10)
+    assert award.feasible
+
+
+@given(st.lists(st.integers(1, 60), min_size=4, max_size=4))
+@settings(max_examples=40)
+def test_quality_stays_in_0_100_for_any_weights(points):
+    """Property: whatever the direct weights, quality is in [0, 100] and the dominant vendor's is 100."""
+    tender = _dominant_tender()
+    ev = evaluate(tender, weight_points=dict(zip(["Q1", "Q2", "Q3", "Q4"], points, strict=True)))
+    assert ev.quality["B1"] == 100.0
+    assert ((ev.quality >= 0) & (ev.quality <= 100)).all()

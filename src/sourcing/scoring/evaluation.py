@@ -20,8 +20,9 @@ Rules (also returned in ``Evaluation.conventions``)
    proportion to each criterion's weighted min-max-normalised value (VIKOR: weighted regret),
    which sums to the score but is a decomposition, not a marginal effect.
 6. Quality (0..100): weighted sum of the min-max-normalised (over admitted vendors) NON-price
-   criteria, with the weights renormalised without the price criterion.  This is what the
-   allocation's quality floor uses, so cost is not counted twice.
+   criteria, with the weights renormalised without the price criterion, kept inside [0, 100]
+   against float rounding (a vendor best on every criterion scores exactly 100).  This is what
+   the allocation's quality floor uses, so cost is not counted twice.
 """
 
 from __future__ import annotations
@@ -275,8 +276,12 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
         how = "score split by weighted min-max-normalised value (decomposition)"
     quality_cols = [j for j, c in enumerate(used) if c not in price_cols]
     if quality_cols:
-        qw = wa[quality_cols] / wa[quality_cols].sum()
-        quality = 100.0 * norm[:, quality_cols] @ qw
+        # a convex combination of values in [0, 1].  Weights renormalised first may sum to 1 +- 1
+        # ulp, which put a vendor best on every criterion at 100.00000000000001 (refused by the
+        # allocation): divide the weighted sum by the same sum of weights instead, so that vendor
+        # gets exactly 100, and clip what rounding is left
+        qw = wa[quality_cols]
+        quality = np.clip(100.0 * ((norm[:, quality_cols] * qw).sum(axis=1) / qw.sum()), 0.0, 100.0)
         qnote = "weighted sum of min-max-normalised non-price criteria x 100 (weights renormalised)"
     else:
         quality = np.full(len(admitted), 100.0)
