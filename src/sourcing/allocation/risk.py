@@ -354,10 +354,14 @@ class _Rows:
         r = np.concatenate(self.r) if self.r else np.zeros(0, np.int64)
         c = np.concatenate(self.c) if self.c else np.zeros(0, np.int64)
         v = np.concatenate(self.v) if self.v else np.zeros(0)
+        # sum duplicate (row, column) entries (a scenario row meets the same column twice)
+        key = r * (int(c.max(initial=0)) + 1) + c
+        uniq, inv = np.unique(key, return_inverse=True)
+        v = np.bincount(inv, weights=v, minlength=len(uniq))
+        width = int(c.max(initial=0)) + 1
+        r, c = uniq // width, uniq % width
         keep = v != 0
         r, c, v = r[keep], c[keep], v[keep]
-        order = np.lexsort((c, r))
-        r, c, v = r[order], c[order], v[order]
         start = np.searchsorted(r, np.arange(self.n + 1)).astype(np.int32)
         lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
         hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
@@ -575,7 +579,7 @@ def _solve(model: _Model, *, time_limit: float | None, mip_gap: float | None, st
     n = model.n_cols
 
     def fin(a):
-        return np.where(np.isfinite(a), a, np.sign(a) * inf)
+        return np.clip(np.asarray(a, float), -inf, inf)
 
     h.addVars(n, fin(model.lb), fin(model.ub))
     h.changeColsCost(n, np.arange(n, dtype=np.int32), model.cost)
