@@ -109,6 +109,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     policy = Scenario.load(args.scenario).allocation.policy_model() if args.scenario else Policy()
     evaluation = evaluate(tender, method=args.method)
     solve = {"solver": args.solver, "time_limit": args.time_limit, "mip_gap": args.mip_gap}
+    if args.risk:
+        return _allocate_risk(args, tender, policy, evaluation)
     award = allocate(tender, policy, quality=evaluation, **solve)
     print(award)
     if args.rule_costs and award.feasible:
@@ -121,6 +123,39 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
 
         print(f"wrote {write_tables({'award': award.to_frame()}, args.csv)}")
     return 0 if award.feasible else 1
+
+
+def _allocate_risk(args: argparse.Namespace, tender, policy, evaluation) -> int:
+    from .allocation import allocate_risk, risk_frontier
+    from .simulation import risk_scenarios
+
+    if args.scenarios < 1:
+        raise ValueError(f"--scenarios must be >= 1, got {args.scenarios}")
+    if args.solver != "highs":
+        raise ValueError("--risk solves with HiGHS only; drop --solver cbc")
+    rs = risk_scenarios(tender, args.scenarios, seed=args.seed)
+    gap = 1e-3 if args.mip_gap is None else args.mip_gap
+    award = allocate_risk(tender, policy, rs, lam=args.lam, alpha=args.alpha, quality=evaluation,
+                          time_limit=args.time_limit, mip_gap=gap)
+    print(award)
+    if not award.feasible:
+        return 1
+    lams = sorted({0.0, 0.5, 1.0, 2.0, 4.0, float(args.lam)})
+    fr = risk_frontier(tender, policy, rs, lambdas=lams, alpha=args.alpha, quality=evaluation,
+                       time_limit=args.time_limit, mip_gap=gap)
+    cur = tender.currency
+    table = fr.to_frame()[["lam", "expected", "cvar", "vendors_per_lot", "status"]]
+    print(f"\nRisk frontier over the contract ({cur}; {args.scenarios} scenarios, seed {args.seed}, "
+          f"CVaR{args.alpha:.0%}):")
+    tail = f"cvar{args.alpha * 100:g}"
+    money = "{:,.0f}".format
+    print(table.rename(columns={"lam": "lambda", "cvar": tail}).to_string(
+        index=False, formatters={"expected": money, tail: money}))
+    if args.csv:
+        from .io import write_tables
+
+        print(f"wrote {write_tables({'award': award.to_frame(), 'frontier': fr.to_frame()}, args.csv)}")
+    return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -273,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mip-gap", type=float, default=None, help="relative gap accepted")
     p.add_argument("--rule-costs", action="store_true", help="also price each policy rule")
     p.add_argument("--csv", default=None, metavar="DIR", help="write DIR/award.csv")
+    p.add_argument("--risk", action="store_true",
+                   help="risk-aware award: least expected contract cost + lambda x CVaR over "
+                   "sampled failure, indexation and demand scenarios; prints the risk frontier")
+    p.add_argument("--lambda", dest="lam", type=float, default=1.0,
+                   help="weight of CVaR with --risk (>= 0, default 1)")
+    p.add_argument("--alpha", type=float, default=0.95, help="CVaR level with --risk (default 0.95)")
+    p.add_argument("--scenarios", type=int, default=300,
+                   help="number of risk scenarios with --risk (default 300)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the risk scenarios (default 1)")
     p.set_defaults(func=_cmd_allocate)
 
     p = sub.add_parser("simulate", help="Monte Carlo cost and risk of the sourcing options",

@@ -2,12 +2,17 @@
 
 ``allocate`` splits each lot's demand between vendors at least annual cost (or best quality)
 under a :class:`Policy`; ``frontier`` traces cost against quality; ``constraint_costs`` prices each
-rule; infeasible policies are explained in words (``Award.diagnosis``).
+rule; infeasible policies are explained in words (``Award.diagnosis``).  ``allocate_risk``
+minimises expected contract cost + lambda x CVaR over risk scenarios, ``risk_frontier`` and
+``backup_value`` trace what the tail costs and what a backup vendor buys.
 """
 
 from .diagnose import diagnose_policy
 from .frontier import Frontier, constraint_costs, frontier
 from .model import Award, allocate
 from .policy import Policy
+from .risk import RiskAward, RiskFrontier, RiskScenarios, allocate_risk, backup_value, risk_frontier
 
-__all__ = ["Award", "Frontier", "Policy", "allocate", "constraint_costs", "diagnose_policy", "frontier"]
+__all__ = ["Award", "Frontier", "Policy", "RiskAward", "RiskFrontier", "RiskScenarios", "allocate",
+           "allocate_risk", "backup_value", "constraint_costs", "diagnose_policy", "frontier",
+           "risk_frontier"]

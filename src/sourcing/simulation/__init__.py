@@ -39,10 +39,12 @@ from .distributions import (
 )
 from .engine import DEFAULT_CORRELATION, simulate, swing_table
 from .results import SimulationResult
+from .scenarios import contract_cost, risk_scenarios
 
 __all__ = [
     "DEFAULT_CORRELATION", "DRIVERS", "INHOUSE", "Assumptions", "Distribution", "SimulationResult",
-    "SourcingScenario", "bernoulli", "compound", "constant", "empirical", "gaussian_copula",
+    "SourcingScenario", "bernoulli", "compound", "constant", "contract_cost", "empirical",
+    "gaussian_copula", "risk_scenarios",
     "hybrid", "iman_conover", "inhouse", "lognormal_ci", "multi_vendor", "nearest_correlation",
     "normal", "pert", "simulate", "single_vendor", "spearman_to_pearson", "standard_scenarios",
     "swing_table", "triangular", "uniform",

@@ -64,20 +64,39 @@ def evaluate_draw(s: SourcingScenario, x: dict[str, float], ev: dict[str, object
                 per["business_impact"][t] += k * x["breach_impact"] * line["lot_share"]
     if one_off > 0:
         per["transition"][0] += one_off * x["transition_overrun"]
-    for v, fees in fee_by_vendor.items():
+    lines = s.lines.to_dict("records")
+    for v in fee_by_vendor:
         year = ev.get(f"failure[{v}]")
         if year is None or year > T:
             continue
         y = int(year) - 1
-        f = a.backup_factor if bool(s.vendors.at[v, "has_backup"]) else 1.0
-        switch = 0.0
-        for line in s.lines.to_dict("records"):
-            if line["provider"] == v:
-                switch += line["switch_per_unit"] * line["units"] * (1 + x[f"growth[{line['lot_id']}]"]) ** y
-        per["vendor_failure"][y] += f * (float(s.vendors.at[v, "exit_cost"])
-                                         + float(s.vendors.at[v, "replacement_onboarding"]) + switch)
-        for t in range(y + 1, T):
-            per["vendor_failure"][t] += f * a.failure_premium * fees[t]
+        per["vendor_failure"][y] += (float(s.vendors.at[v, "exit_cost"])
+                                     + float(s.vendors.at[v, "replacement_onboarding"]))
+        for line in lines:
+            if line["provider"] != v or line["units"] <= 0:
+                continue
+            lot = line["lot_id"]
+            g = x[f"growth[{lot}]"]
+            esc = 1 + min(x["indexation"], a.escalation_cap)
+            mult = [(1 + g) ** t * esc ** t for t in range(T)]
+            after = sum(mult[y + 1:])
+            gy = (1 + g) ** y
+            sw = line["switch_per_unit"]
+            # options: (cost per unit, switching per unit, price per unit-year, spare capacity)
+            options = [(gy * a.warm_switch_share * sw + after * o["list_price"], a.warm_switch_share * sw,
+                        o["list_price"], max(o["capacity"] - o["units"], 0.0))
+                       for o in lines if o["lot_id"] == lot and o["provider"] not in (v, INHOUSE)]
+            p_cold = (1 + a.failure_premium) * line["list_price"]
+            options.append((gy * sw + after * p_cold, sw, p_cold, math.inf))
+            left = line["units"]
+            yearly = -line["units"] * line["unit_price"]
+            for _, o_sw, o_price, spare in sorted(options, key=lambda o: o[0]):
+                take = min(left, spare)
+                left -= take
+                yearly += take * o_price
+                per["vendor_failure"][y] += take * o_sw * gy
+            for t in range(y + 1, T):
+                per["vendor_failure"][t] += yearly * mult[t]
     for p in s.providers:
         loss = ev.get(f"security[{p}]")
         if loss is None:

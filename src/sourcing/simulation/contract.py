@@ -35,10 +35,16 @@ Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of eac
     ``sla_credit_cap`` of the monthly fee); business impact ``K x breach_impact x lot share``
     (not capped).
 ``vendor_failure``
-    year of failure ``~ Geometric(risk.failure_prob)`` per vendor; in that year the exit cost,
-    a replacement onboarding and the switching cost of its units; afterwards a
-    ``failure_premium`` on its fees.  A backup vendor already serving each of its lots in the
-    scenario multiplies both by ``backup_factor``.
+    year of failure ``y ~ Geometric(risk.failure_prob)`` per vendor; in that year its exit cost
+    and a replacement onboarding.  Recourse (the rule of the risk-aware award,
+    :mod:`sourcing.allocation.risk`): from year ``y + 1`` the failed vendor's units on each lot
+    move, cheapest first per unit over the remaining years, *warm* to the lot's other vendors up
+    to their spare capacity (``lines.capacity - units``) at their ``lines.list_price`` plus
+    ``warm_switch_share x switch_per_unit`` per unit moved, and *cold* (the rest) to a
+    replacement at the failed vendor's list price x ``(1 + failure_premium)`` plus the full
+    ``switch_per_unit``; its own fees stop.  Switching is paid in year ``y`` on the units of that
+    year (demand growth applied), fees are indexed and grown as ``service``; FX is not applied to
+    the re-priced fees.  Each failure is routed against the award as signed.
 ``security``
     per provider and year a compound Poisson loss (each incident drawn separately; zero-loss years
     exist) with rate ``risk.incident_rate`` x posture factor (``iso27001_factor`` or
@@ -129,7 +135,8 @@ class Assumptions:
     failure_premium : float
         Extra cost of the replacement vendor after a failure [fraction of fees/yr]; 10 %.
     backup_factor : float
-        Share of failure costs left when a backup vendor already serves the lots [-]; 0.5.
+        Kept so that files setting it still load; the failure recourse (see ``vendor_failure``)
+        now prices a backup vendor itself and does not use it [-]; 0.5.
     replacement_onboarding : float or None
         Onboarding of a replacement vendor [tender currency]; None = median of
         ``risk.onboarding_cost``.
@@ -151,6 +158,10 @@ class Assumptions:
         In-house staff attrition [fraction/yr]; PERT(8 %, 12 %, 20 %).
     hiring_cost : float
         Cost of replacing a leaver [fraction of a year's loaded labour cost]; 0.3.
+    warm_switch_share : float
+        Switching cost per unit moved to a vendor already serving the lot when a vendor fails,
+        as a fraction of the lot's switching cost per unit (a cold replacement pays all of it)
+        [-]; 0.25.
     """
 
     indexation: Distribution = field(default_factory=lambda: pert(0.01, 0.025, 0.06))
@@ -180,6 +191,7 @@ class Assumptions:
     inhouse_labour_share: float = 0.7
     attrition: Distribution = field(default_factory=lambda: pert(0.08, 0.12, 0.20))
     hiring_cost: float = 0.3
+    warm_switch_share: float = 0.25
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -201,7 +213,7 @@ class Assumptions:
                 if math.isnan(x) or x < 0:
                     raise ValueError(f"Assumptions.{f.name} must be >= 0, got {v}")
                 fractions = ("sla_credit_pct", "sla_credit_cap", "inhouse_breach_prob",
-                             "backup_factor", "inhouse_labour_share")
+                             "backup_factor", "inhouse_labour_share", "warm_switch_share")
                 if f.name in fractions and x > 1:
                     raise ValueError(f"Assumptions.{f.name} is a fraction and must lie in [0, 1], got {v}")
 
@@ -366,7 +378,10 @@ class SourcingScenario:
         ``lot_share`` [fraction of the lot's demand], ``breach_prob`` [monthly probability],
         ``credit_pct`` [fraction of the monthly fee per breached month], ``exposure``
         [fraction of the tender's baseline value carried by the line]; optional
-        ``switch_per_unit`` [EUR/unit, switching cost if the provider must be replaced].
+        ``switch_per_unit`` [EUR/unit, switching cost if the provider must be replaced],
+        ``capacity`` [units/yr the provider can serve on the lot, default unlimited] and
+        ``list_price`` [EUR/unit/yr, the bid's base price before volume discounts, default
+        ``unit_price``] (both used by the failure recourse).
     vendors : DataFrame
         Indexed by vendor id, one row per vendor in ``lines``: ``failure_prob`` [1/yr],
         ``exit_cost`` [EUR], ``onboarding_cost`` [EUR, 0 for an incumbent], ``incident_rate``
@@ -422,6 +437,10 @@ class SourcingScenario:
             raise ValueError(f"SourcingScenario {self.name!r}: lines is empty")
         if "switch_per_unit" not in lines.columns:
             lines["switch_per_unit"] = 0.0
+        if "capacity" not in lines.columns:
+            lines["capacity"] = np.inf
+        if "list_price" not in lines.columns:
+            lines["list_price"] = lines["unit_price"]
         fractions = ("breach_prob", "credit_pct", "lot_share")
         for col in ("units", "unit_price", "setup_cost", "switching_cost", "switch_per_unit", "growth",
                     "lot_share", "breach_prob", "credit_pct", "exposure"):
@@ -436,6 +455,16 @@ class SourcingScenario:
                 rule = ("a probability/fraction in [0, 1]" if col in fractions
                         else "finite" if col == "growth" else "a non-negative number (no negative cost)")
                 raise ValueError(f"SourcingScenario {self.name!r}: lines.{col} must be {rule}; row {i} "
+                                 f"(lot {lines.at[i, 'lot_id']}, provider {lines.at[i, 'provider']}) "
+                                 f"has {lines.at[i, col]!r}")
+            lines[col] = v
+        for col in ("capacity", "list_price"):
+            v = pd.to_numeric(lines[col], errors="coerce").astype(float).to_numpy()
+            bad = np.isnan(v) | (v < 0) | ((v == np.inf) & (col == "list_price"))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"SourcingScenario {self.name!r}: lines.{col} must be a number >= 0"
+                                 f"{' (inf = unlimited)' if col == 'capacity' else ''}; row {i} "
                                  f"(lot {lines.at[i, 'lot_id']}, provider {lines.at[i, 'provider']}) "
                                  f"has {lines.at[i, col]!r}")
             lines[col] = v
@@ -610,16 +639,23 @@ class SourcingScenario:
             breach.append((f"sla[{p},{lines.at[r, 'lot_id']}]", int(li[r]), float(lines.at[r, "lot_share"]),
                            w, fx_group.get(p, -1), share.get(p, 0.0)))
         failure = []
+        prov_arr = lines["provider"].to_numpy()
+        units = lines["units"].to_numpy(float)
+        cap = lines["capacity"].to_numpy(float)
+        lprice = lines["list_price"].to_numpy(float)
+        swpu = lines["switch_per_unit"].to_numpy(float)
         for v in vend:
-            mine = lines["provider"] == v
-            sw = np.zeros(len(lots))
-            np.add.at(sw, li[mine.to_numpy()], (lines.loc[mine, "switch_per_unit"]
-                                                * lines.loc[mine, "units"]).to_numpy(float))
+            recourse = []
+            for r in np.flatnonzero(prov_arr == v):
+                if units[r] <= 0:
+                    continue
+                others = np.flatnonzero((li == li[r]) & (prov_arr != v) & (prov_arr != INHOUSE))
+                recourse.append((int(li[r]), float(units[r]), float(c[r]), float(lprice[r]),
+                                 float(swpu[r]), lprice[others].copy(),
+                                 np.maximum(cap[others] - units[others], 0.0)))
             vrow = self.vendors.loc[v]
-            f = a.backup_factor if bool(vrow["has_backup"]) else 1.0
-            failure.append((f"failure[{v}]", A[:, provs.index(v)], sw, f,
-                            float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"]),
-                            fx_group[v], share[v]))
+            failure.append((f"failure[{v}]", recourse,
+                            float(vrow["exit_cost"]) + float(vrow["replacement_onboarding"])))
         return {
             "lots": lots, "a_all": A.sum(axis=1),
             "a_out": A[:, [provs.index(v) for v in vend]].sum(axis=1),
@@ -762,23 +798,15 @@ class SourcingScenario:
                 cost["sla_credits"] = cr
         # vendor failure: sparse over the draws where a failure happens within the horizon
         fcost = None
-        for key, a_v, sw, f, fixed, grp, sh in P["failure"]:
+        for key, recourse, fixed in P["failure"]:
             if key not in ev:
                 continue
             fy = ev[key]
             hit = np.flatnonzero(fy <= T)
             if hit.size == 0:
                 continue
-            yi = fy[hit].astype(np.intp) - 1
-            cols = np.arange(hit.size)
-            Gh = G[:, :, hit]  # (lots, T, hits)
-            fee = np.tensordot(a_v, Gh, axes=(0, 0))  # (T, hits)
-            fee *= esc[:, hit]
-            if grp >= 0:
-                fee *= 1.0 + sh * fxf[grp][:, hit]
-            fee *= t > yi  # premium after the failure
-            fee *= f * a.failure_premium
-            fee[yi, cols] = f * (fixed + sw @ Gh[:, yi, cols])
+            fee = _recourse_cost(recourse, fixed, fy[hit], G[:, :, hit], esc[:, hit], t,
+                                 a.failure_premium, a.warm_switch_share, dtype)
             if fcost is None:
                 fcost = np.zeros((T, n), dtype=dtype)
             fcost[:, hit] += fee
@@ -818,6 +846,39 @@ class SourcingScenario:
     def discount_factors(self) -> np.ndarray:
         """``(1 + r)^-t`` for ``t = 1..T`` (end-of-year cash)."""
         return (1.0 + self.discount_rate) ** -np.arange(1, self.years + 1, dtype=float)
+
+
+def _recourse_cost(recourse: list, fixed: float, fy: np.ndarray, G: np.ndarray, esc: np.ndarray,
+                   t: np.ndarray, premium: float, warm_share: float, dtype: type) -> np.ndarray:
+    """Failure cost per year (T, hits) of one vendor failing in years *fy* (the recourse rule).
+
+    *recourse* holds per line of the vendor ``(lot, units, fee, list_price, switch_per_unit,
+    warm list prices (K,), warm spare capacities (K,))``; *G* is (lots, T, hits) demand growth,
+    *esc* (T, hits) the fee index.  Each line's units are filled cheapest first (per unit over the
+    remaining years) into the warm vendors up to their spare capacity, the rest cold.
+    """
+    T, h = esc.shape
+    yi = fy.astype(np.intp) - 1
+    cols = np.arange(h)
+    after_mask = t > yi  # (T, hits): years after the failure
+    fee = np.zeros((T, h), dtype=dtype)
+    fee[yi, cols] = fixed
+    for lot, units, line_fee, p_v, sw, warm_p, warm_spare in recourse:
+        ge = G[lot] * esc * after_mask                     # (T, hits) fee multiplier after failure
+        after = ge.sum(axis=0, dtype=np.float64)           # (hits,)
+        gy = G[lot, yi, cols].astype(np.float64)
+        rate_yr = np.append(warm_p, (1.0 + premium) * p_v)  # per unit-year after the failure
+        rate_sw = np.append(np.full(len(warm_p), warm_share * sw), sw)  # per unit in year y
+        R = gy[:, None] * rate_sw[None, :] + after[:, None] * rate_yr[None, :]  # (hits, K + 1)
+        order = np.argsort(R, axis=1, kind="stable")
+        caps = np.append(warm_spare, np.inf)[order]
+        before = np.concatenate([np.zeros((h, 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
+        fill = np.empty_like(R)
+        np.put_along_axis(fill, order, np.clip(units - before, 0.0, caps), axis=1)
+        yearly = fill @ rate_yr - line_fee                 # (hits,) change of the annual fee
+        fee += (ge * yearly[None, :]).astype(dtype)
+        fee[yi, cols] += (gy * (fill @ rate_sw)).astype(dtype)
+    return fee
 
 
 class _StdNormal(Distribution):
@@ -958,6 +1019,19 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
     baseline = float((lots["annual_demand"] * lots["inhouse_unit_cost"]).sum())
     bids = tender.bids.set_index(["vendor_id", "lot_id"])
     rows = []
+
+    def cap_of(prov: str, lot: str) -> float:
+        if prov == INHOUSE or (prov, lot) not in bids.index or "capacity" not in bids.columns:
+            return math.inf
+        c = float(bids.at[(prov, lot), "capacity"])
+        return c if c == c else math.inf  # NaN = unlimited
+
+    def list_of(prov: str, lot: str, price: float) -> float:
+        if prov == INHOUSE or (prov, lot) not in bids.index:
+            return float(price)
+        p = float(bids.at[(prov, lot), "unit_price"])
+        return p if p == p else float(price)
+
     providers_by_lot: dict[str, set[str]] = {}
     for lot, prov, _units, _price in alloc:
         providers_by_lot.setdefault(lot, set()).add(prov)
@@ -982,6 +1056,7 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
             "lot_id": lot, "provider": prov, "units": float(units), "unit_price": float(price),
             "setup_cost": setup, "switching_cost": per_unit * float(units) if moved else 0.0,
             "switch_per_unit": per_unit,
+            "capacity": cap_of(prov, lot), "list_price": list_of(prov, lot, price),
             "growth": float(lrow["demand_growth_pct"]) / 100.0,
             "lot_share": float(units) / demand if demand > 0 else 0.0,
             "breach_prob": q, "credit_pct": credit,
