@@ -149,7 +149,8 @@ def test_sample2_ahp_judgments_are_consistent(smallco):
 def test_sample2_gate_excludes_one_bidder_and_aggregates_geometrically(smallco):
     ev = evaluate(smallco)
     assert list(ev.excluded.index) == ["S4"]
-    assert ev.excluded.at["S4", "reason"] == "K5 Committed platform availability: 99.5, gate >= 99.9"
+    assert ev.excluded.at["S4", "reason"] == ("Committed platform availability is 99.5, the gate "
+                                              "requires at least 99.9")
     cell = smallco.scores.query("vendor_id == 'S1' and criterion_id == 'K3'")["value"]
     assert len(cell) == 2
     assert smallco.decision_matrix().at["S1", "K3"] == pytest.approx(np.sqrt(cell.prod()))
@@ -163,26 +164,17 @@ def test_shipped_smallco_scenario(tmp_path):
     baseline = yaml.safe_load((DATA / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
     assert raw["scoring"]["method"] != baseline["scoring"]["method"]
     assert raw["allocation"]["policy"]["max_vendors_total"] == 1
-    sc = sourcing.Scenario.load(_shipped_scenario(path, tmp_path, keep_budget=True))
+    sc = sourcing.Scenario.load(_shipped_scenario(path, tmp_path))
     assert sc.tender == (DATA / "sample-smallco").resolve() and sc.performance is None
 
 
 # ---------------------------------------------------------------------- end to end
-def _shipped_scenario(path: Path, tmp_path: Path, *, keep_budget: bool = False, **changes) -> Path:
-    """A shipped scenario as a temporary file: paths made absolute, *changes* merged in.
-
-    The budget key is being renamed (``simulation.budget_eur`` -> ``simulation.budget``); until
-    the package knows the new key, a kept budget is written under whichever name it accepts.
-    """
+def _shipped_scenario(path: Path, tmp_path: Path, **changes) -> Path:
+    """A shipped scenario as a temporary file: paths made absolute, *changes* merged in."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     for key in ("tender", "performance"):
         if raw.get(key):
             raw[key] = str((path.parent / raw[key]).resolve())
-    sim = raw.setdefault("simulation", {})
-    budget = sim.pop("budget", sim.pop("budget_eur", None))
-    if keep_budget and budget is not None:
-        fields = sourcing.Scenario.model_fields["simulation"].annotation.model_fields
-        sim["budget" if "budget" in fields else "budget_eur"] = budget
     tender = raw.pop("tender")
     return make_scenario(tmp_path, tender, filename=path.name, **deep_merge(raw, changes))
 
