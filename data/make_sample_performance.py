@@ -239,7 +239,7 @@ def write_invoices() -> None:
     tender = read_tender(ROOT / "data" / "sample-tender")
     perf = read_performance(OUT)
     cr = service_credits(monthly_kpis(perf), rates=tender).monthly
-    owed = cr.set_index(["lot_id", "month"])["credit_eur"]
+    owed = cr.set_index(["lot_id", "month"])["credit_amount"]
     lines = []
     for r in cr.itertuples(index=False):
         price = round(r.monthly_price, 2)

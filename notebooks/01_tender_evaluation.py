@@ -60,8 +60,8 @@ fmt.show(fmt.table(vendors, {"financial_score": "number"},
                    columns={"name": "Vendor", "incumbent": "Incumbent", "country": "Country",
                             "iso27001": "ISO 27001", "financial_score": "Financial score (0-100)"}))
 criteria = tender.criteria[["name", "group", "direction", "unit", "gate"]].assign(
-    weight=tender.weights, direction=lambda c: c["direction"].map({"max": "higher is better",
-                                                                   "min": "lower is better"}))
+    weight=tender.weights, gate=lambda c: c["gate"].map(story.gate_words),
+    direction=lambda c: c["direction"].map({"max": "higher is better", "min": "lower is better"}))
 fmt.show(fmt.table(criteria, {"weight": "percent"},
                    columns={"name": "Criterion", "group": "Group", "direction": "Direction",
                             "unit": "Unit", "gate": "Knock-out gate", "weight": "Weight"}))
@@ -95,8 +95,9 @@ plt.show()
 agreement = compare_methods(evaluation.matrix, evaluation.objectives, evaluation.weights)
 fmt.show(fmt.paragraph(story.methods_story(agreement, names=evaluation.names)))
 ranks = agreement.to_frame()
-ranks.columns = [story.method_name(c) for c in ranks.columns]
-fmt.show(fmt.table(ranks, names=names, columns={c: c for c in ranks.columns}))
+ranks.columns = [story.method_name(c, title=True) for c in ranks.columns]
+fmt.show(fmt.table(ranks, names=names, columns={c: c for c in ranks.columns}, index_label="Vendor",
+                   caption="Rank by each method (1 = best)"))
 
 # %% [markdown]
 # **Weight stability.** For each criterion, the range its weight can take (others rescaled
@@ -119,7 +120,7 @@ plt.show()
 ax = plot_acceptability(acceptability, names=names)
 plt.show()
 acc = acceptability.acceptability
-fmt.show(fmt.table(acc, dict.fromkeys(acc.columns, "percent"), names=names,
+fmt.show(fmt.table(acc, dict.fromkeys(acc.columns, "percent"), names=names, index_label="Vendor",
                    columns={c: f"Rank {c}" for c in acc.columns}))
 
 # %% [markdown]

@@ -67,7 +67,7 @@ if award.feasible:
     shares = award.shares.loc[award.vendors]
     fmt.show(fmt.table(shares, dict.fromkeys(shares.columns, "percent"), names=names,
                        columns={c: names(c) for c in shares.columns},
-                       caption="Share of each lot's annual demand"))
+                       caption="Share of each lot's annual demand", index_label="Vendor"))
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
     award.plot(ax=axes[0])
     plot_spend_concentration(award, ax=axes[1])

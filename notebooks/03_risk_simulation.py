@@ -61,12 +61,12 @@ import pandas as pd  # noqa: E402
 
 fmt.show(fmt.table(pd.DataFrame(options).set_index("option"), {"base_cost": "money"}, currency=cur,
                    columns={"how": "How the lots are served", "providers": "Providers",
-                            "base_cost": "Year-1 fees at bid prices"}))
+                            "base_cost": "Year-1 fees at bid prices"}, index_label="Option"))
 summary = result.summary()
 fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "se", "p5", "p10", "p50", "p90", "p95",
                                                    "var95", "cvar95")}
                    | {"p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur,
-                   columns={"se": "Standard error of the mean"}))
+                   columns={"se": "Standard error of the mean"}, index_label="Option"))
 
 # %% [markdown]
 # ## Distribution of the total cost
@@ -124,7 +124,8 @@ fmt.show(fmt.table(swing.assign(input=[analysis.names.label(i) for i in swing["i
 by_driver = result.by_driver()
 by_driver.columns = [fmt.label(c) for c in by_driver.columns]
 fmt.show(fmt.table(by_driver.T, dict.fromkeys(by_driver.index, "money"), currency=cur,
-                   columns={c: c for c in by_driver.index}, caption="Mean cost by driver"))
+                   columns={c: c for c in by_driver.index}, caption="Mean cost by driver",
+                   index_label="Cost driver"))
 
 # %% [markdown]
 # ## Assumptions

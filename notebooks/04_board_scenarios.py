@@ -62,7 +62,7 @@ fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "p50", "p90", "cvar95"
     "p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur,
     columns={"mean": "Mean", "p50": "P50 (median)", "p90": "P90", "cvar95": "CVaR95",
              "p_over_budget": "Risk of exceeding the budget", "p_cheapest": "Chance of being the cheapest",
-             "status": "Decision"}))
+             "status": "Decision"}, index_label="Option"))
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 result.simulation.plot("compare", ax=ax)
 plt.show()

@@ -66,7 +66,7 @@ fmt.show(fmt.bullets([
     f"{fmt.number(len(kpis.breaches()))} ticket SLA breaches; service credits owed in "
     f"{fmt.count(int((credits.monthly['credit_pct'] > 0).sum()), 'month')}.",
     f"Invoice audit: {fmt.count(len(audit.discrepancies), 'discrepancy', 'discrepancies')}, "
-    f"{fmt.money(audit.total_eur, cur, exact=True, decimals=2)} to recover."]))
+    f"{fmt.money(audit.total, cur, exact=True, decimals=2)} to recover."]))
 
 # %% [markdown]
 # ## Data quality
@@ -87,10 +87,10 @@ else:
 # %%
 lot = lots[0] if lots else None
 fig, axes = plt.subplots(2, 2, figsize=(13, 8), layout="constrained")
-plot_compliance(kpis, ax=axes[0, 0], kpi="resolution", lot_id=lot)
-plot_compliance(kpis, ax=axes[0, 1], kpi="response", lot_id=lot)
-plot_availability(kpis, ax=axes[1, 0], lot_id=lot)
-plot_control_chart(kpis, ax=axes[1, 1], lot_id=lot)
+plot_compliance(kpis, ax=axes[0, 0], kpi="resolution", lot_id=lot, names=names)
+plot_compliance(kpis, ax=axes[0, 1], kpi="response", lot_id=lot, names=names)
+plot_availability(kpis, ax=axes[1, 0], lot_id=lot, names=names)
+plot_control_chart(kpis, ax=axes[1, 1], lot_id=lot, names=names)
 plt.show()
 
 # %% [markdown]
@@ -101,27 +101,29 @@ plt.show()
 
 # %%
 card = scorecard(kpis)
-scores = card.lot_scores
-fmt.show(fmt.table(scores, {c: "number" for c in scores.columns if c not in ("vendor_id", "lot_id")},
-                   index=False))
+scores = card.lot_scores.assign(vendor_id=lambda t: [names(v) for v in t["vendor_id"]],
+                                lot_id=lambda t: [names(v) for v in t["lot_id"]])
+fmt.show(fmt.table(scores, {"score": "number"}, index=False,
+                   columns={"vendor_id": "Vendor", "lot_id": "Lot", "score": "Score (0-10)",
+                            "kpis": "KPIs", "red": "Red", "amber": "Amber", "green": "Green"}))
 
 # %% [markdown]
 # ## Service credits owed
 
 # %%
-ax = plot_credits(credits)
+ax = plot_credits(credits, names=names)
 plt.show()
 owed = credits.monthly[credits.monthly["credit_pct"] > 0]
 cols = [c for c in ("vendor_id", "lot_id", "month", "kpis_missed", "credit_pct_gross", "credit_pct",
-                    "earn_back", "credit_eur") if c in owed.columns]
+                    "earn_back", "credit_amount") if c in owed.columns]
 fmt.show(fmt.table(owed[cols].assign(vendor_id=[names(v) for v in owed["vendor_id"]],
                                      lot_id=[names(v) for v in owed["lot_id"]]),
-                   {"credit_pct_gross": "pct", "credit_pct": "pct", "credit_eur": "money_exact"},
+                   {"credit_pct_gross": "pct", "credit_pct": "pct", "credit_amount": "money_exact"},
                    currency=cur, index=False,
                    columns={"vendor_id": "Vendor", "lot_id": "Lot", "month": "Month",
                             "kpis_missed": "KPIs missed", "credit_pct_gross": "Credit before cap",
                             "credit_pct": "Credit", "earn_back": "Earned back",
-                            "credit_eur": "Credit amount"}))
+                            "credit_amount": "Credit amount"}))
 
 # %% [markdown]
 # ## Invoice audit
@@ -131,10 +133,10 @@ fmt.show(fmt.table(owed[cols].assign(vendor_id=[names(v) for v in owed["vendor_i
 # %%
 d = audit.discrepancies
 if len(d):
-    fmt.show(fmt.table(d[["invoice_id", "lot_id", "month", "issue", "amount_eur"]].assign(
-        lot_id=[names(v) for v in d["lot_id"]]), {"amount_eur": "money_exact"}, currency=cur,
+    fmt.show(fmt.table(d[["invoice_id", "lot_id", "month", "issue", "at_stake"]].assign(
+        lot_id=[names(v) for v in d["lot_id"]]), {"at_stake": "money_exact"}, currency=cur,
         index=False, columns={"invoice_id": "Invoice", "lot_id": "Lot", "month": "Month",
-                              "issue": "Issue", "amount_eur": "Amount"}))
+                              "issue": "Issue", "at_stake": "Amount"}))
 
 # %% [markdown]
 # ## Feeding the risk model

@@ -49,3 +49,29 @@ def test_parameters_cell_carries_seed_and_scenario(path):
     first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0]
                       and nb.cells.index(c) > nb.cells.index(tagged[0]))
     assert "Scenario.load" in first_code.source
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_papermill_parses_every_parameter(path, caplog):
+    """Every line of the parameters cell is a parameter papermill understands: no 'Unable to
+    parse line' on the console, and ``seed`` defaults to the scenario's (None)."""
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    lines = [ln for ln in cell.source.splitlines() if ln.strip()]
+    with caplog.at_level("WARNING", logger="papermill"):
+        params = PythonTranslator.inspect(cell)
+    assert not caplog.records
+    assert [p.name for p in params] == [ln.split("=")[0].split(":")[0].strip() for ln in lines]
+    assert next(p for p in params if p.name == "seed").default == "None"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_no_sentence_typed_for_one_tender(path):
+    """Static text states no count, currency or name of a sample: those come from narrative."""
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for word in ("Eight", "eight vendors", "five lots", "three evaluators", "EUR", "Stockholm",
+                 "24 months", "V01", "L1"):
+        assert word not in text, word

@@ -84,7 +84,7 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     print(card.lot_scores.round(2).to_string(index=False))
     owed = credits.monthly[credits.monthly["credit_pct"] > 0]
     cols = ["vendor_id", "lot_id", "month", "kpis_missed", "credit_pct_gross", "credit_pct",
-            "earn_back"] + (["credit_eur"] if tender is not None else [])
+            "earn_back"] + (["credit_amount"] if tender is not None else [])
     print(f"\nService credits ({len(owed)} months):")
     print(owed[cols].to_string(index=False) if len(owed) else "  none")
     print(f"\n{len(kpis.breaches()):,} ticket SLA breaches")
@@ -93,10 +93,10 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     if tender is not None:
         audit = audit_invoices(perf, tender, credits=credits)
         print(f"\nInvoice audit: {len(audit.discrepancies)} discrepancies, "
-              f"{tender.currency} {audit.total_eur:,.2f}")
+              f"{tender.currency} {audit.total:,.2f}")
         if len(audit.discrepancies):
             print(audit.discrepancies[["invoice_id", "lot_id", "month", "issue",
-                                       "amount_eur"]].to_string(index=False))
+                                       "at_stake"]].to_string(index=False))
     return 0
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from . import present as fmt
 
 __all__ = [
-    "assumptions_table", "award_story", "board_story", "budget_story", "method_name",
+    "assumptions_table", "award_story", "board_story", "budget_story", "gate_words", "method_name",
     "methods_story", "options_story", "policy_story", "ranking_story", "tender_story",
 ]
 
@@ -25,9 +25,29 @@ _METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "tops
                  "vikor": "VIKOR", "promethee": "PROMETHEE II", "electre": "ELECTRE"}
 
 
-def method_name(method: str) -> str:
-    """Reader's name of an MCDA method (``"topsis"`` -> ``"TOPSIS"``)."""
-    return _METHOD_NAMES.get(str(method).lower(), str(method).upper())
+def method_name(method: str, *, title: bool = False) -> str:
+    """Reader's name of an MCDA method (``"topsis"`` -> ``"TOPSIS"``; ``"wsm"`` -> ``"the
+    weighted sum"``, or ``"Weighted sum"`` as a *title*)."""
+    name = _METHOD_NAMES.get(str(method).lower(), str(method).upper())
+    if title and name.startswith("the "):
+        return name[4:].capitalize()
+    return name
+
+
+def gate_words(text: object) -> str:
+    """A knock-out gate as words: ``">= 40"`` -> ``"at least 40"``, ``"== yes"`` -> ``"yes"``;
+    no gate -> ``""``."""
+    from .tender import parse_gate
+
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    gate = parse_gate("", text)
+    if gate is None:
+        return text
+    words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than", "==": "",
+             "!=": "anything but"}[gate.op]
+    value = text.split(gate.op, 1)[-1].strip()
+    return f"must be {words} {value}".replace("  ", " ")
 
 
 def tender_story(tender: Any) -> str:
@@ -210,13 +230,13 @@ def assumptions_table(assumptions: Any, *, currency: str) -> pd.DataFrame:
             if unit == "money":
                 return fmt.money(x, currency)
             if unit == "fraction":
-                return fmt.percent(x, decimals=1 if abs(x) < 0.1 else 0)
+                return fmt.percent(x)
             return fmt.number(x, decimals=2 if abs(x) < 10 else 0)
 
         if value is None:
             return "median onboarding cost of the bidders"
         if isinstance(value, tuple):
-            return ", ".join(f"{k} {one(v)}" for k, v in value) or "none"
+            return ", ".join(f"{one(v)} for {k}" for k, v in value) or "none"
         if isinstance(value, Constant):
             return one(value.value)
         if isinstance(value, Pert | Triangular):

@@ -35,7 +35,8 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Markup", "Names", "bullets", "count", "escape", "display_frame", "heading", "html", "label",
-    "listing", "money", "number", "paragraph", "percent", "show", "table", "text", "yes_no",
+    "listing", "money", "number", "paragraph", "percent", "show", "table", "text", "text_problems",
+    "visible_text", "yes_no",
 ]
 
 NA = "n/a"
@@ -283,7 +284,8 @@ def display_frame(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None,
     for col in frame.columns:
         fmt = formats.get(col, "text")
         s = frame[col]
-        f = fmt if callable(fmt) else _formatter(fmt, col, currency=currency, names=names)
+        f = fmt if callable(fmt) else _formatter(fmt, col, currency=currency, names=names,
+                                                 column=s)
         out[col] = [f(v) for v in s]
     if index and names is not None:
         out.index = [names(i) for i in frame.index]
@@ -293,18 +295,25 @@ def display_frame(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None,
     return out if index else out.reset_index(drop=True)
 
 
-def _number_auto(v: object) -> str:
-    x = _finite(v)
-    return number(v, decimals=2 if x is not None and abs(x) < 10 else 0)
+def _column_decimals(column: pd.Series | None) -> int:
+    """Decimals that suit a whole numeric column: 2 when its values are small, else 0."""
+    values = pd.to_numeric(column, errors="coerce") if column is not None else pd.Series(dtype=float)
+    values = values[np.isfinite(values)] if len(values) else values
+    return 2 if len(values) and values.abs().max() < 10 else 0
 
 
-def _formatter(kind: str, col: object, *, currency: str | None, names: Names | None):
-    """The cell formatter of a :func:`display_frame` format name."""
+def _formatter(kind: str, col: object, *, currency: str | None, names: Names | None,
+               column: pd.Series | None = None):
+    """The cell formatter of a :func:`display_frame` format name (``number`` uses the same
+    decimals down the whole column)."""
+    decimals = _column_decimals(column) if kind == "number" else 0
     if kind in ("money", "money_exact") and currency is None:
         raise ValueError(f"display_frame: column {col!r} is money; give currency=")
     table = {
-        "money": lambda v: money(v, currency), "money_exact": lambda v: money(v, currency, exact=True),
-        "percent": percent, "pct": lambda v: percent(v, of=100.0), "number": _number_auto,
+        "money": lambda v: money(v, currency),
+        "money_exact": lambda v: money(v, currency, exact=True),
+        "percent": percent, "pct": lambda v: percent(v, of=100.0),
+        "number": lambda v: number(v, decimals=decimals),
         "count": number, "name": names if names is not None else text, "text": text,
     }
     if kind not in table:
@@ -315,26 +324,30 @@ def _formatter(kind: str, col: object, *, currency: str | None, names: Names | N
 
 def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
           currency: str | None = None, names: Names | None = None, index: bool = True,
-          columns: Mapping[str, str] | None = None, caption: str | None = None) -> Markup:
+          columns: Mapping[str, str] | None = None, caption: str | None = None,
+          index_label: str | None = None) -> Markup:
     """An escaped HTML table of *frame*: cells as :func:`display_frame`, headers renamed by
-    *columns* (default :func:`label` of each column)."""
+    *columns* (default :func:`label` of each column), the index headed *index_label* (default
+    :func:`label` of its name).  Text is left-aligned, numbers right-aligned."""
     shown = display_frame(frame, formats, currency=currency, names=names, index=index)
     heads = [(columns or {}).get(c, label(str(c))) for c in shown.columns]
     parts = ['<table class="sourcing">']
     if caption:
         parts.append(f"<caption>{escape(caption)}</caption>")
-    index_head = label(str(shown.index.name)) if index and shown.index.name else ""
-    cells = ([f"<th>{escape(index_head)}</th>"] if index else []) + [
-        f"<th>{escape(h)}</th>" for h in heads]
-    parts.append("<thead><tr>" + "".join(cells) + "</tr></thead><tbody>")
+    index_head = index_label if index_label is not None else (
+        label(str(shown.index.name)) if index and shown.index.name else "")
     fmts = dict(formats or {})
     numeric = [fmts.get(c) in ("money", "money_exact", "percent", "pct", "number", "count") or (
         fmts.get(c) is None and pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])) for c in frame.columns]
+    left, right = "text-align:left", "text-align:right;white-space:nowrap"
+    cells = ([f'<th style="{left}">{escape(index_head)}</th>'] if index else []) + [
+        f'<th style="{right if numeric[j] else left}">{escape(h)}</th>' for j, h in enumerate(heads)]
+    parts.append("<thead><tr>" + "".join(cells) + "</tr></thead><tbody>")
     for key, row in shown.iterrows():
-        tds = ([f"<th>{escape(key)}</th>"] if index else []) + [
-            f'<td class="num" style="white-space:nowrap;text-align:right">{escape(v)}</td>'
-            if numeric[j] else f"<td>{escape(v)}</td>"
+        tds = ([f'<th style="{left}">{escape(key)}</th>'] if index else []) + [
+            f'<td class="num" style="{right}">{escape(v)}</td>' if numeric[j]
+            else f'<td style="{left}">{escape(v)}</td>'
             for j, v in enumerate(row)]
         parts.append("<tr>" + "".join(tds) + "</tr>")
     parts.append("</tbody></table>")
@@ -367,3 +380,63 @@ def show(*parts: object) -> None:
     from IPython.display import HTML, display
 
     display(HTML(str(Markup("\n").join(parts))))
+
+
+# ---------------------------------------------------------------------- checking pages
+_ISO = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "INR", "JPY", "CNY", "AUD", "CAD",
+        "CZK", "HUF", "RON", "BRL", "MXN", "ZAR", "SGD", "HKD")
+_RULES = (
+    (r"\bnan\b|\bNaN\b", "NaN shown"), (r"\bNone\b", "None shown"),
+    (r"\bTrue\b|\bFalse\b", "True/False shown"), (r"\b\d+(?:\.\d+)?e[+-]\d+\b", "scientific notation"),
+    (r"\b[A-Z]\w+\([a-z_]+=", "object repr"), (r" object at 0x", "object repr"),
+    (r"(?:/tmp/|/work/|/home/|/root/|[A-Z]:\\)", "local file path"),
+)
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees in an HTML page (no tags, scripts, styles or embedded images)."""
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style"):
+                self.skip += 1
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style") and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = _Text()
+    parser.feed(page)
+    return " ".join(parser.parts)
+
+
+def text_problems(text: str, *, currency: str, forbidden: Iterable[str] = ()) -> list[str]:
+    """Where *text* breaks the board formatting rules (empty list: none).
+
+    Checks: no NaN, None, True/False, scientific notation, object reprs or local file paths;
+    money only in *currency* (another ISO code before an amount is flagged); none of the
+    *forbidden* phrases (for example another tender's sentences).
+    """
+    found = []
+    for pattern, what in _RULES:
+        for m in re.finditer(pattern, text):
+            found.append(f"{what}: ...{text[max(0, m.start() - 40):m.end() + 40]}...")
+    for code in _ISO:
+        if code != currency:
+            for m in re.finditer(rf"\b{code} -?\d", text):
+                context = text[max(0, m.start() - 40):m.end() + 30]
+                found.append(f"money in {code}, not {currency}: ...{context}...")
+    for phrase in forbidden:
+        if phrase in text:
+            found.append(f"phrase of another tender: {phrase!r}")
+    return found

@@ -30,7 +30,7 @@ def test_hand_made_invoices(write_folder, tiny):
     kpis = monthly_kpis(perf, asof=tiny.ASOF)
     audit = audit_invoices(perf, RATES, credits=service_credits(kpis, rates=RATES))
     d = audit.discrepancies
-    got = {(r.invoice_id, r.month, r.issue): r.amount_eur for r in d.itertuples()}
+    got = {(r.invoice_id, r.month, r.issue): r.at_stake for r in d.itertuples()}
     assert got == pytest.approx({
         ("I1", "2025-01", "amount_mismatch"): 10.0,
         ("I3", "2025-02", "duplicate_line"): 63.0,
@@ -39,10 +39,10 @@ def test_hand_made_invoices(write_folder, tiny):
         ("I2", "2025-02", "unapplied_credit"): 6.2,
     })
     assert d.set_index("issue").loc["duplicate_line", "row"] == 4  # CSV line of I3
-    assert audit.total_eur == pytest.approx(122.2)
+    assert audit.total == pytest.approx(122.2)
     s = audit.summary.set_index("month")
-    assert s.loc["2025-01", "expected_eur"] == pytest.approx(140.0)
-    assert s.loc["2025-02", "expected_eur"] == pytest.approx(20.0 - 11.2)
+    assert s.loc["2025-01", "expected_net"] == pytest.approx(140.0)
+    assert s.loc["2025-02", "expected_net"] == pytest.approx(20.0 - 11.2)
 
 
 def test_clean_invoices_have_no_discrepancy(write_folder, tiny):
@@ -51,7 +51,7 @@ def test_clean_invoices_have_no_discrepancy(write_folder, tiny):
     audit = audit_invoices(perf, RATES, credits=service_credits(monthly_kpis(perf, asof=tiny.ASOF),
                                                                  rates=RATES))
     assert audit.discrepancies.empty
-    assert audit.summary["difference_eur"].abs().max() == 0
+    assert audit.summary["difference"].abs().max() == 0
 
 
 def test_sample_planted_invoice_problems(perf_sample, tender, sample_credits):
@@ -65,10 +65,10 @@ def test_sample_planted_invoice_problems(perf_sample, tender, sample_credits):
         ("L5", "2026-04", "overbilled_quantity"), ("L1", "2026-07", "duplicate_line")]
     inv = perf_sample.invoices.set_index(["lot_id", "month"])
     q = inv.loc[("L1", "2025-05"), "quantity"]
-    assert d["amount_eur"].iat[0] == pytest.approx(round((24.90 - 23.78) * q, 2))
+    assert d["at_stake"].iat[0] == pytest.approx(round((24.90 - 23.78) * q, 2))
     m = sample_credits.monthly.set_index(["lot_id", "month"])
-    assert d["amount_eur"].iat[1] == pytest.approx(m.loc[("L1", "2026-02"), "credit_eur"])
-    assert d["amount_eur"].iat[2] == pytest.approx(
+    assert d["at_stake"].iat[1] == pytest.approx(m.loc[("L1", "2026-02"), "credit_amount"])
+    assert d["at_stake"].iat[2] == pytest.approx(
         (9400 - m.loc[("L5", "2026-04"), "quantity"]) * 228.61 / 12, abs=0.01)
     assert d["invoice_id"].iat[3] == "INV-2026-07-V01-B"
     # the same audit computes the credits itself when none are given
@@ -81,4 +81,4 @@ def test_audit_arguments(perf_sample, sample_kpis):
     with pytest.raises(ValueError, match="rate card"):
         audit_invoices(perf_sample, RATES, credits=service_credits(sample_kpis))
     with pytest.raises(ValueError, match="tolerance"):
-        audit_invoices(perf_sample, RATES, tolerance_eur=-1)
+        audit_invoices(perf_sample, RATES, tolerance=-1)

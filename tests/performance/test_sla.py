@@ -109,10 +109,10 @@ def test_tiny_credits_with_cap(tiny_kpis):
     c = service_credits(tiny_kpis, rates=rates).monthly.set_index("month")
     assert list(c["credit_pct_gross"]) == [10.0, 6.0]
     assert list(c["credit_pct"]) == [8.0, 6.0]
-    assert list(c["fee_eur"]) == [140.0, 20.0]
-    assert list(c["credit_eur"]) == pytest.approx([11.2, 1.2])
+    assert list(c["fee"]) == [140.0, 20.0]
+    assert list(c["credit_amount"]) == pytest.approx([11.2, 1.2])
     pct_only = service_credits(tiny_kpis).monthly
-    assert "credit_eur" not in pct_only
+    assert "credit_amount" not in pct_only
     with pytest.raises(ValueError, match="no unit_price"):
         service_credits(tiny_kpis, rates=rates.assign(lot_id="L2"))
     with pytest.raises(TypeError):
@@ -147,8 +147,8 @@ def test_earn_back_and_cap(write_folder, tiny):
     assert list(m["credit_pct"]) == [0, 3, 0, 0, 8, 0]
     assert list(m["earn_back"]) == ["none", "earned back", "none", "none", "pending", "none"]
     assert list(m["net_credit_pct"]) == [0, 0, 0, 0, 8, 0]
-    assert m.loc["2025-05", "credit_eur"] == pytest.approx(800.0)
-    assert m.loc["2025-02", "fee_eur"] == pytest.approx(10_000.0)
+    assert m.loc["2025-05", "credit_amount"] == pytest.approx(800.0)
+    assert m.loc["2025-02", "fee"] == pytest.approx(10_000.0)
     # a miss inside the window forfeits the earn-back
     _, cr = _availability_case(write_folder, tiny, [50, 120, 80, 200, 10, 40])
     assert list(cr.monthly["earn_back"]) == ["none", "owed", "none", "earned back", "none", "none"]
@@ -202,10 +202,10 @@ def test_sample_bad_month(sample_kpis, sample_credits):
     m = sample_credits.monthly.set_index(["lot_id", "month"])
     assert m.loc[("L1", "2026-02"), "credit_pct_gross"] > 12
     assert m.loc[("L1", "2026-02"), "credit_pct"] == 12
-    assert m.loc[("L1", "2026-02"), "credit_eur"] == pytest.approx(
+    assert m.loc[("L1", "2026-02"), "credit_amount"] == pytest.approx(
         round(0.12 * m.loc[("L1", "2026-02"), "quantity"] * 23.78, 2))
     assert m.loc[("L5", "2025-06"), "earn_back"] == "earned back"
-    assert m.loc[("L5", "2025-06"), "credit_eur"] == 0
+    assert m.loc[("L5", "2025-06"), "credit_amount"] == 0
     # the bad month is the worst month by far
     worst = sample_kpis.summary.sort_values("breaching").iloc[-1]
     assert (worst["lot_id"], worst["month"]) == ("L1", "2026-02")

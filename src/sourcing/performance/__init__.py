@@ -4,7 +4,7 @@ Typical use::
 
     perf = read_performance("data/sample-performance")
     kpis = monthly_kpis(perf)                        # monthly compliance per vendor x lot
-    credits = service_credits(kpis, rates=tender)    # credits owed, EUR
+    credits = service_credits(kpis, rates=tender)    # credits owed, tender currency
     card = scorecard(kpis)                           # RAG, trends, 0..10 score
     sla = calibrate(credits)                         # simulation input (breach_prob, credit_pct)
     audit = audit_invoices(perf, tender, credits=credits)

@@ -170,10 +170,12 @@ PERF_TABLES: dict[str, Table] = {
                 *_vl(),
                 _c("month", doc="Service month billed, YYYY-MM."),
                 _c("quantity", "float", "Billed quantity, units.", ge=0),
-                _c("unit_price", "float", "Billed price, EUR per unit (per month for per_unit_month).",
+                _c("unit_price", "float", "Billed price, tender currency per unit (per month for "
+                   "per_unit_month).",
                    ge=0),
-                _c("amount", "float", "Line amount before credits, EUR."),
-                _c("credit_applied", "float", "Service credit deducted on the line, EUR (positive).",
+                _c("amount", "float", "Line amount before credits, tender currency."),
+                _c("credit_applied", "float", "Service credit deducted on the line, tender currency "
+                   "(positive).",
                    ge=0, default=0.0, **_OPT),
             ),
             required=False, min_rows=0,

@@ -1,6 +1,6 @@
 """Invoice audit against the rate card, measured volumes and service credits owed.
 
-Checks, in this order (amounts in EUR; positive = the vendor owes us):
+Checks, in this order (amounts in the tender currency; positive = the vendor owes us):
 
 1. ``duplicate_line`` -- a line repeating vendor, lot, month, quantity, unit price and amount of
    an earlier line (any invoice); the whole line amount.  Later checks ignore duplicates.
@@ -30,7 +30,7 @@ __all__ = ["InvoiceAudit", "audit_invoices"]
 
 _KEYS = ["vendor_id", "lot_id"]
 COLUMNS = ["invoice_id", "row", "vendor_id", "lot_id", "month", "issue", "billed", "expected",
-           "amount_eur", "detail"]
+           "at_stake", "detail"]
 
 
 @dataclass
@@ -41,23 +41,26 @@ class InvoiceAudit:
     ----------
     discrepancies : DataFrame
         invoice_id, row (CSV line), vendor_id, lot_id, month, issue, billed, expected,
-        amount_eur (positive = owed to us), detail.
+        at_stake (positive = owed to us), detail.
     summary : DataFrame
-        Per vendor_id, lot_id, month: billed_eur (lines net of credits), expected_eur (measured
-        volume x contract price - credits due), difference_eur.
+        Per vendor_id, lot_id, month: billed_net (lines net of credits), expected_net (measured
+        volume x contract price - credits due), difference.
+    currency : str
+        The tender currency of every amount.
     """
 
     discrepancies: pd.DataFrame
     summary: pd.DataFrame
+    currency: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """The discrepancy table."""
         return self.discrepancies
 
     @property
-    def total_eur(self) -> float:
-        """Sum of discrepancy amounts, EUR (positive = owed to us)."""
-        return float(self.discrepancies["amount_eur"].sum())
+    def total(self) -> float:
+        """Sum of discrepancy amounts, tender currency (positive = owed to us)."""
+        return float(self.discrepancies["at_stake"].sum())
 
     def plot(self, ax=None):
         """Discrepancy amounts by month and issue (see ``plots.performance.plot_invoice_audit``)."""
@@ -71,13 +74,13 @@ def _rows(frame: pd.DataFrame, issue: str, billed, expected, amount, detail) -> 
     out["issue"] = issue
     out["billed"] = np.asarray(billed, float)
     out["expected"] = np.asarray(expected, float)
-    out["amount_eur"] = np.round(np.asarray(amount, float), 2)
+    out["at_stake"] = np.round(np.asarray(amount, float), 2)
     out["detail"] = detail
     return out
 
 
 def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | None = None,
-                   tolerance_eur: float = 0.01) -> InvoiceAudit:
+                   tolerance: float = 0.01) -> InvoiceAudit:
     """Audit every invoice line.
 
     Parameters
@@ -85,25 +88,27 @@ def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | No
     data : PerformanceData
         From :func:`read_performance` (its ``invoices`` table).
     rates : Tender or DataFrame
-        Rate card: the tender (its bids) or a frame vendor_id, lot_id, unit_price (EUR/unit/yr).
+        Rate card: the tender (its bids) or a frame vendor_id, lot_id, unit_price (tender
+        currency per unit per year).
     credits : ServiceCredits, optional
-        Credits owed (computed from ``data`` and ``rates`` when omitted; must carry EUR amounts).
-    tolerance_eur : float
+        Credits owed (computed from ``data`` and ``rates`` when omitted;
+        must carry money amounts).
+    tolerance : float
         Amount differences up to this are ignored (default one cent).
     """
     if not isinstance(data, PerformanceData):
         raise TypeError(f"data must be PerformanceData from read_performance, got {type(data).__name__}")
-    if tolerance_eur < 0:
-        raise ValueError(f"tolerance_eur must be >= 0, got {tolerance_eur}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
     if credits is None:
         credits = service_credits(monthly_kpis(data), rates=rates)
     cm = credits.monthly
-    if "credit_eur" not in cm:
+    if "credit_amount" not in cm:
         raise ValueError("credits were computed without a rate card: pass service_credits(..., rates=...)")
     inv = data.invoices.copy()
     if inv.empty:
         return InvoiceAudit(pd.DataFrame(columns=COLUMNS), pd.DataFrame(
-            columns=[*_KEYS, "month", "billed_eur", "expected_eur", "difference_eur"]))
+            columns=[*_KEYS, "month", "billed_net", "expected_net", "difference"]))
     price = cm.set_index([*_KEYS, "month"])["monthly_price"]
     # the contract price does not depend on the month: take it per vendor x lot
     lot_price = cm.groupby(_KEYS)["monthly_price"].first()
@@ -120,9 +125,9 @@ def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | No
         w = ok.loc[wrong]
         found.append(_rows(w, "wrong_unit_price", w["unit_price"], w["contract_price"],
                            (w["unit_price"] - w["contract_price"]) * w["quantity"],
-                           "unit price differs from the contract rate card (EUR/unit)"))
+                           "unit price differs from the contract rate card (per unit)"))
     diff = ok["amount"] - ok["quantity"] * ok["unit_price"]
-    bad_sum = diff.abs() > tolerance_eur
+    bad_sum = diff.abs() > tolerance
     if bad_sum.any():
         b = ok.loc[bad_sum]
         found.append(_rows(b, "amount_mismatch", b["amount"], b["quantity"] * b["unit_price"], diff[bad_sum],
@@ -145,7 +150,7 @@ def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | No
     # credits owed for month m are due on the invoices of month m + lag
     lag = data.contracts.set_index(_KEYS)["credit_lag_months"].reindex(
         pd.MultiIndex.from_frame(cm[_KEYS])).to_numpy().astype(int)
-    due = cm[[*_KEYS]].assign(month=_month_text(_month_int(cm["month"]) + lag), owed=cm["credit_eur"],
+    due = cm[[*_KEYS]].assign(month=_month_text(_month_int(cm["month"]) + lag), owed=cm["credit_amount"],
                               for_month=cm["month"])
     applied = ok.groupby([*_KEYS, "month"]).agg(applied=("credit_applied", "sum"),
                                                 invoice_id=("invoice_id", "first"), row=("row", "first"))
@@ -155,8 +160,8 @@ def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | No
     c["for_month"] = c["for_month"].fillna("")
     c = c.reset_index()
     gap = (c["owed"] - c["applied"]).to_numpy()
-    for issue, mask, text in (("unapplied_credit", gap > tolerance_eur, "service credit owed for {} not "
-                               "(fully) applied"), ("excess_credit", gap < -tolerance_eur,
+    for issue, mask, text in (("unapplied_credit", gap > tolerance, "service credit owed for {} not "
+                               "(fully) applied"), ("excess_credit", gap < -tolerance,
                                                      "more credit applied than owed for {}")):
         if mask.any():
             sel = c.loc[mask]
@@ -165,11 +170,12 @@ def audit_invoices(data: PerformanceData, rates, *, credits: ServiceCredits | No
     disc = (pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=COLUMNS))
     disc = disc.sort_values(["month", *_KEYS, "issue"], kind="stable").reset_index(drop=True)
     net = inv.assign(net=inv["amount"] - inv["credit_applied"]).groupby([*_KEYS, "month"])["net"].sum()
-    summ = net.rename("billed_eur").reset_index()
+    summ = net.rename("billed_net").reset_index()
     sidx = pd.MultiIndex.from_frame(summ[[*_KEYS, "month"]])
     fee = (cm.set_index([*_KEYS, "month"])["quantity"] * price).round(2)
     owed_due = due.groupby([*_KEYS, "month"])["owed"].sum()
-    summ["expected_eur"] = (fee.reindex(sidx).to_numpy()
+    summ["expected_net"] = (fee.reindex(sidx).to_numpy()
                             - owed_due.reindex(sidx, fill_value=0.0).to_numpy()).round(2)
-    summ["difference_eur"] = (summ["billed_eur"] - summ["expected_eur"]).round(2)
-    return InvoiceAudit(discrepancies=disc[COLUMNS], summary=summ)
+    summ["difference"] = (summ["billed_net"] - summ["expected_net"]).round(2)
+    return InvoiceAudit(discrepancies=disc[COLUMNS], summary=summ,
+                        currency=str(getattr(rates, "currency", "") or ""))

@@ -410,22 +410,26 @@ class ServiceCredits:
     monthly : DataFrame
         Per vendor_id, lot_id, month: kpis_missed, credit_pct_gross (sum of tiers), credit_pct
         (after the cap), earn_back (none|owed|pending|earned back), net_credit_pct and, when a rate
-        card was given, quantity, monthly_price (EUR/unit), fee_eur, credit_eur (net, EUR).
+        card was given, quantity, monthly_price (tender currency per unit), fee, credit_amount
+        (net, tender currency).
     detail : DataFrame
         The KPI rows that missed target with their tier (tier_shortfall_pp, credit_pct).
+    currency : str
+        Currency of the money columns: the rate card's tender currency ("" without a rate card).
     """
 
     monthly: pd.DataFrame
     detail: pd.DataFrame
+    currency: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """The monthly credit table."""
         return self.monthly
 
     @property
-    def total_eur(self) -> float:
-        """Net credits owed over all months, EUR (0 when no rate card was given)."""
-        return float(self.monthly["credit_eur"].sum()) if "credit_eur" in self.monthly else 0.0
+    def total(self) -> float:
+        """Net credits owed over all months, tender currency (0 when no rate card was given)."""
+        return float(self.monthly["credit_amount"].sum()) if "credit_amount" in self.monthly else 0.0
 
     def plot(self, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None):
         """Monthly credits (see :func:`sourcing.plots.performance.plot_credits`)."""
@@ -435,7 +439,8 @@ class ServiceCredits:
 
 
 def rate_card(rates) -> pd.DataFrame:
-    """Contract unit prices (EUR/unit/yr) as vendor_id, lot_id, unit_price from a Tender or frame."""
+    """Contract unit prices (tender currency per unit per year):
+    vendor_id, lot_id, unit_price from a Tender or frame."""
     bids = getattr(rates, "bids", rates)
     if not isinstance(bids, pd.DataFrame) or not {"vendor_id", "lot_id", "unit_price"} <= set(bids.columns):
         raise TypeError("rates must be a Tender or a DataFrame with columns vendor_id, lot_id, unit_price")
@@ -463,7 +468,8 @@ def service_credits(kpis: MonthlyKPIs, *, rates=None) -> ServiceCredits:
     kpis : MonthlyKPIs
         From :func:`monthly_kpis`.
     rates : Tender or DataFrame, optional
-        Rate card (the tender's bids: vendor_id, lot_id, unit_price in EUR/unit/yr).  Without it
+        Rate card (the tender's bids: vendor_id, lot_id, unit_price in tender currency per unit
+        per year).  Without it
         credits are given in percent of the monthly fee only.
     """
     if not isinstance(kpis, MonthlyKPIs):
@@ -504,9 +510,10 @@ def service_credits(kpis: MonthlyKPIs, *, rates=None) -> ServiceCredits:
         per_month = (con["billing"].reindex(cidx).to_numpy() == "per_unit_month")
         s["quantity"] = _measured_volume(s, data)
         s["monthly_price"] = np.where(per_month, annual / 12.0, annual)
-        s["fee_eur"] = (s["quantity"] * s["monthly_price"]).round(2)
-        s["credit_eur"] = (s["fee_eur"] * s["net_credit_pct"] / 100.0).round(2)
-    return ServiceCredits(monthly=s.drop(columns=["opened"]).reset_index(drop=True), detail=detail)
+        s["fee"] = (s["quantity"] * s["monthly_price"]).round(2)
+        s["credit_amount"] = (s["fee"] * s["net_credit_pct"] / 100.0).round(2)
+    return ServiceCredits(monthly=s.drop(columns=["opened"]).reset_index(drop=True), detail=detail,
+                          currency=str(getattr(rates, "currency", "") or ""))
 
 
 def _measured_volume(s: pd.DataFrame, data: PerformanceData) -> np.ndarray:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.ticker import Formatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from ..present import number
 
 # vendor and criterion names are text, never TeX: a '$' in a bidder's name must not be parsed
 plt.rcParams["text.parse_math"] = False
 
-__all__ = ["get_ax", "money_axis", "money_formatter"]
+__all__ = ["get_ax", "money_axis", "money_formatter", "name_of"]
 
 
 class MoneyFormatter(Formatter):
@@ -62,7 +62,16 @@ def money_axis(ax: Axes, axis: str = "y", currency: str = "EUR") -> Axes:
     """Format the x or y axis of *ax* as money in *currency*; returns *ax*."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(money_formatter(currency))
+    if axis == "x":  # money labels are wide: fewer ticks so they never overlap
+        target.set_major_locator(MaxNLocator(nbins=4))
     return ax
+
+
+def name_of(key, names=None) -> str:
+    """*key* through *names* (a mapping, a callable such as ``present.Names``, or None)."""
+    if callable(names):
+        return str(names(key))
+    return str((names or {}).get(key, key))
 
 
 def get_ax(ax: Axes | None = None, *, figsize: tuple[float, float] = (8, 4.5)) -> Axes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._style import get_ax, money_axis
+from ._style import get_ax, money_axis, name_of
 
 __all__ = [
     "plot_availability",
@@ -51,13 +51,14 @@ def _months_axis(ax, months) -> None:
 
 
 def plot_compliance(kpis, ax=None, *, kpi: str = "resolution", vendor_id: str | None = None,
-                    lot_id: str | None = None):
-    """Monthly compliance (percent on time) per priority against the target."""
+                    lot_id: str | None = None, names=None):
+    """Monthly compliance (percent on time) per priority against the target; *names* maps
+    vendor and lot ids to the names in the title."""
     valid = ("response", "resolution", "fulfilment", "availability")
     if kpi not in valid:
         raise ValueError(f"unknown kpi {kpi!r}; valid choices: {', '.join(valid)}")
     if kpi == "availability":
-        return plot_availability(kpis, ax=ax, vendor_id=vendor_id, lot_id=lot_id)
+        return plot_availability(kpis, ax=ax, vendor_id=vendor_id, lot_id=lot_id, names=names)
     k = _pick(kpis.kpis, vendor_id, lot_id, "KPI")
     v, lot = k["vendor_id"].iat[0], k["lot_id"].iat[0]
     k = k.loc[k["kpi"] == kpi]
@@ -74,12 +75,14 @@ def plot_compliance(kpis, ax=None, *, kpi: str = "resolution", vendor_id: str | 
         ax.scatter(x[miss], g["value"][miss], color=_RAG["red"], zorder=3, s=30)
     _months_axis(ax, months)
     ax.set_ylabel(f"{kpi.capitalize()} within target (%)")
-    ax.set_title(f"{kpi.capitalize()} compliance vs target - vendor {v}, lot {lot} (red = missed)")
+    ax.set_title(f"{kpi.capitalize()} compliance vs target - {name_of(v, names)}, "
+                 f"{name_of(lot, names)} (red = missed)")
     ax.legend(fontsize="small", ncol=2)
     return ax
 
 
-def plot_availability(kpis, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None):
+def plot_availability(kpis, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None,
+                      names=None):
     """Monthly availability (percent of scheduled minutes) against the target."""
     k = kpis.kpis.loc[kpis.kpis["kpi"] == "availability"]
     k = _pick(k, vendor_id, lot_id, "availability")
@@ -92,36 +95,39 @@ def plot_availability(kpis, ax=None, *, vendor_id: str | None = None, lot_id: st
     ax.set_ylim(max(0.0, lo - 0.5), 100.05)
     _months_axis(ax, k["month"])
     ax.set_ylabel("Availability (% of scheduled minutes)")
-    ax.set_title(f"Availability - vendor {k['vendor_id'].iat[0]}, lot {k['lot_id'].iat[0]} "
+    ax.set_title(f"Availability - {name_of(k['vendor_id'].iat[0], names)}, "
+                 f"{name_of(k['lot_id'].iat[0], names)} "
                  "(red = below target)")
     ax.legend(fontsize="small")
     return ax
 
 
-def plot_credits(credits, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None):
-    """Service credits owed per month (EUR when a rate card was given, else percent of fee)."""
+def plot_credits(credits, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None,
+                 names=None):
+    """Service credits owed per month (money when a rate card was given, else percent of fee)."""
     m = _pick(credits.monthly, vendor_id, lot_id, "credit")
     ax = get_ax(ax)
     x = np.arange(len(m))
-    eur = "credit_eur" in m
+    eur = "credit_amount" in m
     if eur:
-        gross = (m["fee_eur"] * m["credit_pct"] / 100.0).to_numpy()
+        gross = (m["fee"] * m["credit_pct"] / 100.0).to_numpy()
         ax.bar(x, gross, color="#bbbbbb", label="credit before earn-back")
-        ax.bar(x, m["credit_eur"], color="#1565c0", label="credit owed")
-        money_axis(ax)
-        ax.set_ylabel("Service credit (EUR)")
+        ax.bar(x, m["credit_amount"], color="#1565c0", label="credit owed")
+        money_axis(ax, currency=credits.currency)
+        ax.set_ylabel(f"Service credit ({credits.currency})")
     else:
         ax.bar(x, m["credit_pct"], color="#bbbbbb", label="credit before earn-back")
         ax.bar(x, m["net_credit_pct"], color="#1565c0", label="credit owed")
         ax.set_ylabel("Service credit (% of monthly fee)")
     _months_axis(ax, m["month"])
-    ax.set_title(f"Service credits - vendor {m['vendor_id'].iat[0]}, lot {m['lot_id'].iat[0]}")
+    ax.set_title(f"Service credits - {name_of(m['vendor_id'].iat[0], names)}, "
+                 f"{name_of(m['lot_id'].iat[0], names)}")
     ax.legend(fontsize="small")
     return ax
 
 
 def plot_control_chart(kpis, ax=None, *, vendor_id: str | None = None, lot_id: str | None = None,
-                       priority: str | None = None):
+                       priority: str | None = None, names=None):
     """Individuals (XmR) control chart of the monthly mean resolution time of incidents.
 
     Centre line = mean of the monthly means; control limits = centre +/- 2.66 x mean moving
@@ -148,8 +154,8 @@ def plot_control_chart(kpis, ax=None, *, vendor_id: str | None = None, lot_id: s
     _months_axis(ax, s.index)
     ax.set_ylabel("Mean resolution time (SLA clock hours)")
     pr = f" {priority}" if priority else ""
-    ax.set_title(f"Resolution time control chart{pr} - vendor {m['vendor_id'].iat[0]}, "
-                 f"lot {m['lot_id'].iat[0]}")
+    ax.set_title(f"Resolution time control chart{pr} - {name_of(m['vendor_id'].iat[0], names)}, "
+                 f"{name_of(m['lot_id'].iat[0], names)}")
     ax.legend(fontsize="small")
     return ax
 
@@ -171,14 +177,14 @@ def plot_scorecard(card, ax=None):
 
 
 def plot_invoice_audit(audit, ax=None):
-    """Invoice discrepancy amounts (EUR) by month, stacked by issue."""
+    """Invoice discrepancy amounts (tender currency) by month, stacked by issue."""
     d = audit.discrepancies
     ax = get_ax(ax)
     if d.empty:
         ax.text(0.5, 0.5, "No invoice discrepancies", ha="center", va="center", transform=ax.transAxes)
         ax.set_title("Invoice audit")
         return ax
-    p = d.pivot_table(index="month", columns="issue", values="amount_eur", aggfunc="sum", fill_value=0.0)
+    p = d.pivot_table(index="month", columns="issue", values="at_stake", aggfunc="sum", fill_value=0.0)
     bottom = np.zeros(len(p))
     x = np.arange(len(p))
     for issue in p.columns:
@@ -186,7 +192,7 @@ def plot_invoice_audit(audit, ax=None):
         bottom += p[issue].to_numpy()
     _months_axis(ax, p.index)
     money_axis(ax)
-    ax.set_ylabel("Discrepancy (EUR, + = owed to us)")
-    ax.set_title(f"Invoice audit: {len(d)} discrepancies, net EUR {d['amount_eur'].sum():,.2f}")
+    ax.set_ylabel(f"Discrepancy ({audit.currency}, + = owed to us)")
+    ax.set_title(f"Invoice audit: {len(d)} discrepancies, net {audit.currency} {d['at_stake'].sum():,.2f}")
     ax.legend(fontsize="small")
     return ax

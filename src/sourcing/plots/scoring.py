@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from ._style import get_ax
+from ._style import get_ax, name_of
 
 __all__ = [
     "plot_acceptability",
@@ -73,13 +73,6 @@ def plot_scores(ranking, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _name(key, names) -> str:
-    """*key* through *names* (a mapping, a callable such as ``present.Names``, or None)."""
-    if callable(names):
-        return str(names(key))
-    return str((names or {}).get(key, key))
-
-
 def plot_weight_stability(result, ax: Axes | None = None, *, names=None) -> Axes:
     """Stable weight interval per criterion (bar) with the current weight (dot); *names* maps
     criterion and vendor ids to the names shown."""
@@ -89,10 +82,10 @@ def plot_weight_stability(result, ax: Axes | None = None, *, names=None) -> Axes
     ax.barh(y, (t["upper"] - t["lower"]).to_numpy(), left=t["lower"].to_numpy(), color="tab:green",
             alpha=0.35, label="stable interval")
     ax.plot(t["weight"].to_numpy(), y, "o", color="black", label="current weight")
-    ax.set_yticks(y, [_name(c, names) for c in t.index])
+    ax.set_yticks(y, [name_of(c, names) for c in t.index])
     ax.set_xlim(0, 1)
     ax.set_xlabel("Criterion weight (share of total, other weights rescaled)")
-    what = f"{_name(result.top, names)} stays first" if result.scope == "first" else "ranking unchanged"
+    what = f"{name_of(result.top, names)} stays first" if result.scope == "first" else "ranking unchanged"
     ax.set_title(f"Weight stability ({result.method.upper()}): {what}")
     ax.legend(loc="lower right", fontsize="small")
     return ax
@@ -105,7 +98,7 @@ def plot_acceptability(result, ax: Axes | None = None, *, names=None) -> Axes:
     ax = get_ax(ax, figsize=(1 + 0.6 * a.shape[1] + 2, 0.45 * a.shape[0] + 2))
     im = ax.imshow(100 * a.to_numpy(), cmap="Blues", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(a.shape[1]), [str(c) for c in a.columns])
-    ax.set_yticks(range(a.shape[0]), [_name(i, names) for i in a.index])
+    ax.set_yticks(range(a.shape[0]), [name_of(i, names) for i in a.index])
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             v = 100 * a.iat[i, j]

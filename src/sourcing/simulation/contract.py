@@ -272,8 +272,9 @@ ASSUMPTION_INFO: dict[str, tuple[str, str]] = {
                             "fraction"),
     "failure_premium": ("Extra cost of a replacement vendor after a failure, share of fees",
                         "fraction"),
-    "backup_factor": ("Share of failure costs left when a backup vendor serves the lot", "fraction"),
     "replacement_onboarding": ("Onboarding cost of a replacement vendor", "money"),
+    "warm_switch_share": ("Switching cost when a vendor already on the lot takes over, share of the "
+                          "full switching cost", "fraction"),
     "security_severity": ("Loss per security incident at full exposure", "money"),
     "security_deductible": ("Deductible per security incident", "money"),
     "security_cap": ("Cap on the loss of one security incident", "money"),
@@ -1158,7 +1159,7 @@ def single_vendor(tender: Any, vendor_id: str | None = None, *, name: str | None
     vname = str(tender.vendors.at[vendor_id, "name"])
     return _build(tender, name or f"Single vendor ({vname})", alloc, sla=sla, assumptions=assumptions,
                   years=years, discount_rate=discount_rate,
-                  description=f"all lots to {vendor_id} {vname}")
+                  description=f"all lots to {vname}")
 
 
 def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]:
@@ -1260,7 +1261,12 @@ def hybrid(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = N
         alloc.append((lot, INHOUSE, float(lrow["annual_demand"]), float(lrow["inhouse_unit_cost"])))
     return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
                   discount_rate=discount_rate,
-                  description=f"lots {', '.join(inhouse_lots)} in-house, others multi-vendor")
+                  description=f"{_names(tender, inhouse_lots)} in-house, the other lots as awarded")
+
+
+def _names(tender: Any, lot_ids: list[str]) -> str:
+    names = [str(tender.lots.at[lot, "name"]) if "name" in tender.lots else lot for lot in lot_ids]
+    return ", ".join(names) or "no lot"
 
 
 def standard_scenarios(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = None,
