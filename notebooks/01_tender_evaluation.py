@@ -44,6 +44,8 @@ from sourcing.plots import plot_acceptability, plot_weight_stability
 from sourcing.scoring import compare_methods, evaluate, smaa, weight_stability
 from sourcing.scoring.sensitivity import SMAA_METHODS
 
+fmt.notes_as_text()
+
 scenario = Scenario.load(scenario_file, seed=seed, **{"scoring.method": method,
                                                      "scoring.smaa_samples": smaa_samples})
 tender = read_tender(scenario.tender)

@@ -47,6 +47,8 @@ from sourcing.allocation import allocate, constraint_costs, frontier
 from sourcing.plots import plot_rule_costs, plot_spend_concentration
 from sourcing.scoring import evaluate
 
+fmt.notes_as_text()
+
 scenario = Scenario.load(scenario_file, seed=seed, **{"allocation.time_limit": time_limit})
 tender = read_tender(scenario.tender)
 names, cur = fmt.Names.of(tender), tender.currency

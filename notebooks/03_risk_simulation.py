@@ -51,6 +51,8 @@ result, decision, cur = analysis.simulation, analysis.decision, analysis.tender.
 focus = decision.recommended or analysis.options[0].name
 fmt.show(fmt.bullets(story.options_story(decision)))
 
+fmt.notes_as_text()
+
 # %% [markdown]
 # ## The options
 

@@ -36,6 +36,8 @@ from sourcing import narrative as story
 from sourcing import present as fmt
 from sourcing.plots import plot_acceptability, plot_rule_costs
 
+fmt.notes_as_text()
+
 scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws})
 result = run(scenario)
 result.write(out_dir)

@@ -49,6 +49,8 @@ from sourcing.performance import (
 )
 from sourcing.plots import plot_availability, plot_compliance, plot_control_chart, plot_credits
 
+fmt.notes_as_text()
+
 scenario = Scenario.load(scenario_file, seed=seed)
 if scenario.performance is None:  # the report skips this page; a hand run says why
     raise ValueError(f"scenario {scenario_file} names no performance folder (key: performance)")

@@ -226,8 +226,24 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
     Returns
     -------
     RunResult
-        Same scenario and seed give identical numbers.
+        Same scenario and seed give identical numbers.  Caveats the stages raise as warnings
+        (a tender without a risk table, ...) are kept in ``notes``, in words, once each.
     """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = _run(scenario, progress=progress, rule_costs=rule_costs)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            if str(w.message) not in result.notes:
+                result.notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: bool) -> RunResult:
     from .allocation import allocate, constraint_costs
     from .decision import decide
     from .scoring import evaluate, smaa

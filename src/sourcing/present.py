@@ -35,7 +35,8 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Markup", "Names", "bullets", "count", "escape", "display_frame", "heading", "html", "label",
-    "listing", "money", "number", "paragraph", "percent", "show", "table", "text", "text_problems",
+    "listing", "money", "notes_as_text", "number", "paragraph", "percent", "show", "table", "text",
+    "text_problems",
     "visible_text", "yes_no",
 ]
 
@@ -440,3 +441,22 @@ def text_problems(text: str, *, currency: str, forbidden: Iterable[str] = ()) ->
         if phrase in text:
             found.append(f"phrase of another tender: {phrase!r}")
     return found
+
+
+def notes_as_text() -> None:
+    """In a notebook: show each warning once as a reader's note (no file path, no code line).
+
+    Call it once at the top of a report page; library warnings (a tender without a risk table,
+    a method's caveat) then read ``Note: ...`` on the page instead of a Python warning.
+    """
+    import warnings
+
+    seen: set[str] = set()
+
+    def _show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            show(html('<p style="color:#6b4e00"><b>Note:</b> {}</p>', text))
+
+    warnings.showwarning = _show
