@@ -79,6 +79,32 @@ result.award.plot(ax=ax)
 plt.show()
 
 # %% [markdown]
+# ## What risk changes in the award, and what a backup vendor buys
+#
+# The risk-aware award minimises the expected contract cost plus a weight times the average of
+# the worst outcomes (CVaR), over scenarios drawn from the simulation's own risk model (vendor
+# failures with their recourse, price indexation, demand growth). The backup-vendor table
+# compares each lot single-sourced and dual-sourced, the other lots as the policy allows, with
+# the vendor-count and concentration rules lifted for the comparison.
+
+# %%
+if result.risk is not None:
+    fmt.show(fmt.bullets(story.risk_story(result.risk, names=names, currency=cur)))
+    if result.risk.backup is not None:
+        b = result.risk.backup[["backup_cost", "tail_saving", "net_value"]]
+        fmt.show(fmt.table(b, dict.fromkeys(b.columns, "money"), currency=cur, names=names,
+                           index_label="Lot",
+                           columns={"backup_cost": "Expected extra cost of a backup vendor",
+                                    "tail_saving": "Saving in the worst outcomes (CVaR)",
+                                    "net_value": "Net value (expected + weight x CVaR)"}))
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    result.risk.frontier.plot(ax=ax)
+    plt.show()
+else:
+    fmt.show(fmt.paragraph("The risk-aware award was not computed: no award is feasible, or the "
+                           "scenario switches it off (allocation.risk.enabled)."))
+
+# %% [markdown]
 # ## What drives the risk of the recommended option
 #
 # How strongly each uncertain input moves the total cost (rank correlation): the longer the

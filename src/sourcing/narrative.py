@@ -18,7 +18,8 @@ from . import present as fmt
 
 __all__ = [
     "assumptions_table", "award_story", "board_story", "budget_story", "gate_words", "method_name",
-    "methods_story", "options_story", "policy_story", "ranking_story", "tender_story",
+    "methods_story", "options_story", "policy_story", "ranking_story", "risk_story",
+    "tender_story",
 ]
 
 _METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "topsis": "TOPSIS",
@@ -168,6 +169,51 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
     return out or ["No sourcing rule is set: the cheapest split of each lot wins."]
 
 
+def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
+    """What weighing the tail changes in the award, and what a backup vendor buys per lot."""
+    if risk is None:
+        return []
+    a = risk.award
+    level = fmt.percent(a.alpha)
+    lam = fmt.number(a.lam, decimals=2 if a.lam < 10 and not float(a.lam).is_integer() else 0)
+    out = []
+    if not a.feasible:
+        return [f"No risk-aware award satisfies the policy: {a.diagnosis}"]
+    if risk.same_as_cheapest:
+        out.append(f"Weighing the tail (CVaR{level} at weight {lam}) does not change the award: the "
+                   f"cheapest award is also the risk-aware one, with an expected contract cost of "
+                   f"{fmt.money(a.expected, currency)} and {fmt.money(a.cvar, currency)} on average "
+                   f"in the worst {fmt.percent(1 - a.alpha)} of {fmt.number(a.n_scenarios)} sampled "
+                   "scenarios.")
+    else:
+        out.append(f"The risk-aware award (CVaR{level} at weight {lam}) goes to "
+                   f"{fmt.listing(names(v) for v in a.vendors)}: expected contract cost "
+                   f"{fmt.money(a.expected, currency)}, {fmt.money(a.cvar, currency)} in the worst "
+                   f"{fmt.percent(1 - a.alpha)} of scenarios.")
+    pts = risk.frontier.to_frame()
+    pts = pts[pts["status"].isin(["optimal", "feasible"])]
+    if len(pts) > 1:
+        distinct = pts["vendors"].nunique()
+        lo, hi = fmt.number(pts["lam"].min()), fmt.number(pts["lam"].max())
+        out.append(f"Across CVaR weights {lo} to {hi} the award "
+                   + ("stays the same." if distinct == 1 else
+                      f"takes {fmt.count(distinct, 'form')}: from expected "
+                      f"{fmt.money(pts['expected'].min(), currency)} to tail "
+                      f"{fmt.money(pts['cvar'].min(), currency)}."))
+    b = risk.backup
+    if b is not None and len(b):
+        ok = b.dropna(subset=["backup_cost", "tail_saving"])
+        for lot, r in ok.iterrows():
+            cost = (f"costs {fmt.money(r['backup_cost'], currency)} more in expectation"
+                    if r["backup_cost"] > 0 else
+                    f"saves {fmt.money(-r['backup_cost'], currency)} in expectation")
+            tail = (f"saves {fmt.money(r['tail_saving'], currency)} in the worst "
+                    f"{fmt.percent(1 - a.alpha)} of outcomes" if r["tail_saving"] > 0 else
+                    f"adds {fmt.money(-r['tail_saving'], currency)} to the worst outcomes")
+            out.append(f"A backup vendor on {names(lot)} {cost} and {tail}.")
+    return out
+
+
 def options_story(decision: Any, *, options: list[Any] | None = None) -> list[str]:
     """The recommendation and one line for each other option, from a :class:`~sourcing.decision.Decision`."""
     cur = decision.currency
@@ -266,6 +312,7 @@ def board_story(result: Any) -> dict[str, Any]:
     findings += ranking_story(result.evaluation, result.acceptability,
                               method=result.scenario.scoring.method)
     findings += award_story(result.award, names=names)
+    findings += risk_story(result.risk, names=names, currency=result.tender.currency)
     stories = options_story(decision)
     findings += stories[1:]
     if decision.recommended is not None:

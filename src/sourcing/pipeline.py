@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import present as fmt
@@ -22,7 +23,7 @@ from .outputs import staged
 from .scenario import Scenario
 from .tender import Tender
 
-__all__ = ["RunResult", "full_service_vendor", "run", "sla_calibration"]
+__all__ = ["RiskAnalysis", "RunResult", "full_service_vendor", "risk_analysis", "run", "sla_calibration"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
@@ -55,6 +56,9 @@ class RunResult:
         The recommended option and why not the others (the one recommendation of the run).
     assumptions : sourcing.simulation.Assumptions
         The simulation's assumptions, sized to the tender and overridden by the scenario.
+    risk : RiskAnalysis or None
+        The risk-aware award, its frontier and the value of a backup vendor per lot (None when
+        switched off or no award is feasible).
     """
 
     scenario: Scenario
@@ -69,6 +73,7 @@ class RunResult:
     options: list[Any] = field(default_factory=list)
     decision: Any = None
     assumptions: Any = None
+    risk: Any = None
 
     @property
     def names(self) -> fmt.Names:
@@ -248,7 +253,7 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
     from .decision import decide
     from .scoring import evaluate, smaa
     from .scoring.sensitivity import SMAA_METHODS
-    from .simulation import Assumptions, simulate, standard_scenarios
+    from .simulation import Assumptions, multi_vendor, simulate, standard_scenarios
 
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
@@ -276,6 +281,13 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
                                  sla=sla, assumptions=assumptions)
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
+    risk = None
+    if al.risk.enabled and award.feasible:
+        risk = risk_analysis(tender, policy, evaluation, award, al.risk, seed=scenario.seed,
+                             assumptions=assumptions)
+        if risk.award.feasible and not risk.same_as_cheapest:
+            chosen.append(multi_vendor(tender, risk.award, name="Risk-aware award", sla=sla,
+                                       assumptions=assumptions))
     simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
                           budget=si.budget, progress=progress)
     simulation.meta["names"] = dict(fmt.Names.of(tender).names)  # readable labels in the plots
@@ -283,7 +295,59 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
                       max_p_over_budget=scenario.decision.max_p_over_budget,
                       currency=tender.currency, names=fmt.Names.of(tender))
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
-                     notes, chosen, decision, assumptions)
+                     notes, chosen, decision, assumptions, risk)
+
+
+@dataclass
+class RiskAnalysis:
+    """What risk changes in the award (``allocation.risk`` of the scenario).
+
+    Attributes
+    ----------
+    award : sourcing.allocation.RiskAward
+        Least expected contract cost + lam x CVaR over the sampled scenarios.
+    frontier : sourcing.allocation.RiskFrontier
+        Expected cost against CVaR over the scenario's lambda grid.
+    backup : DataFrame or None
+        Per lot: what a backup vendor costs in expectation and saves in the tail (tender
+        currency over the contract), with the policy's vendor-count and concentration rules
+        lifted for the comparison.
+    same_as_cheapest : bool
+        The risk-aware award equals the cheapest award (no risk premium needed).
+    """
+
+    award: Any
+    frontier: Any
+    backup: pd.DataFrame | None
+    same_as_cheapest: bool
+
+
+#: rules that force or forbid a second vendor; lifted to price the backup vendor on its own
+_VENDOR_COUNT_RULES = ("min_vendors_per_lot", "max_vendors_per_lot", "max_vendors_total",
+                       "max_share_pct", "max_share_pct_by_lot", "max_spend_share_pct")
+
+
+def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, settings: Any, *,
+                  seed: int, assumptions: Any) -> RiskAnalysis:
+    """The risk-aware award, frontier and backup-vendor value of one scenario (see
+    :class:`RiskAnalysis`); scenarios drawn from the simulation's risk model with *seed*."""
+    from .allocation import allocate_risk, backup_value, risk_frontier
+    from .simulation import risk_scenarios
+
+    rs = risk_scenarios(tender, n=settings.scenarios, seed=seed, assumptions=assumptions)
+    kw = {"alpha": settings.alpha, "quality": evaluation, "time_limit": settings.time_limit}
+    best = allocate_risk(tender, policy, rs, lam=settings.lam, **kw)
+    front = risk_frontier(tender, policy, rs, lambdas=settings.frontier, **kw)
+    backup = None
+    if settings.backup:
+        free = policy
+        for rule in _VENDOR_COUNT_RULES:
+            free = free.relaxed(rule)
+        backup = backup_value(tender, free, rs, lam=settings.lam, **kw)
+    same = bool(best.feasible and award.feasible and np.allclose(
+        best.volumes.reindex_like(award.volumes).fillna(0).to_numpy(float),
+        award.volumes.to_numpy(float), rtol=1e-6, atol=1e-6 * float(tender.demand.max())))
+    return RiskAnalysis(best, front, backup, same)
 
 
 def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:

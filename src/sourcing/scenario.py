@@ -66,6 +66,21 @@ class ScoringSettings(BaseModel):
         return v
 
 
+class RiskSettings(BaseModel):
+    """The risk-aware award (``sourcing.allocation.allocate_risk``) beside the cheapest one."""
+
+    model_config = _STRICT
+    enabled: bool = Field(True, description="Solve the risk-aware award, its frontier and the "
+                          "value of a backup vendor (needs a feasible award).")
+    lam: float = Field(1.0, ge=0, le=100, description="Weight of CVaR against expected cost.")
+    alpha: float = Field(0.95, gt=0, lt=1, description="CVaR level: the mean of the worst 1 - alpha.")
+    scenarios: int = Field(200, ge=10, le=5000, description="Sampled risk scenarios (SAA size).")
+    frontier: tuple[float, ...] = Field((0.0, 1.0, 4.0), min_length=1,
+                                        description="CVaR weights of the risk frontier.")
+    backup: bool = Field(True, description="Price a backup vendor per lot (two solves per lot).")
+    time_limit: float = Field(20.0, gt=0, description="Seconds per risk-aware solve.")
+
+
 class AllocationSettings(BaseModel):
     """How lots are split between vendors (``sourcing.allocation.allocate``)."""
 
@@ -76,6 +91,7 @@ class AllocationSettings(BaseModel):
     solver: Literal["highs", "cbc"] = "highs"
     time_limit: float | None = Field(60.0, gt=0, description="Solver time limit, seconds.")
     mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
+    risk: RiskSettings = RiskSettings()
 
     @property
     def solve_kwargs(self) -> dict[str, Any]:

@@ -860,8 +860,10 @@ class RiskFrontier:
             _, ax = plt.subplots(figsize=(7, 4.5))
         pts = self.points[self.points["status"].isin(["optimal", "feasible"])]
         ax.plot(pts["cvar"], pts["expected"], "o-", color="tab:blue")
-        for r in pts.itertuples():
-            ax.annotate(f"λ={r.lam:g}", (r.cvar, r.expected), textcoords="offset points", xytext=(5, 5),
+        # one label per distinct award point: "weight 0, 1, 4" where several weights agree
+        for (cv, ex), grp in pts.groupby([pts["cvar"].round(0), pts["expected"].round(0)], sort=False):
+            weights = ", ".join(f"{x:g}" for x in grp["lam"])
+            ax.annotate(f"CVaR weight {weights}", (cv, ex), textcoords="offset points", xytext=(6, 6),
                         fontsize=8)
         level = f"{self.alpha:.0%}"
         ax.set_xlabel(f"CVaR{level} of contract cost ({self.currency})")

@@ -57,7 +57,7 @@ def risk_scenarios(tender: Any, n: int = 500, *, seed: Any = None, assumptions: 
     _check_tender(tender)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n must be an integer >= 1 (number of scenarios), got {n!r}")
-    a = assumptions if assumptions is not None else Assumptions()
+    a = assumptions if assumptions is not None else Assumptions.for_tender(tender)
     if not isinstance(a, Assumptions):
         raise TypeError("assumptions must be a sourcing.simulation.Assumptions")
     T = int(tender.contract_years if years is None else years)
