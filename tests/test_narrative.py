@@ -1,0 +1,95 @@
+"""Generated sentences: counts, names and conclusions follow the tender and the numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sourcing import narrative as story
+from sourcing.allocation import Policy
+from sourcing.present import Names, text_problems
+from sourcing.scoring import evaluate
+from sourcing.scoring.sensitivity import Agreement, rank_agreement
+from sourcing.simulation import Assumptions
+
+
+def test_tender_story_counts_the_tender(tender, smallco):
+    one = story.tender_story(tender)
+    assert one.startswith("Eight vendors bid for five lots (Service desk,")
+    assert "three evaluators scored them on 16 criteria with weights in points" in one
+    assert "Money is in EUR over a 5-year contract." in one
+    two = story.tender_story(smallco)
+    assert two.startswith("Four vendors bid for three lots")
+    assert "two evaluators" in two and "seven criteria" in two and "(AHP)" in two
+    assert "GBP over a 4-year contract" in two
+
+
+def _agreement(ranks: dict) -> Agreement:
+    frame = pd.DataFrame(ranks, index=["A", "B", "C"])
+    return Agreement(ranks=frame, **rank_agreement(frame))
+
+
+def test_methods_agree_only_when_they_do():
+    names = {"A": "Acme", "B": "Beta", "C": "Core"}
+    same = story.methods_story(_agreement({"wsm": [1, 2, 3], "topsis": [1, 2, 3]}), names=names)
+    assert same == ("The two methods (the weighted sum and TOPSIS) agree on the winner, Acme, "
+                    "and on the whole order.")
+    partly = story.methods_story(_agreement({"wsm": [1, 2, 3], "topsis": [1, 3, 2]}), names=names)
+    assert "agree on the winner, Acme; they order the other vendors differently" in partly
+    split = story.methods_story(_agreement({"wsm": [1, 2, 3], "topsis": [2, 1, 3],
+                                            "vikor": [1, 3, 2]}), names=names)
+    assert split.startswith("The methods disagree on the winner: the weighted sum and VIKOR rank "
+                            "Acme first; TOPSIS ranks Beta first.")
+
+
+def test_methods_disagree_on_the_sample(tender):
+    """On the first sample TOPSIS ranks BlueRiver first and the weighted sum Nordic: said so."""
+    from sourcing.scoring import compare_methods
+
+    ev = evaluate(tender, method="topsis")
+    text = story.methods_story(compare_methods(ev.matrix, ev.objectives, ev.weights), names=ev.names)
+    assert "disagree on the winner" in text and "TOPSIS ranks BlueRiver Offshore Services first" in text
+
+
+def test_ranking_story_names_the_winner_and_the_excluded(smallco):
+    ev = evaluate(smallco, method="vikor")
+    lines = story.ranking_story(ev, method="vikor")
+    assert lines[0].startswith(f"{ev.names[ev.ranks.idxmin()]} ranks first of three admitted vendors by VIKOR")
+    assert lines[-1].startswith("One vendor failed a knock-out gate and was excluded: Moorland")
+
+
+def test_policy_story_in_words():
+    lines = story.policy_story(Policy(min_vendors_per_lot=2, max_spend_share_pct=60, budget=2e6,
+                                      exclude=("V9",)), currency="USD", names=Names({"V9": "Nine"}))
+    assert "Every lot has at least two vendors." in lines
+    assert "No vendor takes more than 60% of the annual spend." in lines
+    assert "The award costs at most USD 2.0M a year." in lines
+    assert "Nine may not be awarded." in lines
+
+
+def test_assumptions_table_is_in_the_tender_currency(tender, smallco):
+    for t in (tender, smallco):
+        table = story.assumptions_table(Assumptions.for_tender(t), currency=t.currency)
+        text = " ".join(table["value"])
+        assert f"90% between {t.currency} " in text
+        assert text_problems(text, currency=t.currency) == []
+        assert table["assumption"].is_unique
+
+
+def test_budget_story_separates_price_from_risk_cost():
+    by_driver = pd.DataFrame({"service": [60.0], "escalation": [5.0], "fx": [1.0], "governance": [2.0],
+                              "transition": [3.0], "sla_credits": [-1.0], "business_impact": [2.0],
+                              "vendor_failure": [4.0], "security": [1.0]}, index=["Award"])
+    summary = pd.DataFrame({"p50": [77.0], "p_over_budget": [0.4]}, index=["Award"])
+    lines = story.budget_story(summary, by_driver, "Award", budget=75.0, currency="USD", years=5)
+    assert "USD 68 of fees" in lines[0] and "USD 3 of one-off transition" in lines[0]
+    assert "USD 6 of modelled risk cost" in lines[0]
+    assert "(40%) is the share of simulated contracts" in lines[1]
+    assert lines[2] == ("The budget covers the contract price but not the modelled risk cost on "
+                        "average.")
+
+
+@pytest.mark.parametrize("text, words", [(">= 40", "must be at least 40"), ("== yes", "must be yes"),
+                                         ("", ""), (None, "")])
+def test_gate_words(text, words):
+    assert story.gate_words(text) == words
