@@ -54,7 +54,8 @@ def test_methods_disagree_on_the_sample(tender):
 def test_ranking_story_names_the_winner_and_the_excluded(smallco):
     ev = evaluate(smallco, method="vikor")
     lines = story.ranking_story(ev, method="vikor")
-    assert lines[0].startswith(f"{ev.names[ev.ranks.idxmin()]} ranks first of three admitted vendors by VIKOR")
+    winner = ev.names[ev.ranks.idxmin()]
+    assert lines[0].startswith(f"{winner} ranks first of three admitted vendors by VIKOR")
     assert lines[-1].startswith("One vendor failed a knock-out gate and was excluded: Moorland")
 
 
