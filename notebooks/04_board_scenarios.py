@@ -94,12 +94,14 @@ if result.risk is not None:
         b = result.risk.backup[["backup_cost", "tail_saving", "net_value"]]
         fmt.show(fmt.table(b, dict.fromkeys(b.columns, "money"), currency=cur, names=names,
                            index_label="Lot",
-                           columns={"backup_cost": "Expected extra cost of a backup vendor",
+                           columns={"backup_cost": "Expected cost of a backup vendor (minus: a saving)",
                                     "tail_saving": "Saving in the worst outcomes (CVaR)",
                                     "net_value": "Net value (expected + weight x CVaR)"}))
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    result.risk.frontier.plot(ax=ax)
-    plt.show()
+    points = result.risk.frontier.to_frame()[["expected", "cvar"]].round(-3).drop_duplicates()
+    if len(points) > 1:  # one award at every weight is said in words above
+        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        result.risk.frontier.plot(ax=ax)
+        plt.show()
 else:
     fmt.show(fmt.paragraph("The risk-aware award was not computed: no award is feasible, or the "
                            "scenario switches it off (allocation.risk.enabled)."))

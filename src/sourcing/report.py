@@ -134,7 +134,7 @@ def render(
                     str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
                     kernel_name="python3", language="python", cwd=str(source_dir), progress_bar=progress,
                     execution_timeout=cell_timeout, log_output=False,
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport warning
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no transport warning
                 )
             except pm.PapermillExecutionError as err:
                 raise ReportError(
