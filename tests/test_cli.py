@@ -109,7 +109,7 @@ def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_p
 
 def test_simulate_budget_zero_exits_1(sample_path, capsys):
     assert main(["simulate", str(sample_path), "--n", "200", "--budget", "0"]) == 1
-    assert "error: budget must be a finite amount in EUR > 0, got 0.0" in capsys.readouterr().err
+    assert "error: budget must be a finite amount > 0 (tender currency), got 0.0" in capsys.readouterr().err
 
 
 def test_warnings_print_once_as_one_line(sample_path, tmp_path, capsys):

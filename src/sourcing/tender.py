@@ -29,7 +29,7 @@ __all__ = ["SETTINGS", "Gate", "Tender"]
 SETTINGS: dict[str, tuple[str, object, str]] = {
     "name": ("str", "Untitled tender", "Tender name shown in reports."),
     "buyer": ("str", "", "Buying organisation."),
-    "currency": ("currency", "EUR", "ISO 4217 code of every price in the tender."),
+    "currency": ("currency", "EUR", "ISO 4217 code of every price in the tender."),  # the default
     "contract_years": ("int", 5, "Contract horizon in years (1 to 30)."),
     "discount_rate_pct": ("float", 8.0, "Discount rate for NPV, percent per year."),
     "weighting": ("choice:direct|ahp", "direct",

@@ -42,7 +42,7 @@ class MoneyFormatter(Formatter):
         return labels
 
 
-def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyFormatter:
+def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyFormatter:  # default: no tender
     """Tick formatter showing money with thousands separators, e.g. ``EUR 1.2M`` or ``EUR 950k``.
 
     Parameters
@@ -58,7 +58,7 @@ def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyForma
     return MoneyFormatter(currency, scale)
 
 
-def money_axis(ax: Axes, axis: str = "y", currency: str = "EUR") -> Axes:
+def money_axis(ax: Axes, axis: str = "y", currency: str = "EUR") -> Axes:  # default: no tender
     """Format the x or y axis of *ax* as money in *currency*; returns *ax*."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(money_formatter(currency))

@@ -34,7 +34,7 @@ def plot_award(award, ax=None):
 
 
 def plot_spend_concentration(award, ax=None):
-    """Horizontal bars: annual spend per vendor (EUR/year), largest first, with its share."""
+    """Horizontal bars: annual spend per vendor (tender currency per year), largest first, with its share."""
     ax = get_ax(ax)
     spend = award.spend.sum(axis=1)
     spend = spend[spend > 0].sort_values()
@@ -54,7 +54,8 @@ def plot_spend_concentration(award, ax=None):
 
 
 def plot_frontier(front, ax=None, *, chosen=None):
-    """Cost (EUR/year) against volume-weighted quality, Pareto points joined, chosen award marked."""
+    """Cost (tender currency per year) against volume-weighted quality, Pareto points joined,
+    chosen award marked."""
     ax = get_ax(ax)
     pts = front.points.dropna(subset=["cost", "quality"])
     par = pts[pts["pareto"]].sort_values("quality")
@@ -76,7 +77,7 @@ def plot_frontier(front, ax=None, *, chosen=None):
 def plot_rule_costs(costs: pd.DataFrame, ax=None):
     """Bar chart: what each rule costs a year (``constraint_costs`` output)."""
     ax = get_ax(ax)
-    currency = costs.attrs.get("currency", "EUR")
+    currency = costs.attrs.get("currency", "EUR")  # default when the costs carry none
     data = costs["cost_of_rule"].astype(float).fillna(0.0).sort_values()
     labels = [str(costs.loc[r, "description"]) for r in data.index]
     colors = ["tab:red" if v > 0 else "tab:grey" for v in data.to_numpy()]

@@ -5,7 +5,7 @@ Rules (also returned in ``Evaluation.conventions``)
 1. Values: :meth:`Tender.decision_matrix`; several evaluators' scores of one cell are combined by
    ``aggregate`` (default ``settings.score_aggregation``: arithmetic ``mean``; ``median`` and
    ``geometric`` mean are the alternatives).  The ``price`` criterion is the evaluated annual
-   price (EUR/year, :meth:`Tender.evaluated_price`); with ``price_formula`` it is first turned
+   price (tender currency per year, :meth:`Tender.evaluated_price`); with ``price_formula`` it is first turned
    into points by :func:`~sourcing.scoring.price.price_points` (then a ``max`` criterion).
 2. Weights: ``settings.weighting == "direct"``: ``criteria.weight`` normalised; ``"ahp"``: group
    weights from the ``root`` pairwise judgments (AIJ, equal evaluator weights, eigenvector) times
@@ -64,7 +64,7 @@ class Evaluation:
     details : DataFrame
         The method's intermediate values.
     matrix : DataFrame
-        Admitted vendor x ranked criterion values as ranked (price in EUR/year, or points with
+        Admitted vendor x ranked criterion values as ranked (price in tender currency per year, or points with
         ``price_formula``), for follow-up analyses: ``smaa(ev.matrix, ev.objectives, ev.weights)``.
     objectives : Series
         ``"max"``/``"min"`` per ranked criterion.
@@ -201,7 +201,7 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     weighting : {"direct", "ahp"}, optional
         Default from settings.
     price_formula : {"proportional", "linear", "reference"}, optional
-        Turn the evaluated price (EUR/year) into points first; default: the method normalises
+        Turn the evaluated price (tender currency per year) into points first; default: the method normalises
         the price itself as a ``min`` criterion.
     price_options : dict, optional
         ``max_points``, ``floor``, ``reference`` for :func:`price_points`.

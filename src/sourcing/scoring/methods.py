@@ -455,7 +455,7 @@ def _prepare(matrix, objectives, weights, *, need_weights: bool = True):
     if len(huge):  # differences and squares of such values overflow inside the methods
         cells = ", ".join(f"({alts[i]!r}, {crits[j]!r})" for i, j in huge[:10])
         raise ValueError(f"matrix has {len(huge)} value(s) beyond +/-{_MAX_VALUE:g} at {cells}; "
-                         "rescale the criterion (e.g. EUR million instead of EUR)")
+                         "rescale the criterion (e.g. millions instead of units)")
     labelled = isinstance(matrix, pd.DataFrame)
     obj = _objectives(objectives, x.shape[1], crits, labelled)
     w = _weights(weights, x.shape[1], crits, labelled) if need_weights else None
@@ -753,7 +753,7 @@ def rank(matrix, objectives, weights, method: str = "topsis", **params) -> Ranki
     Parameters
     ----------
     matrix : array-like (m, n) or DataFrame (alternatives x criteria)
-        Performance values in each criterion's own unit (points, %, EUR/year, ...).
+        Performance values in each criterion's own unit (points, %, tender currency per year, ...).
     objectives : sequence or Series of ``"max"``/``"min"`` (or ``max``/``min``, 1/-1)
     weights : sequence, dict or Series of n numbers >= 0 (normalised to sum 1)
     method : str

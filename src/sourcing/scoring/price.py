@@ -1,7 +1,7 @@
 """Procurement price-scoring formulas: turn bid prices into points.
 
 All formulas give the lowest price ``max_points`` and never fewer than ``floor`` points; prices
-are in the tender currency (EUR per year for the evaluated annual price) and must be > 0.
+are in the tender currency (tender currency per year for the evaluated annual price) and must be > 0.
 
 ``proportional``  ``max_points * lowest / price`` (lowest-price ratio; never reaches 0).
 ``linear``        linear between the lowest price (``max_points``) and the highest (``floor``):
@@ -32,7 +32,7 @@ def price_points(prices, *, formula: str = "proportional", max_points: float = 1
     Parameters
     ----------
     prices : Series or array-like
-        Bid prices (> 0) in the tender currency, e.g. EUR per year.
+        Bid prices (> 0) in the tender currency, e.g. tender currency per year.
     formula : {"proportional", "linear", "reference"}
         See the module docstring.
     max_points : float
@@ -40,7 +40,7 @@ def price_points(prices, *, formula: str = "proportional", max_points: float = 1
     floor : float
         Minimum points any bid gets (0 <= floor < max_points).
     reference : float, optional
-        Reference price (EUR) for ``formula="reference"``; must exceed the lowest price.
+        Reference price (tender currency) for ``formula="reference"``; must exceed the lowest price.
 
     Returns
     -------

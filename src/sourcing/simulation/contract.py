@@ -7,7 +7,7 @@ standard options from a :class:`~sourcing.Tender`: :func:`inhouse`, :func:`singl
 :func:`multi_vendor` (from an allocation ``Award`` or, without one, a split of each lot between
 its two cheapest admissible bids), :func:`hybrid` and :func:`standard_scenarios`.
 
-Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of each year)
+Cost model, per draw and contract year ``t = 1..T`` (tender currency, cash at the end of each year)
 -----------------------------------------------------------------------------------------
 ``service``
     units x unit price x demand growth ``(1 + g_lot)^(t-1)``; ``g_lot ~ PERT(g - s, g, g + s)``
@@ -19,7 +19,7 @@ Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of eac
     ``i`` (no contractual cap in-house).
 ``fx``
     the offshore share (``vendors.offshore_share_pct``) of a vendor's fee moves with the
-    vendor's currency (or an "offshore" basket for EUR vendors):
+    vendor's currency (or an "offshore" basket for vendors billing in the tender currency):
     ``exp(sigma sqrt(t) Z - sigma^2 t / 2) - 1`` with one standard-normal ``Z`` per currency and
     draw, ``sigma = fx_vol`` per year (mean-preserving).
 ``transition``
@@ -52,7 +52,7 @@ Cost model, per draw and contract year ``t = 1..T`` (EUR, cash at the end of eac
     floored at 0.2) and per-incident loss ``security_severity`` at full exposure, scaled by the
     share of the tender's baseline value the provider carries.
 ``other``
-    user ``extra_costs`` (EUR per year): a distribution is drawn once per draw and paid every
+    user ``extra_costs`` (tender currency per year): a distribution is drawn once per draw and paid every
     year; a :func:`~sourcing.simulation.compound` is drawn every year (e.g. change requests,
     regulatory fines).
 ``attrition``
@@ -355,7 +355,8 @@ def parse_assumptions(values: Mapping[str, Any]) -> dict[str, Any]:
 
 _LINE_COLS = {
     "lot_id": "lot", "provider": "vendor id or 'inhouse'", "units": "units/yr in year 1",
-    "unit_price": "EUR/unit/yr", "setup_cost": "EUR one-off", "switching_cost": "EUR one-off",
+    "unit_price": "tender currency/unit/yr", "setup_cost": "tender currency, one-off",
+    "switching_cost": "tender currency, one-off",
     "growth": "fraction/yr", "lot_share": "fraction of the lot's demand", "breach_prob":
     "monthly probability", "credit_pct": "fraction of monthly fee", "exposure":
     "fraction of the tender's baseline value",
@@ -373,33 +374,35 @@ class SourcingScenario:
     name : str
     lines : DataFrame
         One row per (lot, provider) with columns ``lot_id``, ``provider`` (vendor id or
-        ``"inhouse"``), ``units`` [units/yr, year 1], ``unit_price`` [EUR/unit/yr, after
-        discounts], ``setup_cost`` [EUR one-off], ``switching_cost`` [EUR one-off, units moved x
+        ``"inhouse"``), ``units`` [units/yr, year 1], ``unit_price`` [tender currency/unit/yr, after
+        discounts], ``setup_cost`` [tender currency, one-off], ``switching_cost`` [tender
+        currency, one-off, units moved x
         switching cost per unit], ``growth`` [fraction/yr, most likely demand growth],
         ``lot_share`` [fraction of the lot's demand], ``breach_prob`` [monthly probability],
         ``credit_pct`` [fraction of the monthly fee per breached month], ``exposure``
         [fraction of the tender's baseline value carried by the line]; optional
-        ``switch_per_unit`` [EUR/unit, switching cost if the provider must be replaced],
+        ``switch_per_unit`` [tender currency/unit, switching cost if the provider must be replaced],
         ``capacity`` [units/yr the provider can serve on the lot, default unlimited] and
-        ``list_price`` [EUR/unit/yr, the bid's base price before volume discounts, default
+        ``list_price`` [tender currency/unit/yr, the bid's base price before volume discounts, default
         ``unit_price``] (both used by the failure recourse).
     vendors : DataFrame
         Indexed by vendor id, one row per vendor in ``lines``: ``failure_prob`` [1/yr],
-        ``exit_cost`` [EUR], ``onboarding_cost`` [EUR, 0 for an incumbent], ``incident_rate``
+        ``exit_cost`` [tender currency], ``onboarding_cost`` [tender currency, 0 for an
+        incumbent], ``incident_rate``
         [events/yr, before the posture factor], ``security_score`` [0-100], ``iso27001``
         [bool], ``offshore_share`` [fraction], ``currency`` [ISO code of the offshore cost base],
-        ``has_backup`` [bool], ``replacement_onboarding`` [EUR].
+        ``has_backup`` [bool], ``replacement_onboarding`` [tender currency].
     years : int
         Horizon [years].
     discount_rate : float
         [fraction/yr], cash at the end of each year.
     exit_cost : float
-        Incumbent exit cost incurred in year 1 [EUR] (already pro rata).
+        Incumbent exit cost incurred in year 1 [tender currency] (already pro rata).
     assumptions : Assumptions
     currency : str
     description : str
     extra_costs : dict
-        Name -> distribution of further costs [EUR/yr] (see ``other`` in the module notes).
+        Name -> distribution of further costs [tender currency/yr] (see ``other`` in the module notes).
     """
 
     name: str
@@ -409,7 +412,7 @@ class SourcingScenario:
     discount_rate: float = 0.08
     exit_cost: float = 0.0
     assumptions: Assumptions = field(default_factory=Assumptions)
-    currency: str = "EUR"
+    currency: str = "EUR"  # default when built without a tender
     description: str = ""
     extra_costs: Mapping[str, Any] = field(default_factory=dict)
 
@@ -427,7 +430,7 @@ class SourcingScenario:
         if not isinstance(self.assumptions, Assumptions):
             raise TypeError(f"SourcingScenario {self.name!r}: assumptions must be an Assumptions")
         if not math.isfinite(float(self.exit_cost)) or self.exit_cost < 0:
-            raise ValueError(f"SourcingScenario {self.name!r}: exit_cost must be >= 0 EUR, "
+            raise ValueError(f"SourcingScenario {self.name!r}: exit_cost must be >= 0 (tender currency), "
                              f"got {self.exit_cost}")
         lines = pd.DataFrame(self.lines).reset_index(drop=True)
         missing = [c for c in _LINE_COLS if c not in lines.columns]
@@ -495,7 +498,7 @@ class SourcingScenario:
         object.__setattr__(self, "vendors", vendors)
         if not isinstance(self.extra_costs, Mapping):
             raise TypeError(f"SourcingScenario {self.name!r}: extra_costs must be a dict name -> "
-                            "distribution (EUR per year)")
+                            "distribution (tender currency per year)")
         extra = {}
         for k, v in self.extra_costs.items():
             if not isinstance(k, str) or not k:
@@ -516,7 +519,7 @@ class SourcingScenario:
 
     @property
     def base_cost(self) -> float:
-        """Year-1 service cost without uncertainty [EUR/yr]."""
+        """Year-1 service cost without uncertainty [tender currency/yr]."""
         return float((self.lines["units"] * self.lines["unit_price"]).sum())
 
     def allocation(self) -> pd.DataFrame:
@@ -526,7 +529,7 @@ class SourcingScenario:
 
     def __repr__(self) -> str:
         return (f"SourcingScenario({self.name!r}, providers={self.providers}, years={self.years}, "
-                f"base_cost=EUR {self.base_cost:,.0f}/yr)")
+                f"base_cost={self.currency} {self.base_cost:,.0f}/yr)")
 
     # ------------------------------------------------------------------ engine interface
     def inputs(self) -> dict[str, Distribution]:
@@ -701,9 +704,9 @@ class SourcingScenario:
         Returns
         -------
         cash : ndarray (n, T)
-            Total cost per year [EUR] (a transposed view of a (T, n) array).
+            Total cost per year [tender currency] (a transposed view of a (T, n) array).
         drivers : ndarray (n, len(DRIVERS))
-            Cost per driver summed over the horizon [EUR] (a transposed view).
+            Cost per driver summed over the horizon [tender currency] (a transposed view).
 
         Notes
         -----
@@ -942,7 +945,8 @@ def _candidates(tender: Any) -> list[str]:
 
 
 def tiered_unit_price(tender: Any, vendor_id: str, lot_id: str, volume: float) -> float:
-    """Average unit price of *volume* units/yr from the bid and its volume-discount tiers [EUR/unit/yr].
+    """Average unit price of *volume* units/yr from the bid and its volume-discount tiers
+    [tender currency/unit/yr].
 
     ``all-unit``: every unit at the price of the highest tier reached; ``incremental``: each
     band at its own price; ``none``: the base price.

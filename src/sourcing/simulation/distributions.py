@@ -31,7 +31,7 @@ empirical
 compound
     Annual aggregate loss ``sum_{i=1..N} min(max(X_i - deductible, 0), cap)``: ``N`` is Poisson
     with ``rate`` events per year or Bernoulli with ``prob`` per year (at most one event), ``X_i``
-    independent draws of ``severity`` (EUR per event).  Deductible and cap apply per event.
+    independent draws of ``severity`` (tender currency per event).  Deductible and cap apply per event.
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ def pert(low: float, mode: float, high: float, *, lamb: float = 4.0) -> Pert:
     Parameters
     ----------
     low, mode, high : float
-        Minimum, most likely and maximum value, in the unit of the quantity (EUR, fraction/yr...).
+        Minimum, most likely and maximum value, in the unit of the quantity (money, fraction/yr...).
     lamb : float
         Shape weight of the mode; 4 gives the classic ``(a + 4m + b) / 6`` mean.
     """
@@ -570,7 +570,7 @@ def lognormal_ci(low: float, high: float, *, level: float = 0.90) -> Lognormal:
     Parameters
     ----------
     low, high : float
-        Positive bounds, e.g. EUR per incident (P5 and P95 for ``level=0.90``).
+        Positive bounds, e.g. money per incident (P5 and P95 for ``level=0.90``).
     level : float
         Probability mass inside ``[low, high]``, in (0, 1).
     """
@@ -630,7 +630,7 @@ class Empirical(Distribution):
 
 
 def empirical(samples: object) -> Empirical:
-    """Resample observed values (e.g. last years' change requests, EUR/yr) with equal mass."""
+    """Resample observed values (e.g. last years' change requests, tender currency/yr) with equal mass."""
     return Empirical(np.asarray(samples, dtype=float))
 
 
@@ -665,7 +665,7 @@ class Bernoulli(Distribution):
 
 
 def bernoulli(p: float, *, value: float = 1.0) -> Bernoulli:
-    """An event happening with probability *p*; worth *value* (e.g. EUR) when it does."""
+    """An event happening with probability *p*; worth *value* (e.g. money) when it does."""
     return Bernoulli(p, value)
 
 
@@ -697,7 +697,7 @@ class Compound(Distribution):
         if isinstance(self.severity, Compound):
             raise TypeError("compound: severity cannot itself be a compound distribution")
         if float(self.severity.ppf(np.array([_EPS]))[0]) < 0:
-            raise ValueError("compound: severity must be a non-negative loss (EUR per event); "
+            raise ValueError("compound: severity must be a non-negative loss (tender currency per event); "
                              f"{self.severity!r} can be negative")
         d = _num("compound", "deductible", self.deductible)
         if d < 0:
@@ -733,7 +733,7 @@ class Compound(Distribution):
 
     @property
     def event_mean(self) -> float:
-        """Expected loss per event after deductible and cap (EUR)."""
+        """Expected loss per event after deductible and cap (tender currency)."""
         return self._event_moments[0]
 
     @property
@@ -825,16 +825,16 @@ def compound(severity: Distribution, *, rate: float | None = None, prob: float |
     Parameters
     ----------
     severity : Distribution
-        Loss per event, EUR (non-negative), e.g. ``lognormal_ci(20_000, 1_500_000)``.
+        Loss per event, tender currency (non-negative), e.g. ``lognormal_ci(20_000, 1_500_000)``.
     rate : float, optional
         Expected number of events per year (Poisson frequency; several events per year possible).
     prob : float, optional
         Probability of an event in a year (Bernoulli frequency; at most one event per year).
         Give exactly one of *rate* and *prob*.
     deductible : float
-        EUR per event borne elsewhere (e.g. by an insurer's retention in reverse, or the vendor).
+        tender currency per event borne elsewhere (e.g. by an insurer's retention in reverse, or the vendor).
     cap : float
-        Maximum loss per event after the deductible, EUR (``inf`` = none).
+        Maximum loss per event after the deductible, tender currency (``inf`` = none).
 
     Notes
     -----

@@ -10,7 +10,7 @@ Precision and speed: the contract model is evaluated in ``float32`` arithmetic (
 the outputs are stored in; relative error below 1e-5, tested against float64) on chunks of
 16 384 draws, small enough to stay in cache and to keep BLAS single-threaded.
 
-Storage: per draw only outputs are kept -- cost per year (``float32``, ~1 EUR resolution on
+Storage: per draw only outputs are kept -- cost per year (``float32``, ~1 unit of currency resolution on
 annual costs of tens of millions) and cost per driver summed over the horizon (``float32``);
 totals and NPV are computed from the yearly costs in ``float64``.  Input values are kept for the
 first ``sensitivity_draws`` draws only (for tornado charts).  10^7 draws of one 5-year scenario
@@ -273,7 +273,7 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
         for the correlatable inputs; event streams (failures, SLA breaches, incidents) are always
         plain Monte Carlo.
     budget : float, optional
-        Budget for the whole horizon [EUR, undiscounted]; gives ``P(total > budget)``.
+        Budget for the whole horizon [tender currency, undiscounted]; gives ``P(total > budget)``.
     chunk_size : int
         Draws per chunk (working memory ~ chunk_size x (inputs + events) x years x 8 B).  The
         numbers depend on it: keep it fixed to reproduce a run.
@@ -310,7 +310,7 @@ def simulate(scenarios: SourcingScenario | Iterable[SourcingScenario] | Mapping[
     if budget is not None and not (isinstance(budget, (int, float)) and not isinstance(budget, bool)
                                    and math.isfinite(budget) and budget > 0):
         # a budget of 0 or less is a typo: every option would exceed it with certainty
-        raise ValueError(f"budget must be a finite amount in EUR > 0, got {budget!r}")
+        raise ValueError(f"budget must be a finite amount > 0 (tender currency), got {budget!r}")
     prec = _parse_precision(precision)
     n = int(n)
     chunk_size = int(chunk_size)
@@ -408,7 +408,7 @@ def swing_table(result: SimulationResult, scenario: str | None = None, *, low: f
 
     For each correlatable input of *scenario*, the model is run on *n* draws (common random
     numbers) with that input fixed at its *low* (resp. *high*) quantile and all other inputs
-    drawn independently from their marginals; the table gives the mean *metric* [EUR] at both
+    drawn independently from their marginals; the table gives the mean *metric* [tender currency] at both
     ends, sorted by swing.  ``base`` is the mean with nothing fixed.
     """
     if not 0 < low < high < 1:

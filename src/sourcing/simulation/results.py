@@ -2,8 +2,8 @@
 
 Conventions
 -----------
-* ``total``: undiscounted cost over the horizon [EUR]; ``npv``: cost discounted at the scenario's
-  rate, cash at the end of each year [EUR].  Costs are positive (a higher number is worse).
+* ``total``: undiscounted cost over the horizon [tender currency]; ``npv``: cost discounted at the scenario's
+  rate, cash at the end of each year [tender currency].  Costs are positive (a higher number is worse).
 * ``VaR95`` is the 95th percentile of cost; ``CVaR95`` the expected shortfall
   ``VaR + E[(X - VaR)+] / 0.05`` (Rockafellar & Uryasev 2000), so ``CVaR95 >= VaR95``.
 * Percentiles use numpy's default (linear interpolation, Hyndman & Fan type 7).
@@ -37,15 +37,15 @@ class SimulationResult:
     names : list of str
         Scenario names.
     cash : ndarray, float32, (scenarios, draws, years)
-        Cost per contract year [EUR].
+        Cost per contract year [tender currency].
     drivers : ndarray, float32, (scenarios, draws, drivers)
-        Cost per driver summed over the horizon [EUR].
+        Cost per driver summed over the horizon [tender currency].
     driver_names : tuple of str
     discount : ndarray (scenarios, years)
         Discount factors.
     inputs : DataFrame
         Input values of the first draws (for sensitivity); events summarised per draw
-        (failure within the horizon 0/1, breached months, security loss [EUR]).
+        (failure within the horizon 0/1, breached months, security loss [tender currency]).
     uses : dict
         Scenario -> names of the inputs it uses.
     budget : float or None
@@ -65,7 +65,7 @@ class SimulationResult:
     inputs: pd.DataFrame
     uses: dict[str, list[str]]
     budget: float | None = None
-    currency: str = "EUR"
+    currency: str = "EUR"  # default when built without a tender
     meta: dict[str, Any] = field(default_factory=dict)
     scenarios: list[Any] = field(default_factory=list, repr=False)
     correlation: pd.DataFrame | None = None
@@ -95,19 +95,19 @@ class SimulationResult:
         return np.einsum("sny,sy->sn", self.cash.astype(np.float64), self.discount)
 
     def values(self, metric: str = "total") -> np.ndarray:
-        """Per-draw *metric* (``"total"`` or ``"npv"``), array (scenarios, draws) [EUR]."""
+        """Per-draw *metric* (``"total"`` or ``"npv"``), array (scenarios, draws) [tender currency]."""
         if metric not in _METRICS:
             raise ValueError(f"metric must be one of {', '.join(_METRICS)}, got {metric!r}")
         return self._total if metric == "total" else self._npv
 
     @property
     def totals(self) -> pd.DataFrame:
-        """Undiscounted total cost per draw, draws x scenarios [EUR]."""
+        """Undiscounted total cost per draw, draws x scenarios [tender currency]."""
         return pd.DataFrame(self._total.T, columns=self.names)
 
     @property
     def npv(self) -> pd.DataFrame:
-        """Discounted cost per draw, draws x scenarios [EUR]."""
+        """Discounted cost per draw, draws x scenarios [tender currency]."""
         return pd.DataFrame(self._npv.T, columns=self.names)
 
     def _index(self, scenario: str | None) -> int:
@@ -119,7 +119,7 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ summaries
     def summary(self, metric: str = "total", *, budget: float | None = None) -> pd.DataFrame:
-        """Scenario x statistic table [EUR; probabilities as fractions].
+        """Scenario x statistic table [tender currency; probabilities as fractions].
 
         Columns: mean, se (standard error of the mean), p5, p10, p50, p90, p95, var95, cvar95,
         p_over_budget (when a budget is known; compared with the undiscounted total), p_cheapest.
@@ -169,13 +169,13 @@ class SimulationResult:
                                            "p_a_cheaper"])
 
     def by_driver(self) -> pd.DataFrame:
-        """Mean cost per driver over the horizon, scenario x driver [EUR, undiscounted]."""
+        """Mean cost per driver over the horizon, scenario x driver [tender currency, undiscounted]."""
         m = self.drivers.mean(axis=1, dtype=np.float64)
         return pd.DataFrame(m, index=pd.Index(self.names, name="scenario"),
                             columns=list(self.driver_names))
 
     def yearly(self, scenario: str | None = None, quantiles: tuple[float, ...] = _Q) -> pd.DataFrame:
-        """Cost per contract year: mean and quantiles, year x statistic [EUR]."""
+        """Cost per contract year: mean and quantiles, year x statistic [tender currency]."""
         c = self.cash[self._index(scenario)].astype(np.float64)
         q = np.quantile(c, quantiles, axis=0)
         out = pd.DataFrame({f"p{int(round(p * 100))}": q[i] for i, p in enumerate(quantiles)},
@@ -185,7 +185,7 @@ class SimulationResult:
 
     def exceedance(self, scenario: str | None = None, metric: str = "total",
                    points: int = 200) -> pd.DataFrame:
-        """Loss-exceedance curve: cost level [EUR] and P(cost > level)."""
+        """Loss-exceedance curve: cost level [tender currency] and P(cost > level)."""
         x = np.sort(self.values(metric)[self._index(scenario)])
         p = 1.0 - np.arange(1, x.size + 1) / x.size
         idx = np.unique(np.linspace(0, x.size - 1, min(points, x.size)).astype(int))
