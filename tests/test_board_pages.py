@@ -103,3 +103,32 @@ def test_page_without_data_is_skipped_with_its_reason(rendered):
     assert not (report / "05_vendor_performance.html").exists()
     index = visible_text((report / "index.html").read_text(encoding="utf-8"))
     assert "Incumbent SLA performance" in index and "names no performance data" in index
+
+
+HOSTILE = ["<script>alert(7)</script>", "<img src=x onerror=alert(1)>",
+           '=HYPERLINK("http://evil.example","x")', "$x^2$ Holdings & Co"]
+
+
+def test_hostile_names_are_text_everywhere(tmp_path, tender_factory):
+    """Vendor and scenario names are data: escaped on every page, text (never a formula) in
+    the workbook and CSVs, and plain text in the plots (no TeX)."""
+    path = tender_factory(names=HOSTILE)
+    scenario = make_scenario(tmp_path / "in", path, name="<b>Board</b> view",
+                             description="<i>draft</i> =1+1", scoring={"smaa_samples": 300})
+    index = render(scenario, out=tmp_path / "report", only=PAGES[:2])
+    for page in ("index.html", "04_board_scenarios.html", "01_tender_evaluation.html"):
+        raw = (index.parent / page).read_text(encoding="utf-8")
+        for bad in ("<script>alert(7)", "<img src=x onerror", "<b>Board</b>", "<i>draft</i>"):
+            assert bad not in raw, (page, bad)
+        assert "&lt;script&gt;alert(7)&lt;/script&gt;" in raw or "alert(7)" not in raw
+    text = visible_text((index.parent / "04_board_scenarios.html").read_text(encoding="utf-8"))
+    assert "<script>alert(7)</script>" in text or "<img src=x onerror=alert(1)>" in text
+    book = openpyxl.load_workbook(index.parent / "artefacts" / "results.xlsx")
+    for ws in book:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate)
+    for csv in (index.parent / "artefacts").glob("*.csv"):
+        for line in csv.read_text(encoding="utf-8").splitlines():
+            assert not any(cell.startswith(("=", "+", "@")) for cell in line.split(",")), csv.name
