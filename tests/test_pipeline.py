@@ -101,3 +101,20 @@ def test_infeasible_policy_is_explained_and_has_no_award_cost(small):
     assert r.headline()["award_status"] == "infeasible"
     assert r.headline()["award_cost_per_year"] is None
     assert any("lot L1: quality floor 100 but the best eligible bidder scores" in n for n in r.notes)
+
+
+def test_scenario_ids_unknown_to_the_tender_are_named_by_scenario_key(small):
+    """A typo in a scenario id used to surface as the stage's internal argument (weight_points);
+    it is refused before any work, by the scenario's key and line, with the valid ids."""
+    from sourcing.schemas import ValidationError
+
+    bad = Scenario.load(BASELINE, **{"scoring.weights": {"C99": 5}, "simulation.inhouse_lots": ["L9"],
+                                     "allocation.policy.exclude": ["V77"]})
+    with pytest.raises(ValidationError) as info:
+        run(bad)
+    text = str(info.value)
+    assert "weight_points" not in text
+    for key, value in (("scoring.weights", "C99"), ("simulation.inhouse_lots", "L9"),
+                       ("allocation.policy.exclude", "V77")):
+        assert key in text and value in text
+    assert "baseline.yaml" in text and "valid: C01, C02" in text

@@ -23,7 +23,8 @@ from .outputs import staged
 from .scenario import Scenario
 from .tender import Tender
 
-__all__ = ["RiskAnalysis", "RunResult", "full_service_vendor", "risk_analysis", "run", "sla_calibration"]
+__all__ = ["RiskAnalysis", "RunResult", "check_scenario", "full_service_vendor", "risk_analysis", "run",
+           "sla_calibration"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
@@ -258,6 +259,7 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
     tender = read_tender(scenario.tender)
+    check_scenario(scenario, tender)
     sc, al, si = scenario.scoring, scenario.allocation, scenario.simulation
     evaluation = evaluate(tender, **sc.evaluate_kwargs)
     # SMAA on the ranking's own method where it can be sampled, so "ranks first in x % of
@@ -357,6 +359,43 @@ def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
     out.insert(0, "name", [names(v) for v in frame.index])
     out.index.name = frame.index.name or "vendor_id"
     return out
+
+
+def check_scenario(scenario: Scenario, tender: Tender) -> None:
+    """Refuse scenario keys that name ids the tender does not have, by the scenario's own key.
+
+    Raises
+    ------
+    ValidationError
+        One problem per unknown id: the scenario file, the line of the key, the dotted key
+        (``scoring.weights``, ``simulation.single_vendor``, ``simulation.inhouse_lots``,
+        ``allocation.policy.include`` ...), the id and the valid ids.
+    """
+    from .schemas import Problem, ValidationError
+
+    vendors, lots, crits = set(tender.vendor_ids), set(tender.lot_ids), set(tender.criteria.index)
+    policy = scenario.allocation.policy
+    checks = [
+        ("scoring.weights", list(scenario.scoring.weights or {}), crits, "criterion"),
+        ("simulation.single_vendor", [scenario.simulation.single_vendor] if
+         scenario.simulation.single_vendor else [], vendors, "vendor"),
+        ("simulation.inhouse_lots", list(scenario.simulation.inhouse_lots), lots, "lot"),
+        ("allocation.policy.include", list(policy.get("include") or ()), vendors, "vendor"),
+        ("allocation.policy.exclude", list(policy.get("exclude") or ()), vendors, "vendor"),
+        ("allocation.policy.max_share_pct_by_lot", list(policy.get("max_share_pct_by_lot") or {}),
+         lots, "lot"),
+    ]
+    if scenario.scoring.weights and tender.settings.get("weighting") == "ahp":
+        raise ValidationError([Problem(Path(scenario.source).name or "<scenario>",
+                                       scenario.line_of("scoring.weights"), "scoring.weights", "",
+                                       "the tender's weights come from AHP judgments: weight points "
+                                       "cannot override them (remove scoring.weights)")],
+                              title=f"scenario does not fit the tender {tender.name}")
+    problems = [Problem(Path(scenario.source).name or "<scenario>", scenario.line_of(key), key, str(v),
+                        f"unknown {what}; valid: {', '.join(sorted(valid))}")
+                for key, given, valid, what in checks for v in given if v not in valid]
+    if problems:
+        raise ValidationError(problems, title=f"scenario does not fit the tender {tender.name}")
 
 
 def full_service_vendor(tender: Tender, evaluation: Any) -> str:

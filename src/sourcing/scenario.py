@@ -286,6 +286,17 @@ class Scenario(BaseModel):
                 problems.append(Problem(label, _line_of(node, e["loc"]), loc, shown, e["msg"]))
             raise ValidationError(problems, title=f"invalid scenario {label}") from None
 
+    def line_of(self, key: str) -> int | None:
+        """1-based line of the dotted *key* in the scenario's file (None when unknown)."""
+        if not self.source or not Path(self.source).is_file():
+            return None
+        try:
+            node = yaml.compose(Path(self.source).read_text(encoding="utf-8-sig"),
+                                Loader=yaml.SafeLoader)
+        except (OSError, ValueError, yaml.YAMLError):
+            return None
+        return _line_of(node, tuple(key.split(".")))
+
     def to_yaml(self) -> str:
         """The scenario as YAML text (paths absolute)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
