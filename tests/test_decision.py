@@ -86,3 +86,13 @@ def test_bad_arguments_name_the_valid_choices():
     with pytest.raises(ValueError, match="probability in"):
         decide(_summary([1.0, 2.0, 3.0]), [SOLE, DUAL, HOME], None, max_p_over_budget=20,
                currency="EUR")
+
+
+def test_costs_equal_within_noise_are_a_tie_won_by_the_earlier_option():
+    s = _summary([100.0, 100.01, 130.0])
+    d = decide(s, [SOLE, DUAL, HOME], None, currency="EUR")
+    assert d.recommended == "Single vendor"
+    assert "costs the same as the recommended option" in d.reason("Multi-vendor")
+    d = decide(s.loc[["Multi-vendor", "Single vendor", "In-house"]], [SOLE, DUAL, HOME], None,
+               currency="EUR")
+    assert d.recommended == "Multi-vendor"

@@ -118,3 +118,17 @@ def test_scenario_ids_unknown_to_the_tender_are_named_by_scenario_key(small):
                        ("allocation.policy.exclude", "V77")):
         assert key in text and value in text
     assert "baseline.yaml" in text and "valid: C01, C02" in text
+
+
+def test_an_award_to_one_vendor_is_shown_once(tmp_path, tender_factory):
+    """When the award gives every lot to one vendor, the multi-vendor option is the single-vendor
+    option: it is simulated and shown once, with a note, and the two cannot 'tie'."""
+    from tenders import make_scenario
+
+    path = tender_factory()
+    r = run(make_scenario(tmp_path, path, allocation={"policy": {"max_vendors_total": 1}},
+                          scoring={"smaa_samples": 300},
+                          simulation={"n": 1000, "options": ["single_vendor", "multi_vendor"]}))
+    assert len(r.award.vendors) == 1
+    assert len(r.options) == 1 and r.decision.recommended == r.options[0].name
+    assert any("serves every lot exactly as" in n for n in r.notes)

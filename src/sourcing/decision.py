@@ -31,6 +31,8 @@ __all__ = ["MEASURES", "Decision", "decide", "policy_breaches"]
 
 #: Cost measures the rule can rank by (columns of ``SimulationResult.summary()``).
 MEASURES = {"p50": "P50", "mean": "mean", "p90": "P90"}
+#: relative cost difference below which two options cost the same (simulation noise)
+_SAME = 5e-4
 _MEASURE_WORDS = {"p50": "median cost (P50)", "mean": "mean cost", "p90": "prudent cost (P90)"}
 
 
@@ -167,10 +169,13 @@ def decide(summary: pd.DataFrame, options: list[Any], policy: Any = None, *,
     compliant = [o for o, r in rows.items() if not r["breaks"]]
     eligible = [o for o in compliant if not rows[o]["too_risky"]]
     meets = bool(eligible)
+    order = {o: i for i, o in enumerate(summary.index)}
     if eligible:
-        best = min(eligible, key=lambda o: (rows[o]["cost"], o))
+        # costs equal within noise (_SAME) count as a tie: the earlier option in the list wins
+        low = min(rows[o]["cost"] for o in eligible)
+        best = min((o for o in eligible if rows[o]["cost"] - low <= _SAME * abs(low)), key=order.get)
     elif compliant:
-        best = min(compliant, key=lambda o: (rows[o]["p_over_budget"], rows[o]["cost"], o))
+        best = min(compliant, key=lambda o: (rows[o]["p_over_budget"], rows[o]["cost"], order[o]))
     else:
         best = None
     label = MEASURES[measure]
@@ -192,8 +197,13 @@ def decide(summary: pd.DataFrame, options: list[Any], policy: Any = None, *,
             status = "costlier"
             ref = rows[best]["cost"] if best is not None else r["cost"]
             diff = r["cost"] - ref
-            why = (f"costs {fmt.money(diff, currency)} more ({label} {fmt.money(r['cost'], currency)}"
-                   f" against {fmt.money(ref, currency)})")
+            if diff <= _SAME * abs(ref):
+                why = (f"costs the same as the recommended option ({label} "
+                       f"{fmt.money(r['cost'], currency)}) within simulation noise; the earlier option "
+                       "in the list is recommended")
+            else:
+                why = (f"costs {fmt.money(diff, currency)} more ({label} "
+                       f"{fmt.money(r['cost'], currency)} against {fmt.money(ref, currency)})")
         out[opt] = {"status": status, "reason": why, "cost": r["cost"],
                     "p_over_budget": r["p_over_budget"]}
     table = pd.DataFrame.from_dict(out, orient="index")

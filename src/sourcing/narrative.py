@@ -225,7 +225,7 @@ def options_story(decision: Any, *, options: list[Any] | None = None) -> list[st
                 f"contract at {_measure(decision.measure)}")
         if "p_over_budget" in t.columns and pd.notna(r.get("p_over_budget")):
             line += f", with a {fmt.percent(r['p_over_budget'])} risk of exceeding the budget"
-        out.append(line + f" ({r['reason']}).")
+        out.append(line + f": {r['reason']}.")
     else:
         out.append("No option could be recommended: none keeps the board's policy.")
     for opt, r in t.iterrows():

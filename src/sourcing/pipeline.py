@@ -283,6 +283,7 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
                                  sla=sla, assumptions=assumptions)
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
+    chosen = _distinct(chosen, notes)
     risk = None
     if al.risk.enabled and award.feasible:
         risk = risk_analysis(tender, policy, evaluation, award, al.risk, seed=scenario.seed,
@@ -359,6 +360,24 @@ def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
     out.insert(0, "name", [names(v) for v in frame.index])
     out.index.name = frame.index.name or "vendor_id"
     return out
+
+
+def _distinct(options: list[Any], notes: list[str]) -> list[Any]:
+    """Drop an option that serves every lot exactly like an earlier one (an award to one vendor
+    is the single-vendor option), saying so in *notes*."""
+    def key(o):
+        lines = o.lines[["lot_id", "provider", "units"]].assign(units=o.lines["units"].round(6))
+        return tuple(sorted(map(tuple, lines.to_numpy().tolist())))
+
+    kept: dict[tuple, Any] = {}
+    for o in options:
+        k = key(o)
+        if k in kept:
+            notes.append(f"{o.name} serves every lot exactly as {kept[k].name}: it is shown once, "
+                         f"as {kept[k].name}.")
+        else:
+            kept[k] = o
+    return list(kept.values())
 
 
 def check_scenario(scenario: Scenario, tender: Tender) -> None:

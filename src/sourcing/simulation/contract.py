@@ -977,7 +977,7 @@ def _risk_table(tender: Any, a: Assumptions) -> pd.DataFrame:
     cols = ["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "security_score",
             "sla_breach_prob"]
     if risk is None or risk.empty:
-        warnings.warn("tender has no risk table: vendor failure, security and SLA risks are set to 0",
+        warnings.warn("The tender has no risk table: vendor failure, security and SLA risks are set to 0",
                       UserWarning, stacklevel=3)
         risk = pd.DataFrame(0.0, index=tender.vendors.index, columns=cols)
         risk["security_score"] = a.security_score_ref
