@@ -63,6 +63,11 @@ class Problem:
     value: str
     rule: str
 
+    def __post_init__(self) -> None:
+        # a blank or non-text offending value (None, a number) is shown as text, never crashes
+        if not isinstance(self.value, str):
+            object.__setattr__(self, "value", "" if self.value is None else str(self.value))
+
 
 class ValidationError(ValueError):
     """Bad input data: raised once, after all problems were collected.
