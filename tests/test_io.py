@@ -584,3 +584,24 @@ def test_small_percent_among_small_percents_is_not_flagged(folder):
     """0.5 % growth among 1-6 % is plausible: 50 lies outside the others' range."""
     edit(folder / "lots.csv", "120000,3.0,", "120000,0.5,")
     assert read_tender(folder).lots["demand_growth_pct"].iloc[0] == 0.5
+
+
+def test_data_readme_states_the_limits_the_code_applies():
+    """The Limits section of data/README.md names each constant with its current value."""
+    import sourcing.io as sio
+    import sourcing.performance.data as perf
+    import sourcing.scenario as sc
+    from sourcing.schemas import MAX_MAGNITUDE
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "data" / "README.md").read_text(encoding="utf-8")
+    limits = text[text.index("## Limits"):text.index("## Data dictionary")]
+    rows = {line.split("|")[3].strip(" `"): line.split("|")[2] for line in limits.splitlines()
+            if line.startswith("| ") and line.count("|") == 4}
+    for module, name in ((sio, "MAX_CSV_BYTES"), (sio, "MAX_XLSX_BYTES"), (sio, "MAX_TABLE_ROWS"),
+                         (sio, "MAX_COLUMNS"), (perf, "MAX_PERF_BYTES"), (perf, "MAX_PERF_LINES"),
+                         (sc, "MAX_SCENARIO_BYTES"), (sc, "MAX_SCENARIO_DEPTH")):
+        assert f"{getattr(module, name):,}" in rows[f"{module.__name__}.{name}"], name
+    assert f"{MAX_MAGNITUDE:g}" in rows["sourcing.schemas.MAX_MAGNITUDE"]
+    assert f"more than {perf.PLACEHOLDER_WINDOW_DAYS} days" in text
+    assert "Limits" in (root / "README.md").read_text(encoding="utf-8")
