@@ -605,3 +605,25 @@ def test_data_readme_states_the_limits_the_code_applies():
     assert f"{MAX_MAGNITUDE:g}" in rows["sourcing.schemas.MAX_MAGNITUDE"]
     assert f"more than {perf.PLACEHOLDER_WINDOW_DAYS} days" in text
     assert "Limits" in (root / "README.md").read_text(encoding="utf-8")
+
+
+_WS = b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
+
+
+@pytest.mark.parametrize(("xml", "expect"), [
+    (_WS + b"<row r='1'><c r='A1' t='s'><v>99999</v></c></row>", "unreadable sheet"),
+    (_WS + b"<row r='x'/></sheetData></worksheet>", "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='A1' t='s'><v>99999</v></c></row></sheetData></worksheet>",
+     "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='ZZZZZ1' t='inlineStr'><is><t>far</t></is></c></row></sheetData>"
+     b"</worksheet>", "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='AMK1' t='inlineStr'><is><t>far</t></is></c></row></sheetData>"
+     b"</worksheet>", "too many columns"),
+])
+def test_malformed_sheet_xml_is_a_located_problem(tmp_path, tender, xml, expect):
+    """Truncated XML, a bad row number, a shared-string index out of range, a column beyond
+    XFD or beyond MAX_COLUMNS: each a problem of the sheet, never a raw parser exception."""
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    part = _sheet_part(path, "lots")
+    _rewrite_parts(path, lambda n, d: xml if n == part else d)
+    assert has(problems_of(path), source="t.xlsx[lots]", rule=expect)

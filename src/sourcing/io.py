@@ -4,10 +4,13 @@ A tender folder holds one ``<table>.csv`` per table (``vendors.csv``, ``criteria
 workbook holds one sheet per table, named like the table.  Other files and sheets (a README sheet,
 notes) are ignored.  Table and column names are documented in ``data/README.md``.
 
-Files are data, never code: CSV is parsed by the :mod:`csv` module, workbooks by openpyxl in
-read-only, values-only mode (formulas are not evaluated: the value Excel last saved is read), and
-nothing is ever evaluated or unpickled.  Text cells written to CSV or Excel that begin with ``=``,
-``+``, ``-`` or ``@`` are neutralised against formula injection.
+Files are data, never code: CSV is parsed by the :mod:`csv` module, workbooks by openpyxl's
+streaming sheet parser in values-only mode (formulas are not evaluated: the value Excel last saved
+is read), and nothing is ever evaluated or unpickled.  Every reader is bounded
+(:data:`MAX_CSV_BYTES`, :data:`MAX_XLSX_BYTES`, :data:`MAX_TABLE_ROWS`, :data:`MAX_COLUMNS`): a
+larger or hostile file is refused with a :class:`~sourcing.schemas.ValidationError` naming it.
+Text cells written to CSV or Excel that begin with ``=``, ``+``, ``-`` or ``@`` are neutralised
+against formula injection.
 """
 
 from __future__ import annotations
