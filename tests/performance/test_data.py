@@ -327,3 +327,13 @@ def test_a_zone_name_the_offset_rule_misses_is_a_finding_not_a_crash(write_folde
     for tid, utc in (("Z1", "2025-01-15T10:00:00Z"), ("Z2", "2025-01-15T09:00:00Z")):
         # read at the stated instant, or flagged as unreadable: never another instant
         assert t.at[tid, "opened"] == pd.Timestamp(utc) or not t.at[tid, "used"]
+
+
+@pytest.mark.parametrize("stamp", ["now", "today", "Now"])
+def test_words_pandas_reads_as_the_wall_clock_are_unreadable(write_folder, tiny, stamp):
+    """pandas parses 'now' and 'today' as the time of the run: an irreproducible, wrong instant."""
+    rows = tiny.TICKETS + [tiny.t("W1", "incident", "P1", stamp)]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    assert q.loc["W1", "issue"].startswith("timestamp unreadable") and q.loc["W1", "value"] == stamp
+    assert not p.tickets.set_index("ticket_id").at["W1", "used"]

@@ -48,6 +48,8 @@ TICKET_TYPES = ("incident", "request")
 KPIS = ("response", "resolution", "fulfilment", "availability")
 _OPT = {"required": False, "nullable": True}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: An ISO 8601 time stamp starts with its date.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 #: A UTC offset after a clock time: Z, +01, +0100 or +01:00 (not the day of a date-only value).
 _OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
                      re.IGNORECASE)
@@ -514,12 +516,14 @@ def _parse_times(text: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     """
     text = text.fillna("").astype(str).str.strip()
     blank = (text == "").to_numpy()
+    # a date first (pandas would read "now" or "today" as the wall-clock time of the run)
+    text = text.where(text.str.match(_ISO_DATE.pattern), "")
     has_off = text.str.contains(_OFFSET.pattern, regex=True, flags=re.IGNORECASE).to_numpy() & ~blank
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if has_off.any():
         out[has_off] = _in_range(pd.to_datetime(text[has_off], format="ISO8601", utc=True,
                                                 errors="coerce"))
-    naive = ~has_off & ~blank
+    naive = ~has_off & ~blank & (text != "").to_numpy()
     if naive.any():
         out[naive] = _local_times(text[naive], tz)
     bad = ~blank & out.isna().to_numpy()
