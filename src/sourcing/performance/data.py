@@ -1,7 +1,10 @@
 """Input tables of vendor performance and the validated reader :func:`read_performance`.
 
 A performance folder holds CSV files (``tickets`` may be ``tickets.csv.gz``); the data dictionary
-is in ``data/README-performance.md`` and in the :data:`PERF_TABLES` specifications below.
+is in ``data/README.md`` (*Performance data*) and in the :data:`PERF_TABLES` specifications below.
+Each file is read in chunks within :data:`MAX_PERF_BYTES` (after decompression) and
+:data:`MAX_PERF_LINES`, so a gzip bomb is refused while it is read; a corrupt gzip stream is a
+:class:`~sourcing.schemas.ValidationError` naming the file.
 
 Two kinds of bad input, handled differently:
 
