@@ -461,3 +461,202 @@ def test_workbook_for_people(tmp_path):
     assert ws["C2"].number_format == "0.0%"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:C3"
     assert ws.column_dimensions["B"].width >= len("spend (USD)")
+
+
+# ---------------------------------------------------------------------- hostile files (issue 11)
+def _rewrite_parts(path: Path, change) -> None:
+    """Rewrite the parts of a zip (xlsx) in place: change(name, bytes) -> bytes."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, change(n, data))
+
+
+def _sheet_part(path: Path, sheet: str) -> str:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return f"xl/worksheets/sheet{wb.sheetnames.index(sheet) + 1}.xml"
+    finally:
+        wb.close()
+
+
+def test_forged_dimension_does_not_make_reading_slow(tmp_path, sample_path):
+    """Issue 11 item 6: a declared A1:XFD1048576 padded every row to 16,384 cells and the sheet
+    to 1,048,576 rows: `validate` of a 20 KB file ran for many minutes.  The declared dimension is
+    ignored and only stored rows are visited: same tender, read as fast as the plain one."""
+    import re
+    import time
+
+    plain = read_tender(sample_path.parent / "sample-tender.xlsx")
+    path = tmp_path / "forged.xlsx"
+    shutil.copy(sample_path.parent / "sample-tender.xlsx", path)
+
+    def forge(name: str, xml: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/"):
+            return xml
+        xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
+        # and one formatted empty cell in the far corner, as a whole-sheet format leaves
+        return xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>')
+
+    _rewrite_parts(path, forge)
+    assert path.stat().st_size < 30_000
+    start = time.perf_counter()
+    assert read_tender(path) == plain
+    assert time.perf_counter() - start < 20  # minutes before the fix
+
+
+def test_zip_bomb_is_refused_before_openpyxl_parses(tmp_path, sample_path):
+    """Issue 11 item 6: a 1 MB workbook holding a 1 GB sharedStrings part validated in 3.3 GB."""
+    import tracemalloc
+
+    from sourcing.io import MAX_XLSX_BYTES
+
+    path = tmp_path / "bomb.xlsx"
+    shutil.copy(sample_path.parent / "sample-tender.xlsx", path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        block = b"<si><t>" + b"A" * (2**20 - 15) + b"</t></si>"
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(MAX_XLSX_BYTES // 2**20 + 8):
+                fh.write(block)
+            fh.write(b"</sst>")
+    assert path.stat().st_size < 3_000_000
+    tracemalloc.start()
+    try:
+        p = problems_of(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert list(p["source"]) == ["bomb.xlsx"]
+    assert f"at most {MAX_XLSX_BYTES:,} bytes" in p["rule"].iat[0]
+    assert peak < 32 * 2**20
+
+
+def test_sheet_rows_and_columns_are_bounded(tmp_path, tender, monkeypatch):
+    import sourcing.io as sio
+
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    part = _sheet_part(path, "scores")
+    # a cell at row 10^9: openpyxl would yield a billion empty rows before it
+    far = b'<row r="1000000000"><c r="A1000000000" t="inlineStr"><is><t>V01</t></is></c></row></sheetData>'
+    wide = b'<c r="XFD1" t="inlineStr"><is><t>x_far</t></is></c></row>'
+    _rewrite_parts(path, lambda n, d: d.replace(b"</sheetData>", far).replace(b"</row>", wide, 1)
+                   if n == part else d)
+    p = problems_of(path)
+    assert has(p, source="t.xlsx[scores]", row=1000000000, rule="too many rows: at most 1,048,575")
+    assert has(p, source="t.xlsx[scores]", row=1, value="x_far", rule="too many columns: at most 1,000")
+    monkeypatch.setattr(sio, "MAX_TABLE_ROWS", 10)
+    path = write_tender(tender, tmp_path / "u.xlsx")
+    assert has(problems_of(path), source="u.xlsx[scores]", row=12, rule="too many rows: at most 10 ")
+
+
+def test_csv_size_rows_and_columns_are_bounded(folder, monkeypatch):
+    import sourcing.io as sio
+
+    monkeypatch.setattr(sio, "MAX_TABLE_ROWS", 10)
+    p = problems_of(folder)
+    assert has(p, source="scores.csv", row=12, rule="too many rows: at most 10 data rows")
+    monkeypatch.setattr(sio, "MAX_TABLE_ROWS", 10**6)
+    monkeypatch.setattr(sio, "MAX_CSV_BYTES", 1000)
+    p = problems_of(folder)
+    assert has(p, source="scores.csv", rule="file too large: at most 1,000 bytes")
+    big = {f.name for f in folder.glob("*.csv") if f.stat().st_size > 1000}
+    assert set(p.loc[p["rule"].str.startswith("file too large"), "source"]) == big
+    monkeypatch.setattr(sio, "MAX_CSV_BYTES", 2**28)
+    (folder / "risk.csv").write_text(",".join(f"c{i}" for i in range(1001)) + "\n1\n")
+    assert has(problems_of(folder), source="risk.csv", row=1, rule="too many columns: at most 1,000")
+
+
+def test_percent_formatted_cells_read_as_percent(tmp_path, tender):
+    """Issue 10 item 7: 85 % typed the Excel way is stored as 0.85 with a percent number format;
+    in a _pct column (or a _pct setting) it means 85, elsewhere the stored fraction stays."""
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["vendors"]
+    col = [c.value for c in ws[1]].index("offshore_share_pct") + 1
+    ws.cell(row=2, column=col, value=0.85).number_format = "0%"
+    ws.cell(row=3, column=col, value=0.255).number_format = "0.0%"
+    settings = wb["settings"]
+    for row in settings.iter_rows(min_row=2):
+        if row[0].value == "discount_rate_pct":
+            row[1].value = 0.075
+            row[1].number_format = "0.0%"
+    risk = wb["risk"]
+    fcol = [c.value for c in risk[1]].index("failure_prob") + 1
+    risk.cell(row=2, column=fcol, value=0.05).number_format = "0%"  # a probability: stays 0.05
+    wb.save(path)
+    got = read_tender(path)
+    assert got.vendors["offshore_share_pct"].iloc[:2].tolist() == [85.0, 25.5]
+    assert got.settings["discount_rate_pct"] == 7.5
+    assert got.risk["failure_prob"].iloc[0] == 0.05
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_fraction_among_percents_is_a_located_problem(tmp_path, folder, tender, kind):
+    """Issue 10 item 7: 0.3 typed into a _pct column whose other rows are 5 to 85 (percents)."""
+    if kind == "csv":
+        frame = pd.read_csv(folder / "vendors.csv", dtype=str, keep_default_na=False)
+        frame.loc[frame["vendor_id"] == "V07", "offshore_share_pct"] = "0.3"
+        frame.to_csv(folder / "vendors.csv", index=False)
+        path, source = folder, "vendors.csv"
+    else:
+        path = write_tender(tender, tmp_path / "t.xlsx")
+        wb = openpyxl.load_workbook(path)
+        ws = wb["vendors"]
+        ws.cell(row=8, column=[c.value for c in ws[1]].index("offshore_share_pct") + 1, value=0.3)
+        wb.save(path)
+        path, source = path, "t.xlsx[vendors]"
+    p = problems_of(path)
+    assert len(p) == 1
+    assert has(p, source=source, row=8, column="offshore_share_pct", value="0.3",
+               rule="looks like a fraction where the other rows are percents: write 30")
+
+
+def test_small_percent_among_small_percents_is_not_flagged(folder):
+    """0.5 % growth among 1-6 % is plausible: 50 lies outside the others' range."""
+    edit(folder / "lots.csv", "120000,3.0,", "120000,0.5,")
+    assert read_tender(folder).lots["demand_growth_pct"].iloc[0] == 0.5
+
+
+def test_data_readme_states_the_limits_the_code_applies():
+    """The Limits section of data/README.md names each constant with its current value."""
+    import sourcing.io as sio
+    import sourcing.performance.data as perf
+    import sourcing.scenario as sc
+    from sourcing.schemas import MAX_MAGNITUDE
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "data" / "README.md").read_text(encoding="utf-8")
+    limits = text[text.index("## Limits"):text.index("## Data dictionary")]
+    rows = {line.split("|")[3].strip(" `"): line.split("|")[2] for line in limits.splitlines()
+            if line.startswith("| ") and line.count("|") == 4}
+    for module, name in ((sio, "MAX_CSV_BYTES"), (sio, "MAX_XLSX_BYTES"), (sio, "MAX_TABLE_ROWS"),
+                         (sio, "MAX_COLUMNS"), (perf, "MAX_PERF_BYTES"), (perf, "MAX_PERF_LINES"),
+                         (sc, "MAX_SCENARIO_BYTES"), (sc, "MAX_SCENARIO_DEPTH")):
+        assert f"{getattr(module, name):,}" in rows[f"{module.__name__}.{name}"], name
+    assert f"{MAX_MAGNITUDE:g}" in rows["sourcing.schemas.MAX_MAGNITUDE"]
+    assert f"more than {perf.PLACEHOLDER_WINDOW_DAYS} days" in text
+    assert "Limits" in (root / "README.md").read_text(encoding="utf-8")
+
+
+_WS = b"<worksheet xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheetData>"
+
+
+@pytest.mark.parametrize(("xml", "expect"), [
+    (_WS + b"<row r='1'><c r='A1' t='s'><v>99999</v></c></row>", "unreadable sheet"),
+    (_WS + b"<row r='x'/></sheetData></worksheet>", "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='A1' t='s'><v>99999</v></c></row></sheetData></worksheet>",
+     "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='ZZZZZ1' t='inlineStr'><is><t>far</t></is></c></row></sheetData>"
+     b"</worksheet>", "unreadable sheet"),
+    (_WS + b"<row r='1'><c r='AMK1' t='inlineStr'><is><t>far</t></is></c></row></sheetData>"
+     b"</worksheet>", "too many columns"),
+])
+def test_malformed_sheet_xml_is_a_located_problem(tmp_path, tender, xml, expect):
+    """Truncated XML, a bad row number, a shared-string index out of range, a column beyond
+    XFD or beyond MAX_COLUMNS: each a problem of the sheet, never a raw parser exception."""
+    path = write_tender(tender, tmp_path / "t.xlsx")
+    part = _sheet_part(path, "lots")
+    _rewrite_parts(path, lambda n, d: xml if n == part else d)
+    assert has(problems_of(path), source="t.xlsx[lots]", rule=expect)

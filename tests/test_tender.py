@@ -187,3 +187,43 @@ def test_vendor_without_any_score_of_a_criterion_is_reported_once():
     with pytest.raises(ValidationError) as info:
         Tender.from_frames(**tables)
     assert [p.rule for p in info.value.problems] == ["vendor has no score for Q2"]
+
+
+# ---------------------------------------------------------------------- ids (issue 11 item 8)
+def _frames(tender) -> dict[str, pd.DataFrame]:
+    return {n: getattr(tender, n).reset_index() if getattr(tender, n).index.name else
+            getattr(tender, n).copy() for n in ("vendors", "criteria", "scores", "lots", "bids",
+                                                 "tiers", "risk", "pairwise")}
+
+
+_ID = {"vendors": "vendor_id", "criteria": "criterion_id", "lots": "lot_id", "risk": "vendor_id",
+       "bids": "vendor_id", "scores": "criterion_id", "tiers": "lot_id", "pairwise": "item_a"}
+
+
+@pytest.mark.parametrize("table", list(_ID))
+@pytest.mark.parametrize("fault", ["duplicate row", "missing id column", "blank id"])
+def test_bad_ids_are_validation_errors_naming_rows(tender, table, fault):
+    """A criteria table with a duplicated criterion_id, or without its id column, raised pandas'
+    InvalidIndexError; a blank criterion_id in scores crashed the error message itself."""
+    frames = _frames(tender)
+    f = frames[table]
+    if fault == "duplicate row":
+        f = pd.concat([f, f.iloc[[0]]], ignore_index=True)
+    elif fault == "missing id column":
+        f = f.drop(columns=[_ID[table]])
+    else:
+        f.loc[0, _ID[table]] = None
+    frames[table] = f
+    with pytest.raises(ValidationError) as info:
+        Tender.from_frames(**frames, settings=dict(tender.settings))
+    got = info.value.to_frame()
+    mine = got[got["source"] == table]
+    if fault == "duplicate row":
+        assert (mine["row"] == 2).any() and mine["rule"].str.contains("duplicate|must be unique").any()
+    elif fault == "missing id column":
+        assert ((mine["row"] == 1) & (mine["column"] == _ID[table])
+                & (mine["rule"] == "required column is missing")).any()
+    else:
+        assert ((mine["row"] == 2) & (mine["column"] == _ID[table])
+                & (mine["rule"] == "required value is blank")).any()
+    assert got["value"].map(type).eq(str).all()

@@ -160,9 +160,17 @@ def _allocate_risk(args: argparse.Namespace, tender, policy, evaluation) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .pipeline import full_service_vendor
+    from .scenario import SimulationSettings
     from .scoring import evaluate
     from .simulation import simulate, standard_scenarios
 
+    # the same range as simulation.n in a scenario file (10**12 draws asked numpy for 73 TiB)
+    bounds = {k: getattr(m, k) for m in SimulationSettings.model_fields["n"].metadata
+              for k in ("ge", "le") if hasattr(m, k)}
+    low, high = bounds.get("ge", 1), bounds.get("le", 10_000_000)
+    if not low <= args.n <= high:
+        raise ValueError(f"--n must be a whole number of draws from {low:,} to {high:,} "
+                         f"(as simulation.n in a scenario file), got {args.n:,}")
     tender = read_tender(args.path)
     # the single-vendor option follows the rule of `sourcing run` (pipeline.full_service_vendor)
     # on the default ranking (TOPSIS, the tender's weights), and says so
@@ -325,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "multi-vendor splits each lot 70/30 between its two cheapest admissible "
                        "bids (use sourcing run for the optimised award).")
     p.add_argument("path", help="tender folder or .xlsx workbook")
-    p.add_argument("--n", type=int, default=100_000, help="draws (default 100000)")
+    p.add_argument("--n", type=int, default=100_000,
+                   help="draws, 100 to 10000000 (default 100000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--sampling", choices=("mc", "lhs", "sobol"), default="mc")
     p.add_argument("--budget", type=float, default=None,

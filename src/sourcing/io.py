@@ -4,10 +4,13 @@ A tender folder holds one ``<table>.csv`` per table (``vendors.csv``, ``criteria
 workbook holds one sheet per table, named like the table.  Other files and sheets (a README sheet,
 notes) are ignored.  Table and column names are documented in ``data/README.md``.
 
-Files are data, never code: CSV is parsed by the :mod:`csv` module, workbooks by openpyxl in
-read-only, values-only mode (formulas are not evaluated: the value Excel last saved is read), and
-nothing is ever evaluated or unpickled.  Text cells written to CSV or Excel that begin with ``=``,
-``+``, ``-`` or ``@`` are neutralised against formula injection.
+Files are data, never code: CSV is parsed by the :mod:`csv` module, workbooks by openpyxl's
+streaming sheet parser in values-only mode (formulas are not evaluated: the value Excel last saved
+is read), and nothing is ever evaluated or unpickled.  Every reader is bounded
+(:data:`MAX_CSV_BYTES`, :data:`MAX_XLSX_BYTES`, :data:`MAX_TABLE_ROWS`, :data:`MAX_COLUMNS`): a
+larger or hostile file is refused with a :class:`~sourcing.schemas.ValidationError` naming it.
+Text cells written to CSV or Excel that begin with ``=``, ``+``, ``-`` or ``@`` are neutralised
+against formula injection.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -25,10 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schemas import TABLES, Problem, ValidationError
+from .schemas import TABLES, Problem, ValidationError, normalise_header
 from .tender import SETTINGS, Tender, build
 
 __all__ = [
+    "MAX_COLUMNS",
+    "MAX_CSV_BYTES",
+    "MAX_TABLE_ROWS",
+    "MAX_XLSX_BYTES",
     "Sheet",
     "atomic_path",
     "neutralise",
@@ -81,6 +89,18 @@ def read_tender(path: str | os.PathLike) -> Tender:
     return tender
 
 
+# ---------------------------------------------------------------------- limits
+#: Largest CSV table file, bytes.  Checked before the file is read.
+MAX_CSV_BYTES = 256 * 2**20
+#: Largest total size of the parts of an ``.xlsx`` workbook once decompressed, bytes (zip bomb
+#: guard; checked from the zip directory before openpyxl parses anything).
+MAX_XLSX_BYTES = 512 * 2**20
+#: Most data rows of one table (CSV file or sheet), the header not counted: Excel's own sheet limit.
+MAX_TABLE_ROWS = 1_048_575
+#: Most columns of one table (CSV file or sheet); cells beyond are refused, not expanded.
+MAX_COLUMNS = 1_000
+
+
 # ---------------------------------------------------------------------- CSV
 def _read_folder(folder: Path):
     raw, problems = {}, []
@@ -96,6 +116,12 @@ def _read_folder(folder: Path):
 def _read_csv(path: Path, problems: list[Problem]):
     label = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            problems.append(Problem(label, None, None, f"{size:,} bytes",
+                                    f"file too large: at most {MAX_CSV_BYTES:,} bytes "
+                                    "(sourcing.io.MAX_CSV_BYTES)"))
+            return None
         data = path.read_bytes()
     except OSError as err:  # a folder named like the table, no permission, ...
         problems.append(Problem(label, None, None, "", f"cannot read the file ({err.strerror or err})"))
@@ -110,7 +136,7 @@ def _read_csv(path: Path, problems: list[Problem]):
     if not text.strip():
         problems.append(Problem(label, None, None, "", "file is empty: it needs at least a header"))
         return None
-    first = text.splitlines()[0]
+    first = text[: text.find("\n")] if "\n" in text else text
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
@@ -119,10 +145,19 @@ def _read_csv(path: Path, problems: list[Problem]):
         for record in reader:
             line = reader.line_num
             if header is None:
+                if len(record) > MAX_COLUMNS:
+                    problems.append(Problem(label, 1, None, f"{len(record):,} columns",
+                                            f"too many columns: at most {MAX_COLUMNS:,} "
+                                            "(sourcing.io.MAX_COLUMNS)"))
+                    return None
                 header = [h.strip() for h in record]
                 continue
             if not any(cell.strip() for cell in record):
                 continue
+            if len(records) >= MAX_TABLE_ROWS:
+                problems.append(Problem(label, line, None, "", f"too many rows: at most "
+                                        f"{MAX_TABLE_ROWS:,} data rows (sourcing.io.MAX_TABLE_ROWS)"))
+                return None
             if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
                 problems.append(Problem(label, line, None, delimiter.join(record)[:40],
                                         f"row has {len(record)} cells but the header has "
@@ -140,66 +175,181 @@ def _read_csv(path: Path, problems: list[Problem]):
 
 # ---------------------------------------------------------------------- Excel
 def _read_workbook(path: Path):
-    import openpyxl
-
     raw, problems = {}, []
+
+    def unreadable(err: Exception) -> ValidationError:  # the whole file: no per-table noise
+        return ValidationError([Problem(path.name, None, None, "",
+                                        f"not a readable .xlsx workbook ({err})")],
+                               title=f"invalid tender {path}")
+
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        problems.append(Problem(path.name, None, None, "", f"not a readable .xlsx workbook ({err})"))
-        return raw, problems
-    # the same workbook with formulas as text: tells a formula Excel never saved a value for
-    # (written by a script) from a blank cell
-    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        with zipfile.ZipFile(path) as archive:
+            # zipfile never inflates a member beyond its declared size, so this bounds the work
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise unreadable(err) from None
+    if total > MAX_XLSX_BYTES:
+        raise ValidationError([Problem(path.name, None, None, f"{total:,} bytes",
+                                       "workbook too large once decompressed: at most "
+                                       f"{MAX_XLSX_BYTES:,} bytes (sourcing.io.MAX_XLSX_BYTES)")],
+                              title=f"invalid tender {path}")
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # openpyxl's load_workbook(read_only=True) parses every sheet without a <dimension> once just
+    # to size it; the steps below read the workbook part, shared strings and styles only, and
+    # each table's sheet is then parsed once by _read_sheet
+    reader = None
     try:
-        sheets = {s.strip().lower(): s for s in wb.sheetnames}
+        reader = ExcelReader(str(path), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()
+                 if rel.target in reader.valid_files and "chartsheet" not in rel.Type}
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
+            SyntaxError, InvalidFileException) as err:  # SyntaxError: a malformed XML part
+        if reader is not None:
+            reader.archive.close()
+        raise unreadable(err) from None
+    try:
+        sheets = {s.strip().lower(): s for s in parts}
         for name in TABLES:
             if name not in sheets:
                 continue
             label = f"{path.name}[{sheets[name]}]"
-            rows = list(wb[sheets[name]].iter_rows(values_only=True))
-            _unsaved_formulas(rows, formulas[sheets[name]].iter_rows(values_only=True), label,
-                              problems)
-            if not rows or all(v is None for v in rows[0]):
-                problems.append(Problem(label, None, None, "",
-                                        "sheet is empty: row 1 must hold the column headers"))
+            try:
+                got = _read_sheet(reader, parts[sheets[name]], name, label, problems)
+            except (KeyError, ValueError, TypeError, SyntaxError, IndexError, zipfile.BadZipFile) as err:
+                problems.append(Problem(label, None, None, "", f"unreadable sheet ({err})"))
                 continue
-            header = list(rows[0])
-            while header and header[-1] is None:
-                header.pop()
-            width = len(header)
-            records, numbers = [], []
-            for i, row in enumerate(rows[1:], start=2):
-                cells = list(row[:width]) + [None] * max(0, width - len(row))
-                if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                    continue
-                extra = [c for c in row[width:] if c is not None and str(c).strip()]
-                if extra:
-                    problems.append(Problem(label, i, None, str(extra[0]),
-                                            "value outside the header's columns"))
-                records.append([_cell(c) for c in cells])
-                numbers.append(i)
-            frame = pd.DataFrame(records, columns=range(width), dtype=object)
-            frame.columns = ["" if h is None else str(h) for h in header]
-            raw[name] = (frame, label, numbers)
+            if got is not None:
+                raw[name] = got
     finally:
-        wb.close()
-        formulas.close()
+        reader.archive.close()
     return raw, problems
 
 
-def _unsaved_formulas(values: list[tuple], formulas: Iterator[tuple], label: str,
-                      problems: list[Problem]) -> None:
+def _read_sheet(reader, part: str, table: str, label: str, problems: list[Problem]):
+    """One sheet in one streaming pass: values, formulas without a saved value, percent formats.
+
+    The sheet's declared ``<dimension>`` is never read (a forged ``A1:XFD1048576`` made openpyxl
+    pad every row to 16,384 cells and the sheet to a million rows); rows and cells are taken as
+    stored, up to :data:`MAX_TABLE_ROWS` rows and :data:`MAX_COLUMNS` columns.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    wb = reader.wb
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None:
+                formula = element.find(FORMULA_TAG)
+                if formula is not None:
+                    cell["formula"] = "=" + (formula.text or "")
+            return cell
+
+    percent: dict[int, bool] = {}
+
+    def is_percent(style_id: int) -> bool:
+        if style_id not in percent:
+            try:
+                fid = wb._cell_styles[style_id].numFmtId
+                fmt = (BUILTIN_FORMATS.get(fid, "General") if fid < BUILTIN_FORMATS_MAX_SIZE
+                       else wb._number_formats[fid - BUILTIN_FORMATS_MAX_SIZE])
+            except (IndexError, KeyError, TypeError, AttributeError):
+                fmt = "General"
+            percent[style_id] = "%" in re.sub(r'"[^"]*"|\\.', "", str(fmt))
+        return percent[style_id]
+
+    header: list[object] | None = None
+    width = 0
+    records, numbers = [], []
+    pct_columns: set[int] = set()
+    setting_key = setting_value = -1
+    wide = False
+    with reader.archive.open(part) as source:
+        parser = Parser(source, reader.shared_strings, data_only=True, epoch=wb.epoch,
+                        date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for idx, cells in parser.parse():
+            if idx > MAX_TABLE_ROWS + 1:
+                if any(c["value"] is not None for c in cells):
+                    problems.append(Problem(label, idx, None, "", f"too many rows: at most "
+                                            f"{MAX_TABLE_ROWS:,} data rows (sourcing.io.MAX_TABLE_ROWS)"))
+                    return None
+                continue
+            if header is None:
+                if idx != 1:  # row 1 missing: no header
+                    break
+                row = [None] * min(MAX_COLUMNS, max((c["column"] for c in cells), default=0))
+                for c in cells:
+                    if c["column"] <= MAX_COLUMNS:
+                        row[c["column"] - 1] = c["value"]
+                    elif c["value"] is not None and not wide:
+                        wide = True
+                        problems.append(Problem(label, 1, None, str(c["value"])[:40],
+                                                f"too many columns: at most {MAX_COLUMNS:,} "
+                                                "(sourcing.io.MAX_COLUMNS)"))
+                while row and row[-1] is None:
+                    row.pop()
+                header = row
+                width = len(header)
+                names = [normalise_header(h) for h in header]
+                pct_columns = {j for j, h in enumerate(names) if h.endswith("_pct")}
+                settings = table == "settings" and {"key", "value"} <= set(names)
+                setting_key = names.index("key") if settings else -1
+                setting_value = names.index("value") if settings else -1
+                _unsaved(cells, 1, header, label, problems)
+                continue
+            row = [None] * width
+            extra = None
+            shown_pct = []
+            for c in cells:
+                j = c["column"] - 1
+                value = c["value"]
+                if value is None:
+                    continue
+                if j < width:
+                    row[j] = value
+                    if (isinstance(value, int | float) and not isinstance(value, bool)
+                            and c["style_id"] and is_percent(c["style_id"])):
+                        shown_pct.append(j)
+                elif extra is None:
+                    extra = value
+            for j in shown_pct:  # 85 % is stored as 0.85: a _pct column (or setting) means 85
+                if j in pct_columns or (j == setting_value and isinstance(row[setting_key], str)
+                                        and normalise_header(row[setting_key]).endswith("_pct")):
+                    row[j] = float(f"{row[j] * 100:.12g}")
+            _unsaved(cells, idx, header, label, problems)
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            if extra is not None and str(extra).strip():
+                problems.append(Problem(label, idx, None, str(extra), "value outside the header's columns"))
+            records.append([_cell(v) for v in row])
+            numbers.append(idx)
+    if not header:
+        problems.append(Problem(label, None, None, "", "sheet is empty: row 1 must hold the column headers"))
+        return None
+    frame = pd.DataFrame(records, columns=range(width), dtype=object)
+    frame.columns = ["" if h is None else str(h) for h in header]
+    return frame, label, numbers
+
+
+def _unsaved(cells: list[dict], idx: int, header: list[object], label: str,
+             problems: list[Problem]) -> None:
     """A Problem for each formula cell whose saved value is missing (read as blank otherwise)."""
-    header = values[0] if values else ()
-    for i, (row, text) in enumerate(zip(values, formulas, strict=False), start=1):
-        for j, (v, f) in enumerate(zip(row, text, strict=False)):
-            if v is None and isinstance(f, str) and f.startswith("="):
-                column = header[j] if i > 1 and j < len(header) and header[j] is not None else None
-                problems.append(Problem(label, i, None if column is None else str(column), f,
-                                        "formula without a saved value (formulas are not "
-                                        "evaluated): open and save the workbook in Excel, or "
-                                        "type the value"))
+    for c in cells:
+        if "formula" in c:
+            j = c["column"] - 1
+            column = header[j] if idx > 1 and j < len(header) and header[j] is not None else None
+            problems.append(Problem(label, idx, None if column is None else str(column), c["formula"],
+                                    "formula without a saved value (formulas are not "
+                                    "evaluated): open and save the workbook in Excel, or "
+                                    "type the value"))
 
 
 def _cell(value: object) -> object:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
 from .schemas import Problem, ValidationError
@@ -34,6 +34,10 @@ from .schemas import Problem, ValidationError
 __all__ = ["Scenario"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+#: Largest scenario file, bytes (a scenario is a page of settings).
+MAX_SCENARIO_BYTES = 1 * 2**20
+#: Deepest nesting of mappings and lists in a scenario file (the shipped ones nest 3 deep).
+MAX_SCENARIO_DEPTH = 32
 OPTIONS = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
 
@@ -192,7 +196,8 @@ class Scenario(BaseModel):
     name: str = Field(..., min_length=1)
     description: str = ""
     tender: Path
-    seed: int = Field(20261127, ge=0)
+    seed: StrictInt = Field(20261127, ge=0, description="A whole number written without quotes; "
+                            "'12345' (text) and true (a yes/no) are refused, not converted.")
     scoring: ScoringSettings = ScoringSettings()
     allocation: AllocationSettings = AllocationSettings()
     simulation: SimulationSettings = SimulationSettings()
@@ -228,6 +233,12 @@ class Scenario(BaseModel):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no scenario file at {path}")
+        title = f"invalid scenario {path}"
+        size = path.stat().st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ValidationError([Problem(path.name, None, None, f"{size:,} bytes",
+                                           f"file too large for a scenario: at most "
+                                           f"{MAX_SCENARIO_BYTES:,} bytes")], title=title)
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
@@ -235,23 +246,28 @@ class Scenario(BaseModel):
             raise ValidationError([Problem(path.name, raw[: err.start].count(b"\n") + 1, None,
                                            repr(raw[err.start:err.start + 4])[2:-1],
                                            "file is not UTF-8: save it as UTF-8")],
-                                  title=f"invalid scenario {path}") from None
+                                  title=title) from None
         try:
+            refused = _refuse_anchors_and_depth(text, path.name)
+            if refused:
+                raise ValidationError(refused, title=title)
+            # safe to compose now: no alias can expand, and the tree is shallow
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             raise ValidationError([Problem(path.name, line, None, "", f"not valid YAML: {err}")],
-                                  title=f"invalid scenario {path}") from None
+                                  title=title) from None
         duplicates = _duplicate_keys(node)
         if duplicates:  # YAML keeps the last silently: the first value would be lost unseen
             raise ValidationError([Problem(path.name, line, key, "", "duplicate key: give it once")
-                                   for key, line in duplicates], title=f"invalid scenario {path}")
+                                   for key, line in duplicates], title=title)
         if not isinstance(data, dict):
             raise ValidationError([Problem(path.name, 1, None, "", "a scenario is a YAML mapping "
                                            "of keys (name, tender, seed, scoring, ...)")],
-                                  title=f"invalid scenario {path}")
+                                  title=title)
+        lines = _line_index(node)
         for key, value in overrides.items():
             if value is None:
                 continue
@@ -260,9 +276,10 @@ class Scenario(BaseModel):
             for p in parents:
                 target = target.setdefault(p, {})
                 if not isinstance(target, dict):
-                    raise ValidationError([Problem(path.name, _line_of(node, (p,)), p, str(target),
+                    raise ValidationError([Problem(path.name, _line_of(lines, (p,)), p,
+                                                   str(target)[:200],
                                                    f"must be a mapping to override {key}")],
-                                          title=f"invalid scenario {path}")
+                                          title=title)
             target[last] = value
         base = path.resolve().parent
         for key in ("tender", "performance"):
@@ -278,12 +295,13 @@ class Scenario(BaseModel):
         try:
             return cls.model_validate(data)
         except PydanticError as err:
+            lines = _line_index(node)  # once: 20,000 unknown keys must not cost 20,000 scans
             problems = []
             for e in err.errors():
                 loc = ".".join(str(p) for p in e["loc"])
                 value = e.get("input")
-                shown = "" if isinstance(value, dict) else str(value)
-                problems.append(Problem(label, _line_of(node, e["loc"]), loc, shown, e["msg"]))
+                shown = "" if isinstance(value, dict) else str(value)[:200]
+                problems.append(Problem(label, _line_of(lines, e["loc"]), loc, shown, e["msg"]))
             raise ValidationError(problems, title=f"invalid scenario {label}") from None
 
     def line_of(self, key: str) -> int | None:
@@ -291,11 +309,13 @@ class Scenario(BaseModel):
         if not self.source or not Path(self.source).is_file():
             return None
         try:
-            node = yaml.compose(Path(self.source).read_text(encoding="utf-8-sig"),
-                                Loader=yaml.SafeLoader)
+            text = Path(self.source).read_text(encoding="utf-8-sig")
+            if len(text) > MAX_SCENARIO_BYTES or _refuse_anchors_and_depth(text, ""):
+                return None  # changed since it was loaded: no line rather than a risky parse
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
         except (OSError, ValueError, yaml.YAMLError):
             return None
-        return _line_of(node, tuple(key.split(".")))
+        return _line_of(_line_index(node), tuple(key.split(".")))
 
     def to_yaml(self) -> str:
         """The scenario as YAML text (paths absolute)."""
@@ -319,17 +339,64 @@ def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[tuple[str,
     return out
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the key at *loc* in a composed YAML tree (closest existing parent)."""
-    line = None
-    for part in loc:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        for key, value in node.value:
-            if key.value == str(part):
-                line = key.start_mark.line + 1
-                node = value
+def _refuse_anchors_and_depth(text: str, label: str) -> list[Problem]:
+    """Problems for anchors, aliases and too-deep nesting, found from the parse events alone.
+
+    A scenario has no use for ``&anchor`` / ``*alias``; refusing them before the tree is built
+    stops alias bombs (a few hundred bytes expanding to gigabytes) and self-references
+    (``foo: &a [*a]``); bounding the depth keeps the recursive composer far from Python's
+    recursion limit.
+    """
+    problems: list[Problem] = []
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            problems.append(Problem(label, line, None, f"*{event.anchor}", "YAML aliases are not "
+                                    "allowed in a scenario: write the value out"))
+        elif getattr(event, "anchor", None) is not None:
+            problems.append(Problem(label, line, None, f"&{event.anchor}", "YAML anchors are not "
+                                    "allowed in a scenario: write the value out"))
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_SCENARIO_DEPTH:
+                problems.append(Problem(label, line, None, "", f"nested more than "
+                                        f"{MAX_SCENARIO_DEPTH} levels deep"))
                 break
-        else:
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if len(problems) >= 100:
             break
-    return line
+    return problems
+
+
+def _line_index(node: yaml.Node | None) -> dict[tuple[str, ...], int]:
+    """1-based line of every key (and list item) in a composed YAML tree, by its path.
+
+    Paths are tuples of text: keys as written, list positions as ``"0"``, ``"1"``, ...; the
+    first occurrence of a key wins.  Built in one walk, so looking up many errors stays linear.
+    """
+    index: dict[tuple[str, ...], int] = {}
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(node, ())] if node is not None else []
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                sub = (*path, str(key.value))
+                index.setdefault(sub, key.start_mark.line + 1)
+                stack.append((value, sub))
+        elif isinstance(current, yaml.SequenceNode):
+            for i, item in enumerate(current.value):
+                sub = (*path, str(i))
+                index.setdefault(sub, item.start_mark.line + 1)
+                stack.append((item, sub))
+    return index
+
+
+def _line_of(lines: dict[tuple[str, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the key at *loc* (closest existing parent), from :func:`_line_index`."""
+    path = tuple(str(p) for p in loc)
+    for k in range(len(path), 0, -1):
+        if path[:k] in lines:
+            return lines[path[:k]]
+    return None

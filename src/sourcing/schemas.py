@@ -63,6 +63,11 @@ class Problem:
     value: str
     rule: str
 
+    def __post_init__(self) -> None:
+        # a blank or non-text offending value (None, a number) is shown as text, never crashes
+        if not isinstance(self.value, str):
+            object.__setattr__(self, "value", "" if self.value is None else str(self.value))
+
 
 class ValidationError(ValueError):
     """Bad input data: raised once, after all problems were collected.
@@ -442,6 +447,24 @@ def _parse_column(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     return values.astype(object), pd.Series(False, index=raw.index)
 
 
+def _fractions_among_percents(values: pd.Series) -> np.ndarray:
+    """Cells of a percent column that look like a fraction typed by mistake (0.3 for 30 %).
+
+    A value strictly between 0 and 1 is flagged when at least two other rows hold percents of
+    1 or more, those are the majority, and 100 x the value falls within their range (0.3 among
+    20, 45 and 60; not 0.5 among growth rates of 2 to 6 %, which is a plausible 0.5 %).
+    """
+    v = values.to_numpy(dtype=float)
+    known = ~np.isnan(v)
+    frac = known & (v > 0) & (v < 1)
+    pct = known & (v >= 1)
+    if not frac.any() or pct.sum() < 2 or frac.sum() >= pct.sum():
+        return np.zeros(len(v), bool)
+    lo, hi = v[pct].min(), v[pct].max()
+    with np.errstate(invalid="ignore"):
+        return frac & (v * 100 >= lo) & (v * 100 <= hi)
+
+
 def normalise_header(name: object) -> str:
     """Header as compared: stripped, lower case, spaces and dashes as underscores."""
     return re.sub(r"[\s\-]+", "_", str(name if name is not None else "").strip().lower())
@@ -516,6 +539,13 @@ def parse_table(
             missing = (text == "").to_numpy() & ~bad.to_numpy()
             for i in np.flatnonzero(missing):
                 problems.append(Problem(source, int(rows[i]), col.name, "", "required value is blank"))
+        if col.kind == "float" and col.name.endswith("_pct"):
+            for i in np.flatnonzero(_fractions_among_percents(values.where(~bad))):
+                shown = f"{values.iat[i] * 100:.10g}"
+                problems.append(Problem(
+                    source, int(rows[i]), col.name, text.iat[i],
+                    f"looks like a fraction where the other rows are percents: write {shown} for "
+                    f"{shown} % (a _pct column holds percents, 0 to 100)"))
         out[col.name] = values
     frame = pd.DataFrame(out)
     for h in raw.columns:

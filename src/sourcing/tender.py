@@ -473,11 +473,14 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
                                                             "criterion")
     for i in np.flatnonzero(ok.to_numpy()):
         cid = sc["criterion_id"].iat[i]
-        if source_of.get(cid) != "scores":
+        if cid is not None and source_of.get(cid) != "scores":  # blank: flagged already
             problems.append(Problem(labels["scores"], int(rows["scores"][i]), "criterion_id", cid,
                                     f"criterion has source={source_of.get(cid)}; only "
                                     "source=scores criteria are scored here"))
-    scale = crit.set_index("criterion_id")[["scale_min", "scale_max"]]
+    # one row per known id: a duplicated or missing criterion_id is already a problem of its own
+    # and must not make the lookup below fail on a non-unique index
+    scale = (crit.dropna(subset=["criterion_id"]).drop_duplicates("criterion_id")
+             .set_index("criterion_id")[["scale_min", "scale_max"]])
     lo = sc["criterion_id"].map(scale["scale_min"]).astype(float)
     hi = sc["criterion_id"].map(scale["scale_max"]).astype(float)
     out_of_scale = ((sc["value"] < lo) | (sc["value"] > hi)).to_numpy()

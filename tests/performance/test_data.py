@@ -175,3 +175,165 @@ def test_absurd_earn_back_and_target_hours_are_cell_errors(write_folder, tiny):
     got = set(zip(p["source"], p["row"], p["column"], p["rule"], strict=True))
     assert got == {("contracts.csv", 2, "earn_back_months", "must be >= 0 and <= 120"),
                    ("sla_terms.csv", 2, "target_hours", "must be > 0 and <= 8784")}
+
+
+# ---------------------------------------------------------------------- hostile files (issue 11)
+def _gzip_members(*parts: tuple[bytes, int]) -> bytes:
+    """A multi-member gzip file: each (block, k) is one member holding *block* k times.
+
+    Each member is compressed once and repeated, so a gigabyte of content costs milliseconds.
+    """
+    import gzip
+
+    return b"".join(gzip.compress(block, compresslevel=9) * k for block, k in parts)
+
+
+def _peak_bytes(fn) -> tuple[object, int]:
+    """(exception or result of fn(), peak bytes traced by tracemalloc while it ran)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        try:
+            got = fn()
+        except Exception as err:  # noqa: BLE001 - the caller inspects it
+            got = err
+        return got, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzip_of_a_gigabyte_of_blank_lines_fails_fast_with_the_limit(write_folder):
+    """Issue 11 item 5: a 2 MB tickets.csv.gz of 1 GB blank lines was OOM-killed at 24 GB."""
+    from sourcing.performance.data import MAX_PERF_LINES
+
+    folder = write_folder()
+    (folder / "tickets.csv").unlink()
+    header = b"ticket_id,vendor_id,lot_id,type,priority,opened,first_response,resolved,status\n"
+    bomb = _gzip_members((header, 1), (b"\n" * 2**24, 64))  # 1 GiB of newlines
+    assert len(bomb) < 2_500_000
+    (folder / "tickets.csv.gz").write_bytes(bomb)
+    err, peak = _peak_bytes(lambda: read_performance(folder))
+    assert isinstance(err, ValidationError), err
+    f = err.to_frame()
+    assert list(f["source"]) == ["tickets.csv.gz"]
+    assert f"{MAX_PERF_LINES:,} lines" in f["rule"].iat[0] and "MAX_PERF_LINES" in f["rule"].iat[0]
+    assert peak < 64 * 2**20  # stopped at the limit: a few MB read, not the gigabyte
+
+
+def test_gzip_bomb_without_newlines_stops_at_the_byte_limit(write_folder):
+    from sourcing.performance.data import MAX_PERF_BYTES
+
+    folder = write_folder()
+    (folder / "tickets.csv").unlink()
+    (folder / "tickets.csv.gz").write_bytes(_gzip_members((b"a" * 2**24, MAX_PERF_BYTES // 2**24 + 2)))
+    err, peak = _peak_bytes(lambda: read_performance(folder))
+    assert isinstance(err, ValidationError), err
+    assert "tickets.csv.gz" in str(err) and f"{MAX_PERF_BYTES:,} bytes" in str(err)
+    assert "decompressed" in str(err)
+    assert peak < MAX_PERF_BYTES + 64 * 2**20
+
+
+def test_every_performance_csv_is_bounded(write_folder, monkeypatch):
+    """The limits hold for the small tables too, and for plain (uncompressed) CSV."""
+    import sourcing.performance.data as data
+
+    folder = write_folder()
+    with (folder / "holidays.csv").open("a") as fh:
+        fh.write("\n" * 50)
+    monkeypatch.setattr(data, "MAX_PERF_LINES", 40)
+    with pytest.raises(ValidationError) as err:
+        read_performance(folder)
+    assert set(_problems(err)["source"]) == {"holidays.csv"}
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_line_numbers(write_folder, tiny):
+    folder = write_folder()
+    path = folder / "tickets.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:3] + ["", "", ",,,,,,,,"] + lines[3:]) + "\n\n\n")
+    p = read_performance(folder)
+    assert len(p.tickets) == len(tiny.TICKETS)
+    assert list(p.tickets["row"][:4]) == [2, 3, 7, 8]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "bad-crc"])
+def test_corrupt_deflate_stream_is_a_validation_error_naming_the_file(sample_copy, damage):
+    """Issue 11 item 8: a corrupt deflate stream raised zlib.error out of pandas."""
+    import gzip
+
+    path = sample_copy / "tickets.csv.gz"
+    data = bytearray(gzip.compress(gzip.decompress(path.read_bytes()), mtime=0))  # 10-byte header
+    if damage == "flip":  # reserved block type in the deflate stream: zlib.error
+        data[10] |= 0b110
+    elif damage == "truncate":  # stream ends early: EOFError
+        data = data[: len(data) // 2]
+    else:  # wrong CRC in the trailer: gzip.BadGzipFile
+        data[-8] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValidationError) as err:
+        read_performance(sample_copy)
+    f = _problems(err)
+    assert list(f["source"]) == ["tickets.csv.gz"]
+    assert "corrupt compressed file" in f["rule"].iat[0]
+
+
+@pytest.mark.parametrize("stamp", ["1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z"])
+def test_placeholder_dates_are_flagged_and_do_not_move_the_reporting_instant(write_folder, tiny, stamp):
+    """Issue 11 item 9: one ticket at a sentinel instant moved ``asof`` (and with it L1's breach
+    probability) with no data-quality finding."""
+    from sourcing.performance.data import PLACEHOLDER_WINDOW_DAYS
+
+    clean = read_performance(write_folder())
+    rows = tiny.TICKETS + [tiny.t("S1", "incident", "P1", stamp),
+                           tiny.t("S2", "incident", "P1", "2025-01-22T10:00:00+01:00", "", stamp)]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    assert (q.loc["S1", "column"], q.loc["S1", "value"]) == ("opened", stamp)
+    assert (q.loc["S2", "column"], q.loc["S2", "value"]) == ("resolved", stamp)
+    for tid in ("S1", "S2"):
+        assert q.loc[tid, "issue"].startswith("placeholder date")
+        assert f"{PLACEHOLDER_WINDOW_DAYS} days" in q.loc[tid, "issue"]
+        assert q.loc[tid, "action"] == "excluded"
+    assert p.asof == clean.asof
+    assert p.tickets["used"].sum() == clean.tickets["used"].sum()
+
+
+def test_sample_has_no_placeholder_findings(perf_sample):
+    assert not perf_sample.quality["issue"].str.startswith("placeholder").any()
+
+
+@pytest.mark.parametrize(("stamp", "utc"), [
+    ("2025-01-15T10:00:00+01", "2025-01-15T09:00:00Z"),
+    ("2025-01-15T10:00:00-0130", "2025-01-15T11:30:00Z"),
+    ("2025-01-15T10:00+01", "2025-01-15T09:00:00Z"),
+    ("2025-01-15", "2025-01-14T23:00:00Z"),  # date only: local midnight in Stockholm
+])
+def test_hour_only_offset_parses(write_folder, tiny, stamp, utc):
+    """Issue 11 item 9: '+01' was not seen as an offset, and localising it aborted the whole
+    analysis with pandas' 'Already tz-aware'."""
+    rows = tiny.TICKETS + [tiny.t("H1", "incident", "P1", stamp)]
+    p = read_performance(write_folder({"tickets": rows}), timezone="Europe/Stockholm")
+    t = p.tickets.set_index("ticket_id")
+    assert t.at["H1", "opened"] == pd.Timestamp(utc)
+    assert t.at["H1", "used"]
+
+
+def test_a_zone_name_the_offset_rule_misses_is_a_finding_not_a_crash(write_folder, tiny):
+    rows = tiny.TICKETS + [tiny.t("Z1", "incident", "P1", "2025-01-15T10:00:00 UTC"),
+                           tiny.t("Z2", "incident", "P1", "2025-01-15T10:00:00+1")]
+    p = read_performance(write_folder({"tickets": rows}))
+    t = p.tickets.set_index("ticket_id")
+    for tid, utc in (("Z1", "2025-01-15T10:00:00Z"), ("Z2", "2025-01-15T09:00:00Z")):
+        # read at the stated instant, or flagged as unreadable: never another instant
+        assert t.at[tid, "opened"] == pd.Timestamp(utc) or not t.at[tid, "used"]
+
+
+@pytest.mark.parametrize("stamp", ["now", "today", "Now"])
+def test_words_pandas_reads_as_the_wall_clock_are_unreadable(write_folder, tiny, stamp):
+    """pandas parses 'now' and 'today' as the time of the run: an irreproducible, wrong instant."""
+    rows = tiny.TICKETS + [tiny.t("W1", "incident", "P1", stamp)]
+    p = read_performance(write_folder({"tickets": rows}))
+    q = p.quality.set_index("ticket_id")
+    assert q.loc["W1", "issue"].startswith("timestamp unreadable") and q.loc["W1", "value"] == stamp
+    assert not p.tickets.set_index("ticket_id").at["W1", "used"]

@@ -1,7 +1,10 @@
 """Input tables of vendor performance and the validated reader :func:`read_performance`.
 
 A performance folder holds CSV files (``tickets`` may be ``tickets.csv.gz``); the data dictionary
-is in ``data/README-performance.md`` and in the :data:`PERF_TABLES` specifications below.
+is in ``data/README.md`` (*Performance data*) and in the :data:`PERF_TABLES` specifications below.
+Each file is read in chunks within :data:`MAX_PERF_BYTES` (after decompression) and
+:data:`MAX_PERF_LINES`, so a gzip bomb is refused while it is read; a corrupt gzip stream is a
+:class:`~sourcing.schemas.ValidationError` naming the file.
 
 Two kinds of bad input, handled differently:
 
@@ -18,8 +21,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import io as _io
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,14 +34,28 @@ import pandas as pd
 from ..schemas import Column, Problem, Table, ValidationError, parse_table
 from .calendar import WEEKDAYS, Calendar, parse_hhmm
 
-__all__ = ["KPIS", "PERF_TABLES", "PRIORITIES", "PerformanceData", "read_performance"]
+__all__ = ["KPIS", "MAX_PERF_BYTES", "MAX_PERF_LINES", "PERF_TABLES", "PLACEHOLDER_WINDOW_DAYS",
+           "PRIORITIES", "PerformanceData", "read_performance"]
+
+#: Largest size of one performance CSV after decompression, bytes (256 MiB: about two million
+#: tickets).  A larger file (or a gzip bomb) is refused while it is read, before it is parsed.
+MAX_PERF_BYTES = 256 * 2**20
+#: Most physical lines (blank lines included) of one performance CSV.
+MAX_PERF_LINES = 3_000_000
+#: A ticket time stamp more than this many days from the median opened time of the log is a
+#: placeholder (1970-01-01T00:00:00Z, 2199-12-31T23:59:59Z, ...): flagged and the ticket excluded.
+PLACEHOLDER_WINDOW_DAYS = 3653
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 TICKET_TYPES = ("incident", "request")
 KPIS = ("response", "resolution", "fulfilment", "availability")
 _OPT = {"required": False, "nullable": True}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+#: An ISO 8601 time stamp starts with its date.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: A UTC offset after a clock time: Z, +01, +0100 or +01:00 (not the day of a date-only value).
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
+                     re.IGNORECASE)
 
 
 def _c(name: str, kind: str = "str", doc: str = "", **kw) -> Column:
@@ -239,22 +258,68 @@ class PerformanceData:
 
 
 # ---------------------------------------------------------------------- reading
+def _read_bytes(path: Path, label: str) -> bytes:
+    """The file's bytes (decompressed for ``.gz``), within :data:`MAX_PERF_BYTES` and
+    :data:`MAX_PERF_LINES`; a corrupt or oversized file raises ValidationError naming it.
+
+    Read in chunks, so a gzip bomb is stopped at the limit instead of being inflated into memory.
+    """
+    chunks, size, lines = [], 0, 0
+    try:
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+                if size > MAX_PERF_BYTES:
+                    where = " once decompressed" if opener is gzip.open else ""
+                    raise _too_big(label, f"file too large{where}: at most {MAX_PERF_BYTES:,} bytes "
+                                   "(MAX_PERF_BYTES)")
+                if lines > MAX_PERF_LINES:
+                    raise _too_big(label, f"file too long: at most {MAX_PERF_LINES:,} lines, blank "
+                                   "ones included (MAX_PERF_LINES)")
+                chunks.append(chunk)
+    except (zlib.error, EOFError, gzip.BadGzipFile) as err:
+        raise ValidationError([Problem(label, None, None, "", "corrupt compressed file "
+                                       f"({type(err).__name__}: {str(err)[:80]}): export it again")],
+                              title="invalid performance data") from None
+    return b"".join(chunks)
+
+
+def _too_big(label: str, rule: str) -> ValidationError:
+    return ValidationError([Problem(label, None, None, "", f"{rule}; split the log by period or "
+                                    "raise the limit in sourcing.performance.data")],
+                           title="invalid performance data")
+
+
 def _read_raw(path: Path, problems: list[Problem]):
     label = path.name
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-            first = fh.readline()
-        sep = max((",", ";", "\t"), key=first.count)
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, sep=sep,
-                          skip_blank_lines=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem(label, None, None, "", "file is not UTF-8: save it as 'CSV UTF-8'"))
+        data = _read_bytes(path, label)
+    except OSError as err:
+        problems.append(Problem(label, None, None, "", f"cannot read the file ({err.strerror or err})"))
         return None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError, gzip.BadGzipFile) as err:
+    except ValidationError as err:
+        problems += err.problems
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problems.append(Problem(label, line, None, repr(data[err.start:err.start + 4])[2:-1],
+                                "file is not UTF-8: save it as 'CSV UTF-8'"))
+        return None
+    del data
+    first = text[: text.find("\n")] if "\n" in text else text
+    sep = max((",", ";", "\t"), key=first.count)
+    try:
+        raw = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                          sep=sep, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         problems.append(Problem(label, None, None, "", f"unreadable CSV: {str(err).strip()[:120]}"))
         return None
     rows = np.arange(len(raw)) + 2
+    # blank lines (and lines of bare separators) are skipped; rows keep their file line numbers
     blank = (raw == "").all(axis=1).to_numpy() if raw.shape[1] else np.ones(len(raw), bool)
     raw = raw.loc[~blank].reset_index(drop=True)
     return raw, label, rows[~blank]
@@ -449,21 +514,70 @@ def _in_range(stamps: pd.Series) -> pd.Series:
 
 
 def _parse_times(text: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
-    """ISO 8601 text -> UTC timestamps; returns (values, mask of unreadable non-blank cells)."""
+    """ISO 8601 text -> UTC timestamps; returns (values, mask of unreadable non-blank cells).
+
+    Text with a UTC offset (``Z``, ``+01``, ``+0100``, ``+01:00``) is converted to UTC; text
+    without one is local time in *tz*.
+    """
     text = text.fillna("").astype(str).str.strip()
     blank = (text == "").to_numpy()
-    has_off = text.str.contains(_OFFSET.pattern, regex=True).to_numpy() & ~blank
+    # a date first (pandas would read "now" or "today" as the wall-clock time of the run)
+    text = text.where(text.str.match(_ISO_DATE.pattern), "")
+    has_off = text.str.contains(_OFFSET.pattern, regex=True, flags=re.IGNORECASE).to_numpy() & ~blank
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if has_off.any():
         out[has_off] = _in_range(pd.to_datetime(text[has_off], format="ISO8601", utc=True,
                                                 errors="coerce"))
-    naive = ~has_off & ~blank
+    naive = ~has_off & ~blank & (text != "").to_numpy()
     if naive.any():
-        local = _in_range(pd.to_datetime(text[naive], format="ISO8601", errors="coerce"))
-        local = pd.DatetimeIndex(local).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[naive] = local.tz_convert("UTC")
+        out[naive] = _local_times(text[naive], tz)
     bad = ~blank & out.isna().to_numpy()
     return out, bad
+
+
+def _local_times(text: pd.Series, tz: str) -> pd.Series:
+    """Text without a recognised offset, read as local time in *tz*, in UTC (NaT if unreadable)."""
+    try:
+        local = _in_range(pd.to_datetime(text, format="ISO8601", errors="coerce"))
+        if getattr(local.dtype, "tz", None) is None:
+            index = pd.DatetimeIndex(local).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            return pd.Series(index.tz_convert("UTC"), index=text.index)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    # some cell carries a zone the offset pattern did not see ("... UTC", "+1"): one by one
+    out = []
+    for value in text:
+        try:
+            stamp = pd.Timestamp(value)
+            if stamp is pd.NaT or not 1970 <= stamp.year < 2200:
+                raise ValueError
+            if stamp.tzinfo is None:
+                stamp = stamp.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            out.append(stamp.tz_convert("UTC") if stamp is not pd.NaT else pd.NaT)
+        except (TypeError, ValueError, OverflowError):
+            out.append(pd.NaT)
+    return pd.Series(pd.to_datetime(out, utc=True), index=text.index).dt.as_unit("ns")
+
+
+def _placeholders(times: dict[str, pd.Series], used: np.ndarray) -> dict[str, np.ndarray]:
+    """Per time column, the stamps farther than :data:`PLACEHOLDER_WINDOW_DAYS` from the median
+    opened time of the used tickets (placeholder dates such as 1970-01-01 or 2199-12-31)."""
+    def ns(values: pd.Series) -> np.ndarray:
+        out = values.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]").view("int64").astype(float)
+        out[values.isna().to_numpy()] = np.nan
+        return out
+
+    opened = ns(times["opened"])[used]
+    opened = opened[~np.isnan(opened)]
+    if not len(opened):
+        return {c: np.zeros(len(v), bool) for c, v in times.items()}
+    centre = float(np.median(opened))
+    window = PLACEHOLDER_WINDOW_DAYS * 86_400 * 1e9
+    out = {}
+    for col, values in times.items():
+        with np.errstate(invalid="ignore"):
+            out[col] = np.abs(ns(values) - centre) > window
+    return out
 
 
 def _tickets(f, rows, label, contracts, terms, tz) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -513,6 +627,12 @@ def _tickets(f, rows, label, contracts, terms, tz) -> tuple[pd.DataFrame, pd.Dat
     m = t["opened"].isna().to_numpy() & used
     flag(m, "opened", "", "opened is blank", "excluded")
     used &= ~m
+    far = _placeholders(times, used)
+    for col in ("opened", "first_response", "resolved"):
+        m = far[col] & used
+        flag(m, col, f[col], f"placeholder date: more than {PLACEHOLDER_WINDOW_DAYS} days from the "
+             "median opened time of the log", "excluded")
+        used &= ~m
     for col in ("first_response", "resolved"):
         m = (t[col] < t["opened"]).to_numpy() & used
         flag(m, col, f[col], f"{col} before opened", "excluded")
