@@ -12,12 +12,16 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import Problem, ValidationError
+from ..tender import SETTINGS
 from .policy import Policy
 
-__all__ = ["MIN_AWARD", "Instance", "make_instance"]
+__all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
 
 #: Least volume of an awarded bid, as a fraction of the lot's annual demand (0.01 %).
 MIN_AWARD = 1e-4
+
+#: Currency of plain tables given without a tender: the tender settings' default.
+DEFAULT_CURRENCY = str(SETTINGS["currency"][1])
 
 
 @dataclass
@@ -26,7 +30,7 @@ class Instance:
 
     Bids (index ``b``) are split into price segments (index ``s``): a bid without tiers has one
     segment; a tiered bid has one per tier.  Segment ``s`` covers volumes ``[lo[s], hi[s]]`` at
-    cost ``intercept[s] + price[s] * x`` (EUR/year): all-unit tiers have intercept 0; incremental
+    cost ``intercept[s] + price[s] * x`` (tender currency per year): all-unit tiers have intercept 0; incremental
     tiers have the intercept that makes the cost equal to the sum of the tier prices.
     """
 
@@ -35,29 +39,30 @@ class Instance:
     demand: np.ndarray            # (L,) units/year
     units: list[str]              # (L,) unit of each lot
     lot_incumbent: np.ndarray     # (L,) vendor index or -1
-    switching: np.ndarray         # (L,) EUR per unit moved, one-off
+    switching: np.ndarray         # (L,) tender currency per unit moved, one-off
     bid_vendor: np.ndarray        # (B,)
     bid_lot: np.ndarray           # (B,)
-    bid_setup: np.ndarray         # (B,) EUR one-off
+    bid_setup: np.ndarray         # (B,) tender currency, one-off
     bid_capacity: np.ndarray      # (B,) units/year (inf = unlimited)
     bid_min: np.ndarray           # (B,) least units/year if awarded (bid min_volume)
     bid_type: list[str]           # (B,)
     seg_bid: np.ndarray           # (S,)
     seg_lo: np.ndarray            # (S,)
     seg_hi: np.ndarray            # (S,)
-    seg_price: np.ndarray         # (S,) EUR/unit/year
-    seg_intercept: np.ndarray     # (S,) EUR/year
-    onboarding: np.ndarray        # (V,) EUR one-off (0 for incumbents)
+    seg_price: np.ndarray         # (S,) tender currency per unit per year
+    seg_intercept: np.ndarray     # (S,) tender currency per year
+    onboarding: np.ndarray        # (V,) tender currency, one-off (0 for incumbents)
     incumbent: np.ndarray         # (V,) bool
     risk_score: np.ndarray        # (V,) 0-100 or NaN
     quality: np.ndarray           # (V,) 0-100 or NaN
     eligible: np.ndarray          # (V,) bool: not excluded
     excluded_reason: dict[str, str]
     dropped_bids: list[tuple[str, str, str]]  # (vendor, lot, why) bids unusable under the policy
-    annualise: float              # factor turning one-off EUR into EUR/year
+    annualise: float              # factor turning one-off amounts into amounts per year
     years: int
     has_quality: bool
     has_risk: bool
+    currency: str = DEFAULT_CURRENCY  # ISO 4217 code of every amount (the tender's)
 
     @property
     def n_vendors(self) -> int:
@@ -75,7 +80,7 @@ class Instance:
         return self._seg_start
 
     def bid_costs(self, x: np.ndarray) -> np.ndarray:
-        """Annual unit cost (EUR/year) of volumes *x* (one per bid) at the cheapest segment that
+        """Annual unit cost (tender currency per year) of volumes *x* (one per bid) at the cheapest segment that
         admits them; 0 for no volume, inf when no segment admits the volume (vectorised)."""
         x = np.asarray(x, float)
         xs = x[self.seg_bid]
@@ -87,7 +92,7 @@ class Instance:
         return out
 
     def bid_cost(self, b: int, x: float) -> float:
-        """Annual unit cost (EUR/year) of volume *x* on bid *b* (cheapest feasible segment)."""
+        """Annual unit cost (tender currency per year) of volume *x* on bid *b* (cheapest feasible segment)."""
         if x <= 1e-9:
             return 0.0
         sl = slice(self.seg_start[b], self.seg_start[b + 1])
@@ -159,6 +164,7 @@ def make_instance(
         raise TypeError(f"policy must be a sourcing.allocation.Policy, got {type(policy).__name__}")
     years = policy.contract_years
     rate = 0.08
+    currency = DEFAULT_CURRENCY
     if tender is not None:
         lots = tender.lots if lots is None else lots
         bids = tender.bids if bids is None else bids
@@ -167,6 +173,7 @@ def make_instance(
         risk = tender.risk if risk is None else risk
         years = years or tender.contract_years
         rate = tender.discount_rate
+        currency = tender.currency
     if lots is None or bids is None:
         raise ValueError("give a tender, or both lots= and bids= tables")
     years = int(years or 5)
@@ -349,4 +356,5 @@ def make_instance(
         onboarding=onboarding, incumbent=incumbent, risk_score=risk_score, quality=quality_arr,
         eligible=eligible, excluded_reason=excluded, dropped_bids=dropped, annualise=factor,
         years=years, has_quality=q is not None, has_risk=bool(np.isfinite(risk_score).any()),
+        currency=currency,
     )
