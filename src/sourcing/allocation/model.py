@@ -61,6 +61,8 @@ class _Layout:
     switch_const: float        # switching (one-off) of lots whose incumbent did not bid
     groups: dict = field(default_factory=dict)
     n: int = 0                 # number of columns
+    by_lot: np.ndarray | None = None     # segments sorted by lot (stable)
+    by_vendor: np.ndarray | None = None  # segments sorted by vendor (stable)
 
     def x(self, segs=slice(None)):
         return np.arange(self.S)[segs]
@@ -93,6 +95,8 @@ def _layout(inst: Instance, policy: Policy) -> _Layout:
         lay.groups[name] = (n, n + size)
         n += size
     lay.n = n
+    lay.by_lot = np.argsort(seg_l, kind="stable")
+    lay.by_vendor = np.argsort(seg_v, kind="stable")
     return lay
 
 
@@ -106,17 +110,14 @@ def _link(lay: _Layout) -> Block:
     per segment, its ``hi`` row then its ``lo`` row."""
     inst, S = lay.inst, lay.S
     has_lo = inst.seg_lo > 0
-    n_rows = 1 + has_lo.astype(np.int64)
-    first = (np.cumsum(n_rows) - n_rows).astype(np.int64)
-    lo_row = first[has_lo] + 1
-    seg_lo = np.flatnonzero(has_lo)
-    row = np.concatenate([first, first, lo_row, lo_row])
-    col = np.concatenate([lay.x(), lay.z(), lay.x(seg_lo), lay.z(seg_lo)])
-    coef = np.concatenate([np.ones(S), -inst.seg_hi, np.ones(len(seg_lo)), -inst.seg_lo[seg_lo]])
-    r = int(n_rows.sum())
-    keys = np.repeat(np.arange(S), n_rows)
+    keys = np.repeat(np.arange(S), 1 + has_lo.astype(np.int64))    # hi_s, then lo_s where lo > 0
+    r = len(keys)
     kind = np.zeros(r, np.int64)
-    kind[lo_row] = 1
+    kind[1:] = keys[1:] == keys[:-1]
+    bound = np.where(kind == 1, inst.seg_lo[keys], inst.seg_hi[keys])
+    row = np.repeat(np.arange(r), 2)
+    col = np.column_stack([lay.x(keys), lay.z(keys)]).ravel()
+    coef = np.column_stack([np.ones(r), -bound]).ravel()
     sense = np.where(kind == 1, GE, LE)
     return block("link", "segment", keys, row, col, coef, sense, 0.0, names=("hi", "lo"), kind=kind,
                  structural=True)
@@ -166,7 +167,7 @@ def _spend_total(lay: _Layout) -> Block:
 def _per_lot(lay: _Layout, cols: np.ndarray, coef, lots: np.ndarray | None = None):
     """Triplets of one row per lot summing ``coef * col`` over the lot's segments."""
     lots = np.arange(lay.inst.n_lots) if lots is None else lots
-    return group_rows(lay.seg_l, cols, coef, lots, lay.inst.n_lots)
+    return group_rows(lay.seg_l, cols, coef, lots, lay.inst.n_lots, order=lay.by_lot)
 
 
 def demand(lay: _Layout, policy: Policy) -> Block:
@@ -243,7 +244,7 @@ def max_vendors_total(lay: _Layout, policy: Policy) -> Block | None:
 
 
 def _per_vendor(lay: _Layout, cols: np.ndarray, coef, vendors: np.ndarray):
-    return group_rows(lay.seg_v, cols, coef, vendors, lay.inst.n_vendors)
+    return group_rows(lay.seg_v, cols, coef, vendors, lay.inst.n_vendors, order=lay.by_vendor)
 
 
 def max_lots_per_vendor(lay: _Layout, policy: Policy) -> Block | None:
@@ -1135,7 +1136,7 @@ def _names(tender, vendors) -> dict | None:
 def _tie_break(model: ArrayModel, info: SolveInfo, solver: str, sx, sz, *, time_limit):
     """Second lexicographic objective, on the optimal face.
 
-    Among awards whose cost is at most the optimum plus the solver's tolerance (1e-9 relative,
+    Among awards whose cost is at most the optimum plus the solver's tolerance (1e-10 relative,
     1e-6 absolute), put volume with vendors earlier in vendor order: minimise sum over bids of
     rank(vendor) x share of lot demand, rank = position in ``vendor_ids`` / number of vendors.
     Solved on a copy of the model's arrays (the original keeps its objective for the shadow
@@ -1145,7 +1146,7 @@ def _tie_break(model: ArrayModel, info: SolveInfo, solver: str, sx, sz, *, time_
     inst = model.inst
     first = start_vector(model, sx, sz)
     opt = model.cost_at(first)
-    tol = max(1e-9 * abs(opt), 1e-6)
+    tol = max(1e-10 * abs(opt), 1e-6)
     coef, const = model.costs["total"]
     nz = np.flatnonzero(coef)
     primary = block("tie_break_primary", "all", [0], np.zeros(len(nz)), nz, coef[nz], LE,
