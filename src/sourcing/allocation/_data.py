@@ -30,8 +30,9 @@ class Instance:
 
     Bids (index ``b``) are split into price segments (index ``s``): a bid without tiers has one
     segment; a tiered bid has one per tier.  Segment ``s`` covers volumes ``[lo[s], hi[s]]`` at
-    cost ``intercept[s] + price[s] * x`` (tender currency per year): all-unit tiers have intercept 0; incremental
-    tiers have the intercept that makes the cost equal to the sum of the tier prices.
+    cost ``intercept[s] + price[s] * x`` (tender currency per year): all-unit tiers have
+    intercept 0; incremental tiers have the intercept that makes the cost equal to the sum of the
+    tier prices.
     """
 
     vendor_ids: list[str]
@@ -80,8 +81,9 @@ class Instance:
         return self._seg_start
 
     def bid_costs(self, x: np.ndarray) -> np.ndarray:
-        """Annual unit cost (tender currency per year) of volumes *x* (one per bid) at the cheapest segment that
-        admits them; 0 for no volume, inf when no segment admits the volume (vectorised)."""
+        """Annual unit cost (tender currency per year) of volumes *x* (one per bid) at the
+        cheapest segment that admits them; 0 for no volume, inf when no segment admits the volume
+        (vectorised)."""
         x = np.asarray(x, float)
         xs = x[self.seg_bid]
         ok = (self.seg_lo <= xs + 1e-7 * np.maximum(xs, 1)) & (self.seg_hi >= xs - 1e-7 * np.maximum(xs, 1))
@@ -92,7 +94,8 @@ class Instance:
         return out
 
     def bid_cost(self, b: int, x: float) -> float:
-        """Annual unit cost (tender currency per year) of volume *x* on bid *b* (cheapest feasible segment)."""
+        """Annual unit cost (tender currency per year) of volume *x* on bid *b* (cheapest feasible
+        segment)."""
         if x <= 1e-9:
             return 0.0
         sl = slice(self.seg_start[b], self.seg_start[b + 1])

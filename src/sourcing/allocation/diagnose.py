@@ -97,7 +97,8 @@ def budget_check(inst: Instance, policy: Policy, *, currency: str | None = None,
             f"{currency} {_fmt(info.objective - policy.budget)} more")
 
 
-def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0, currency: str | None = None) -> list[str]:
+def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0,
+            currency: str | None = None) -> list[str]:
     """Violations of the least-violation (elastic) award, in words."""
     currency = inst.currency if currency is None else currency
     from ._solvers import solve_arrays

@@ -111,7 +111,8 @@ def frontier(
     for i in range(n_points - 1, 0, -1):
         t0 = time.perf_counter()
         target = float(min(eps_values[i], q_hi - 1e-6 * max(q_hi, 1)))
-        starts = [s for s in (warm_start(inst, policy, above), warm_start(inst, policy, best_q)) if s is not None]
+        starts = [s for s in (warm_start(inst, policy, above), warm_start(inst, policy, best_q))
+                  if s is not None]
         a = solve_instance(inst, policy, objective="cost", solver=solver, time_limit=time_limit,
                            mip_gap=mip_gap, t0=t0, starts=starts, extra=[_epsilon_row(inst, target)])
         awards[i] = a
@@ -157,9 +158,10 @@ def constraint_costs(
     Returns
     -------
     DataFrame
-        Indexed by rule: ``description``, ``cost_with`` and ``cost_without`` (total, tender currency per year),
-        ``cost_of_rule`` = cost_with - cost_without (tender currency per year, >= 0 up to solver gaps; NaN when
-        either side has no award), ``status_without``.  ``attrs["currency"]`` is the currency.
+        Indexed by rule: ``description``, ``cost_with`` and ``cost_without`` (total, tender
+        currency per year), ``cost_of_rule`` = cost_with - cost_without (tender currency per year,
+        >= 0 up to solver gaps; NaN when either side has no award), ``status_without``.
+        ``attrs["currency"]`` is the currency.
     """
     policy = policy if policy is not None else Policy()
     chosen = policy.active_rules() if rules is None else list(rules)

@@ -74,10 +74,10 @@ class Policy(BaseModel):
     setup_costs : bool
         Charge ``bids.setup_cost`` once per awarded bid.
     one_off : {"straight", "annuity", "ignore"}
-        How one-off costs (setup, onboarding, switching, tender currency) are compared with annual costs
-        (tender currency per year): ``straight`` divides them by the contract years; ``annuity`` multiplies them by
-        the annuity factor r / (1 - (1 + r)^-n) with the tender's discount rate r; ``ignore`` leaves
-        them out of the objective (they are still reported).
+        How one-off costs (setup, onboarding, switching, tender currency) are compared with annual
+        costs (tender currency per year): ``straight`` divides them by the contract years;
+        ``annuity`` multiplies them by the annuity factor r / (1 - (1 + r)^-n) with the tender's
+        discount rate r; ``ignore`` leaves them out of the objective (they are still reported).
     contract_years : int, optional
         Years to annualise over; default the tender's ``contract_years``.
     tie_break : bool
