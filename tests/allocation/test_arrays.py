@@ -250,3 +250,37 @@ def test_absurd_budget_is_blamed_on_the_budget(tender, sample_path, tmp_path):
     b = allocate(sek, Policy(budget=1))
     assert "budget of SEK 1 a year is too low" in b.diagnosis and "EUR" not in b.diagnosis
     assert b.currency == "SEK"
+
+
+# ---------------------------------------------------------------------- local search on the arrays
+
+
+def test_vendor_close_and_blocks_keep_every_rule_and_never_worsen():
+    """Dropping engaged vendors and re-solving blocks of lots start from the greedy award, return
+    awards that satisfy every rule (independent check: ``violations``) and never cost more."""
+    from sourcing.allocation.heuristic import greedy
+    from sourcing.allocation.model import (
+        _values,
+        block_improve,
+        start_vector,
+        vendor_close,
+        violations,
+        volumes_of,
+    )
+
+    lots, bids, tiers, risk = _cases._hard_instance(nv=12, nl=20, seed=7)
+    policy = Policy(max_vendors_per_lot=3, max_spend_share_pct=30)
+    inst = make_instance(None, policy, lots=lots, bids=bids, tiers=tiers, risk=risk)
+    model = build_model(inst, policy)
+    start = start_vector(model, *greedy(inst, policy))
+    first = model.objective_at(start)
+    closed, _ = vendor_close(model, start, solver="highs", time_limit=20)
+    blocked, _ = block_improve(model, closed, np.ones(len(inst.bid_vendor), bool), solver="highs",
+                               time_limit=20)
+    for vec in (closed, blocked):
+        model.values = vec
+        sx, _sz = _values(model)
+        assert violations(inst, policy, volumes_of(inst, sx), atol=1e-6) == []
+    assert model.objective_at(blocked) <= model.objective_at(closed) * (1 + 1e-12) <= first * (1 + 1e-12)
+    full = solve_arrays(model, solver="highs", mip_gap=0, time_limit=60)
+    assert full.bound <= model.objective_at(blocked) * (1 + 1e-9)
