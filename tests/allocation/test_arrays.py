@@ -312,3 +312,33 @@ def test_reduced_solve_of_a_fixed_model_equals_the_full_solve(tender):
     assert reduced.status == full.status == "optimal"
     assert reduced.objective == pytest.approx(full.objective, rel=1e-9)
     assert reduced.objective == pytest.approx(model.objective_at(opt), rel=1e-9)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(instances())
+def test_tightened_segment_caps_keep_the_optimum(monkeypatch, case):
+    """With min_vendors_per_lot the segment caps shrink by the least volumes the other vendors must
+    take; the optimum is the same as with the plain caps (``Instance.seg_hi``)."""
+    from sourcing.allocation import model as award_model
+
+    lots, bids, tiers, risk, vendors, quality, policy = case
+    policy = policy.model_copy(update={"min_vendors_per_lot": 2, "min_share_pct": 20.0,
+                                       "max_vendors_per_lot": None, "max_share_pct": None,
+                                       "max_share_pct_by_lot": None})
+    kw = dict(lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors, quality=quality, mip_gap=0)
+    tight = allocate(policy=policy, **kw)
+    with monkeypatch.context() as m:
+        m.setattr(award_model, "_segment_caps", lambda inst, policy, seg_l: inst.seg_hi.copy())
+        plain = allocate(policy=policy, **kw)
+    assert tight.status == plain.status
+    if tight.feasible:
+        assert tight.cost["total"] == pytest.approx(plain.cost["total"], rel=1e-9, abs=1e-6)
+
+
+def test_segment_caps_leave_room_for_the_other_vendors(tender):
+    policy = Policy(min_vendors_per_lot=2, min_share_pct=25)
+    inst = make_instance(tender, policy)
+    model = build_model(inst, policy)
+    d = inst.demand[inst.bid_lot[inst.seg_bid]]
+    assert (model.ub[model.cols("x")] <= 0.75 * d * (1 + 1e-12)).all()
+    assert (inst.seg_hi > 0.75 * d).any()  # the plain caps were looser

@@ -7,7 +7,8 @@ see :class:`~sourcing.allocation._data.Instance`).  Variables exist only for bid
 
 * ``x[s] >= 0`` units/year bought on segment ``s``; ``z[s]`` binary, the segment is used;
   ``lo[s] z[s] <= x[s] <= hi[s] z[s]`` (disaggregated linking; ``hi`` is the tight big-M:
-  min(tier end, bid capacity, max share x demand)); at most one segment per bid;
+  min(tier end, bid capacity, max share x demand, demand less what the other vendors that
+  ``min_vendors_per_lot`` requires must take)); at most one segment per bid;
 * ``u[v]`` binary, vendor engaged; ``sum_s z[s] <= u[v]`` per bid (disaggregated);
 * ``m[l] >= demand[l] - x[incumbent, l]`` units moved away from the incumbent;
 * ``T`` total annual unit-price spend (only with a concentration cap).
@@ -63,6 +64,7 @@ class _Layout:
     n: int = 0                 # number of columns
     by_lot: np.ndarray | None = None     # segments sorted by lot (stable)
     by_vendor: np.ndarray | None = None  # segments sorted by vendor (stable)
+    hi: np.ndarray | None = None         # (S,) tightest valid volume cap of each segment
 
     def x(self, segs=slice(None)):
         return np.arange(self.S)[segs]
@@ -95,9 +97,35 @@ def _layout(inst: Instance, policy: Policy) -> _Layout:
         lay.groups[name] = (n, n + size)
         n += size
     lay.n = n
+    lay.hi = _segment_caps(inst, policy, seg_l)
     lay.by_lot = np.argsort(seg_l, kind="stable")
     lay.by_vendor = np.argsort(seg_v, kind="stable")
     return lay
+
+
+def _segment_caps(inst: Instance, policy: Policy, seg_l: np.ndarray) -> np.ndarray:
+    """The tightest valid cap of each segment's volume (the big-M of its link row).
+
+    ``Instance.seg_hi`` already is min(tier end, capacity, share cap x demand, demand).  With
+    ``min_vendors_per_lot = k >= 2`` and demand met exactly (within its tolerance), the other
+    ``k - 1`` vendors of the lot take at least their least volumes, so a segment can carry at
+    most ``demand (1 + tol)`` minus the ``k - 1`` smallest least volumes of the lot's bids.
+    """
+    hi = inst.seg_hi.copy()
+    k = policy.min_vendors_per_lot
+    B = len(inst.bid_vendor)
+    if not k or k < 2 or policy.demand != "exact" or not B:
+        return hi
+    low = np.full(B, np.inf)
+    np.minimum.at(low, inst.seg_bid, inst.seg_lo)
+    order = np.lexsort((low, inst.bid_lot))
+    lot_sorted, low_sorted = inst.bid_lot[order], low[order]
+    rank = np.arange(B) - np.searchsorted(lot_sorted, lot_sorted)   # position within its lot
+    take = rank < k - 1
+    reserve = np.zeros(inst.n_lots)
+    np.add.at(reserve, lot_sorted[take], low_sorted[take])
+    top = inst.demand * (1 + policy.demand_tolerance_pct / 100.0) - reserve
+    return np.maximum(np.minimum(hi, top[seg_l]), 0.0)
 
 
 def _moved_col(lay: _Layout) -> np.ndarray:
@@ -114,7 +142,7 @@ def _link(lay: _Layout) -> Block:
     r = len(keys)
     kind = np.zeros(r, np.int64)
     kind[1:] = keys[1:] == keys[:-1]
-    bound = np.where(kind == 1, inst.seg_lo[keys], inst.seg_hi[keys])
+    bound = np.where(kind == 1, inst.seg_lo[keys], lay.hi[keys])
     row = np.repeat(np.arange(r), 2)
     col = np.column_stack([lay.x(keys), lay.z(keys)]).ravel()
     coef = np.column_stack([np.ones(r), -bound]).ravel()
@@ -364,7 +392,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     blocks = [b for b in blocks if b is not None]
     lb = np.zeros(n)
     ub = np.full(n, np.inf)
-    ub[:S] = inst.seg_hi
+    ub[:S] = lay.hi
     ub[S:lay.groups["u"][1]] = 1.0
     ub[_moved_col(lay)] = inst.demand[lay.moved_lots]
     integer = np.zeros(n, bool)
