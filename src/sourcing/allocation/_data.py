@@ -219,7 +219,8 @@ def make_instance(
         vendors = _frame(vendors, "vendors", "vendor_id")
         vendor_ids = [str(v) for v in vendors.index]
         known = set(vendor_ids)
-        for i, v in enumerate(bids["vendor_id"]):
+        for i in np.flatnonzero(~bids["vendor_id"].isin(known).to_numpy()).tolist():
+            v = bids["vendor_id"].iat[i]
             if v not in known:
                 problems.append(Problem("bids", i + 2, "vendor_id", str(v), "unknown vendor"))
     else:
@@ -268,7 +269,7 @@ def make_instance(
     if need_quality and q is None:
         raise ValueError("the policy's quality_floor or a quality objective needs quality scores: "
                          "pass quality= (a Series vendor_id -> 0..100, or scoring's Evaluation)")
-    bid_v = bids["vendor_id"].map(vindex).to_numpy(np.int64)
+    bid_v = _codes(bids["vendor_id"], vendor_ids)
     if need_quality:
         missing = sorted(vendor_ids[v] for v in np.unique(bid_v) if eligible[v] and np.isnan(quality_arr[v]))
         if missing:
@@ -283,7 +284,7 @@ def make_instance(
             raise ValueError(f"vendor {v} must be included but is excluded ({excluded[v]})")
 
     # ----- bids and price segments
-    bid_l = bids["lot_id"].map(lindex).to_numpy(np.int64)
+    bid_l = _codes(bids["lot_id"], lot_ids)
     cap = pd.to_numeric(bids["capacity"], errors="coerce").astype(float).fillna(np.inf).to_numpy()
     bmin = pd.to_numeric(bids["min_volume"], errors="coerce").astype(float).fillna(0).to_numpy()
     setup = pd.to_numeric(bids["setup_cost"], errors="coerce").astype(float).fillna(0).to_numpy()
@@ -314,6 +315,11 @@ def make_instance(
         years=years, has_quality=q is not None, has_risk=bool(np.isfinite(risk_score).any()),
         currency=currency,
     )
+
+
+def _codes(values: pd.Series, ids: list[str]) -> np.ndarray:
+    """Position of each value (as text) in *ids*, -1 where absent (vectorised hash lookup)."""
+    return pd.Index(ids).get_indexer(values.astype(str)).astype(np.int64)
 
 
 def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded, eligible, bid_v, bid_l,
@@ -353,10 +359,10 @@ def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded
     t_key = np.zeros(0, np.int64)
     t_from = t_price = np.zeros(0)
     if tiers is not None and len(tiers):
-        tv = tiers["vendor_id"].map(vindex)
-        tl = tiers["lot_id"].map(lindex)
-        known = (tv.notna() & tl.notna()).to_numpy()
-        t_key = (tv.to_numpy()[known].astype(np.int64) * L + tl.to_numpy()[known].astype(np.int64))
+        tv = _codes(tiers["vendor_id"], vendor_ids)
+        tl = _codes(tiers["lot_id"], lot_ids)
+        known = (tv >= 0) & (tl >= 0)
+        t_key = tv[known] * L + tl[known]
         t_from = tiers["from_volume"].to_numpy(float)[known]
         t_price = tiers["unit_price"].to_numpy(float)[known]
         order = np.lexsort((t_from, t_key))
