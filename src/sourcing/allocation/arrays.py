@@ -278,15 +278,28 @@ class ArrayModel:
 
     def to_pulp(self):
         """The same problem as a PuLP ``LpProblem``; returns ``(problem, variables)`` with the
-        variables in column order.  Values of the last solve, if any, are loaded into them."""
+        variables in column order.  Values of the last solve, if any, are loaded into them.
+
+        Built in bulk with the cyclic garbage collector paused (a large model is millions of
+        small PuLP objects and no cycles worth collecting)."""
+        import gc
+
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return self._to_pulp()
+        finally:
+            if was:
+                gc.enable()
+
+    def _to_pulp(self):
         import pulp
 
         prob = pulp.LpProblem("award", pulp.LpMaximize if self.maximize else pulp.LpMinimize)
         lb = [None if not np.isfinite(v) else float(v) for v in self.lb]
         ub = [None if not np.isfinite(v) else float(v) for v in self.ub]
         cats = [pulp.LpInteger if i else pulp.LpContinuous for i in self.integer.tolist()]
-        variables = [prob.add_variable(n, lo, hi, cat) for n, lo, hi, cat in
-                     zip(self.column_names(), lb, ub, cats, strict=True)]
+        variables = list(map(prob.add_variable, self.column_names(), lb, ub, cats))
         if self.values is not None:
             for v, x in zip(variables, self.values.tolist(), strict=True):
                 v.varValue = x
@@ -297,14 +310,12 @@ class ArrayModel:
         senses = np.concatenate([b.sense for b in self.blocks] or [np.zeros(0, np.int8)]).tolist()
         rhs = np.concatenate([b.rhs for b in self.blocks] or [np.zeros(0)]).tolist()
         names = [n for b in self.blocks for n in b.row_names()]
-        cols = idx.tolist()
+        terms = list(map(variables.__getitem__, idx.tolist()))
         vals = val.tolist()
         bounds = starts.tolist()
-        rows = {}
-        for i, name in enumerate(names):
-            a, b = bounds[i], bounds[i + 1]
-            expr = pulp.LpAffineExpression(zip([variables[k] for k in cols[a:b]], vals[a:b], strict=True))
-            rows[name] = pulp.LpConstraint(expr, senses[i], name, rhs[i])
+        spans = zip(bounds[:-1], bounds[1:], strict=True)
+        exprs = map(pulp.LpAffineExpression, (zip(terms[a:b], vals[a:b], strict=True) for a, b in spans))
+        rows = dict(zip(names, map(pulp.LpConstraint, exprs, senses, names, rhs), strict=True))
         if len(rows) != len(names):
             raise RuntimeError("duplicate row names in the award model")
         prob.extend(rows)
