@@ -514,6 +514,10 @@ class Award:
         Lot-average volume-weighted quality (0-100), NaN without quality scores.
     diagnosis : str or None
         Plain-words explanation when the policy is infeasible.
+    model : pulp.LpProblem
+        The problem solved, built on demand from its arrays (:meth:`to_pulp`; ``arrays`` is the
+        :class:`~sourcing.allocation.arrays.ArrayModel` itself), with the solve's values loaded:
+        for CBC or any PuLP solver, LP/MPS export, or a user's extra constraints.
     """
 
     volumes: pd.DataFrame
@@ -980,7 +984,7 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
 
     Returns ``(SolveInfo of the full solve, greedy segment values or None, seconds left)``.  With a
     time limit, the neighbourhood (LP, LP rounding, restricted MILP) gets up to 45 % of it, the
-    vendor drops 30 % of the rest, the blocks 40 % of what then remains, and the full MILP the
+    vendor drops (HiGHS only) 30 % of the rest, the blocks 40 % of what then remains, and the full MILP the
     rest (it also proves the bound).  Models with more than :data:`HUGE_SEGMENTS` segments and a
     time limit skip the restricted MILP of the neighbourhood and the full MILP (neither gets
     through its root in time at that size): after the LP and its rounding, the blocks get 60 %
@@ -1020,6 +1024,8 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
             for step, share in steps:
                 budget = None if time_limit is None else share * left()
                 if step == "vendors":
+                    if solver != "highs":
+                        continue  # dozens of small solves: each CBC run costs a process and an MPS file
                     start, _ = vendor_close(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
                 elif inst.n_lots > 1:
                     start, _ = block_improve(model, start, keep, solver=solver, time_limit=budget,
