@@ -3,29 +3,43 @@
 For (vendors, lots) = (10, 20), (50, 200), (200, 1000): each lot is bid by half the vendors, with
 all-unit volume tiers, setup and onboarding costs, at most 3 winners per lot, a 70 % share cap on
 the largest quarter of lots, a quality floor and a spend-concentration cap.  Prints, per size:
-model-build time of ``build_model`` (bulk ``LpAffineExpression`` from zipped pairs) against a
-naive build of the same model with ``+=`` in Python loops, measured in the same process; solve
-time; status, incumbent, bound and gap.  The conversion of the built PuLP model to HiGHS's arrays
-(``model_arrays``, done by the solve step) is timed and printed separately; it is not part of
-the build figure.  ``--build-only`` stops after the build figures (best of ``--repeat`` runs).
 
-Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200] [--naive-max 50000]
-[--build-only] [--repeat 3]``
+* build: instance prep (``make_instance``) + the model compiled to arrays (``build_model``) + the
+  solver arrays (CSR rows for HiGHS), against today's PuLP build of the same model (the bulk
+  ``LpAffineExpression`` builder that ``allocation/model.py`` used before the arrays, kept below
+  as :func:`pulp_build`) + its conversion to HiGHS arrays (``model_arrays``), measured in the same
+  process; and the on-demand PuLP view (``ArrayModel.to_pulp``) for reference;
+* solve (unless ``--build-only``): what ``allocate`` runs (greedy start, LP-support
+  neighbourhood, fix-and-optimise, full MILP; HiGHS on the arrays) with its time limit: status,
+  incumbent, bound, gap;
+* ``--rule-costs``: ``constraint_costs`` on the size's 4 rules, warm-started from the base award
+  (as shipped) against from-scratch re-solves, each solve limited to ``--rule-limit`` seconds:
+  total time and the gap of each re-solve.
+
+Timings depend on the machine and its load (printed with ``os.getloadavg``); the ratios are the
+figures to read.
+
+Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200]
+[--build-only] [--repeat 3] [--rule-costs] [--rule-limit 20]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 import pulp
 
-from sourcing.allocation import Policy
-from sourcing.allocation._data import make_instance
+from sourcing.allocation import Policy, allocate
+from sourcing.allocation._data import Instance, make_instance
 from sourcing.allocation._solvers import model_arrays
-from sourcing.allocation.heuristic import greedy
 from sourcing.allocation.model import build_model, cost_reference, solve_pipeline
 
 TIME_LIMIT = {10: None, 50: 60.0, 200: 120.0}
@@ -68,117 +82,418 @@ def synthetic(n_vendors: int, n_lots: int, seed: int = 0):
     return lots, bids, tiers, risk, vendors, quality, policy
 
 
-def naive_build(inst, policy):
-    """The same model built the usual slow way: ``+=`` on expressions in Python loops (one pass
-    over the segments, so the baseline is linear, not a strawman)."""
-    prob = pulp.LpProblem("naive", pulp.LpMinimize)
-    S = len(inst.seg_bid)
-    x = [prob.add_variable(f"x_{s}", 0.0, float(inst.seg_hi[s])) for s in range(S)]
-    z = [prob.add_variable(f"z_{s}", 0, 1, cat=pulp.LpBinary) for s in range(S)]
-    u = {v: prob.add_variable(f"u_{v}", 0, 1, cat=pulp.LpBinary) for v in sorted(set(inst.bid_vendor))}
-    one = {b: pulp.LpAffineExpression() for b in range(len(inst.bid_vendor))}
-    dem = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
-    cnt = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
-    qual = [pulp.LpAffineExpression() for _ in range(inst.n_lots)]
-    per_vendor = {v: pulp.LpAffineExpression() for v in u}
-    spend = pulp.LpAffineExpression()
-    obj = pulp.LpAffineExpression()
-    for s in range(S):
-        b = inst.seg_bid[s]
-        j, v = inst.bid_lot[b], inst.bid_vendor[b]
-        prob += x[s] - inst.seg_hi[s] * z[s] <= 0
-        if inst.seg_lo[s] > 0:
-            prob += x[s] - inst.seg_lo[s] * z[s] >= 0
-        one[b] += z[s]
-        dem[j] += x[s]
-        cnt[j] += z[s]
-        qual[j] += (inst.quality[v] - policy.quality_floor) * x[s]
-        per_vendor[v] += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
-        spend += inst.seg_price[s] * x[s] + inst.seg_intercept[s] * z[s]
-        obj += inst.seg_price[s] * x[s] + (inst.seg_intercept[s] + inst.annualise * inst.bid_setup[b]) * z[s]
-    for b, e in one.items():
-        prob += e - u[inst.bid_vendor[b]] <= 0
-    for j in range(inst.n_lots):
-        prob += dem[j] == inst.demand[j]
-        prob += cnt[j] <= policy.max_vendors_per_lot
-        prob += qual[j] >= 0
-    total_spend = prob.add_variable("spend_total", 0.0, None)
-    prob += spend - total_spend == 0
-    c = policy.max_spend_share_pct / 100
-    for v in u:
-        prob += per_vendor[v] - c * total_spend <= 0
-        obj += inst.annualise * inst.onboarding[v] * u[v]
-    prob += obj
-    return prob
+# ---------------------------------------------------------------------- today's PuLP build (baseline)
+# The bulk PuLP builder of allocation/model.py before the model was compiled to arrays (commit
+# e395773), kept verbatim as the baseline the array build is measured against.
+
+@dataclass
+class Row:
+    """A policy rule row of the model."""
+
+    rule: str
+    scope: str
+    constraint: pulp.LpConstraint
+    scale: float = 1.0  # slack / scale is the violation the elastic model pays for: percent of
+    # demand (demand), points (quality, risk), tenths of a vendor (counts), percent (money)
 
 
-def run(n_vendors: int, n_lots: int, *, naive_max: int, build_only: bool = False, repeat: int = 1) -> None:
-    lots, bids, tiers, risk, vendors, quality, policy = synthetic(n_vendors, n_lots)
-    t0 = time.perf_counter()
-    inst = make_instance(None, policy, lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors,
-                         quality=quality)
-    t_inst = time.perf_counter() - t0
-    t_build = t_naive = t_arrays = np.inf
-    model = None
-    for _ in range(repeat):
-        del model
-        t0 = time.perf_counter()
-        model = build_model(inst, policy, cost_ref=cost_reference(inst))
-        t_build = min(t_build, time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        model_arrays(model.prob, model.variables)
-        t_arrays = min(t_arrays, time.perf_counter() - t0)
-    S = len(inst.seg_bid)
-    if S <= naive_max:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            naive_build(inst, policy)
-            t_naive = min(t_naive, time.perf_counter() - t0)
-        naive_txt = f"{t_naive:8.3f} s  (ours {t_naive / t_build:5.1f}x faster)"
+@dataclass
+class Model:
+    """A built model: the PuLP problem plus the handles needed to read an award back."""
+
+    prob: pulp.LpProblem
+    inst: Instance
+    policy: Policy
+    variables: list
+    x: list
+    z: list
+    u: dict
+    m: dict
+    rows: list[Row]
+    costs: dict[str, pulp.LpAffineExpression]
+    quality: pulp.LpAffineExpression | None
+    objective_kind: str | float
+    elastic: dict = field(default_factory=dict)
+
+
+def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
+    """Indices of *keys* equal to 0..n-1, each in ascending order (vectorised group-by)."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n + 1))
+    return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
+def _group_lists(keys: np.ndarray, n: int) -> list[list[int]]:
+    """As :func:`_groups`, as lists of Python ints (cheaper to index Python lists with)."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n + 1)).tolist()
+    flat = order.tolist()
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _lin(pairs_vars, coefs, constant: float = 0.0) -> pulp.LpAffineExpression:
+    """Affine expression from parallel sequences of variables and coefficients (one bulk call)."""
+    return pulp.LpAffineExpression(zip(pairs_vars, np.asarray(coefs, float).tolist(), strict=True),
+                                   constant=constant)
+
+
+def _pairs(a: list, ca: list, b: list, cb: list):
+    """``((a[i], ca[i]), (b[i], cb[i]))`` for each i: the terms of many two-term rows, made in C."""
+    return zip(zip(a, ca, strict=True), zip(b, cb, strict=True), strict=True)
+
+
+def _pick(variables: list, idx) -> list:
+    """``[variables[i] for i in idx]`` for an index array or list, without a Python-level loop."""
+    idx = idx.tolist() if isinstance(idx, np.ndarray) else idx
+    return list(map(variables.__getitem__, idx))
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while building (restored on exit).
+
+    A build allocates millions of small container objects (variables, expression dicts,
+    constraints) and no reference cycles worth collecting; without the pause CPython runs
+    ever-longer full collections over the growing model, which took ~40 % of the build time at
+    (200 vendors, 1000 lots).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def pulp_build(inst: Instance, policy: Policy, *, objective: str | float = "cost",
+               elastic: bool = False, cost_ref: float | None = None) -> Model:
+    """Build the award MILP for *inst* under *policy*.
+
+    Parameters
+    ----------
+    objective : "cost", "quality" or float in [0, 1]
+        ``cost`` minimises annual cost; ``quality`` maximises the lot-average volume-weighted
+        quality (0-100) subject to the rules (set a budget); a float ``w`` minimises
+        ``(1 - w) cost / cost_ref - w quality / 100``.
+    elastic : bool
+        Add a non-negative slack to every policy row and minimise their weighted sum instead
+        (used by the diagnosis of infeasible policies).
+
+    Notes
+    -----
+    Built in bulk: variables and the per-segment rows are made by ``map`` over zipped arrays
+    (``LpAffineExpression`` from (variable, coefficient) pairs, ``LpConstraint`` with its
+    sense, name and right-hand side), and the rows are added in one ``LpProblem.extend`` call
+    in a fixed order (names are unique by construction), with the garbage collector paused.
+    """
+    with _gc_paused():
+        return _build(inst, policy, objective=objective, elastic=elastic, cost_ref=cost_ref)
+
+
+def _build(inst: Instance, policy: Policy, *, objective, elastic, cost_ref) -> Model:
+    prob = pulp.LpProblem("award", pulp.LpMaximize if objective == "quality" else pulp.LpMinimize)
+    S, V, L = len(inst.seg_bid), inst.n_vendors, inst.n_lots
+    seg_v = inst.bid_vendor[inst.seg_bid] if S else np.zeros(0, np.int64)
+    seg_l = inst.bid_lot[inst.seg_bid] if S else np.zeros(0, np.int64)
+    LAE, LE, GE = pulp.LpAffineExpression, pulp.LpConstraintLE, pulp.LpConstraintGE
+    x = list(map(prob.add_variable, [f"x_{s}" for s in range(S)], repeat(0.0), inst.seg_hi.tolist()))
+    z = list(map(prob.add_variable, [f"z_{s}" for s in range(S)], repeat(0), repeat(1),
+                 repeat(pulp.LpBinary)))
+    rows: list[Row] = []
+    cons: list[pulp.LpConstraint] = []
+
+    def add(expr, sense, rhs, name, rule=None, scope="", scale=1.0):
+        c = pulp.LpConstraint(expr, sense, name, rhs)
+        cons.append(c)
+        names.append(c.name)  # as PuLP normalised it
+        if rule is not None:
+            rows.append(Row(rule, scope, c, scale))
+        return c
+
+    # segment linking (tight big-M per segment): rows hi_s (and lo_s where lo > 0), interleaved
+    ones = [1.0] * S
+    hi_names = [f"hi_{s}" for s in range(S)]
+    hi = list(map(pulp.LpConstraint,
+                  map(LAE, _pairs(x, ones, z, (-inst.seg_hi).tolist())),
+                  repeat(LE), hi_names, repeat(None)))
+    has_lo = np.flatnonzero(inst.seg_lo > 0)
+    if len(has_lo) == S:
+        lo_names = [f"lo_{s}" for s in range(S)]
+        lo = list(map(pulp.LpConstraint,
+                      map(LAE, _pairs(x, ones, z, (-inst.seg_lo).tolist())),
+                      repeat(GE), lo_names, repeat(None)))
+        cons += [c for pair in zip(hi, lo, strict=True) for c in pair]
+        names = [n for pair in zip(hi_names, lo_names, strict=True) for n in pair]
     else:
-        naive_txt = f"not run (> {naive_max} segments)"
-    best = f" (best of {repeat})" if repeat > 1 else ""
-    if build_only:
-        print(f"\n(vendors, lots) = ({n_vendors}, {n_lots}): {len(inst.bid_vendor)} bids, {S} segments, "
-              f"{len(model.variables)} variables, {len(model.prob.constraints())} rows")
-        print(f"  instance prep        {t_inst:8.3f} s")
-        print(f"  build (bulk, ours)   {t_build:8.3f} s{best}")
-        print(f"  build (naive +=)     {naive_txt}{best}")
-        print(f"  PuLP -> HiGHS arrays {t_arrays:8.3f} s{best} (model_arrays, in the solve step)", flush=True)
-        return
-    t0 = time.perf_counter()
-    heur = greedy(inst, policy)
-    t_heur = time.perf_counter() - t0
-    limit = TIME_LIMIT.get(n_vendors, 120.0)
-    # what allocate() runs: greedy start, LP-support neighbourhood, full MILP (one time budget)
-    t0 = time.perf_counter()
-    info, _, _ = solve_pipeline(model, solver="highs", time_limit=limit, mip_gap=None)
-    t_solve = time.perf_counter() - t0
+        names = []
+        lo_at = set(has_lo.tolist())
+        for s, c in enumerate(hi):
+            cons.append(c)
+            names.append(hi_names[s])
+            if s in lo_at:
+                names.append(f"lo_{s}")
+                cons.append(pulp.LpConstraint(LAE(((x[s], 1.0), (z[s], -float(inst.seg_lo[s])))), GE,
+                                              names[-1]))
+    vendors_used = sorted({int(v) for v in inst.bid_vendor})
+    u = {v: prob.add_variable(f"u_{v}", 0, 1, cat=pulp.LpBinary) for v in vendors_used}
+    # at most one segment per bid, and only from an engaged vendor
+    u_of_bid = _pick([u.get(v) for v in range(V)], inst.bid_vendor)
+    one_names = [f"one_{b}" for b in range(len(inst.bid_vendor))]
+    cons += map(pulp.LpConstraint,
+                (LAE([*zip(map(z.__getitem__, segs), repeat(1.0), strict=False), (ub, -1.0)])
+                 for segs, ub in zip(_group_lists(inst.seg_bid, len(inst.bid_vendor)), u_of_bid,
+                                     strict=True)),
+                repeat(LE), one_names, repeat(None))
+    names += one_names
+    seg_by_lot = _groups(seg_l, L)
+    seg_by_vendor = _groups(seg_v, V)
+    d = inst.demand
+    tol = policy.demand_tolerance_pct / 100.0
+
+    # demand
+    for j, segs in enumerate(seg_by_lot):
+        e = _lin(_pick(x, segs), np.ones(len(segs)))
+        lot = inst.lot_ids[j]
+        if policy.demand == "exact" and tol == 0:
+            add(e, pulp.LpConstraintEQ, d[j], f"demand_{j}", "demand", lot, d[j] / 100)
+        else:
+            add(e, pulp.LpConstraintGE, d[j] * (1 - tol), f"demand_{j}", "demand", lot, d[j] / 100)
+            if policy.demand == "exact":
+                add(_lin(_pick(x, segs), np.ones(len(segs))), pulp.LpConstraintLE,
+                    d[j] * (1 + tol), f"demand_max_{j}", "demand", lot, d[j] / 100)
+    # vendors per lot
+    for j, segs in enumerate(seg_by_lot):
+        lot = inst.lot_ids[j]
+        if policy.min_vendors_per_lot is not None:
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintGE,
+                float(policy.min_vendors_per_lot), f"min_vendors_{j}", "min_vendors_per_lot", lot, 0.1)
+        if policy.max_vendors_per_lot is not None:
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintLE,
+                float(policy.max_vendors_per_lot), f"max_vendors_{j}", "max_vendors_per_lot", lot, 0.1)
+        if policy.quality_floor is not None and len(segs):
+            coef = (inst.quality[seg_v[segs]] - policy.quality_floor)
+            add(_lin(_pick(x, segs), coef), pulp.LpConstraintGE, 0.0, f"quality_{j}",
+                "quality_floor", lot, d[j])
+        if policy.risk_cap is not None and len(segs):
+            coef = (inst.risk_score[seg_v[segs]] - policy.risk_cap)
+            add(_lin(_pick(x, segs), coef), pulp.LpConstraintLE, 0.0, f"risk_{j}", "risk_cap",
+                lot, d[j])
+    if policy.max_vendors_total is not None:
+        add(_lin(list(u.values()), np.ones(len(u))), pulp.LpConstraintLE,
+            float(policy.max_vendors_total), "max_vendors_total", "max_vendors_total", "all", 0.1)
+    for v in vendors_used:
+        segs = seg_by_vendor[v]
+        vid = inst.vendor_ids[v]
+        if policy.max_lots_per_vendor is not None:
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintLE,
+                float(policy.max_lots_per_vendor), f"max_lots_{v}", "max_lots_per_vendor", vid, 0.1)
+        if vid in policy.include:
+            add(_lin(_pick(z, segs), np.ones(len(segs))), pulp.LpConstraintGE, 1.0,
+                f"include_{v}", "include", vid, 0.1)
+    for vid in policy.include:
+        if inst.vendor_ids.index(vid) not in u:  # no usable bid at all: infeasible row 0 >= 1
+            add(pulp.LpAffineExpression(), pulp.LpConstraintGE, 1.0, f"include_nobid_{vid}",
+                "include", vid)
+
+    # costs
+    unit = _lin(x + z, np.concatenate([inst.seg_price, inst.seg_intercept]))
+    setup_coef = inst.bid_setup[inst.seg_bid] if S else np.zeros(0)
+    setup = _lin(z, setup_coef) if policy.setup_costs else pulp.LpAffineExpression()
+    onboard = (_lin([u[v] for v in vendors_used], inst.onboarding[vendors_used])
+               if policy.onboarding_costs else pulp.LpAffineExpression())
+    m: dict[int, pulp.LpVariable] = {}
+    switch_const = 0.0
+    sw_vars, sw_coef = [], []
+    if policy.switching_costs:
+        for j in range(L):
+            inc, rate = int(inst.lot_incumbent[j]), float(inst.switching[j])
+            if inc < 0 or rate <= 0:
+                continue
+            segs = seg_by_lot[j][seg_v[seg_by_lot[j]] == inc]
+            if len(segs) == 0:
+                switch_const += rate * d[j]
+                continue
+            m[j] = prob.add_variable(f"moved_{j}", 0.0, float(d[j]))
+            add(_lin([m[j]] + _pick(x, segs), [1.0] + [1.0] * len(segs)), pulp.LpConstraintGE,
+                float(d[j]), f"moved_{j}")
+            sw_vars.append(m[j])
+            sw_coef.append(rate)
+    switching = _lin(sw_vars, sw_coef, constant=switch_const)
+    k = inst.annualise
+    total = _lin(x + z + list(u.values()) + sw_vars,
+                 np.concatenate([inst.seg_price, inst.seg_intercept + k * setup_coef * policy.setup_costs,
+                                 k * inst.onboarding[vendors_used] * policy.onboarding_costs,
+                                 k * np.asarray(sw_coef, float)]),
+                 constant=k * switch_const)
+    costs = {"unit_cost": unit, "setup": setup, "onboarding": onboard, "switching": switching,
+             "total": total}
+    variables = x + z + [u[v] for v in vendors_used] + [m[j] for j in sorted(m)]
+    if policy.max_spend_share_pct is not None:
+        tvar = prob.add_variable("spend_total", 0.0, None)
+        variables.append(tvar)
+        add(_lin(x + z + [tvar], np.concatenate([inst.seg_price, inst.seg_intercept, [-1.0]])),
+            pulp.LpConstraintEQ, 0.0, "spend_total")
+        c = policy.max_spend_share_pct / 100.0
+        for v in vendors_used:
+            segs = seg_by_vendor[v]
+            add(_lin(_pick(x, segs) + _pick(z, segs) + [tvar],
+                     np.concatenate([inst.seg_price[segs], inst.seg_intercept[segs], [-c]])),
+                pulp.LpConstraintLE, 0.0, f"concentration_{v}", "max_spend_share_pct",
+                inst.vendor_ids[v], (cost_ref or 1.0) / 100)
+    if policy.budget is not None:
+        add(total.copy(), pulp.LpConstraintLE, float(policy.budget), "budget", "budget", "all",
+            float(policy.budget) / 100)
+    qexpr = None
+    if inst.has_quality and S:
+        qcoef = np.nan_to_num(inst.quality[seg_v]) / (d[seg_l] * L)
+        qexpr = _lin(x, qcoef)
+
+    slack: dict[str, object] = {}
+    if elastic:
+        svars, sw = [], []
+        for r, row in enumerate(rows):
+            c = row.constraint
+            senses = [1.0, -1.0] if c.sense == pulp.LpConstraintEQ else (
+                [1.0] if c.sense == pulp.LpConstraintGE else [-1.0])
+            for sgn in senses:
+                sv = prob.add_variable(f"slack_{r}_{'p' if sgn > 0 else 'n'}", 0.0, None)
+                c.expr.addterm(sv, sgn)
+                svars.append(sv)
+                sw.append(1.0 / max(row.scale, 1e-9))
+                slack[sv.name] = (r, sgn)
+        variables += svars
+        # minimise normalised violation first, cost a distant second
+        ref = cost_ref or max(float(np.sum(d * np.max(inst.seg_price, initial=1.0))), 1.0)
+        prob.setObjective(_lin(svars, sw) + total * (1e-6 / ref))
+    elif objective == "cost":
+        prob.setObjective(total)
+    elif objective == "quality":
+        if qexpr is None:
+            raise ValueError("objective='quality' needs quality scores (quality=)")
+        prob.setObjective(qexpr)
+    else:
+        w = float(objective)
+        ref = cost_ref or 1.0
+        if qexpr is None:
+            raise ValueError("a blended objective needs quality scores (quality=)")
+        prob.setObjective(total * ((1 - w) / ref) + qexpr * (-w / 100.0))
+    # one bulk insert, in the order built; extend skips addConstraint's per-row name check, so
+    # check here that the names are unique
+    named = dict(zip(names, cons, strict=True))
+    if len(named) != len(cons):
+        raise RuntimeError("duplicate constraint names in the award model")
+    prob.extend(named)
+    return Model(prob, inst, policy, variables, x, z, u, m, rows, costs, qexpr, objective, slack)
+
+
+
+# ---------------------------------------------------------------------- measurements
+def _best(fn, repeat_: int):
+    best, out = np.inf, None
+    for _ in range(repeat_):
+        out = None
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def _load() -> str:
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def run(n_vendors: int, n_lots: int, *, build_only: bool = False, repeat_: int = 1, rule_costs: bool = False,
+        rule_limit: float = 20.0) -> None:
+    lots, bids, tiers, risk, vendors, quality, policy = synthetic(n_vendors, n_lots)
+    tables = dict(lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors, quality=quality)
+    t_inst, inst = _best(lambda: make_instance(None, policy, **tables), repeat_)
+    ref = cost_reference(inst)
+    t_build, model = _best(lambda: build_model(inst, policy, cost_ref=ref), repeat_)
+
+    def csr():
+        model._csr = None
+        return model.csr()
+
+    t_csr, _ = _best(csr, repeat_)
+    t_old, old = _best(lambda: pulp_build(inst, policy, cost_ref=ref), repeat_)
+    t_old_arrays, _ = _best(lambda: model_arrays(old.prob, old.variables), repeat_)
+    n_old_rows = len(old.prob.constraints())
+    old = None  # free the PuLP objects before the solve
+    t_view, _ = _best(model.to_pulp, 1)
+    S = len(inst.seg_bid)
+    ours = t_inst + t_build + t_csr
+    today = t_inst + t_old + t_old_arrays
+    best = f" (best of {repeat_})" if repeat_ > 1 else ""
     print(f"\n(vendors, lots) = ({n_vendors}, {n_lots}): {len(inst.bid_vendor)} bids, {S} segments, "
-          f"{len(model.variables)} variables, {len(model.prob.constraints())} rows")
-    print(f"  instance prep        {t_inst:8.3f} s")
-    print(f"  build (bulk, ours)   {t_build:8.3f} s{best}")
-    print(f"  build (naive +=)     {naive_txt}{best}")
-    print(f"  PuLP -> HiGHS arrays {t_arrays:8.3f} s{best} (model_arrays, in the solve step)")
-    heur_txt = "none found" if heur is None else "found"
-    print(f"  greedy MIP start     {t_heur:8.3f} s  ({heur_txt})")
-    print(f"  greedy start + neighbourhood + MILP (HiGHS, limit {limit or 'none'} s): {t_solve:.2f} s, "
-          f"status {info.status}")
-    print(f"  incumbent EUR {info.objective:,.0f}/yr  bound EUR {info.bound:,.0f}/yr  gap {info.gap:.3%}",
-          flush=True)
+          f"{model.n_cols} columns, {model.n_rows} rows (PuLP build: {n_old_rows} rows); {_load()}")
+    print(f"  instance prep                 {t_inst:8.3f} s{best}")
+    print(f"  build, arrays (ours)          {t_build:8.3f} s   solver arrays (CSR) {t_csr:6.3f} s")
+    print(f"  build, today's PuLP           {t_old:8.3f} s   PuLP -> HiGHS arrays {t_old_arrays:6.3f} s")
+    print(f"  prep + build + solver arrays  {ours:8.3f} s   vs today's {today:.3f} s: "
+          f"{today / ours:5.1f}x faster (build alone {t_old / t_build:5.1f}x)")
+    print(f"  PuLP view on demand (to_pulp) {t_view:8.3f} s", flush=True)
+    if build_only:
+        return
+    limit = TIME_LIMIT.get(n_vendors, 120.0)
+    t0 = time.perf_counter()
+    info, heur, _ = solve_pipeline(model, solver="highs", time_limit=limit, mip_gap=None)
+    t_solve = time.perf_counter() - t0
+    print(f"  solve (greedy {'found' if heur is not None else 'none'}, neighbourhood, blocks, MILP; HiGHS, "
+          f"limit {limit or 'none'} s): {t_solve:.2f} s, status {info.status}")
+    print(f"  incumbent {info.objective:,.0f}/yr  bound {info.bound:,.0f}/yr  gap {info.gap:.3%}", flush=True)
+    if rule_costs:
+        run_rule_costs(policy, tables, rule_limit)
+
+
+def run_rule_costs(policy: Policy, tables: dict, limit: float) -> None:
+    """constraint_costs (warm-started from the base award) against from-scratch re-solves."""
+    from sourcing.allocation import constraint_costs
+
+    rules = policy.active_rules()
+    t0 = time.perf_counter()
+    base = allocate(None, policy, time_limit=limit, **tables)
+    t_base = time.perf_counter() - t0
+    rows = []
+    t_warm = t_cold = t_base
+    for rule in rules:
+        relaxed = policy.relaxed(rule)
+        t0 = time.perf_counter()
+        warm = allocate(None, relaxed, time_limit=limit, start=base, **tables)
+        t_warm += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cold = allocate(None, relaxed, time_limit=limit, **tables)
+        t_cold += time.perf_counter() - t0
+        rows.append((rule, warm, cold))
+    print(f"  constraint_costs, {len(rules)} rules, {limit:g} s per solve; base {base.status}, "
+          f"gap {base.gap:.3%}, cost {base.cost['total']:,.0f}/yr")
+    for rule, warm, cold in rows:
+        print(f"    {rule:22s} warm: cost {warm.cost['total']:,.0f} gap {warm.gap:7.3%} | from scratch: cost "
+              f"{cold.cost['total']:,.0f} gap {cold.gap:7.3%}")
+    print(f"    total time (base + re-solves): warm {t_warm:.1f} s, from scratch {t_cold:.1f} s", flush=True)
+    # the shipped function, end to end
+    t0 = time.perf_counter()
+    cc = constraint_costs(None, policy, time_limit=limit, **tables)
+    print(f"    constraint_costs() {time.perf_counter() - t0:.1f} s; cost_of_rule >= 0 for all: "
+          f"{bool((cc['cost_of_rule'] >= -1e-6).all())}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10x20,50x200,200x1000")
-    ap.add_argument("--naive-max", type=int, default=10_000_000,
-                    help="skip the naive build above this many segments")
     ap.add_argument("--build-only", action="store_true", help="time instance prep and builds; no solve")
     ap.add_argument("--repeat", type=int, default=1, help="builds per size; the best time is printed")
+    ap.add_argument("--rule-costs", action="store_true", help="also time constraint_costs (4 rules)")
+    ap.add_argument("--rule-limit", type=float, default=20.0, help="seconds per solve in --rule-costs")
     args = ap.parse_args()
     for size in args.sizes.split(","):
         v, lots = (int(p) for p in size.split("x"))
-        run(v, lots, naive_max=args.naive_max, build_only=args.build_only, repeat=args.repeat)
+        run(v, lots, build_only=args.build_only, repeat_=args.repeat, rule_costs=args.rule_costs,
+            rule_limit=args.rule_limit)
 
 
 if __name__ == "__main__":

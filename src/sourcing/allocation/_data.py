@@ -12,12 +12,16 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import Problem, ValidationError
+from ..tender import SETTINGS
 from .policy import Policy
 
-__all__ = ["MIN_AWARD", "Instance", "make_instance"]
+__all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
 
 #: Least volume of an awarded bid, as a fraction of the lot's annual demand (0.01 %).
 MIN_AWARD = 1e-4
+
+#: Currency of plain tables given without a tender: the tender settings' default.
+DEFAULT_CURRENCY = str(SETTINGS["currency"][1])
 
 
 @dataclass
@@ -26,8 +30,9 @@ class Instance:
 
     Bids (index ``b``) are split into price segments (index ``s``): a bid without tiers has one
     segment; a tiered bid has one per tier.  Segment ``s`` covers volumes ``[lo[s], hi[s]]`` at
-    cost ``intercept[s] + price[s] * x`` (EUR/year): all-unit tiers have intercept 0; incremental
-    tiers have the intercept that makes the cost equal to the sum of the tier prices.
+    cost ``intercept[s] + price[s] * x`` (tender currency per year): all-unit tiers have
+    intercept 0; incremental tiers have the intercept that makes the cost equal to the sum of the
+    tier prices.
     """
 
     vendor_ids: list[str]
@@ -35,29 +40,30 @@ class Instance:
     demand: np.ndarray            # (L,) units/year
     units: list[str]              # (L,) unit of each lot
     lot_incumbent: np.ndarray     # (L,) vendor index or -1
-    switching: np.ndarray         # (L,) EUR per unit moved, one-off
+    switching: np.ndarray         # (L,) tender currency per unit moved, one-off
     bid_vendor: np.ndarray        # (B,)
     bid_lot: np.ndarray           # (B,)
-    bid_setup: np.ndarray         # (B,) EUR one-off
+    bid_setup: np.ndarray         # (B,) tender currency, one-off
     bid_capacity: np.ndarray      # (B,) units/year (inf = unlimited)
     bid_min: np.ndarray           # (B,) least units/year if awarded (bid min_volume)
     bid_type: list[str]           # (B,)
     seg_bid: np.ndarray           # (S,)
     seg_lo: np.ndarray            # (S,)
     seg_hi: np.ndarray            # (S,)
-    seg_price: np.ndarray         # (S,) EUR/unit/year
-    seg_intercept: np.ndarray     # (S,) EUR/year
-    onboarding: np.ndarray        # (V,) EUR one-off (0 for incumbents)
+    seg_price: np.ndarray         # (S,) tender currency per unit per year
+    seg_intercept: np.ndarray     # (S,) tender currency per year
+    onboarding: np.ndarray        # (V,) tender currency, one-off (0 for incumbents)
     incumbent: np.ndarray         # (V,) bool
     risk_score: np.ndarray        # (V,) 0-100 or NaN
     quality: np.ndarray           # (V,) 0-100 or NaN
     eligible: np.ndarray          # (V,) bool: not excluded
     excluded_reason: dict[str, str]
     dropped_bids: list[tuple[str, str, str]]  # (vendor, lot, why) bids unusable under the policy
-    annualise: float              # factor turning one-off EUR into EUR/year
+    annualise: float              # factor turning one-off amounts into amounts per year
     years: int
     has_quality: bool
     has_risk: bool
+    currency: str = DEFAULT_CURRENCY  # ISO 4217 code of every amount (the tender's)
 
     @property
     def n_vendors(self) -> int:
@@ -75,8 +81,9 @@ class Instance:
         return self._seg_start
 
     def bid_costs(self, x: np.ndarray) -> np.ndarray:
-        """Annual unit cost (EUR/year) of volumes *x* (one per bid) at the cheapest segment that
-        admits them; 0 for no volume, inf when no segment admits the volume (vectorised)."""
+        """Annual unit cost (tender currency per year) of volumes *x* (one per bid) at the
+        cheapest segment that admits them; 0 for no volume, inf when no segment admits the volume
+        (vectorised)."""
         x = np.asarray(x, float)
         xs = x[self.seg_bid]
         ok = (self.seg_lo <= xs + 1e-7 * np.maximum(xs, 1)) & (self.seg_hi >= xs - 1e-7 * np.maximum(xs, 1))
@@ -87,7 +94,8 @@ class Instance:
         return out
 
     def bid_cost(self, b: int, x: float) -> float:
-        """Annual unit cost (EUR/year) of volume *x* on bid *b* (cheapest feasible segment)."""
+        """Annual unit cost (tender currency per year) of volume *x* on bid *b* (cheapest feasible
+        segment)."""
         if x <= 1e-9:
             return 0.0
         sl = slice(self.seg_start[b], self.seg_start[b + 1])
@@ -159,6 +167,7 @@ def make_instance(
         raise TypeError(f"policy must be a sourcing.allocation.Policy, got {type(policy).__name__}")
     years = policy.contract_years
     rate = 0.08
+    currency = DEFAULT_CURRENCY
     if tender is not None:
         lots = tender.lots if lots is None else lots
         bids = tender.bids if bids is None else bids
@@ -167,6 +176,7 @@ def make_instance(
         risk = tender.risk if risk is None else risk
         years = years or tender.contract_years
         rate = tender.discount_rate
+        currency = tender.currency
     if lots is None or bids is None:
         raise ValueError("give a tender, or both lots= and bids= tables")
     years = int(years or 5)
@@ -200,7 +210,8 @@ def make_instance(
             problems.append(Problem("bids", int(i) + 2, col, str(bids[col].iat[i]), "must be >= 0"))
     lot_ids = [str(x) for x in lots.index]
     known_lots = set(lot_ids)
-    for i, lot in enumerate(bids["lot_id"]):
+    for i in np.flatnonzero(~bids["lot_id"].isin(known_lots).to_numpy()).tolist():
+        lot = bids["lot_id"].iat[i]
         if lot not in known_lots:
             problems.append(Problem("bids", i + 2, "lot_id", str(lot), "unknown lot; valid: "
                                     + ", ".join(lot_ids[:12])))
@@ -208,7 +219,8 @@ def make_instance(
         vendors = _frame(vendors, "vendors", "vendor_id")
         vendor_ids = [str(v) for v in vendors.index]
         known = set(vendor_ids)
-        for i, v in enumerate(bids["vendor_id"]):
+        for i in np.flatnonzero(~bids["vendor_id"].isin(known).to_numpy()).tolist():
+            v = bids["vendor_id"].iat[i]
             if v not in known:
                 problems.append(Problem("bids", i + 2, "vendor_id", str(v), "unknown vendor"))
     else:
@@ -257,14 +269,14 @@ def make_instance(
     if need_quality and q is None:
         raise ValueError("the policy's quality_floor or a quality objective needs quality scores: "
                          "pass quality= (a Series vendor_id -> 0..100, or scoring's Evaluation)")
-    bid_v = bids["vendor_id"].map(vindex).to_numpy(np.int64)
+    bid_v = _codes(bids["vendor_id"], vendor_ids)
     if need_quality:
-        missing = sorted({vendor_ids[v] for v in bid_v if eligible[v] and np.isnan(quality_arr[v])})
+        missing = sorted(vendor_ids[v] for v in np.unique(bid_v) if eligible[v] and np.isnan(quality_arr[v]))
         if missing:
             raise ValueError("no quality score for bidding vendor(s) " + ", ".join(missing)
                              + "; score them or exclude them")
     if policy.risk_cap is not None:
-        missing = sorted({vendor_ids[v] for v in bid_v if eligible[v] and np.isnan(risk_score[v])})
+        missing = sorted(vendor_ids[v] for v in np.unique(bid_v) if eligible[v] and np.isnan(risk_score[v]))
         if missing:
             raise ValueError("risk_cap needs risk.risk_score for vendor(s) " + ", ".join(missing))
     for v in policy.include:
@@ -272,65 +284,18 @@ def make_instance(
             raise ValueError(f"vendor {v} must be included but is excluded ({excluded[v]})")
 
     # ----- bids and price segments
-    bid_l = bids["lot_id"].map(lindex).to_numpy(np.int64)
+    bid_l = _codes(bids["lot_id"], lot_ids)
     cap = pd.to_numeric(bids["capacity"], errors="coerce").astype(float).fillna(np.inf).to_numpy()
     bmin = pd.to_numeric(bids["min_volume"], errors="coerce").astype(float).fillna(0).to_numpy()
     setup = pd.to_numeric(bids["setup_cost"], errors="coerce").astype(float).fillna(0).to_numpy()
-    dtype = [str(t) if isinstance(t, str) else "none" for t in bids["discount_type"]]
+    dtype = np.array([str(t) if isinstance(t, str) else "none" for t in bids["discount_type"].tolist()],
+                     dtype=object)
     base = price.to_numpy()
     d = demand.to_numpy()
-    tier_map: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    if tiers is not None and len(tiers):
-        for t in tiers.sort_values(["vendor_id", "lot_id", "from_volume"]).itertuples(index=False):
-            tier_map.setdefault((t.vendor_id, t.lot_id), []).append((float(t.from_volume),
-                                                                     float(t.unit_price)))
     tol = policy.demand_tolerance_pct / 100.0
-    keep, dropped = [], []
-    s_bid, s_lo, s_hi, s_p, s_a = [], [], [], [], []
-    by_lot = policy.max_share_pct_by_lot or {}
-    for b in range(len(bids)):
-        v, j = int(bid_v[b]), int(bid_l[b])
-        vid, lid = vendor_ids[v], lot_ids[j]
-        if not eligible[v]:
-            dropped.append((vid, lid, f"vendor excluded: {excluded[vid]}"))
-            continue
-        share_cap = by_lot.get(lid, policy.max_share_pct)
-        top = d[j] * (1 + tol) if policy.demand == "exact" else np.inf
-        if share_cap is not None:
-            top = min(top, d[j] * share_cap / 100.0)
-        top = min(top, cap[b])
-        # an awarded bid carries at least MIN_AWARD of the lot's demand, so that it really counts
-        # as a vendor of the lot (min/max vendors) and never holds a zero-volume award
-        low = max(bmin[b], d[j] * (policy.min_share_pct or 0.0) / 100.0, d[j] * MIN_AWARD)
-        if low > top + 1e-9:
-            dropped.append((vid, lid, f"least volume {low:,.6g} exceeds most allowed {top:,.6g}"))
-            continue
-        steps = tier_map.get((vid, lid), []) if dtype[b] != "none" else []
-        bps = np.array([0.0] + [f for f, _ in steps])
-        prices = np.array([base[b]] + [p for _, p in steps])
-        if not np.isfinite(top):  # over-buying allowed and no cap: stop past the last tier or demand
-            top = max(d[j] * (1 + tol), bps[-1])
-        ends = np.append(bps[1:], np.inf)
-        if dtype[b] == "incremental":
-            widths = np.diff(bps)
-            cum = np.concatenate([[0.0], np.cumsum(widths * prices[:-1])])  # cost at each breakpoint
-            inter = cum - prices * bps
-        else:
-            inter = np.zeros(len(bps))
-        made = 0
-        for k in range(len(bps)):
-            lo_k, hi_k = max(bps[k], low), min(ends[k], top)
-            if lo_k > hi_k + 1e-9:
-                continue
-            s_bid.append(len(keep))
-            s_lo.append(lo_k)
-            s_hi.append(hi_k)
-            s_p.append(prices[k])
-            s_a.append(inter[k])
-            made += 1
-        if made:
-            keep.append(b)
-    keep = np.array(keep, dtype=np.int64)
+    seg, keep, dropped = _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded,
+                                   eligible, bid_v, bid_l, base, cap, bmin, dtype, d, tol)
+    s_bid, s_lo, s_hi, s_p, s_a = seg
     if policy.one_off == "ignore":
         factor = 0.0
     elif policy.one_off == "annuity" and rate > 0:
@@ -343,10 +308,95 @@ def make_instance(
         lot_incumbent=lot_inc,
         switching=pd.to_numeric(lots["switching_cost_per_unit"], errors="coerce").fillna(0).to_numpy(float),
         bid_vendor=bid_v[keep], bid_lot=bid_l[keep], bid_setup=setup[keep], bid_capacity=cap[keep],
-        bid_min=bmin[keep], bid_type=[dtype[b] for b in keep],
-        seg_bid=np.array(s_bid, dtype=np.int64), seg_lo=np.array(s_lo), seg_hi=np.array(s_hi),
-        seg_price=np.array(s_p), seg_intercept=np.array(s_a),
+        bid_min=bmin[keep], bid_type=dtype[keep].tolist(),
+        seg_bid=s_bid, seg_lo=s_lo, seg_hi=s_hi, seg_price=s_p, seg_intercept=s_a,
         onboarding=onboarding, incumbent=incumbent, risk_score=risk_score, quality=quality_arr,
         eligible=eligible, excluded_reason=excluded, dropped_bids=dropped, annualise=factor,
         years=years, has_quality=q is not None, has_risk=bool(np.isfinite(risk_score).any()),
+        currency=currency,
     )
+
+
+def _codes(values: pd.Series, ids: list[str]) -> np.ndarray:
+    """Position of each value (as text) in *ids*, -1 where absent (vectorised hash lookup)."""
+    return pd.Index(ids).get_indexer(values.astype(str)).astype(np.int64)
+
+
+def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded, eligible, bid_v, bid_l,
+              base, cap, bmin, dtype, d, tol):
+    """Price segments of the usable bids, vectorised over bids and tiers.
+
+    Returns ``((seg_bid, seg_lo, seg_hi, seg_price, seg_intercept), kept bid rows, dropped)``:
+    a bid's segments are its tiers (``[0, from_1), [from_1, from_2), ...`` at the tier prices),
+    clipped to the bid's least volume (bid minimum, minimum share, :data:`MIN_AWARD`) and most
+    volume (demand and tolerance for ``exact`` demand, share cap, capacity); a bid whose least
+    volume exceeds its most is dropped, with the reason.
+    """
+    n = len(base)
+    L = len(lot_ids)
+    by_lot = policy.max_share_pct_by_lot or {}
+    default_cap = np.nan if policy.max_share_pct is None else float(policy.max_share_pct)
+    lot_cap = np.array([by_lot.get(lot, default_cap) for lot in lot_ids], float)
+    dj = d[bid_l]
+    top = dj * (1 + tol) if policy.demand == "exact" else np.full(n, np.inf)
+    share = lot_cap[bid_l]
+    top = np.where(np.isfinite(share), np.minimum(top, dj * share / 100.0), top)
+    top = np.minimum(top, cap)
+    # an awarded bid carries at least MIN_AWARD of the lot's demand, so that it really counts
+    # as a vendor of the lot (min/max vendors) and never holds a zero-volume award
+    low = np.maximum.reduce([bmin, dj * (policy.min_share_pct or 0.0) / 100.0, dj * MIN_AWARD])
+    ok_vendor = eligible[bid_v]
+    too_small = ok_vendor & (low > top + 1e-9)
+    usable = ok_vendor & ~too_small
+    reasons = {}
+    for b in np.flatnonzero(~ok_vendor).tolist():
+        reasons[b] = f"vendor excluded: {excluded[vendor_ids[bid_v[b]]]}"
+    for b in np.flatnonzero(too_small).tolist():
+        reasons[b] = f"least volume {low[b]:,.6g} exceeds most allowed {top[b]:,.6g}"
+    dropped = [(vendor_ids[bid_v[b]], lot_ids[bid_l[b]], reasons[b]) for b in sorted(reasons)]
+    # tiers of each bid: sorted by (vendor, lot, from_volume), looked up by the bid's key
+    key = bid_v * L + bid_l
+    t_key = np.zeros(0, np.int64)
+    t_from = t_price = np.zeros(0)
+    if tiers is not None and len(tiers):
+        tv = _codes(tiers["vendor_id"], vendor_ids)
+        tl = _codes(tiers["lot_id"], lot_ids)
+        known = (tv >= 0) & (tl >= 0)
+        t_key = tv[known] * L + tl[known]
+        t_from = tiers["from_volume"].to_numpy(float)[known]
+        t_price = tiers["unit_price"].to_numpy(float)[known]
+        order = np.lexsort((t_from, t_key))
+        t_key, t_from, t_price = t_key[order], t_from[order], t_price[order]
+    t_start = np.searchsorted(t_key, key, side="left")
+    n_t = np.searchsorted(t_key, key, side="right") - t_start
+    n_t[dtype == "none"] = 0
+    n_t[~usable] = 0
+    pieces = 1 + n_t
+    p_bid = np.repeat(np.arange(n), pieces)
+    first = np.cumsum(pieces) - pieces
+    k = np.arange(len(p_bid)) - first[p_bid]                     # piece index within its bid
+    tier_at = np.where(k > 0, t_start[p_bid] + k - 1, 0)
+    bp = np.where(k > 0, t_from[tier_at] if len(t_from) else 0.0, 0.0)
+    price = np.where(k > 0, t_price[tier_at] if len(t_price) else 0.0, base[p_bid])
+    last = first + pieces - 1                                     # last piece of each bid
+    end = np.append(bp[1:], np.inf)
+    end[last] = np.inf
+    # over-buying allowed and no cap: stop past the last tier or the demand
+    top = np.where(np.isfinite(top), top, np.maximum(dj * (1 + tol), bp[last]))
+    # incremental tiers: intercept so that the cost equals the sum of the tier prices
+    width_cost = np.zeros(len(p_bid))
+    nxt = k > 0
+    width_cost[nxt] = (bp[nxt] - bp[np.flatnonzero(nxt) - 1]) * price[np.flatnonzero(nxt) - 1]
+    cum = np.cumsum(width_cost)
+    cum -= cum[first][p_bid]                                      # cost at each breakpoint, per bid
+    inter = np.where(dtype[p_bid] == "incremental", cum - price * bp, 0.0)
+    lo = np.maximum(bp, low[p_bid])
+    hi = np.minimum(end, top[p_bid])
+    made = usable[p_bid] & (lo <= hi + 1e-9)
+    kept_any = np.zeros(n, bool)
+    kept_any[p_bid[made]] = True
+    keep = np.flatnonzero(kept_any)
+    new_index = np.cumsum(kept_any) - 1
+    seg = (new_index[p_bid[made]].astype(np.int64), lo[made].astype(float), hi[made].astype(float),
+           price[made].astype(float), inter[made].astype(float))
+    return seg, keep, dropped

@@ -1,6 +1,8 @@
-"""Solver back ends: HiGHS through highspy (bulk model transfer, MIP start) and CBC under a watchdog.
+"""Solver back ends: HiGHS through highspy (arrays passed in one call, MIP start) and CBC under a
+watchdog.
 
-Both read a PuLP problem and write values back into its variables, and both report status
+:func:`solve_arrays` solves the award model's arrays (HiGHS reads them directly; CBC through the
+PuLP problem built from them); :func:`solve` solves any PuLP problem.  Both report status
 honestly: ``optimal`` only when the solver proved it (within the requested gap), ``feasible``
 when a time limit left an incumbent, ``no solution`` when it left none.
 """
@@ -21,7 +23,7 @@ from operator import attrgetter, methodcaller
 import numpy as np
 import pulp
 
-__all__ = ["SolveInfo", "cbc_path", "model_arrays", "solve"]
+__all__ = ["SolveInfo", "cbc_path", "highs_arrays", "model_arrays", "solve", "solve_arrays"]
 
 SOLVERS = ("highs", "cbc")
 
@@ -155,17 +157,48 @@ def _new_highs(highspy):
 
 
 def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=None) -> SolveInfo:
+    """HiGHS on a PuLP problem: through :func:`model_arrays`, values and duals written back."""
+    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = (
+        arrays if arrays is not None else model_arrays(prob, variables))
+    info, values, duals = highs_arrays(lb, ub, integer, cost, sign, const, starts, idx, val, lo, hi,
+                                       time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
+                                       fix=fix)
+    if values is not None:
+        for v, x in zip(variables, values.tolist(), strict=True):
+            v.varValue = x
+        for c, pi in zip(cons, duals.tolist(), strict=True):
+            c.pi = pi
+    return info
+
+
+def _fixed(lb, ub, fix):
+    """Copies of the bounds with the columns of *fix* (dict index -> value, or a pair of arrays
+    (indices, values)) fixed."""
+    lb, ub = lb.copy(), ub.copy()
+    if fix is None:
+        return lb, ub
+    if isinstance(fix, dict):
+        keys = np.fromiter(fix.keys(), np.int64, len(fix))
+        vals = np.fromiter(fix.values(), float, len(fix))
+    else:
+        keys, vals = np.asarray(fix[0], np.int64), np.asarray(fix[1], float)
+    lb[keys] = vals
+    ub[keys] = vals
+    return lb, ub
+
+
+def highs_arrays(lb, ub, integer, cost, sign, const, starts, idx, val, lo, hi, *, time_limit=None,
+                 mip_gap=None, start=None, relax=False, fix=None):
+    """Solve ``min cost @ x`` (``sign`` -1: the caller maximises) over ``lo <= A x <= hi`` (CSR
+    ``starts, idx, val``) and column bounds with HiGHS.
+
+    Returns ``(SolveInfo, column values or None, row duals or None)``; objective and bound are in
+    the caller's sense (times ``sign``, plus ``const``), duals too.
+    """
     import highspy
 
     t0 = time.perf_counter()
-    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = (
-        arrays if arrays is not None else model_arrays(prob, variables))
-    lb, ub = lb.copy(), ub.copy()
-    if fix:
-        keys = np.fromiter(fix.keys(), int)
-        vals = np.fromiter(fix.values(), float)
-        lb[keys] = vals
-        ub[keys] = vals
+    lb, ub = _fixed(lb, ub, fix)
     h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
@@ -174,20 +207,29 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=No
         h.setOptionValue("time_limit", float(max(time_limit - (time.perf_counter() - t0), 0.1)))
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
-        h.setOptionValue("mip_abs_gap", 1e-6 if mip_gap == 0 else 1e-6)
+        h.setOptionValue("mip_abs_gap", 1e-6)
     inf = highspy.kHighsInf
-    n = len(variables)
-    h.addVars(n, np.where(np.isfinite(lb), lb, -inf), np.where(np.isfinite(ub), ub, inf))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    n = len(lb)
+    m = len(lo)
     is_mip = bool(integer.any()) and not relax
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.col_cost_ = np.asarray(cost, float)
+    lp.col_lower_ = np.where(np.isfinite(lb), lb, -inf)
+    lp.col_upper_ = np.where(np.isfinite(ub), ub, inf)
+    lp.row_lower_ = np.where(np.isfinite(lo), lo, -inf)
+    lp.row_upper_ = np.where(np.isfinite(hi), hi, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.asarray(starts, np.int32)
+    lp.a_matrix_.index_ = np.asarray(idx, np.int32)
+    lp.a_matrix_.value_ = np.asarray(val, float)
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
     if is_mip:
-        ints = np.flatnonzero(integer).astype(np.int32)
-        h.changeColsIntegrality(len(ints), ints,
-                                np.full(len(ints), highspy.HighsVarType.kInteger))
-    m = len(cons)
-    if m:
-        h.addRows(m, np.where(np.isfinite(lo), lo, -inf), np.where(np.isfinite(hi), hi, inf),
-                  len(idx), starts[:-1], idx, val)
+        lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger,
+                                   highspy.HighsVarType.kContinuous).tolist()
+    h.passModel(lp)
     if start is not None and is_mip:
         sol = highspy.HighsSolution()
         sol.col_value = list(np.asarray(start, float))
@@ -228,13 +270,11 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=No
     if kind == "optimal" and not has:
         kind = "error"
     obj = bound = float("nan")
+    values = duals = None
     if has:
-        values = np.asarray(h.getSolution().col_value)
-        for v, x in zip(variables, values, strict=True):
-            v.varValue = float(x)
-        duals = np.asarray(h.getSolution().row_dual) if not is_mip else np.zeros(m)
-        for c, pi in zip(cons, duals, strict=True):
-            c.pi = float(pi) * sign
+        solution = h.getSolution()
+        values = np.asarray(solution.col_value, float)
+        duals = np.asarray(solution.row_dual, float) * sign if not is_mip else np.zeros(m)
         obj = sign * float(info.objective_function_value) + const
         if is_mip:
             bound = sign * float(info.mip_dual_bound) + const
@@ -243,7 +283,70 @@ def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=No
     gap = _gap(obj, bound) if has else float("nan")
     if kind == "optimal" and is_mip and np.isfinite(gap) and gap > max(mip_gap or 1e-4, 1e-4) + 1e-9:
         kind = "feasible"
-    return SolveInfo(kind, obj, bound, gap, time.perf_counter() - t0, "highs")
+    return SolveInfo(kind, obj, bound, gap, time.perf_counter() - t0, "highs"), values, duals
+
+
+def _highs_reduced(model, *, time_limit, mip_gap, start, fix) -> SolveInfo:
+    """A MILP with columns fixed, solved as the model of its free columns only: the fixed
+    columns' contributions move into the row bounds and the objective constant, and rows without
+    a free column are left out (they hold at the fixed values, which the caller took from a
+    feasible award).  Much faster than letting HiGHS presolve a large, mostly fixed model."""
+    import scipy.sparse as sp
+
+    lb, ub = _fixed(model.lb, model.ub, fix)
+    fixed = lb == ub
+    free = np.flatnonzero(~fixed)
+    x_fixed = np.where(fixed, lb, 0.0)
+    starts, idx, val, lo, hi = model.csr()
+    a = sp.csr_matrix((val, idx, starts), shape=(len(lo), model.n_cols))
+    shift = a @ x_fixed
+    sub = a[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sub[rows]
+    sign = -1.0 if model.maximize else 1.0
+    const = float(model.c0 + model.c @ x_fixed)
+    info, values, _ = highs_arrays(lb[free], ub[free], model.integer[free], model.c[free] * sign, sign, const,
+                                   sub.indptr.astype(np.int32), sub.indices.astype(np.int32), sub.data,
+                                   lo[rows] - shift[rows], hi[rows] - shift[rows], time_limit=time_limit,
+                                   mip_gap=mip_gap, start=None if start is None else np.asarray(start)[free])
+    if values is not None:
+        full = x_fixed.copy()
+        full[free] = values
+        model.values = full
+    return info
+
+
+def solve_arrays(model, *, solver: str = "highs", time_limit=None, mip_gap=None,
+                 start: np.ndarray | None = None, relax: bool = False, fix=None) -> SolveInfo:
+    """Solve an :class:`~sourcing.allocation.arrays.ArrayModel`; its ``values`` and ``duals`` are
+    set when a solution is found (left unchanged otherwise).
+
+    HiGHS reads the arrays directly; CBC gets the model through :meth:`ArrayModel.to_pulp` and an
+    MPS file.  *fix* is a dict column -> value or a pair of arrays ``(columns, values)``; a MILP
+    with fixed columns goes to HiGHS reduced to its free columns (row duals are then not set).
+    """
+    if solver == "highs" and fix is not None and not relax:
+        return _highs_reduced(model, time_limit=time_limit, mip_gap=mip_gap, start=start, fix=fix)
+    if solver == "highs":
+        starts, idx, val, lo, hi = model.csr()
+        sign = -1.0 if model.maximize else 1.0
+        info, values, duals = highs_arrays(model.lb, model.ub, model.integer, model.c * sign, sign,
+                                           model.c0, starts, idx, val, lo, hi, time_limit=time_limit,
+                                           mip_gap=mip_gap, start=start, relax=relax, fix=fix)
+        if values is not None:
+            model.values, model.duals = values, duals
+        return info
+    if solver == "cbc":
+        prob, variables = model.to_pulp()
+        if fix is not None and not isinstance(fix, dict):
+            fix = dict(zip(np.asarray(fix[0]).tolist(), np.asarray(fix[1], float).tolist(), strict=True))
+        info = _cbc(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
+                    fix=fix)
+        if info.has_solution:
+            model.values = np.array([v.varValue or 0.0 for v in variables], float)
+            model.duals = np.array([c.pi or 0.0 for c in prob.constraints()], float)
+        return info
+    raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
 
 
 def cbc_path() -> str | None:
@@ -344,7 +447,8 @@ def _cbc(prob, variables, *, time_limit, mip_gap, start, relax, fix) -> SolveInf
         for c in prob.constraints():
             if c.name in shadow:
                 c.pi = float(shadow[c.name])
-        obj = float(prob.objective.value())
+        value = prob.objective.value() if prob.objective is not None else None
+        obj = float(value) if value is not None else float(getattr(prob.objective, "constant", 0.0) or 0.0)
         found = re.search(r"Lower bound:\s*" + _NUM, text) or re.search(
             r"best possible\s*" + _NUM, text)
         if kind == "optimal":

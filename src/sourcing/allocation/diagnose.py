@@ -74,68 +74,103 @@ def checks(inst: Instance, policy: Policy) -> list[str]:
     return out
 
 
-def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0) -> list[str]:
-    """Violations of the least-violation (elastic) award, in words."""
-    from ._solvers import solve
+def budget_check(inst: Instance, policy: Policy, *, currency: str | None = None,
+                 time_limit: float = 30.0) -> str | None:
+    """When the policy has a budget and every other rule can be met: how far the cheapest award
+    under the other rules exceeds the budget (tender currency per year), else None."""
+    currency = inst.currency if currency is None else currency
+    if policy.budget is None:
+        return None
+    from ._solvers import solve_arrays
     from .model import build_model, cost_reference
 
+    model = build_model(inst, policy.relaxed("budget"), cost_ref=cost_reference(inst))
+    info = solve_arrays(model, solver="highs", time_limit=time_limit, mip_gap=1e-6)
+    if not info.has_solution:
+        return None
+    # the cheapest award found, and the best bound on it
+    low = info.bound if np.isfinite(info.bound) else info.objective
+    if low <= policy.budget * (1 + 1e-9):
+        return None
+    return (f"the budget of {currency} {_fmt(policy.budget)} a year is too low: the cheapest award "
+            f"under the other rules costs {currency} {_fmt(info.objective)} a year, "
+            f"{currency} {_fmt(info.objective - policy.budget)} more")
+
+
+def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0,
+            currency: str | None = None) -> list[str]:
+    """Violations of the least-violation (elastic) award, in words."""
+    currency = inst.currency if currency is None else currency
+    from ._solvers import solve_arrays
+    from .model import build_model, cost_reference, scope_label
+
     model = build_model(inst, policy, elastic=True, cost_ref=cost_reference(inst))
-    info = solve(model.prob, model.variables, solver="highs", time_limit=time_limit)
+    info = solve_arrays(model, solver="highs", time_limit=time_limit)
     if not info.has_solution:
         return [f"the elastic model found no solution ({info.status})"]
     out = []
-    for v in model.variables:
-        if v.name not in model.elastic or (v.varValue or 0) <= 1e-7:
+    offsets = model.row_offsets()
+    slack = model.values[model.cols("slack")]
+    for (row, sgn), amount in zip(model.elastic.tolist(), slack.tolist(), strict=True):
+        if amount <= 1e-7:
             continue
-        r, sgn = model.elastic[v.name]
-        row = model.rows[r]
-        amount = float(v.varValue)
-        scope = row.scope
-        j = inst.lot_ids.index(scope) if scope in inst.lot_ids else None
+        b = int(np.searchsorted(offsets, row, side="right") - 1)
+        blk = model.blocks[b]
+        scope = scope_label(inst, blk, int(blk.keys[row - offsets[b]]))
+        j = inst.lot_ids.index(scope) if blk.scope == "lot" else None
         unit = inst.units[j] if j is not None else ""
-        if row.rule == "demand":
+        rule = blk.rule
+        if rule == "demand":
             what = "short of" if sgn > 0 else "above"
             out.append(f"lot {scope}: {_fmt(amount)} {unit} a year {what} its demand of "
                        f"{_fmt(inst.demand[j])} cannot be avoided")
-        elif row.rule == "min_vendors_per_lot":
+        elif rule == "min_vendors_per_lot":
             out.append(f"lot {scope}: {amount:.0f} vendor(s) short of the minimum of "
                        f"{policy.min_vendors_per_lot}")
-        elif row.rule == "max_vendors_per_lot":
+        elif rule == "max_vendors_per_lot":
             out.append(f"lot {scope}: needs {amount:.0f} vendor(s) more than the maximum of "
                        f"{policy.max_vendors_per_lot}")
-        elif row.rule == "max_vendors_total":
+        elif rule == "max_vendors_total":
             out.append(f"{amount:.0f} vendor(s) more than max_vendors_total="
                        f"{policy.max_vendors_total} are needed")
-        elif row.rule == "max_lots_per_vendor":
+        elif rule == "max_lots_per_vendor":
             out.append(f"vendor {scope} needs {amount:.0f} lot(s) more than max_lots_per_vendor="
                        f"{policy.max_lots_per_vendor}")
-        elif row.rule == "quality_floor":
+        elif rule == "quality_floor":
             out.append(f"lot {scope}: volume-weighted quality falls {amount / inst.demand[j]:.1f} "
                        f"points short of the floor {policy.quality_floor:g}")
-        elif row.rule == "risk_cap":
+        elif rule == "risk_cap":
             out.append(f"lot {scope}: volume-weighted risk exceeds the cap {policy.risk_cap:g} by "
                        f"{amount / inst.demand[j]:.1f} points")
-        elif row.rule == "budget":
-            out.append(f"the cheapest award under these rules exceeds the budget of EUR "
-                       f"{_fmt(policy.budget)} by EUR {_fmt(amount)} a year")
-        elif row.rule == "max_spend_share_pct":
-            out.append(f"vendor {scope}: spend EUR {_fmt(amount)} a year above the "
+        elif rule == "budget":
+            out.append(f"the cheapest award under these rules exceeds the budget of {currency} "
+                       f"{_fmt(policy.budget)} by {currency} {_fmt(amount)} a year")
+        elif rule == "max_spend_share_pct":
+            out.append(f"vendor {scope}: spend {currency} {_fmt(amount)} a year above the "
                        f"{policy.max_spend_share_pct:g} % concentration cap")
-        elif row.rule == "include":
+        elif rule == "include":
             out.append(f"vendor {scope} must be included but cannot be")
         else:
-            out.append(f"{row.rule} [{scope}] violated by {_fmt(amount)}")
+            out.append(f"{rule} [{scope}] violated by {_fmt(amount)}")
     return out
 
 
-def diagnose(inst: Instance, policy: Policy, *, time_limit: float = 30.0) -> str:
-    """Explanation in words of why *policy* admits no award on *inst*."""
+def diagnose(inst: Instance, policy: Policy, *, time_limit: float = 30.0, currency: str | None = None) -> str:
+    """Explanation in words of why *policy* admits no award on *inst* (money in *currency*, the
+    tender's)."""
+    currency = inst.currency if currency is None else currency
     direct = checks(inst, policy)
+    if not direct:
+        # a budget below the cheapest award that meets every other rule is the reason, not the
+        # demand the elastic model would otherwise drop to fit an absurd budget
+        too_low = budget_check(inst, policy, currency=currency, time_limit=time_limit)
+        if too_low:
+            direct = [too_low]
     lines = ["The policy is infeasible: no award satisfies every rule."]
     if direct:
         lines.append("Why:")
         lines += [f"  - {t}" for t in direct]
-    relax = elastic(inst, policy, time_limit=time_limit)
+    relax = elastic(inst, policy, time_limit=time_limit, currency=currency)
     if relax:
         lines.append("Least relaxation that would make it feasible (elastic model):")
         lines += [f"  - {t}" for t in relax]

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pulp
 
-from ._data import make_instance
-from ._solvers import solve
-from .model import Award, _values, allocate, award_from_volumes, build_model
+from ._data import DEFAULT_CURRENCY, make_instance
+from .arrays import GE, block
+from .model import Award, allocate, solve_instance, warm_start
 from .policy import RULES, Policy
 
 __all__ = ["Frontier", "constraint_costs", "frontier"]
@@ -41,7 +40,7 @@ class Frontier:
     ----------
     points : DataFrame
         One row per point: ``epsilon`` (quality demanded, 0-100), ``quality`` achieved,
-        ``cost`` (total, EUR/year), ``status``, ``pareto`` (not dominated by another point).
+        ``cost`` (total, tender currency per year), ``status``, ``pareto`` (not dominated by another point).
     awards : list of Award
         The award at each point, in the order of ``points``.
     currency : str
@@ -49,7 +48,7 @@ class Frontier:
 
     points: pd.DataFrame
     awards: list[Award] = field(default_factory=list)
-    currency: str = "EUR"
+    currency: str = DEFAULT_CURRENCY
 
     def to_frame(self) -> pd.DataFrame:
         """The points table."""
@@ -96,7 +95,7 @@ def frontier(
     kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
     cheapest = allocate(tender, policy, objective="cost", **kw)
     best_q = allocate(tender, policy, objective="quality", **kw)
-    currency = tender.currency if tender is not None else "EUR"
+    currency = tender.currency if tender is not None else DEFAULT_CURRENCY
     if not (cheapest.feasible and best_q.feasible):
         pts = pd.DataFrame([{"epsilon": np.nan, "quality": np.nan, "cost": np.nan,
                              "status": cheapest.status, "pareto": False}])
@@ -104,28 +103,24 @@ def frontier(
     inst = make_instance(tender, policy, quality=quality, need_quality=True, **tables)
     q_lo, q_hi = cheapest.quality, best_q.quality
     eps_values = np.linspace(q_lo, q_hi, n_points)
-    awards, recs = [], []
-    for i, eps in enumerate(eps_values):
-        if i == 0:
-            a = cheapest
-        else:
-            t0 = time.perf_counter()
-            model = build_model(inst, policy, objective="cost")
-            target = min(eps, q_hi - 1e-6 * max(q_hi, 1))
-            model.prob.addConstraint(pulp.LpConstraint(model.quality.copy(), pulp.LpConstraintGE,
-                                                       "epsilon_quality", float(target)))
-            info = solve(model.prob, model.variables, solver=solver, time_limit=time_limit,
-                         mip_gap=mip_gap)
-            if info.has_solution:
-                sx, sz = _values(model)
-                a = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency)
-            else:
-                zeros = np.zeros(len(inst.seg_bid))
-                a = award_from_volumes(inst, policy, zeros, zeros, info=info, currency=currency)
-            a.solve_time = time.perf_counter() - t0
-        awards.append(a)
-        recs.append({"epsilon": float(eps), "quality": a.quality if a.feasible else np.nan,
-                     "cost": float(a.cost["total"]) if a.feasible else np.nan, "status": a.status})
+    awards: list[Award | None] = [None] * n_points
+    awards[0] = cheapest
+    # from the best-quality end down: the award of each point meets every lower epsilon, so it
+    # is the warm start of the next point (with the cheapest and best-quality awards)
+    above = best_q
+    for i in range(n_points - 1, 0, -1):
+        t0 = time.perf_counter()
+        target = float(min(eps_values[i], q_hi - 1e-6 * max(q_hi, 1)))
+        starts = [s for s in (warm_start(inst, policy, above), warm_start(inst, policy, best_q))
+                  if s is not None]
+        a = solve_instance(inst, policy, objective="cost", solver=solver, time_limit=time_limit,
+                           mip_gap=mip_gap, t0=t0, starts=starts, extra=[_epsilon_row(inst, target)])
+        awards[i] = a
+        if a.feasible and a.quality >= target - 1e-9:
+            above = a
+    recs = [{"epsilon": float(eps), "quality": a.quality if a.feasible else np.nan,
+             "cost": float(a.cost["total"]) if a.feasible else np.nan, "status": a.status}
+            for eps, a in zip(eps_values, awards, strict=True)]
     pts = pd.DataFrame(recs)
     c, q = pts["cost"].to_numpy(), pts["quality"].to_numpy()
     dominated = np.array([
@@ -133,6 +128,15 @@ def frontier(
         for i in range(len(pts))])
     pts["pareto"] = ~dominated & np.isfinite(c)
     return Frontier(pts, awards, currency)
+
+
+def _epsilon_row(inst, target: float):
+    """Lot-average volume-weighted quality at least *target* (points, 0-100): the epsilon row."""
+    seg_v = inst.bid_vendor[inst.seg_bid]
+    seg_l = inst.bid_lot[inst.seg_bid]
+    coef = np.nan_to_num(inst.quality[seg_v]) / (inst.demand[seg_l] * inst.n_lots)
+    return block("epsilon_quality", "all", [0], np.zeros(len(coef)), np.arange(len(coef)), coef, GE,
+                 target, names=("epsilon_quality",), structural=True)
 
 
 def constraint_costs(
@@ -148,12 +152,16 @@ def constraint_costs(
 ) -> pd.DataFrame:
     """What each rule of the policy costs: re-solve with the rule relaxed, compare annual cost.
 
+    Each re-solve starts from the award under the whole policy (feasible once a rule is relaxed),
+    so its cost is never above the base cost.
+
     Returns
     -------
     DataFrame
-        Indexed by rule: ``description``, ``cost_with`` and ``cost_without`` (total, EUR/year),
-        ``cost_of_rule`` = cost_with - cost_without (EUR/year, >= 0 up to solver gaps; NaN when
-        either side has no award), ``status_without``.  ``attrs["currency"]`` is the currency.
+        Indexed by rule: ``description``, ``cost_with`` and ``cost_without`` (total, tender
+        currency per year), ``cost_of_rule`` = cost_with - cost_without (tender currency per year,
+        >= 0 up to solver gaps; NaN when either side has no award), ``status_without``.
+        ``attrs["currency"]`` is the currency.
     """
     policy = policy if policy is not None else Policy()
     chosen = policy.active_rules() if rules is None else list(rules)
@@ -165,8 +173,9 @@ def constraint_costs(
     with_cost = float(base.cost["total"]) if base.feasible else np.nan
     recs = []
     for rule in chosen:
+        # relaxing a rule keeps the base award feasible: it is the warm start of the re-solve
         relaxed = policy.relaxed(rule)
-        a = allocate(tender, relaxed, **kw)
+        a = allocate(tender, relaxed, start=base, **kw)
         without = float(a.cost["total"]) if a.feasible else np.nan
         recs.append({"rule": rule, "description": _RULE_TEXT.get(rule, rule), "cost_with": with_cost,
                      "cost_without": without, "cost_of_rule": with_cost - without,
@@ -176,5 +185,5 @@ def constraint_costs(
     # re-solves agree only up to solver tolerance: a few nano-euros either way are zero
     noise = 1e-9 * max(abs(with_cost), 1.0) if np.isfinite(with_cost) else 0.0
     out["cost_of_rule"] = out["cost_of_rule"].mask(out["cost_of_rule"].abs() <= noise, 0.0)
-    out.attrs["currency"] = tender.currency if tender is not None else "EUR"
+    out.attrs["currency"] = tender.currency if tender is not None else DEFAULT_CURRENCY
     return out

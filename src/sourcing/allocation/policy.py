@@ -2,7 +2,7 @@
 
 A :class:`Policy` is a frozen pydantic model, so it can be embedded in a YAML scenario file and
 validated there.  Every rule is optional; ``Policy()`` only asks that each lot's demand is met.
-Percentages are percent (``70`` means 70 %), money is in the tender currency (EUR) per year.
+Percentages are percent (``70`` means 70 %), money is in the tender currency per year.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Policy(BaseModel):
     risk_cap : float, optional
         Most volume-weighted vendor ``risk.risk_score`` (0-100) per lot.
     budget : float, optional
-        Most total annual cost, EUR per year (one-off costs annualised, see ``one_off``).
+        Most total annual cost, tender currency per year (one-off costs annualised, see ``one_off``).
     include : tuple of str
         Vendors that must be awarded some volume.
     exclude : tuple of str
@@ -74,10 +74,10 @@ class Policy(BaseModel):
     setup_costs : bool
         Charge ``bids.setup_cost`` once per awarded bid.
     one_off : {"straight", "annuity", "ignore"}
-        How one-off costs (setup, onboarding, switching, EUR) are compared with annual costs
-        (EUR/year): ``straight`` divides them by the contract years; ``annuity`` multiplies them by
-        the annuity factor r / (1 - (1 + r)^-n) with the tender's discount rate r; ``ignore`` leaves
-        them out of the objective (they are still reported).
+        How one-off costs (setup, onboarding, switching, tender currency) are compared with annual
+        costs (tender currency per year): ``straight`` divides them by the contract years;
+        ``annuity`` multiplies them by the annuity factor r / (1 - (1 + r)^-n) with the tender's
+        discount rate r; ``ignore`` leaves them out of the objective (they are still reported).
     contract_years : int, optional
         Years to annualise over; default the tender's ``contract_years``.
     tie_break : bool
