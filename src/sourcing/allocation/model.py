@@ -518,6 +518,8 @@ class Award:
         The problem solved, built on demand from its arrays (:meth:`to_pulp`; ``arrays`` is the
         :class:`~sourcing.allocation.arrays.ArrayModel` itself), with the solve's values loaded:
         for CBC or any PuLP solver, LP/MPS export, or a user's extra constraints.
+    names, lot_names : dict or None
+        Vendor and lot names by id (from the tender), for labels.
     """
 
     volumes: pd.DataFrame
@@ -540,6 +542,7 @@ class Award:
     units: dict | None = None
     policy: Policy | None = None
     names: dict | None = None
+    lot_names: dict | None = None
     _arrays: ArrayModel | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -1185,6 +1188,7 @@ def allocate(
     award = solve_instance(inst, policy, objective=objective, solver=solver, time_limit=time_limit,
                            mip_gap=mip_gap, currency=currency, t0=t0, starts=starts)
     award.names = _names(tender, vendors)
+    award.lot_names = _lot_names(tender)
     return award
 
 
@@ -1263,6 +1267,13 @@ def solve_instance(inst: Instance, policy: Policy, *, objective="cost", solver="
     model.values = start_vector(model, sx, sz)
     award = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency, shadow=shadow)
     return finish(award)
+
+
+def _lot_names(tender) -> dict | None:
+    """Lot id -> name for the plots and sentences (None without a tender)."""
+    if tender is None or "name" not in tender.lots.columns:
+        return None
+    return {str(k): str(v) for k, v in tender.lots["name"].items()}
 
 
 def _names(tender, vendors) -> dict | None:

@@ -18,7 +18,8 @@ def plot_award(award, ax=None):
     ax = get_ax(ax)
     shares = award.shares.loc[award.vendors] * 100 if award.vendors else award.shares * 0
     bottom = np.zeros(shares.shape[1])
-    lots = [textwrap.fill(str((award.names or {}).get(c, c)), 16) for c in shares.columns]
+    lots = [textwrap.fill(str((getattr(award, "lot_names", None) or {}).get(c, c)), 16)
+            for c in shares.columns]
     cmap = matplotlib.colormaps["tab10" if len(shares) <= 10 else "tab20"]
     for i, (vendor, row) in enumerate(shares.iterrows()):
         vals = row.to_numpy(float)
