@@ -113,6 +113,17 @@ def _read_folder(folder: Path):
     return raw, problems
 
 
+def decode_utf8(data: bytes, label: str, problems: list[Problem]) -> str | None:
+    """*data* as text (UTF-8, a BOM dropped); None with a located Problem when it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problems.append(Problem(label, line, None, repr(data[err.start:err.start + 4])[2:-1],
+                                "file is not UTF-8: save it as 'CSV UTF-8' from Excel"))
+        return None
+
+
 def _read_csv(path: Path, problems: list[Problem]):
     label = path.name
     try:
@@ -126,12 +137,8 @@ def _read_csv(path: Path, problems: list[Problem]):
     except OSError as err:  # a folder named like the table, no permission, ...
         problems.append(Problem(label, None, None, "", f"cannot read the file ({err.strerror or err})"))
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(label, line, None, repr(data[err.start:err.start + 4])[2:-1],
-                                "file is not UTF-8: save it as 'CSV UTF-8' from Excel"))
+    text = decode_utf8(data, label, problems)
+    if text is None:
         return None
     if not text.strip():
         problems.append(Problem(label, None, None, "", "file is empty: it needs at least a header"))

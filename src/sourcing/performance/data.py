@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io import decode_utf8
 from ..schemas import Column, Problem, Table, ValidationError, parse_table
 from .calendar import WEEKDAYS, Calendar, parse_hhmm
 
@@ -302,12 +303,8 @@ def _read_raw(path: Path, problems: list[Problem]):
     except ValidationError as err:
         problems += err.problems
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(label, line, None, repr(data[err.start:err.start + 4])[2:-1],
-                                "file is not UTF-8: save it as 'CSV UTF-8'"))
+    text = decode_utf8(data, label, problems)
+    if text is None:
         return None
     del data
     first = text[: text.find("\n")] if "\n" in text else text
