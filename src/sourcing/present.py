@@ -79,7 +79,7 @@ def number(value: object, *, decimals: int = 0) -> str:
 
 
 def money(value: object, currency: str, *, exact: bool = False, decimals: int | None = None) -> str:
-    """An amount of money in *currency*: ``"USD 2.9M"``, ``"GBP 450k"``, ``"EUR 9,500"``.
+    """An amount of money in *currency*: ``"USD 2.9M"``, ``"GBP 450k"``, ``"CHF 9,500"``.
 
     Parameters
     ----------

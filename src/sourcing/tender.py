@@ -38,6 +38,9 @@ SETTINGS: dict[str, tuple[str, object, str]] = {
                           "How several evaluators' scores of one cell are combined."),
 }
 
+#: Currency of tables given without a tender (plain DataFrames): the settings' default.
+DEFAULT_CURRENCY = str(SETTINGS["currency"][1])
+
 _GATE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
 
 

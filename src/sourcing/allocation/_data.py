@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import Problem, ValidationError
-from ..tender import SETTINGS
+from ..tender import DEFAULT_CURRENCY
 from .policy import Policy
 
 __all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
@@ -20,8 +20,6 @@ __all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
 #: Least volume of an awarded bid, as a fraction of the lot's annual demand (0.01 %).
 MIN_AWARD = 1e-4
 
-#: Currency of plain tables given without a tender: the tender settings' default.
-DEFAULT_CURRENCY = str(SETTINGS["currency"][1])
 
 
 @dataclass

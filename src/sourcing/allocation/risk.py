@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._data import Instance, make_instance
+from ._data import DEFAULT_CURRENCY, Instance, make_instance
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
@@ -655,7 +655,7 @@ class RiskAward:
     gap: float
     solve_time: float
     n_scenarios: int
-    currency: str = "EUR"
+    currency: str = DEFAULT_CURRENCY
     policy: Policy | None = None
     names: dict | None = None
     diagnosis: str | None = None
@@ -831,7 +831,7 @@ def allocate_risk(
     policy = policy if policy is not None else Policy()
     inst = make_instance(tender, policy, lots=lots, bids=bids, vendors=vendors, tiers=tiers, risk=risk,
                          quality=quality)
-    currency = tender.currency if tender is not None else "EUR"
+    currency = inst.currency
     return _risk_award(inst, policy, scenarios, float(lam), float(alpha), {}, time_limit=time_limit,
                        mip_gap=mip_gap, currency=currency, names=_names(tender))
 
@@ -844,7 +844,7 @@ class RiskFrontier:
     points: pd.DataFrame
     awards: list[RiskAward]
     alpha: float
-    currency: str = "EUR"
+    currency: str = DEFAULT_CURRENCY
 
     def to_frame(self) -> pd.DataFrame:
         """One row per lambda: expected, cvar, var [tender currency], vendors per lot, status, gap."""
@@ -881,7 +881,7 @@ def _prepare(tender, policy, scenarios, lam, alpha, quality, time_limit, mip_gap
         raise TypeError("scenarios must be a RiskScenarios (sourcing.simulation.risk_scenarios)")
     policy = policy if policy is not None else Policy()
     inst = make_instance(tender, policy, quality=quality)
-    return policy, inst, tender.currency if tender is not None else "EUR"
+    return policy, inst, inst.currency
 
 
 def risk_frontier(tender, policy: Policy | None = None, scenarios: RiskScenarios | None = None, *,

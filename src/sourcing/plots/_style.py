@@ -15,7 +15,7 @@ __all__ = ["get_ax", "money_axis", "money_formatter", "name_of"]
 
 
 class MoneyFormatter(Formatter):
-    """Tick labels in money, e.g. ``EUR 1.2M`` or ``USD 950k``, with as many decimals as the
+    """Tick labels in money, e.g. ``GBP 1.2M`` or ``USD 950k``, with as many decimals as the
     ticks need to differ (never ``2.5M, 2.5M, 2.4M``)."""
 
     def __init__(self, currency: str, scale: str = "auto") -> None:
@@ -43,7 +43,7 @@ class MoneyFormatter(Formatter):
 
 
 def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyFormatter:  # default: no tender
-    """Tick formatter showing money with thousands separators, e.g. ``EUR 1.2M`` or ``EUR 950k``.
+    """Tick formatter showing money with thousands separators, e.g. ``USD 1.2M`` or ``USD 950k``.
 
     Parameters
     ----------

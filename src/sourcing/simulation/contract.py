@@ -73,6 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..tender import DEFAULT_CURRENCY
 from .distributions import (
     _Z_CLIP,
     Compound,
@@ -412,7 +413,7 @@ class SourcingScenario:
     discount_rate: float = 0.08
     exit_cost: float = 0.0
     assumptions: Assumptions = field(default_factory=Assumptions)
-    currency: str = "EUR"  # default when built without a tender
+    currency: str = DEFAULT_CURRENCY
     description: str = ""
     extra_costs: Mapping[str, Any] = field(default_factory=dict)
 

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..tender import DEFAULT_CURRENCY
+
 __all__ = ["SimulationResult"]
 
 _Q = (0.05, 0.10, 0.50, 0.90, 0.95)
@@ -65,7 +67,7 @@ class SimulationResult:
     inputs: pd.DataFrame
     uses: dict[str, list[str]]
     budget: float | None = None
-    currency: str = "EUR"  # default when built without a tender
+    currency: str = DEFAULT_CURRENCY
     meta: dict[str, Any] = field(default_factory=dict)
     scenarios: list[Any] = field(default_factory=list, repr=False)
     correlation: pd.DataFrame | None = None
