@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sourcing import ValidationError
 from sourcing.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+BASELINE = SCENARIOS / "baseline.yaml"
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
@@ -231,3 +233,32 @@ def test_scenario_file_size_is_bounded(tmp_path, sample_path):
                     encoding="utf-8")
     (p,) = _load_problems(path)
     assert p.source == "big.yaml" and f"at most {MAX_SCENARIO_BYTES:,} bytes" in p.rule
+
+
+def test_old_budget_key_says_what_to_write(tmp_path):
+    path = tmp_path / "s.yaml"
+    text = BASELINE.read_text(encoding="utf-8").replace("budget: 72000000", "budget_eur: 72000000")
+    path.write_text(text.replace("../sample-tender", str(BASELINE.parents[1] / "sample-tender"))
+                    .replace("../sample-performance", str(BASELINE.parents[1] / "sample-performance")),
+                    encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"budget_eur was renamed: write 'budget: 72000000'"):
+        Scenario.load(path)
+
+
+def test_assumptions_in_the_scenario(tmp_path):
+    s = Scenario.load(BASELINE, **{"simulation.assumptions": {
+        "escalation_cap": 0.05, "indexation": {"pert": [0.01, 0.02, 0.05]},
+        "breach_impact": {"lognormal_90": [5000, 90000]}, "fx_vol_by_currency": {"INR": 0.12}}})
+    from sourcing import read_tender
+    from sourcing.simulation import Assumptions
+
+    a = Assumptions.for_tender(read_tender(s.tender), s.simulation.assumptions)
+    assert a.escalation_cap == 0.05 and a.indexation.mode == 0.02
+    assert a.fx_sigma("INR") == 0.12
+    np.testing.assert_allclose(a.breach_impact.ppf(np.array([0.05, 0.95])), [5000, 90000], rtol=1e-9)
+    for bad, match in (({"escalation": 0.1}, "unknown assumption 'escalation'; valid: indexation"),
+                       ({"indexation": {"beta": [1, 2]}}, "unknown distribution 'beta'; valid: pert"),
+                       ({"escalation_cap": {"pert": [0, 0.01, 0.02]}}, "is a single number"),
+                       ({"sla_credit_cap": 2.0}, "fraction")):
+        with pytest.raises(ValidationError, match=match):
+            Scenario.load(BASELINE, **{"simulation.assumptions": bad})
