@@ -145,7 +145,7 @@ def render(
             body, _ = exporter.from_notebook_node(
                 nb, resources={"metadata": {"name": f"{NOTEBOOKS[name]} - {scenario.name}"}})
             page = staging / f"{name}.html"
-            page.write_text(body, encoding="utf-8")
+            page.write_text(body.replace("</head>", _PRINT_STYLE + "</head>", 1), encoding="utf-8")
             pages.append((name, page))
         if pdf:
             _print_pdfs([p for _, p in pages])
@@ -163,6 +163,10 @@ def _quiet_papermill() -> None:
     warnings.filterwarnings("ignore", message=".*running over TCP.*")
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
+
+#: Long output blocks (a summary with its list of findings) may break across printed pages;
+#: JupyterLab's print style keeps each whole and leaves a near-empty first page in the PDF.
+_PRINT_STYLE = "<style>@media print{.jp-OutputArea-child{break-inside:auto}}</style>"
 
 _STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:52rem;
 margin:2.5rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}
