@@ -164,9 +164,13 @@ def _quiet_papermill() -> None:
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
 
-#: Long output blocks (a summary with its list of findings) may break across printed pages;
-#: JupyterLab's print style keeps each whole and leaves a near-empty first page in the PDF.
-_PRINT_STYLE = "<style>@media print{.jp-OutputArea-child{break-inside:auto}}</style>"
+#: Print (PDF): long output blocks (a summary with its findings) may break across pages, where
+#: JupyterLab's print style kept each whole and left a near-empty first page; wide tables wrap
+#: instead of hiding columns behind a scroll bar.
+_PRINT_STYLE = ("<style>@media print{.jp-OutputArea-child{break-inside:auto}"
+                ".jp-OutputArea-output{overflow:visible!important}"
+                "table.sourcing{font-size:8.5pt}"
+                "table.sourcing td,table.sourcing th{white-space:normal!important}}</style>")
 
 _STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:52rem;
 margin:2.5rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}
