@@ -242,10 +242,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     head = result.headline()
     cur = head["currency"]
     shown = {"percent": fmt.percent, "money": lambda v: fmt.money(v, cur, exact=True)}
+    width = max(len(fmt.label(k)) for k in head) + 2
     for key, value in head.items():
-        kind = result._HEADLINE_FORMATS.get(key)
+        kind = result.HEADLINE_FORMATS.get(key)
         text = shown[kind](value) if kind else fmt.text(value)
-        print(f"{fmt.label(key):44s} {text}")
+        print(f"{fmt.label(key):{width}s}{text}")
     from .narrative import options_story
 
     print()

@@ -119,10 +119,10 @@ class RunResult:
             out["recommended_p_over_budget"] = float(s.at[rec, "p_over_budget"])
         return out
 
-    #: format of each headline item in the workbook
-    _HEADLINE_FORMATS = {"top_rank_acceptability": "percent", "award_cost_per_year": "money",
-                         "recommended_p50": "money", "recommended_p90": "money", "budget": "money",
-                         "recommended_p_over_budget": "percent"}
+    #: format of each headline item (workbook number formats, console text); others are text
+    HEADLINE_FORMATS = {"top_rank_acceptability": "percent", "award_cost_per_year": "money",
+                        "recommended_p50": "money", "recommended_p90": "money", "budget": "money",
+                        "recommended_p_over_budget": "percent"}
 
     def tables(self) -> dict[str, Sheet]:
         """Result tables by name, as written to the workbook and CSVs (headline first).
@@ -135,7 +135,7 @@ class RunResult:
         headline = pd.DataFrame({"item": [fmt.label(k) for k in head],
                                  "value": list(head.values())})
         sheets = {"headline": Sheet(headline, row_formats=[
-            self._HEADLINE_FORMATS.get(k, "text") for k in head], currency=cur)}
+            self.HEADLINE_FORMATS.get(k, "text") for k in head], currency=cur)}
         sheets["decision"] = Sheet(self.decision.to_frame(),
                                    {"cost": "money", "p_over_budget": "percent"}, currency=cur)
         sheets["ranking"] = Sheet(ev.to_frame(), {"score": "number", "quality": "number"})
