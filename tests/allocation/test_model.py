@@ -524,3 +524,28 @@ def test_bulk_build_rows_in_order_with_unique_names(tender):
     B = len(inst.bid_vendor)
     assert names[len(expect):len(expect) + B] == [f"one_{b}" for b in range(B)]
     assert {v.name for v in model.prob.variables()} <= {v.name for v in model.variables}
+
+
+def test_volumes_on_a_dearer_segment_are_repriced(tender):
+    """A solve cut short may leave a volume on a dearer price segment (an all-unit discount it
+    qualifies for unused): the award is re-priced at the cheapest admissible segment, volumes
+    unchanged, so its cost matches the bid's price list (CI caught 662 EUR/yr of difference)."""
+    from sourcing.allocation._data import make_instance
+    from sourcing.allocation.model import cheapest_segments, segments_from_volumes
+
+    inst = make_instance(tender, Policy())
+    b = next(b for b in range(len(inst.bid_vendor)) if inst.seg_start[b + 1] - inst.seg_start[b] > 1)
+    segs = np.arange(inst.seg_start[b], inst.seg_start[b + 1])
+    q = float(inst.seg_lo[segs[1]])  # a tier boundary: both adjacent segments admit it
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    vol[inst.bid_vendor[b], inst.bid_lot[b]] = q
+    best_x, best_z = segments_from_volumes(inst, vol)
+    dear = max(segs[(inst.seg_lo[segs] <= q) & (inst.seg_hi[segs] >= q)],
+               key=lambda s: inst.seg_intercept[s] + inst.seg_price[s] * q)
+    sx, sz = np.zeros_like(best_x), np.zeros_like(best_z)
+    sx[dear], sz[dear] = q, 1.0
+    cx, cz = cheapest_segments(inst, sx, sz)
+    cost = lambda x, z: float(inst.seg_price @ x + inst.seg_intercept @ z)  # noqa: E731
+    assert cost(sx, sz) > cost(best_x, best_z)  # the case is real: a dearer segment was used
+    assert cost(cx, cz) == pytest.approx(cost(best_x, best_z))
+    assert cx.sum() == pytest.approx(q)  # the volume is unchanged

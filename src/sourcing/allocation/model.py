@@ -787,6 +787,23 @@ def segments_from_volumes(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, 
 
 
 
+def cheapest_segments(inst: Instance, seg_x: np.ndarray, seg_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same volumes, each bid's at its cheapest admissible price segment.
+
+    A solve cut short by its time limit may leave a volume on a dearer segment (a discount tier
+    it qualifies for unused): same award, higher reported cost.  Re-pricing changes no volume and
+    can only lower spend, so every rule still holds (spend caps and the budget only loosen).
+    """
+    sv, sl = inst.bid_vendor[inst.seg_bid], inst.bid_lot[inst.seg_bid]
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    np.add.at(vol, (sv, sl), seg_x)
+    cx, cz = segments_from_volumes(inst, vol)
+    live = (seg_z > 0.5) & (seg_x > 1e-9)
+    now = float(inst.seg_price @ seg_x + inst.seg_intercept @ live)
+    cheap = float(inst.seg_price @ cx + inst.seg_intercept @ cz)
+    return (cx, cz) if cheap < now * (1 - 1e-12) else (seg_x, seg_z)
+
+
 def start_vector(model: ArrayModel, seg_x: np.ndarray, seg_z: np.ndarray) -> np.ndarray:
     """A full MIP start (one value per column) from segment values."""
     inst = model.inst
@@ -1260,6 +1277,8 @@ def solve_instance(inst: Instance, policy: Policy, *, objective="cost", solver="
         award.one_off = award.one_off * np.nan
         return finish(award)
     sx, sz = snap(inst, policy, *_values(model), extra=extra, model=model)
+    if not extra:
+        sx, sz = cheapest_segments(inst, sx, sz)
     if policy.tie_break and info.status == "optimal" and objective == "cost" and not extra:
         sx, sz = _tie_break(model, info, solver, sx, sz, time_limit=remaining)
     model.values = start_vector(model, sx, sz)
