@@ -97,8 +97,7 @@ if result.risk is not None:
                            columns={"backup_cost": "Expected cost of a backup vendor (minus: a saving)",
                                     "tail_saving": "Saving in the worst outcomes (CVaR)",
                                     "net_value": "Net value (expected + weight x CVaR)"}))
-    points = result.risk.frontier.to_frame()[["expected", "cvar"]].round(-3).drop_duplicates()
-    if len(points) > 1:  # one award at every weight is said in words above
+    if result.risk.frontier.n_distinct > 1:  # one award at every weight is said in words above
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
         result.risk.frontier.plot(ax=ax)
         plt.show()

@@ -193,7 +193,7 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
     pts = risk.frontier.to_frame()
     pts = pts[pts["status"].isin(["optimal", "feasible"])]
     if len(pts) > 1:
-        distinct = len(pts[["expected", "cvar"]].round(-3).drop_duplicates())
+        distinct = risk.frontier.n_distinct
         lo, hi = fmt.number(pts["lam"].min()), fmt.number(pts["lam"].max())
         out.append(f"Across CVaR weights {lo} to {hi} the award "
                    + ("stays the same." if distinct == 1 else

@@ -850,6 +850,13 @@ class RiskFrontier:
         """One row per lambda: expected, cvar, var [tender currency], vendors per lot, status, gap."""
         return self.points.copy()
 
+    @property
+    def n_distinct(self) -> int:
+        """Distinct awards along the frontier (solved points whose expected cost and CVaR differ by
+        more than rounding to a thousand units of the tender currency)."""
+        pts = self.points[self.points["status"].isin(["optimal", "feasible"])]
+        return len(pts[["expected", "cvar"]].round(-3).drop_duplicates())
+
     def plot(self, ax=None):
         """Expected cost against CVaR, one labelled point per lambda; returns the Axes."""
         import matplotlib.pyplot as plt
