@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
+from .model import _lot_names
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
@@ -658,6 +659,7 @@ class RiskAward:
     currency: str = DEFAULT_CURRENCY
     policy: Policy | None = None
     names: dict | None = None
+    lot_names: dict | None = None
     diagnosis: str | None = None
     solver: str = "highs"
     weights: np.ndarray | None = field(default=None, repr=False)
@@ -832,8 +834,10 @@ def allocate_risk(
     inst = make_instance(tender, policy, lots=lots, bids=bids, vendors=vendors, tiers=tiers, risk=risk,
                          quality=quality)
     currency = inst.currency
-    return _risk_award(inst, policy, scenarios, float(lam), float(alpha), {}, time_limit=time_limit,
-                       mip_gap=mip_gap, currency=currency, names=_names(tender))
+    award = _risk_award(inst, policy, scenarios, float(lam), float(alpha), {}, time_limit=time_limit,
+                        mip_gap=mip_gap, currency=currency, names=_names(tender))
+    award.lot_names = _lot_names(tender)
+    return award
 
 
 # ---------------------------------------------------------------------- frontier and backup value
