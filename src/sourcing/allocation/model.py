@@ -395,9 +395,12 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     ub[:S] = lay.hi
     ub[S:lay.groups["u"][1]] = 1.0
     ub[_moved_col(lay)] = inst.demand[lay.moved_lots]
+    t0, t1 = lay.groups["spend_total"]
+    if t1 > t0:  # the largest spend any award can have: a finite bound for the Lagrangian bound
+        ub[t0:t1] = float(np.sum(np.maximum(0.0, np.maximum(inst.seg_intercept + inst.seg_price * inst.seg_lo,
+                                                            inst.seg_intercept + inst.seg_price * lay.hi))))
     integer = np.zeros(n, bool)
     integer[S:lay.groups["u"][1]] = True
-    t0, t1 = lay.groups["spend_total"]
     col_keys = {"x": np.arange(S), "z": np.arange(S), "u": lay.vendors, "moved": lay.moved_lots,
                 "spend_total": np.zeros(t1 - t0, np.int64)}
     qcoef = None
@@ -836,6 +839,9 @@ BLOCK_FREE_SEGMENTS = 5000
 #: Models with more price segments than this spend most of a time limit in fix-and-optimise.
 HUGE_SEGMENTS = 50_000
 
+#: Share of a huge model's time (after its LP) kept for the Lagrangian bound by lots.
+BOUND_SHARE = 0.25
+
 
 def _segment_cols(model: ArrayModel, segs: np.ndarray) -> np.ndarray:
     """Columns x and z of segments *segs*."""
@@ -853,8 +859,8 @@ def lp_neighbourhood(model: ArrayModel, start: np.ndarray | None, *, solver: str
     neighbourhood, as in RINS).  Before it, the LP relaxation is rounded into a feasible award
     (each lot refilled in the order of its bids' LP volumes), kept when cheaper than *start*.
     Returns ``(start vector or None, SolveInfo of the restricted MILP or None, SolveInfo of the
-    LP relaxation or None, mask of free bids)``; with ``restricted=False`` the restricted MILP is
-    skipped (the LP rounding is still tried).
+    LP relaxation or None, mask of free bids, row duals of the LP relaxation or None)``; with
+    ``restricted=False`` the restricted MILP is skipped (the LP rounding is still tried).
     """
     from .heuristic import greedy
 
@@ -862,7 +868,8 @@ def lp_neighbourhood(model: ArrayModel, start: np.ndarray | None, *, solver: str
     lp = solve_arrays(model, solver="highs", relax=True,
                       time_limit=None if time_limit is None else 0.6 * time_limit)
     if lp.status != "optimal":
-        return start, None, None, None
+        return start, None, None, None, None
+    duals = model.duals.copy()
     x_lp = model.values[model.cols("x")].copy()
     bid_lp = np.zeros(len(inst.bid_vendor))
     np.add.at(bid_lp, inst.seg_bid, x_lp)
@@ -877,14 +884,14 @@ def lp_neighbourhood(model: ArrayModel, start: np.ndarray | None, *, solver: str
         used |= start[model.cols("z")] > 0.5
     keep[inst.seg_bid[used]] = True
     if not restricted:
-        return start, None, lp, keep
+        return start, None, lp, keep, duals
     closed = _segment_cols(model, np.flatnonzero(~keep[inst.seg_bid]))
     limit = None if time_limit is None else max(time_limit - lp.time, 0.5)
     sub = solve_arrays(model, solver=solver, time_limit=limit, mip_gap=mip_gap, start=start,
                        fix=(closed, np.zeros(len(closed))))
     if not sub.has_solution:
-        return start, None, lp, keep
-    return model.values.copy(), sub, lp, keep
+        return start, None, lp, keep, duals
+    return model.values.copy(), sub, lp, keep, duals
 
 
 def block_improve(model: ArrayModel, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
@@ -1007,8 +1014,10 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
     vendor drops (HiGHS only) 30 % of the rest, the blocks 40 % of what then remains, and the full MILP the
     rest (it also proves the bound).  Models with more than :data:`HUGE_SEGMENTS` segments and a
     time limit skip the restricted MILP of the neighbourhood and the full MILP (neither gets
-    through its root in time at that size): after the LP and its rounding, the blocks get 60 %
-    of the time and the vendor drops the rest; the bound is the LP relaxation's.  Every start must be
+    through its root in time at that size): after the LP and its rounding, :data:`BOUND_SHARE`
+    of the time is kept for the bound, the blocks get 60 % of the rest and the vendor drops what
+    then remains; the bound is the Lagrangian bound by lots (:mod:`~sourcing.allocation.bound`,
+    from the LP's duals and the award found), at least the LP relaxation's.  Every start must be
     feasible: a time-out without an incumbent falls back to the best start.
     """
     from .heuristic import greedy
@@ -1028,13 +1037,15 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
         vec = start_vector(model, *cand)
         if start is None or model.better(model.objective_at(vec), model.objective_at(start)):
             start = vec
-    lp = None
+    lp = duals = None
     # a model this large will not get far in the full MILP: fix-and-optimise gets most of the time
     huge = len(inst.seg_bid) > HUGE_SEGMENTS
     if big and use_greedy:
         budget = None if time_limit is None else 0.45 * left()
-        start, _, lp, keep = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
-                                              mip_gap=mip_gap, restricted=not huge)
+        start, _, lp, keep, duals = lp_neighbourhood(model, start, solver=solver, time_limit=budget,
+                                                     mip_gap=mip_gap, restricted=not huge)
+        # the Lagrangian bound by lots (after the heuristics) replaces the full MILP's bound
+        reserve = BOUND_SHARE * left() if huge and time_limit is not None else 0.0
         if start is not None:
             n_blocks = 8
             if keep is None or len(inst.seg_bid) / n_blocks <= BLOCK_FREE_SEGMENTS:
@@ -1042,7 +1053,7 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
             steps = (("blocks", 0.6), ("vendors", 1.0)) if huge else (("vendors", 0.3), ("blocks", 0.4))
             passes = 0
             for step, share in steps:
-                budget = None if time_limit is None else share * left()
+                budget = None if time_limit is None else share * max(left() - reserve, 0.5)
                 if step == "vendors":
                     if solver != "highs":
                         continue  # dozens of small solves: each CBC run costs a process and an MPS file
@@ -1053,10 +1064,16 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
                     passes += 1
     if huge and time_limit is not None and start is not None and lp is not None:
         # the full MILP would not get through its root in the time left: the award stands, with
-        # the LP relaxation's bound
+        # the tighter of the LP relaxation's bound and the Lagrangian bound by lots
+        from .bound import lagrangian_bound
+
         obj = model.objective_at(start)
+        found = lp.objective
+        lag = lagrangian_bound(model, duals, incumbent=start, time_limit=left())
+        if lag is not None:
+            found = (min if model.maximize else max)(found, lag.value)
         model.values = start.copy()
-        info = SolveInfo("feasible", obj, lp.objective, abs(obj - lp.objective) / max(abs(obj), 1e-9),
+        info = SolveInfo("feasible", obj, found, abs(obj - found) / max(abs(obj), 1e-9),
                          time.perf_counter() - t0, solver)
         return info, heur, left()
     info = solve_arrays(model, solver=solver, time_limit=left(), mip_gap=mip_gap, start=start)
