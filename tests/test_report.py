@@ -32,6 +32,29 @@ def test_render_hides_code_and_writes_index(tmp_path):
     assert "01_tender_evaluation.html" in index.read_text(encoding="utf-8")
 
 
+def test_render_leaves_the_callers_logging_warnings_and_environment(tmp_path, monkeypatch):
+    """Quieting papermill is scoped to the render: a library caller keeps its logger levels,
+    warning filters and environment."""
+    import logging
+    import os
+    import warnings
+
+    monkeypatch.delenv("JUPYTER_PLATFORM_DIRS", raising=False)
+    logging.getLogger("papermill").setLevel(logging.DEBUG)
+    filters = list(warnings.filters)
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs, "print('ok')")
+    try:
+        render(BASELINE, out=tmp_path / "out", notebooks=nbs, only=["01_tender_evaluation"])
+        assert logging.getLogger("papermill").level == logging.DEBUG
+        assert logging.getLogger("papermill.translators").level == logging.NOTSET
+        assert warnings.filters == filters
+        assert "JUPYTER_PLATFORM_DIRS" not in os.environ
+    finally:
+        logging.getLogger("papermill").setLevel(logging.NOTSET)
+
+
 def test_failed_run_keeps_previous_report_and_names_the_cell(tmp_path):
     out = tmp_path / "out"
     nbs = tmp_path / "nbs"

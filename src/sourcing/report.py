@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import present as fmt
@@ -116,9 +117,8 @@ def render(
     if missing:
         raise FileNotFoundError(f"notebook(s) not found in {source_dir}: {', '.join(missing)}")
 
-    _quiet_papermill()
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    with staged(out, force=force) as staging:
+    with _quiet_papermill(), staged(out, force=force) as staging:
         pages, skipped = [], []
         for name in names:
             reason = skip_reason(name, scenario)
@@ -156,12 +156,26 @@ def render(
     return Path(out).absolute() / "index.html"
 
 
-def _quiet_papermill() -> None:
-    """No transport warnings or parameter-parsing chatter from papermill and jupyter_client."""
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    logging.getLogger("papermill.translators").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=".*running over TCP.*")
-    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+@contextmanager
+def _quiet_papermill():
+    """While rendering: no transport warnings or parameter-parsing chatter from papermill and
+    jupyter_client.  The logger levels, warning filters and environment are restored after, so a
+    program that calls :func:`render` keeps its own."""
+    loggers = [logging.getLogger(name) for name in ("papermill", "papermill.translators")]
+    levels = [lg.level for lg in loggers]
+    platform_dirs = os.environ.get("JUPYTER_PLATFORM_DIRS")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*running over TCP.*")
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+            if platform_dirs is None:
+                os.environ.pop("JUPYTER_PLATFORM_DIRS", None)
 
 
 #: Print (PDF): long output blocks (a summary with its findings) may break across pages, where
