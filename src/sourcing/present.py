@@ -303,6 +303,10 @@ def _column_decimals(column: pd.Series | None) -> int:
     return 2 if len(values) and values.abs().max() < 10 else 0
 
 
+#: Format names of :func:`display_frame` whose cells are numbers (right-aligned by :func:`table`).
+_NUMERIC_FORMATS = ("money", "money_exact", "percent", "pct", "number", "count")
+
+
 def _formatter(kind: str, col: object, *, currency: str | None, names: Names | None,
                column: pd.Series | None = None):
     """The cell formatter of a :func:`display_frame` format name (``number`` uses the same
@@ -338,7 +342,7 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
     index_head = index_label if index_label is not None else (
         label(str(shown.index.name)) if index and shown.index.name else "")
     fmts = dict(formats or {})
-    numeric = [fmts.get(c) in ("money", "money_exact", "percent", "pct", "number", "count") or (
+    numeric = [fmts.get(c) in _NUMERIC_FORMATS or (
         fmts.get(c) is None and pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])) for c in frame.columns]
     left, right = "text-align:left", "text-align:right;white-space:nowrap"

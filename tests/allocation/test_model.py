@@ -549,3 +549,17 @@ def test_volumes_on_a_dearer_segment_are_repriced(tender):
     assert cost(sx, sz) > cost(best_x, best_z)  # the case is real: a dearer segment was used
     assert cost(cx, cz) == pytest.approx(cost(best_x, best_z))
     assert cx.sum() == pytest.approx(q)  # the volume is unchanged
+
+
+def test_award_text_of_many_lots_is_a_lot_a_line():
+    """Thirty lots do not fit a shares table in a terminal: the text gives one line per lot with its
+    vendors by share; a few lots keep the table."""
+    ids = [f"LOT{j}" for j in range(30)]
+    lots = pd.DataFrame({"lot_id": ids, "annual_demand": 100.0}).set_index("lot_id")
+    bids = pd.DataFrame([(v, lot, p, 60.0) for lot in ids for v, p in (("A", 10.0), ("B", 11.0))],
+                        columns=["vendor_id", "lot_id", "unit_price", "capacity"])
+    text = str(allocate(lots=lots, bids=bids, mip_gap=0))
+    assert max(map(len, text.splitlines())) <= 110
+    assert "per lot:" in text and "    LOT29: A 60.0, B 40.0" in text.splitlines()
+    few = str(allocate(lots=lots.iloc[:3], bids=bids[bids.lot_id.isin(ids[:3])], mip_gap=0))
+    assert "shares of demand (%):" in few and "LOT2" in few.splitlines()[3]

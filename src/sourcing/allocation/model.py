@@ -598,6 +598,9 @@ class Award:
 
         return plot_award(self, ax=ax)
 
+    #: Widest shares table (characters) printed as a table; a wider one is printed a lot a line.
+    TEXT_WIDTH = 100
+
     def __str__(self) -> str:
         cur = self.currency
         lines = [f"Award: {self.status} (solver {self.solver}, {self.solve_time:.2f} s"
@@ -611,10 +614,16 @@ class Award:
                      f"onboarding {self.cost['onboarding']:,.0f}, switching {self.cost['switching']:,.0f})")
         if np.isfinite(self.quality):
             lines.append(f"  volume-weighted quality {self.quality:.1f} / 100")
-        lines.append("  shares of demand (%):")
         sh = (self.shares.loc[self.vendors] * 100).round(1)
-        table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-")
-        lines += ["    " + t for t in table.splitlines()]
+        table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-").splitlines()
+        if max(map(len, table), default=0) <= self.TEXT_WIDTH:
+            lines.append("  shares of demand (%):")
+            lines += ["    " + t for t in table]
+        else:  # too many lots for a table: one line per lot, its vendors by share
+            lines.append("  shares of demand (%), per lot:")
+            for lot in sh.columns:
+                col = sh[lot][sh[lot] > 0].sort_values(ascending=False, kind="stable")
+                lines.append(f"    {lot}: " + ", ".join(f"{v} {x:.1f}" for v, x in col.items()))
         if self.names:
             lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
         if len(self.binding):
