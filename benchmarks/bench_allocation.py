@@ -11,7 +11,8 @@ the largest quarter of lots, a quality floor and a spend-concentration cap.  Pri
   process; and the on-demand PuLP view (``ArrayModel.to_pulp``) for reference;
 * solve (unless ``--build-only``): what ``allocate`` runs (greedy start, LP-support
   neighbourhood, fix-and-optimise, full MILP; HiGHS on the arrays) with its time limit: status,
-  incumbent, bound, gap;
+  incumbent, bound, gap; for a model above ``HUGE_SEGMENTS`` (no full MILP; the bound is the
+  Lagrangian bound by lots) also the LP relaxation's bound and the gap it would give;
 * ``--rule-costs``: ``constraint_costs`` on the size's 4 rules, warm-started from the base award
   (as shipped) against from-scratch re-solves, each solve limited to ``--rule-limit`` seconds:
   total time and the gap of each re-solve.
@@ -39,8 +40,8 @@ import pulp
 
 from sourcing.allocation import Policy, allocate
 from sourcing.allocation._data import Instance, make_instance
-from sourcing.allocation._solvers import model_arrays
-from sourcing.allocation.model import build_model, cost_reference, solve_pipeline
+from sourcing.allocation._solvers import model_arrays, solve_arrays
+from sourcing.allocation.model import HUGE_SEGMENTS, build_model, cost_reference, solve_pipeline
 
 TIME_LIMIT = {10: None, 50: 60.0, 200: 120.0}
 
@@ -446,6 +447,13 @@ def run(n_vendors: int, n_lots: int, *, build_only: bool = False, repeat_: int =
     print(f"  solve (greedy {'found' if heur is not None else 'none'}, neighbourhood, blocks, MILP; HiGHS, "
           f"limit {limit or 'none'} s): {t_solve:.2f} s, status {info.status}")
     print(f"  incumbent {info.objective:,.0f}/yr  bound {info.bound:,.0f}/yr  gap {info.gap:.3%}", flush=True)
+    if len(inst.seg_bid) > HUGE_SEGMENTS:
+        incumbent = model.values.copy()
+        lp = solve_arrays(model, solver="highs", relax=True)
+        lp_gap = (info.objective - lp.objective) / info.objective
+        print(f"  (huge model: the bound is the Lagrangian bound by lots; the LP relaxation's is "
+              f"{lp.objective:,.0f}/yr, gap {lp_gap:.3%})", flush=True)
+        model.values = incumbent
     if rule_costs:
         run_rule_costs(policy, tables, rule_limit)
 
