@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -59,7 +61,7 @@ fmt.show(fmt.html("<p><b>The board's sourcing rules</b></p>"),
          fmt.bullets(story.policy_story(policy, currency=cur, names=names)))
 
 # %% [markdown]
-# ## The recommended award
+# ## The least-cost award under the board's rules
 
 # %%
 award = allocate(tender, policy, quality=evaluation, objective=scenario.allocation.objective,

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -19,7 +21,7 @@
 # that keeps some lots in-house), and how bad can it get?
 #
 # **Data.** The tender (demand, bid prices, volume discounts, one-off costs, vendor risk
-# profiles), the recommended award, and the incumbent's SLA record when the scenario names it.
+# profiles), the least-cost award, and the incumbent's SLA record when the scenario names it.
 #
 # **Method.** A Monte Carlo simulation of every option with the *same* random draws (common
 # random numbers), so differences between options are not noise. Each draw plays out the

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -69,14 +71,13 @@ fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 result.simulation.plot("compare", ax=ax)
 plt.show()
 
-# %% [markdown]
-# ## The recommended award
-
 # %%
-fmt.show(fmt.bullets(story.award_story(result.award, names=names)))
-fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
-result.award.plot(ax=ax)
-plt.show()
+heading, lines, shown = story.award_section(result)
+fmt.show(fmt.heading(2, heading), fmt.bullets(lines))
+if shown.feasible:
+    fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
+    shown.plot(ax=ax)
+    plt.show()
 
 # %% [markdown]
 # ## What risk changes in the award, and what a backup vendor buys

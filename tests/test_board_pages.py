@@ -80,6 +80,9 @@ def test_one_recommendation_everywhere(rendered):
     index = visible_text((report / "index.html").read_text(encoding="utf-8"))
     assert summary["recommendation"] in board and summary["recommendation"] in index
     assert board.count("Recommended:") == 1
+    # one award section: the award the recommendation signs, or the least-cost one named as such
+    headings = [board.count("The recommended award"), board.count("The least-cost award under the policy")]
+    assert sorted(headings) == [0, 1]
     book = openpyxl.load_workbook(report / "artefacts" / "results.xlsx", read_only=True)
     assert book.sheetnames[0] == "headline"
     head = {r[0]: r[1] for r in book["headline"].iter_rows(min_row=2, values_only=True)}

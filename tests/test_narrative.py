@@ -7,7 +7,7 @@ import pytest
 
 from sourcing import narrative as story
 from sourcing.allocation import Policy
-from sourcing.present import Names, text_problems
+from sourcing.present import Names, money, percent, text_problems
 from sourcing.scoring import evaluate
 from sourcing.scoring.sensitivity import Agreement, rank_agreement
 from sourcing.simulation import Assumptions
@@ -94,3 +94,53 @@ def test_budget_story_separates_price_from_risk_cost():
                                          ("", ""), (None, "")])
 def test_gate_words(text, words):
     assert story.gate_words(text) == words
+
+
+def _award_result(smallco, recommended, *, risk_policy=None):
+    """A run result of the second sample with the least-cost award, optionally a second award
+    standing for the risk-aware one, and *recommended* as the decision."""
+    from types import SimpleNamespace
+
+    from sourcing.allocation import allocate
+
+    cheapest = allocate(smallco, Policy(), mip_gap=0)
+    awards = {"Multi-vendor": cheapest}
+    if risk_policy is not None:
+        awards["Risk-aware award"] = allocate(smallco, risk_policy, mip_gap=0)
+    summary = pd.DataFrame({"mean": [1_400_000.0, 1_200_000.0, 1_300_000.0],
+                            "cvar95": [1_600_000.0, 1_500_000.0, 1_700_000.0]},
+                           index=["Multi-vendor", "Risk-aware award", "In-house"])
+    return SimpleNamespace(tender=smallco, award=cheapest, option_awards=awards,
+                           decision=SimpleNamespace(recommended=recommended),
+                           recommended_award=awards.get(recommended), summary=lambda: summary)
+
+
+def test_award_section_shows_the_award_the_recommendation_signs(smallco):
+    """Issue: the board page headed the least-cost award "The recommended award" while it
+    recommended the risk-aware award.  The section now shows the award the recommended option
+    signs, says what it costs against the least-cost one, and names the least-cost award as such
+    when the recommended option signs none."""
+    names = Names.of(smallco)
+    res = _award_result(smallco, "Multi-vendor")
+    heading, lines, shown = story.award_section(res)
+    assert heading == "The recommended award" and shown is res.award
+    assert lines == story.award_story(res.award, names=names)
+
+    res = _award_result(smallco, "Risk-aware award", risk_policy=Policy(min_vendors_per_lot=2))
+    heading, lines, shown = story.award_section(res)
+    risk = res.option_awards["Risk-aware award"]
+    assert heading == "The recommended award" and shown is risk
+    extra = risk.cost["total"] - res.award.cost["total"]
+    assert extra > 0
+    assert lines[0].startswith("Award to ") and names(risk.vendors[0]) in lines[0]
+    assert f"{money(extra, 'GBP')} ({percent(extra / res.award.cost['total'])}) more than the least-cost" \
+        in lines[1]
+    assert "mean cost is GBP 1.2M against GBP 1.4M for the least-cost award (Multi-vendor)" in lines[2]
+    assert "GBP 1.5M against GBP 1.6M on average in the worst 5%" in lines[2]
+
+    res = _award_result(smallco, "In-house")
+    heading, lines, shown = story.award_section(res)
+    assert heading == "The least-cost award under the policy" and shown is res.award
+    assert lines[0].startswith("In-house is recommended")
+    for line in lines:
+        assert text_problems(line, currency="GBP") == []

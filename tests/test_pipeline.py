@@ -90,6 +90,11 @@ def test_one_recommendation_with_reasons(result):
     assert result.headline()["recommended_option"] == d.recommended
     assert (d.table["status"] == "recommended").sum() == 1
     assert d.table["reason"].str.len().gt(10).all()
+    # the award behind each option that signs one; the recommended one if it does
+    assert result.option_awards.get("Multi-vendor") is result.award
+    if result.risk is not None and not result.risk.same_as_cheapest:
+        assert result.option_awards["Risk-aware award"] is result.risk.award
+    assert result.recommended_award is result.option_awards.get(d.recommended)
 
 
 def test_infeasible_policy_is_explained_and_has_no_award_cost(small):
@@ -132,3 +137,5 @@ def test_an_award_to_one_vendor_is_shown_once(tmp_path, tender_factory):
     assert len(r.award.vendors) == 1
     assert len(r.options) == 1 and r.decision.recommended == r.options[0].name
     assert any("serves every lot exactly as" in n for n in r.notes)
+    # the option kept signs the award: the board page shows it as the recommended award
+    assert r.recommended_award is r.award

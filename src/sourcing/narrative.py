@@ -17,7 +17,8 @@ import pandas as pd
 from . import present as fmt
 
 __all__ = [
-    "assumptions_table", "award_story", "board_story", "budget_story", "gate_words", "method_name",
+    "assumptions_table", "award_section", "award_story", "board_story", "budget_story", "gate_words",
+    "method_name",
     "methods_story", "options_story", "policy_story", "ranking_story", "risk_story",
     "tender_story",
 ]
@@ -115,23 +116,70 @@ def methods_story(agreement: Any, *, names: Any = None) -> str:
             "confirmation.")
 
 
-def award_story(award: Any, *, names: fmt.Names) -> list[str]:
-    """Who runs which lot and at what annual cost; or why no award is feasible."""
-    cur = award.currency
-    if not award.feasible:
-        return [f"No award satisfies the policy: {award.diagnosis}"]
+def _who_runs(award: Any, names: fmt.Names) -> str:
+    """"Award to N vendors: A runs X (60%) and Y; B runs ..." for a feasible award."""
     vol = award.shares
     parts = []
     for vendor in award.vendors:
         lots = [f"{names(lot)} ({fmt.percent(vol.at[vendor, lot])})" if vol.at[vendor, lot] < 0.999
                 else names(lot) for lot in vol.columns if vol.at[vendor, lot] > 1e-9]
         parts.append(f"{names(vendor)} runs {fmt.listing(lots)}")
+    return f"Award to {fmt.count(len(award.vendors), 'vendor')}: " + "; ".join(parts) + "."
+
+
+def award_story(award: Any, *, names: fmt.Names) -> list[str]:
+    """Who runs which lot and at what annual cost; or why no award is feasible."""
+    cur = award.currency
+    if not award.feasible:
+        return [f"No award satisfies the policy: {award.diagnosis}"]
     status = {"optimal": "the cheapest split under the policy",
               "feasible": f"a split within {fmt.percent(award.gap)} of the cheapest (the solver's "
                           "time limit was reached)"}.get(award.status, award.status)
-    return [f"Award to {fmt.count(len(award.vendors), 'vendor')}: " + "; ".join(parts) + ".",
+    return [_who_runs(award, names),
             f"It costs {fmt.money(award.cost['total'], cur)} a year including one-off costs spread "
             f"over the contract: {status}."]
+
+
+def award_section(result: Any) -> tuple[str, list[str], Any]:
+    """The board page's award section of a :class:`~sourcing.pipeline.RunResult`: its heading,
+    its sentences and the award to draw.
+
+    The award shown is the one the recommended option signs (the least-cost award, or the
+    risk-aware award with what it costs at bid prices and what it saves over the contract
+    against the least-cost one), headed "The recommended award".  When the recommended option
+    signs no award (in-house, one vendor for everything, hybrid) or nothing is recommended, the
+    least-cost award is shown under its own name, saying which option is recommended instead.
+    """
+    names = fmt.Names.of(result.tender)
+    cheapest = result.award
+    shown = result.recommended_award
+    rec = result.decision.recommended if result.decision is not None else None
+    if shown is None:
+        lines = award_story(cheapest, names=names)
+        if rec is not None and cheapest.feasible:
+            lines = [f"{rec} is recommended (above); this is the award a contract split between "
+                     "vendors would sign.", *lines]
+        return "The least-cost award under the policy", lines, cheapest
+    if shown is cheapest:
+        return "The recommended award", award_story(cheapest, names=names), cheapest
+    cur = shown.currency
+    extra = float(shown.cost["total"] - cheapest.cost["total"])
+    price = (f"At bid prices it costs {fmt.money(shown.cost['total'], cur)} a year including one-off "
+             "costs spread over the contract, " + (
+                 f"{fmt.money(extra, cur)} ({fmt.percent(extra / cheapest.cost['total'])}) more than "
+                 "the least-cost award" if extra > 1e-9 * abs(cheapest.cost["total"])
+                 else "as much as the least-cost award") + ".")
+    lines = [_who_runs(shown, names), price]
+    summary = result.summary()
+    base = next((k for k, v in result.option_awards.items() if v is cheapest), None)
+    if rec in summary.index and base in summary.index:
+        r, b = summary.loc[rec], summary.loc[base]
+        lines.append(f"Over the contract, with vendor failures, price changes and demand simulated, its "
+                     f"mean cost is {fmt.money(r['mean'], cur)} against {fmt.money(b['mean'], cur)} "
+                     f"for the least-cost award ({base}), and {fmt.money(r['cvar95'], cur)} against "
+                     f"{fmt.money(b['cvar95'], cur)} on average in the worst {fmt.percent(0.05)} of "
+                     "outcomes.")
+    return "The recommended award", lines, shown
 
 
 def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) -> list[str]:
@@ -195,8 +243,12 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
     if len(pts) > 1:
         distinct = risk.frontier.n_distinct
         lo, hi = fmt.number(pts["lam"].min()), fmt.number(pts["lam"].max())
-        out.append(f"Across CVaR weights {lo} to {hi} the award "
-                   + ("stays the same." if distinct == 1 else
+        same = "stays the same."
+        if distinct == 1 and not risk.same_as_cheapest and pts["lam"].min() == 0:
+            same = ("stays the same: even on expected cost alone, the simulated vendor failures and "
+                    "price changes favour it over the least-cost award.")
+        out.append(f"Across CVaR weights {lo} to {hi} the risk-aware award "
+                   + (same if distinct == 1 else
                       f"takes {fmt.count(distinct, 'form')}: from expected "
                       f"{fmt.money(pts['expected'].min(), currency)} to tail "
                       f"{fmt.money(pts['cvar'].min(), currency)}."))

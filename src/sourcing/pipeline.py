@@ -28,6 +28,9 @@ __all__ = ["RiskAnalysis", "RunResult", "check_scenario", "full_service_vendor",
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
+#: Name of the simulated option that signs the risk-aware award.
+RISK_AWARD_OPTION = "Risk-aware award"
+
 
 @dataclass
 class RunResult:
@@ -42,7 +45,7 @@ class RunResult:
     acceptability : sourcing.scoring.SMAAResult
         SMAA-2 rank acceptability of the admitted vendors.
     award : sourcing.allocation.Award
-        The recommended award under the scenario's policy.
+        The least-cost award under the scenario's policy (what the multi-vendor option signs).
     rule_costs : DataFrame
         What each active policy rule costs, tender currency per year (``constraint_costs``).
     sla : DataFrame or None
@@ -60,6 +63,10 @@ class RunResult:
     risk : RiskAnalysis or None
         The risk-aware award, its frontier and the value of a backup vendor per lot (None when
         switched off or no award is feasible).
+    option_awards : dict
+        Simulated option name -> the award it signs (the least-cost award, or the risk-aware
+        award); options that do not sign an award (in-house, single vendor, hybrid) are absent,
+        unless one serves every lot exactly as an award does (it is then shown for it).
     """
 
     scenario: Scenario
@@ -75,6 +82,15 @@ class RunResult:
     decision: Any = None
     assumptions: Any = None
     risk: Any = None
+    option_awards: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recommended_award(self) -> Any:
+        """The award the recommended option signs (an ``Award`` or a ``RiskAward``), or None when
+        the recommended option signs none (in-house, one vendor for everything, hybrid) or nothing
+        is recommended."""
+        rec = self.decision.recommended if self.decision is not None else None
+        return self.option_awards.get(rec) if rec is not None else None
 
     @property
     def names(self) -> fmt.Names:
@@ -283,22 +299,26 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
                                  sla=sla, assumptions=assumptions)
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
-    chosen = _distinct(chosen, notes)
+    award_option = options[_OPTION_FACTORIES.index("multi_vendor")].name
+    chosen, twins = _distinct(chosen, notes)
+    option_awards = {twins.get(award_option, award_option): award} if award.feasible else {}
     risk = None
     if al.risk.enabled and award.feasible:
         risk = risk_analysis(tender, policy, evaluation, award, al.risk, seed=scenario.seed,
                              assumptions=assumptions)
         if risk.award.feasible and not risk.same_as_cheapest:
-            chosen.append(multi_vendor(tender, risk.award, name="Risk-aware award", sla=sla,
+            chosen.append(multi_vendor(tender, risk.award, name=RISK_AWARD_OPTION, sla=sla,
                                        assumptions=assumptions))
+            option_awards[RISK_AWARD_OPTION] = risk.award
     simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
                           budget=si.budget, progress=progress)
     simulation.meta["names"] = dict(fmt.Names.of(tender).names)  # readable labels in the plots
     decision = decide(simulation.summary(), chosen, policy, measure=scenario.decision.measure,
                       max_p_over_budget=scenario.decision.max_p_over_budget,
                       currency=tender.currency, names=fmt.Names.of(tender))
+    option_awards = {k: v for k, v in option_awards.items() if any(o.name == k for o in chosen)}
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
-                     notes, chosen, decision, assumptions, risk)
+                     notes, chosen, decision, assumptions, risk, option_awards)
 
 
 @dataclass
@@ -362,22 +382,25 @@ def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
     return out
 
 
-def _distinct(options: list[Any], notes: list[str]) -> list[Any]:
+def _distinct(options: list[Any], notes: list[str]) -> tuple[list[Any], dict[str, str]]:
     """Drop an option that serves every lot exactly like an earlier one (an award to one vendor
-    is the single-vendor option), saying so in *notes*."""
+    is the single-vendor option), saying so in *notes*; returns the options kept and, for each one
+    dropped, the name of the option it is shown as."""
     def key(o):
         lines = o.lines[["lot_id", "provider", "units"]].assign(units=o.lines["units"].round(6))
         return tuple(sorted(map(tuple, lines.to_numpy().tolist())))
 
     kept: dict[tuple, Any] = {}
+    twins: dict[str, str] = {}
     for o in options:
         k = key(o)
         if k in kept:
             notes.append(f"{o.name} serves every lot exactly as {kept[k].name}: it is shown once, "
                          f"as {kept[k].name}.")
+            twins[o.name] = kept[k].name
         else:
             kept[k] = o
-    return list(kept.values())
+    return list(kept.values()), twins
 
 
 def check_scenario(scenario: Scenario, tender: Tender) -> None:

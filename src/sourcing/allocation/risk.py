@@ -694,7 +694,7 @@ class RiskAward:
         from ..plots.allocation import plot_award
 
         ax = plot_award(self, ax=ax)
-        ax.set_title(f"Risk-aware award by lot (lambda {self.lam:g}, CVaR{self.alpha:.0%})")
+        ax.set_title(f"Risk-aware award by lot (CVaR{self.alpha:.0%} at weight {self.lam:g})")
         return ax
 
     def __str__(self) -> str:
