@@ -74,8 +74,26 @@ def test_measure_and_row_order_do_not_change_the_rule(measure, expected):
 def test_policy_breaches_in_words():
     policy = Policy(max_spend_share_pct=60, max_share_pct=70)
     found = policy_breaches(SOLE, policy, names=NAMES)
-    assert "Acme holds 100% of Service desk (at most 70%)" in found
+    assert "Acme holds 100% of Service desk and Hosting (at most 70%)" in found
     assert "Acme takes 100% of spend (at most 60%)" in found
+
+
+def test_policy_breaches_of_every_lot_are_said_once():
+    """A sole vendor on five lots breaks two rules on each: one sentence per rule, "all five lots"
+    instead of five names (the board page listed ten clauses, each lot named twice)."""
+    ids = [f"L{j}" for j in range(5)]
+    sole = _Option("Single vendor", [(lot, "A", 1.0, 100, 10.0) for lot in ids])
+    split = _Option("Multi-vendor", [(lot, v, sh, 100 * sh, 10.0) for lot in ids[:3]
+                                     for v, sh in (("A", 0.8), ("B", 0.2))])
+    policy = Policy(min_vendors_per_lot=2, max_share_pct=75)
+    assert policy_breaches(sole, policy, names=NAMES) == [
+        "fewer than two vendors on all five lots", "Acme holds 100% of all five lots (at most 75%)"]
+    assert policy_breaches(split, policy, names=NAMES) == [
+        "Acme holds 80% of all three lots (at most 75%)"]
+    part = _Option("Hybrid", [("L1", "A", 1.0, 100, 10.0), ("L2", "inhouse", 1.0, 100, 14.0),
+                              ("L3", "A", 0.5, 50, 10.0), ("L3", "B", 0.5, 50, 10.0)])
+    assert policy_breaches(part, policy, names=NAMES) == [
+        "fewer than two vendors on Service desk", "Acme holds 100% of Service desk (at most 75%)"]
     assert policy_breaches(HOME, policy) == []  # in-house lots are not subject to vendor rules
     assert policy_breaches(DUAL, Policy(min_vendors_per_lot=2)) == []
 

@@ -91,25 +91,33 @@ def policy_breaches(option: Any, policy: Any, *, names: fmt.Names | None = None)
     if out.empty:
         return []
     found: list[str] = []
+    n_out = out["lot_id"].nunique()
+
+    def lots_words(ids) -> str:  # "all five lots" rather than the five names
+        ids = list(ids)
+        if len(ids) == n_out > 2:
+            return f"all {fmt.count(n_out, 'lot')}"
+        return fmt.listing(name(x) for x in ids)
+
     per_lot = out.groupby("lot_id")["provider"].nunique()
     lo, hi = policy.min_vendors_per_lot, policy.max_vendors_per_lot
     if lo and (per_lot < lo).any():
-        lots = [name(x) for x in per_lot.index[per_lot < lo]]
-        found.append(f"fewer than {fmt.count(lo, 'vendor')} on {fmt.listing(lots)}")
+        found.append(f"fewer than {fmt.count(lo, 'vendor')} on {lots_words(per_lot.index[per_lot < lo])}")
     if hi and (per_lot > hi).any():
-        lots = [name(x) for x in per_lot.index[per_lot > hi]]
-        found.append(f"more than {fmt.count(hi, 'vendor')} on {fmt.listing(lots)}")
+        found.append(f"more than {fmt.count(hi, 'vendor')} on {lots_words(per_lot.index[per_lot > hi])}")
     share = out.groupby(["lot_id", "provider"])["lot_share"].sum()
     tol = 1e-6
     caps = dict(policy.max_share_pct_by_lot or {})
+    held: dict[tuple[str, str, str], list] = {}   # (vendor, share, rule) -> lots, in lot order
     for (lot, vendor), sh in share.items():
         cap = caps.get(lot, policy.max_share_pct)
         if cap is not None and sh * 100 > cap + tol * 100:
-            found.append(f"{name(vendor)} holds {fmt.percent(sh)} of {name(lot)} (at most "
-                         f"{fmt.percent(cap, of=100)})")
+            held.setdefault((vendor, fmt.percent(sh), f"at most {fmt.percent(cap, of=100)}"), []).append(lot)
         if policy.min_share_pct and 0 < sh * 100 < policy.min_share_pct - tol * 100:
-            found.append(f"{name(vendor)} holds {fmt.percent(sh)} of {name(lot)} (at least "
-                         f"{fmt.percent(policy.min_share_pct, of=100)})")
+            least = f"at least {fmt.percent(policy.min_share_pct, of=100)}"
+            held.setdefault((vendor, fmt.percent(sh), least), []).append(lot)
+    for (vendor, sh, rule), lots in held.items():
+        found.append(f"{name(vendor)} holds {sh} of {lots_words(lots)} ({rule})")
     spend = (out["units"] * out["unit_price"]).groupby(out["provider"]).sum()
     if policy.max_spend_share_pct is not None and spend.sum() > 0:
         top = spend / spend.sum()
