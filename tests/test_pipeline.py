@@ -139,3 +139,9 @@ def test_an_award_to_one_vendor_is_shown_once(tmp_path, tender_factory):
     assert any("serves every lot exactly as" in n for n in r.notes)
     # the option kept signs the award: the board page shows it as the recommended award
     assert r.recommended_award is r.award
+    # so does the single-vendor option when the multi-vendor one is not simulated at all
+    r = run(make_scenario(tmp_path, path, allocation={"policy": {"max_vendors_total": 1}},
+                          scoring={"smaa_samples": 300}, filename="no-multi.yaml",
+                          simulation={"n": 1000, "options": ["inhouse", "single_vendor"]}))
+    single = next(o.name for o in r.options if o.name.startswith("Single"))
+    assert r.option_awards == {single: r.award}

@@ -66,7 +66,8 @@ class RunResult:
     option_awards : dict
         Simulated option name -> the award it signs (the least-cost award, or the risk-aware
         award); options that do not sign an award (in-house, single vendor, hybrid) are absent,
-        unless one serves every lot exactly as an award does (it is then shown for it).
+        unless one serves every lot exactly as the least-cost award does (an award to one vendor
+        for everything is what the single-vendor option signs).
     """
 
     scenario: Scenario
@@ -299,9 +300,10 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
                                  inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
                                  sla=sla, assumptions=assumptions)
     chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
-    award_option = options[_OPTION_FACTORIES.index("multi_vendor")].name
-    chosen, twins = _distinct(chosen, notes)
-    option_awards = {twins.get(award_option, award_option): award} if award.feasible else {}
+    chosen = _distinct(chosen, notes)
+    # the options that sign the award: the multi-vendor one, or one that serves every lot as it does
+    signs = _service(options[_OPTION_FACTORIES.index("multi_vendor")])
+    option_awards = {o.name: award for o in chosen if award.feasible and _service(o) == signs}
     risk = None
     if al.risk.enabled and award.feasible:
         risk = risk_analysis(tender, policy, evaluation, award, al.risk, seed=scenario.seed,
@@ -316,7 +318,6 @@ def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: 
     decision = decide(simulation.summary(), chosen, policy, measure=scenario.decision.measure,
                       max_p_over_budget=scenario.decision.max_p_over_budget,
                       currency=tender.currency, names=fmt.Names.of(tender))
-    option_awards = {k: v for k, v in option_awards.items() if any(o.name == k for o in chosen)}
     return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
                      notes, chosen, decision, assumptions, risk, option_awards)
 
@@ -382,25 +383,24 @@ def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
     return out
 
 
-def _distinct(options: list[Any], notes: list[str]) -> tuple[list[Any], dict[str, str]]:
-    """Drop an option that serves every lot exactly like an earlier one (an award to one vendor
-    is the single-vendor option), saying so in *notes*; returns the options kept and, for each one
-    dropped, the name of the option it is shown as."""
-    def key(o):
-        lines = o.lines[["lot_id", "provider", "units"]].assign(units=o.lines["units"].round(6))
-        return tuple(sorted(map(tuple, lines.to_numpy().tolist())))
+def _service(option: Any) -> tuple:
+    """Who serves how much of each lot in *option* (units to 6 decimals), comparable between options."""
+    lines = option.lines[["lot_id", "provider", "units"]].assign(units=option.lines["units"].round(6))
+    return tuple(sorted(map(tuple, lines.to_numpy().tolist())))
 
+
+def _distinct(options: list[Any], notes: list[str]) -> list[Any]:
+    """Drop an option that serves every lot exactly like an earlier one (an award to one vendor
+    is the single-vendor option), saying so in *notes*."""
     kept: dict[tuple, Any] = {}
-    twins: dict[str, str] = {}
     for o in options:
-        k = key(o)
+        k = _service(o)
         if k in kept:
             notes.append(f"{o.name} serves every lot exactly as {kept[k].name}: it is shown once, "
                          f"as {kept[k].name}.")
-            twins[o.name] = kept[k].name
         else:
             kept[k] = o
-    return list(kept.values()), twins
+    return list(kept.values())
 
 
 def check_scenario(scenario: Scenario, tender: Tender) -> None:
