@@ -27,29 +27,15 @@ chaudhry_like_instance, brute_force, instances = (_cases.chaudhry_like_instance,
 
 
 def seeded_tender(n_vendors: int = 8, n_lots: int = 12, seed: int = 3):
-    """A seeded tender with volume tiers, capacities, setup and onboarding costs, share caps, a
-    quality floor and a concentration cap: lots interact through the vendors' onboarding and spend."""
-    rng = np.random.default_rng(seed)
-    vids = [f"V{i}" for i in range(n_vendors)]
-    lids = [f"L{j}" for j in range(n_lots)]
-    demand = np.round(rng.lognormal(5, 0.8, n_lots)) + 10
-    lots = pd.DataFrame({"lot_id": lids, "annual_demand": demand}).set_index("lot_id")
-    rows, tiers = [], []
-    for j, lot in enumerate(lids):
-        for v in rng.choice(n_vendors, n_vendors // 2 + 1, replace=False):
-            p = float(rng.uniform(50, 150))
-            cap = demand[j] * rng.uniform(0.3, 1.0)
-            rows.append((vids[v], lot, p, cap, "all-unit", 0.02 * p * demand[j]))
-            tiers += [(vids[v], lot, 0.3 * demand[j], 0.97 * p), (vids[v], lot, 0.6 * demand[j], 0.94 * p)]
-    bids = pd.DataFrame(rows, columns=["vendor_id", "lot_id", "unit_price", "capacity", "discount_type",
-                                       "setup_cost"])
-    tiers = pd.DataFrame(tiers, columns=["vendor_id", "lot_id", "from_volume", "unit_price"])
-    risk = pd.DataFrame({"vendor_id": vids, "risk_score": rng.uniform(10, 80, n_vendors),
-                         "onboarding_cost": rng.uniform(2e3, 2e4, n_vendors)}).set_index("vendor_id")
+    """The seeded hard instance of test_model (all-unit tiers, capacities, setup and onboarding
+    costs) with quality scores, share caps on two lots, a quality floor and a concentration cap:
+    lots interact through the vendors' onboarding and spend."""
+    lots, bids, tiers, risk = _cases._hard_instance(nv=n_vendors, nl=n_lots, seed=seed)
+    vids = list(risk.index)
     vendors = pd.DataFrame({"vendor_id": vids, "incumbent": False}).set_index("vendor_id")
-    quality = pd.Series(rng.uniform(40, 95, n_vendors), index=vids)
+    quality = pd.Series(np.random.default_rng(seed).uniform(40, 95, n_vendors), index=vids)
     policy = Policy(max_vendors_per_lot=3, quality_floor=55.0, max_spend_share_pct=40.0,
-                    max_share_pct_by_lot={lids[0]: 70.0, lids[1]: 70.0})
+                    max_share_pct_by_lot={lots.index[0]: 70.0, lots.index[1]: 70.0})
     return dict(lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors, quality=quality), policy
 
 
@@ -105,9 +91,10 @@ def test_bound_is_exact_when_lots_do_not_interact():
     """Without onboarding costs and cross-lot rules the model is one MILP per lot: with zero
     multipliers the Lagrangian bound is the optimum itself."""
     tables, _ = seeded_tender(seed=11)
-    policy = Policy(max_vendors_per_lot=2, quality_floor=50.0, onboarding_costs=False)
+    policy = Policy(max_vendors_per_lot=3, quality_floor=45.0, onboarding_costs=False)
     model = _model(tables, policy)
     _lp, duals, opt = _lp_and_optimum(model)
+    assert opt.status == "optimal"
     lag = lagrangian_bound(model, np.zeros_like(duals), mip_gap=0)
     assert lag.value == pytest.approx(opt.objective, rel=1e-9)
 
