@@ -164,11 +164,13 @@ def award_section(result: Any) -> tuple[str, list[str], Any]:
         return "The recommended award", award_story(cheapest, names=names), cheapest
     cur = shown.currency
     extra = float(shown.cost["total"] - cheapest.cost["total"])
+    tol = 1e-9 * abs(float(cheapest.cost["total"]))
+    than = (f"{fmt.money(abs(extra), cur)} ({fmt.percent(abs(extra) / cheapest.cost['total'])}) "
+            + ("more" if extra > 0 else "less") + " than the least-cost award"
+            + ("" if extra > 0 else " the solver found in its time limit"))
     price = (f"At bid prices it costs {fmt.money(shown.cost['total'], cur)} a year including one-off "
-             "costs spread over the contract, " + (
-                 f"{fmt.money(extra, cur)} ({fmt.percent(extra / cheapest.cost['total'])}) more than "
-                 "the least-cost award" if extra > 1e-9 * abs(cheapest.cost["total"])
-                 else "as much as the least-cost award") + ".")
+             "costs spread over the contract, "
+             + (than if abs(extra) > tol else "as much as the least-cost award") + ".")
     lines = [_who_runs(shown, names), price]
     summary = result.summary()
     base = next((k for k, v in result.option_awards.items() if v is cheapest), None)
