@@ -72,9 +72,11 @@ if award.feasible:
     fmt.show(fmt.table(shares, dict.fromkeys(shares.columns, "percent"), names=names,
                        columns={c: names(c) for c in shares.columns},
                        caption="Share of each lot's annual demand", index_label="Vendor"))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
-    award.plot(ax=axes[0])
-    plot_spend_concentration(award, ax=axes[1])
+    fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
+    award.plot(ax=ax)
+    plt.show()
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(award.vendors) + 1.6), layout="constrained")
+    plot_spend_concentration(award, ax=ax)
     plt.show()
 
 # %% [markdown]

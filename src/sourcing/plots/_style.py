@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from ..present import number
@@ -11,7 +14,7 @@ from ..present import number
 # vendor and criterion names are text, never TeX: a '$' in a bidder's name must not be parsed
 plt.rcParams["text.parse_math"] = False
 
-__all__ = ["get_ax", "money_axis", "money_formatter", "name_of"]
+__all__ = ["category_ticks", "get_ax", "money_axis", "money_formatter", "name_of"]
 
 
 class MoneyFormatter(Formatter):
@@ -80,3 +83,21 @@ def get_ax(ax: Axes | None = None, *, figsize: tuple[float, float] = (8, 4.5)) -
         return ax
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def category_ticks(ax: Axes, labels: list[str]) -> None:
+    """Label bars at x = 0, 1, ... with *labels* wrapped to the width each bar has on the axes
+    (a legend beside the axes counted in), in a smaller font if a word would not fit, and set
+    vertically when even that is too narrow."""
+    labels = [str(x) for x in labels]
+    n = max(len(labels), 1)
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.75
+    longest = max((len(w) for x in labels for w in x.split()), default=1)
+    size = FontProperties(size=plt.rcParams["xtick.labelsize"]).get_size_in_points()
+    for scale in (1.0, 0.85):
+        chars = int(width_pt / n / (0.62 * size * scale))
+        if chars >= max(longest, 7):
+            text = [textwrap.fill(x, chars, break_long_words=False) for x in labels]
+            ax.set_xticks(range(len(labels)), text, fontsize=size * scale)
+            return
+    ax.set_xticks(range(len(labels)), [textwrap.shorten(x, 32) for x in labels], rotation=90)

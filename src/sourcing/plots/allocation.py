@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib
 import numpy as np
 import pandas as pd
 
-from ._style import get_ax, money_axis
+from ._style import category_ticks, get_ax, money_axis
 
 __all__ = ["plot_award", "plot_frontier", "plot_rule_costs", "plot_spend_concentration"]
 
@@ -18,13 +16,13 @@ def plot_award(award, ax=None):
     ax = get_ax(ax)
     shares = award.shares.loc[award.vendors] * 100 if award.vendors else award.shares * 0
     bottom = np.zeros(shares.shape[1])
-    lots = [textwrap.fill(str((getattr(award, "lot_names", None) or {}).get(c, c)), 16)
-            for c in shares.columns]
+    lots = [str((getattr(award, "lot_names", None) or {}).get(c, c)) for c in shares.columns]
     cmap = matplotlib.colormaps["tab10" if len(shares) <= 10 else "tab20"]
     for i, (vendor, row) in enumerate(shares.iterrows()):
         vals = row.to_numpy(float)
-        ax.bar(lots, vals, bottom=bottom, label=award.label(vendor), color=cmap(i % cmap.N))
+        ax.bar(range(len(lots)), vals, bottom=bottom, label=award.label(vendor), color=cmap(i % cmap.N))
         bottom += vals
+    category_ticks(ax, lots)
     ax.set_title(f"Award by lot ({award.status})")
     ax.set_xlabel("Lot")
     ax.set_ylabel("Share of annual demand (%)")
