@@ -49,6 +49,8 @@ def test_lot_names_on_a_narrow_award_plot_do_not_overlap(tender):
     fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
     a.plot(ax=ax)
     assert not _overlaps(ax) and ax.get_xticklabels()[0].get_rotation() == 0
+    # vendors by name, not id: the board reads names
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [a.names[v] for v in a.vendors]
     plt.close(fig)
     ids = [f"L{j}" for j in range(40)]
     lots = pd.DataFrame({"lot_id": ids, "annual_demand": 100.0}).set_index("lot_id")

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from ._style import category_ticks, get_ax, money_axis
+from ._style import category_ticks, get_ax, money_axis, name_of
 
 __all__ = ["plot_award", "plot_frontier", "plot_rule_costs", "plot_spend_concentration"]
 
@@ -20,7 +20,8 @@ def plot_award(award, ax=None):
     cmap = matplotlib.colormaps["tab10" if len(shares) <= 10 else "tab20"]
     for i, (vendor, row) in enumerate(shares.iterrows()):
         vals = row.to_numpy(float)
-        ax.bar(range(len(lots)), vals, bottom=bottom, label=award.label(vendor), color=cmap(i % cmap.N))
+        ax.bar(range(len(lots)), vals, bottom=bottom, label=name_of(vendor, award.names),
+               color=cmap(i % cmap.N))
         bottom += vals
     category_ticks(ax, lots)
     ax.set_title(f"Award by lot ({award.status})")
@@ -38,7 +39,7 @@ def plot_spend_concentration(award, ax=None):
     spend = award.spend.sum(axis=1)
     spend = spend[spend > 0].sort_values()
     total = float(spend.sum()) or 1.0
-    ax.barh([award.label(v) for v in spend.index], spend.to_numpy(float), color="tab:blue")
+    ax.barh([name_of(v, award.names) for v in spend.index], spend.to_numpy(float), color="tab:blue")
     for y, v in enumerate(spend.to_numpy(float)):
         ax.text(v, y, f" {v / total:.0%}", va="center", fontsize="small")
     if award.policy is not None and award.policy.max_spend_share_pct is not None:
