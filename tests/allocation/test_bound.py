@@ -152,3 +152,22 @@ def test_huge_model_reports_the_lagrangian_bound(monkeypatch):
     assert exact.status == "optimal" and a.status in ("feasible", "optimal")
     assert lp.objective * (1 + 1e-3) < a.bound <= exact.objective * (1 + 1e-7)
     assert a.gap == pytest.approx((a.objective - a.bound) / a.objective, rel=1e-9)
+
+
+def test_a_failing_bound_leaves_the_award_with_the_lp_bound(monkeypatch):
+    """The Lagrangian bound is an improvement, not a condition: if it fails (memory, a solver
+    error), the huge model's award stands with the LP relaxation's bound."""
+    from sourcing.allocation import bound as bound_module
+    from sourcing.allocation import model as award_model
+
+    tables, policy = seeded_tender(n_vendors=10, n_lots=30, seed=2)
+    monkeypatch.setattr(award_model, "NEIGHBOURHOOD_MIN_SEGMENTS", 10)
+    monkeypatch.setattr(award_model, "HUGE_SEGMENTS", 20)
+
+    def fail(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(bound_module, "lagrangian_bound", fail)
+    a = allocate(policy=policy, time_limit=10, **tables)
+    lp = solve_arrays(_model(tables, policy), relax=True)
+    assert a.status == "feasible" and a.bound == pytest.approx(lp.objective, rel=1e-9)
