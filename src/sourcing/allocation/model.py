@@ -480,6 +480,24 @@ def scope_label(inst: Instance, blk: Block, key: int) -> str:
 
 
 # ---------------------------------------------------------------------- award
+#: Widest shares table (characters) printed as a table; a wider one is printed a lot a line.
+TEXT_WIDTH = 100
+
+
+def shares_text(shares: pd.DataFrame) -> list[str]:
+    """Lines of an award's text giving the shares of demand (vendor x lot, fractions): a table
+    when it fits :data:`TEXT_WIDTH`, else one line per lot with its vendors by share."""
+    sh = (shares * 100).round(1)
+    table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-").splitlines()
+    if max(map(len, table), default=0) <= TEXT_WIDTH:
+        return ["  shares of demand (%):", *("    " + t for t in table)]
+    lines = ["  shares of demand (%), per lot:"]
+    for lot in sh.columns:
+        col = sh[lot][sh[lot] > 0].sort_values(ascending=False, kind="stable")
+        lines.append(f"    {lot}: " + ", ".join(f"{v} {x:.1f}" for v, x in col.items()))
+    return lines
+
+
 @dataclass
 class Award:
     """An allocation of lot demand to vendors, with its cost and how it was found.
@@ -598,9 +616,6 @@ class Award:
 
         return plot_award(self, ax=ax)
 
-    #: Widest shares table (characters) printed as a table; a wider one is printed a lot a line.
-    TEXT_WIDTH = 100
-
     def __str__(self) -> str:
         cur = self.currency
         lines = [f"Award: {self.status} (solver {self.solver}, {self.solve_time:.2f} s"
@@ -614,16 +629,7 @@ class Award:
                      f"onboarding {self.cost['onboarding']:,.0f}, switching {self.cost['switching']:,.0f})")
         if np.isfinite(self.quality):
             lines.append(f"  volume-weighted quality {self.quality:.1f} / 100")
-        sh = (self.shares.loc[self.vendors] * 100).round(1)
-        table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-").splitlines()
-        if max(map(len, table), default=0) <= self.TEXT_WIDTH:
-            lines.append("  shares of demand (%):")
-            lines += ["    " + t for t in table]
-        else:  # too many lots for a table: one line per lot, its vendors by share
-            lines.append("  shares of demand (%), per lot:")
-            for lot in sh.columns:
-                col = sh[lot][sh[lot] > 0].sort_values(ascending=False, kind="stable")
-                lines.append(f"    {lot}: " + ", ".join(f"{v} {x:.1f}" for v, x in col.items()))
+        lines += shares_text(self.shares.loc[self.vendors])
         if self.names:
             lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
         if len(self.binding):

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
-from .model import _lot_names
+from .model import _lot_names, shares_text
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
@@ -709,10 +709,7 @@ class RiskAward:
         lines.append(f"  contract cost over the horizon: expected {cur} {self.expected:,.0f}, "
                      f"CVaR{self.alpha:.0%} {cur} {self.cvar:,.0f}")
         lines.append(f"  deterministic annual cost {cur} {self.cost['total']:,.0f} a year")
-        lines.append("  shares of demand (%):")
-        sh = (self.shares.loc[self.vendors] * 100).round(1)
-        lines += ["    " + t for t in sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-")
-                  .splitlines()]
+        lines += shares_text(self.shares.loc[self.vendors])
         return "\n".join(lines)
 
 
