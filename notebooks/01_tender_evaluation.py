@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,26 +33,22 @@ scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relati
 seed = None  # int or None, the scenario's seed if None
 method = None  # str or None, MCDA method override (wsm, topsis, vikor, promethee, ...)
 smaa_samples = None  # int or None, SMAA weight samples (the scenario's if None)
-out_dir = "../reports/artefacts"  # kept for a common interface, this page writes no file
+run_dir = None  # str or None, the run folder the report passes (computed when None)
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
-from sourcing import Scenario, read_tender
 from sourcing import narrative as story
 from sourcing import present as fmt
+from sourcing.pipeline import open_run
 from sourcing.plots import plot_acceptability, plot_weight_stability
-from sourcing.scoring import compare_methods, evaluate, smaa, weight_stability
-from sourcing.scoring.sensitivity import SMAA_METHODS
 
 fmt.notes_as_text()
 
-scenario = Scenario.load(scenario_file, seed=seed, **{"scoring.method": method,
-                                                     "scoring.smaa_samples": smaa_samples})
-tender = read_tender(scenario.tender)
-names = fmt.Names.of(tender)
-settings = scenario.scoring
+result = open_run(scenario_file, stages=("acceptability", "sensitivity"), run_dir=run_dir, seed=seed,
+                  **{"scoring.method": method, "scoring.smaa_samples": smaa_samples})
+tender, names, settings = result.tender, result.names, result.scenario.scoring
 fmt.show(fmt.paragraph(story.tender_story(tender)))
 
 # %% [markdown]
@@ -76,10 +74,7 @@ fmt.show(fmt.table(criteria, {"weight": "percent"},
 # The contribution chart shows how much of each vendor's score comes from each criterion.
 
 # %%
-evaluation = evaluate(tender, **settings.evaluate_kwargs)
-robust = (settings.method, settings.params) if settings.method in SMAA_METHODS else ("wsm", {})
-acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                     method=robust[0], n=settings.smaa_samples, seed=scenario.seed, **robust[1])
+evaluation, acceptability = result.evaluation, result.acceptability
 fmt.show(fmt.bullets(story.ranking_story(evaluation, acceptability, method=settings.method)))
 fmt.show(fmt.table(evaluation.to_frame(), {"score": "number", "quality": "number"},
                    columns={"name": "Vendor", "score": "Score", "rank": "Rank",
@@ -94,7 +89,7 @@ plt.show()
 # 1 between two methods means identical rankings.
 
 # %%
-agreement = compare_methods(evaluation.matrix, evaluation.objectives, evaluation.weights)
+agreement = result.sensitivity.agreement
 fmt.show(fmt.paragraph(story.methods_story(agreement, names=evaluation.names)))
 ranks = agreement.to_frame()
 ranks.columns = [story.method_name(c, title=True) for c in ranks.columns]
@@ -108,9 +103,7 @@ fmt.show(fmt.table(ranks, names=names, columns={c: c for c in ranks.columns}, in
 # sampled (else with the weighted sum).
 
 # %%
-stability = weight_stability(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                             method=robust[0], **robust[1])
-ax = plot_weight_stability(stability, names=names)
+ax = plot_weight_stability(result.sensitivity.stability, names=names)
 plt.show()
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -35,28 +35,24 @@
 scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed = None  # int or None, the scenario's seed if None (the allocation is deterministic)
 time_limit = None  # float or None, solver time limit in seconds (the scenario's if None)
-frontier_points = 6  # points on the cost-vs-quality frontier
-out_dir = "../reports/artefacts"  # kept for a common interface, this page writes no file
+frontier_points = None  # int or None, points on the cost-vs-quality frontier (the scenario's if None)
+run_dir = None  # str or None, the run folder the report passes (computed when None)
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
-from sourcing import Scenario, read_tender
 from sourcing import narrative as story
 from sourcing import present as fmt
-from sourcing.allocation import allocate, constraint_costs, frontier
+from sourcing.pipeline import open_run
 from sourcing.plots import plot_rule_costs, plot_spend_concentration
-from sourcing.scoring import evaluate
 
 fmt.notes_as_text()
 
-scenario = Scenario.load(scenario_file, seed=seed, **{"allocation.time_limit": time_limit})
-tender = read_tender(scenario.tender)
-names, cur = fmt.Names.of(tender), tender.currency
-policy = scenario.allocation.policy_model()
-evaluation = evaluate(tender, **scenario.scoring.evaluate_kwargs)
-solve = scenario.allocation.solve_kwargs
+result = open_run(scenario_file, stages=("rule_costs", "frontier"), run_dir=run_dir, seed=seed,
+                  **{"allocation.time_limit": time_limit, "allocation.frontier_points": frontier_points})
+names, cur = result.names, result.tender.currency
+policy = result.scenario.allocation.policy_model()
 fmt.show(fmt.html("<p><b>The board's sourcing rules</b></p>"),
          fmt.bullets(story.policy_story(policy, currency=cur, names=names)))
 
@@ -64,8 +60,7 @@ fmt.show(fmt.html("<p><b>The board's sourcing rules</b></p>"),
 # ## The least-cost award under the board's rules
 
 # %%
-award = allocate(tender, policy, quality=evaluation, objective=scenario.allocation.objective,
-                 **solve)
+award = result.award
 fmt.show(fmt.bullets(story.award_story(award, names=names)))
 if award.feasible:
     shares = award.shares.loc[award.vendors]
@@ -86,8 +81,8 @@ if award.feasible:
 # cost falls by if that rule alone is dropped: the price of, for example, dual sourcing.
 
 # %%
-costs = constraint_costs(tender, policy, quality=evaluation, **solve) if award.feasible else None
-if costs is not None and len(costs):
+costs = result.rule_costs
+if len(costs):
     ax = plot_rule_costs(costs)
     plt.show()
     fmt.show(fmt.table(costs[["description", "cost_with", "cost_without", "cost_of_rule"]],
@@ -105,9 +100,8 @@ else:
 # (epsilon-constraint method). Moving right buys quality; the slope is its price.
 
 # %%
-if award.feasible:
-    front = frontier(tender, policy, n_points=frontier_points, quality=evaluation, **solve)
-    ax = front.plot(chosen=award)
+if result.frontier is not None:
+    ax = result.frontier.plot(chosen=award)
     plt.show()
 
 # %% [markdown]

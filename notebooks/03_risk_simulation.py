@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,19 +36,18 @@ scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relati
 seed = None  # int or None, the scenario's seed if None
 n_draws = None  # int or None, Monte Carlo draws (the scenario's if None)
 budget = None  # float or None, contract budget in the tender currency (the scenario's if None)
-out_dir = "../reports/artefacts"  # kept for a common interface, this page writes no file
+run_dir = None  # str or None, the run folder the report passes (computed when None)
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
-from sourcing import Scenario, run
 from sourcing import narrative as story
 from sourcing import present as fmt
+from sourcing.pipeline import open_run
 
-scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws,
-                                                     "simulation.budget": budget})
-analysis = run(scenario, rule_costs=False)
+analysis = open_run(scenario_file, stages=("decide",), run_dir=run_dir, seed=seed,
+                    **{"simulation.n": n_draws, "simulation.budget": budget})
 result, decision, cur = analysis.simulation, analysis.decision, analysis.tender.currency
 focus = decision.recommended or analysis.options[0].name
 fmt.show(fmt.bullets(story.options_story(decision)))

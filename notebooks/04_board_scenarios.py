@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,23 +27,22 @@
 scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed = None  # int or None, the scenario's seed if None
 n_draws = None  # int or None, Monte Carlo draws (the scenario's if None)
-out_dir = "../reports/artefacts"  # where the results workbook and figures are written
+run_dir = None  # str or None, the run folder the report passes (computed when None)
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
-from sourcing import Scenario, run
 from sourcing import narrative as story
 from sourcing import present as fmt
+from sourcing.pipeline import RUN_STAGES, open_run
 from sourcing.plots import plot_acceptability, plot_rule_costs
 
 fmt.notes_as_text()
 
-scenario = Scenario.load(scenario_file, seed=seed, **{"simulation.n": n_draws})
-result = run(scenario)
-result.write(out_dir)
-tender, decision, names = result.tender, result.decision, result.names
+result = open_run(scenario_file, stages=RUN_STAGES, run_dir=run_dir, seed=seed,
+                  **{"simulation.n": n_draws})
+scenario, tender, decision, names = result.scenario, result.tender, result.decision, result.names
 cur = tender.currency
 board = story.board_story(result)
 fmt.show(fmt.html("<p><b>{}</b> &middot; {} &middot; scenario {}</p>", board["tender"],

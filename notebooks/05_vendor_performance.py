@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,44 +33,27 @@
 scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
 seed = None  # int or None, the scenario's seed if None (this analysis is deterministic)
 asof = None  # str or None, evaluation time stamp like "2026-10-31 23:59" (end of data if None)
-out_dir = "../reports/artefacts"  # kept for a common interface, this page writes no file
+run_dir = None  # str or None, the run folder the report passes (computed when None)
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 
-from sourcing import Scenario, read_tender
+from sourcing import narrative as story
 from sourcing import present as fmt
-from sourcing.performance import (
-    audit_invoices,
-    calibrate,
-    monthly_kpis,
-    read_performance,
-    scorecard,
-    service_credits,
-)
+from sourcing.pipeline import open_run
 from sourcing.plots import plot_availability, plot_compliance, plot_control_chart, plot_credits
 
 fmt.notes_as_text()
 
-scenario = Scenario.load(scenario_file, seed=seed)
-if scenario.performance is None:  # the report skips this page; a hand run says why
+result = open_run(scenario_file, stages=("performance",), run_dir=run_dir, seed=seed,
+                  performance_asof=asof)
+if result.performance is None:  # the report skips this page; a hand run says why
     raise ValueError(f"scenario {scenario_file} names no performance folder (key: performance)")
-tender = read_tender(scenario.tender)
-names, cur = fmt.Names.of(tender), tender.currency
-perf = read_performance(scenario.performance)
-kpis = monthly_kpis(perf, asof=asof)
-credits = service_credits(kpis, rates=tender)
-audit = audit_invoices(perf, tender, credits=credits)
+names, cur, record = result.names, result.tender.currency, result.performance
+perf, kpis, credits, audit = record.data, record.kpis, record.credits, record.audit
 lots = list(dict.fromkeys(kpis.kpis["lot_id"]))
-fmt.show(fmt.bullets([
-    f"{fmt.number(len(perf.tickets))} tickets and {fmt.count(len(lots), 'lot')} "
-    f"({fmt.listing(names(x) for x in lots)}) measured against the contract's service levels.",
-    f"{fmt.number(len(perf.quality))} data-quality findings; no ticket is dropped silently.",
-    f"{fmt.number(len(kpis.breaches()))} ticket SLA breaches; service credits owed in "
-    f"{fmt.count(int((credits.monthly['credit_pct'] > 0).sum()), 'month')}.",
-    f"Invoice audit: {fmt.count(len(audit.discrepancies), 'discrepancy', 'discrepancies')}, "
-    f"{fmt.money(audit.total, cur, exact=True, decimals=2)} to recover."]))
+fmt.show(fmt.bullets(story.performance_story(record, names=names, currency=cur)))
 
 # %% [markdown]
 # ## Data quality
@@ -102,7 +87,7 @@ plt.show()
 # track record.
 
 # %%
-card = scorecard(kpis)
+card = record.scorecard
 scores = card.lot_scores.assign(vendor_id=lambda t: [names(v) for v in t["vendor_id"]],
                                 lot_id=lambda t: [names(v) for v in t["lot_id"]])
 fmt.show(fmt.table(scores, {"score": "number"}, index=False,
@@ -147,7 +132,7 @@ if len(d):
 # risk simulation uses these instead of the tender's generic assumption for the incumbent.
 
 # %%
-calibration = calibrate(credits)
+calibration = record.calibration
 fmt.show(fmt.table(calibration.assign(vendor_id=[names(v) for v in calibration["vendor_id"]],
                                       lot_id=[names(v) for v in calibration["lot_id"]]),
                    {"breach_prob": "percent", "credit_pct": "pct"}, index=False,

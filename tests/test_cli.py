@@ -109,20 +109,31 @@ def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_p
 
 def test_simulate_budget_zero_exits_1(sample_path, capsys):
     assert main(["simulate", str(sample_path), "--n", "200", "--budget", "0"]) == 1
-    assert "error: budget must be a finite amount > 0 (tender currency), got 0.0" in capsys.readouterr().err
+    assert "error: --budget 0.0: Input should be greater than 0" in capsys.readouterr().err
 
 
 def test_warnings_print_once_as_one_line(sample_path, tmp_path, capsys):
+    """A caveat raised by every option (no risk table) is one line, without code locations."""
+    norisk = tmp_path / "norisk"
+    shutil.copytree(sample_path, norisk)
+    (norisk / "risk.csv").unlink()
+    assert main(["simulate", str(norisk), "--n", "200"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("note: The tender has no risk table") == 1
+    assert "UserWarning" not in err and "contract.py" not in err
+
+
+def test_simulate_refuses_a_tender_no_vendor_passes(sample_path, tmp_path, capsys):
+    """No vendor passes the gates: nothing to rank or award, as in sourcing run (exit 1, why)."""
     shut = tmp_path / "shut"
     shutil.copytree(sample_path, shut)
     path = shut / "criteria.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines = [line.rsplit(",", 1)[0] + ",>= 100" if line.startswith("C01,") else line for line in lines]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert main(["simulate", str(shut), "--n", "200"]) == 0
+    assert main(["simulate", str(shut), "--n", "200"]) == 1
     err = capsys.readouterr().err
-    assert err.count("warning: no vendor passes the tender's gates") == 1
-    assert "UserWarning" not in err and "contract.py" not in err
+    assert "only 0 vendor(s) pass the gates" in err and "Traceback" not in err
 
 
 def test_output_below_a_file_exits_1_without_traceback(sample_path, tmp_path, capsys):

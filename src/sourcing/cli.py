@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
+from . import present as fmt
 from .io import read_tender, write_template
 from .outputs import OutputError
 from .schemas import ValidationError
@@ -39,20 +40,46 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .scoring import evaluate, smaa
+def _stages(scenario, stages: Sequence[str]) -> dict:
+    """The results of *stages* for *scenario*: the pipeline's stages, as ``sourcing run`` runs them."""
+    from .pipeline import run_stages
 
-    tender = read_tender(args.path)
-    evaluation = evaluate(tender, method=args.method, weighting=args.weighting,
-                          aggregate=args.aggregate, price_formula=args.price_formula)
+    results, info = run_stages(scenario, stages)
+    for note in info["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    return results
+
+
+def _scenario(path: str, options: dict[str, tuple[str, object]], *, file: str | None = None):
+    """The scenario a subcommand runs: the tender *path*, with *options* (scenario key ->
+    (option, value); ``None`` keeps the default) on the scenario *file*'s settings or the
+    defaults.  A bad value is named by its option (``--budget 0.0: ...``)."""
+    from .scenario import Scenario
+
+    values = {key: value for key, (_, value) in options.items()}
+    try:
+        if file:
+            return Scenario.load(file, tender=str(Path(path).resolve()), **values)
+        return Scenario.for_tender(path, **values)
+    except ValidationError as err:
+        bad = [p for p in err.problems if p.column in options]
+        if len(bad) < len(err.problems):
+            raise
+        raise ValueError("; ".join(f"{options[p.column][0]} {p.value}: {p.rule}" for p in bad)) from None
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    scenario = _scenario(args.path, {
+        "scoring.method": ("--method", args.method), "scoring.weighting": ("--weighting", args.weighting),
+        "scoring.aggregate": ("--aggregate", args.aggregate),
+        "scoring.price_formula": ("--price-formula", args.price_formula),
+        "scoring.smaa_samples": ("--smaa", args.smaa or None), "seed": ("--seed", args.seed)})
+    results = _stages(scenario, ["score", "acceptability"] if args.smaa else ["score"])
+    evaluation = results["score"]
     print(evaluation)
     if args.smaa:
-        result = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                      method=args.method if args.method in ("wsm", "wpm", "topsis", "vikor",
-                                                            "promethee") else "wsm",
-                      n=args.smaa, seed=args.seed)
         print("\nSMAA-2 rank acceptability (share of weight samples giving each rank):")
-        print(result.acceptability.round(3).to_string())
+        print(results["acceptability"].acceptability.round(3).to_string())
     if args.csv:
         from .io import write_tables
 
@@ -62,14 +89,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_performance(args: argparse.Namespace) -> int:
-    from .performance import (
-        audit_invoices,
-        calibrate,
-        monthly_kpis,
-        read_performance,
-        scorecard,
-        service_credits,
-    )
+    from .performance import assess, read_performance
 
     perf = read_performance(args.path)
     tender = read_tender(args.tender) if args.tender else None
@@ -77,11 +97,10 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     if len(perf.quality):
         print(f"\nData-quality findings ({len(perf.quality)}; no ticket silently dropped):")
         print(perf.quality.groupby(["issue", "action"]).size().rename("tickets").to_string())
-    kpis = monthly_kpis(perf, asof=args.asof)
-    credits = service_credits(kpis, rates=tender)
-    card = scorecard(kpis)
+    record = assess(perf, rates=tender, asof=args.asof)
+    kpis, credits = record.kpis, record.credits
     print("\nScorecard (0-10 per lot):")
-    print(card.lot_scores.round(2).to_string(index=False))
+    print(record.scorecard.lot_scores.round(2).to_string(index=False))
     owed = credits.monthly[credits.monthly["credit_pct"] > 0]
     cols = ["vendor_id", "lot_id", "month", "kpis_missed", "credit_pct_gross", "credit_pct",
             "earn_back"] + (["credit_amount"] if tender is not None else [])
@@ -89,35 +108,38 @@ def _cmd_performance(args: argparse.Namespace) -> int:
     print(owed[cols].to_string(index=False) if len(owed) else "  none")
     print(f"\n{len(kpis.breaches()):,} ticket SLA breaches")
     print("\nCalibration for simulation (monthly breach probability, credit % of monthly fee):")
-    print(calibrate(credits).round(3).to_string(index=False))
-    if tender is not None:
-        audit = audit_invoices(perf, tender, credits=credits)
+    print(record.calibration.round(3).to_string(index=False))
+    if record.audit is not None:
+        audit = record.audit
         print(f"\nInvoice audit: {len(audit.discrepancies)} discrepancies, "
-              f"{tender.currency} {audit.total:,.2f}")
+              f"{fmt.money(audit.total, tender.currency, exact=True, decimals=2)}")
         if len(audit.discrepancies):
             print(audit.discrepancies[["invoice_id", "lot_id", "month", "issue",
                                        "at_stake"]].to_string(index=False))
     return 0
 
 
-def _cmd_allocate(args: argparse.Namespace) -> int:
-    from .allocation import Policy, allocate, constraint_costs
-    from .scenario import Scenario
-    from .scoring import evaluate
+def _allocate_scenario(args: argparse.Namespace, options: dict | None = None):
+    """The scenario of ``allocate``: its policy from --scenario (or none), the tender PATH."""
+    return _scenario(args.path, {
+        "scoring.method": ("--method", args.method), "allocation.solver": ("--solver", args.solver),
+        "allocation.time_limit": ("--time-limit", args.time_limit),
+        "allocation.mip_gap": ("--mip-gap", args.mip_gap), **(options or {})}, file=args.scenario)
 
-    tender = read_tender(args.path)
-    policy = Scenario.load(args.scenario).allocation.policy_model() if args.scenario else Policy()
-    evaluation = evaluate(tender, method=args.method)
-    solve = {"solver": args.solver, "time_limit": args.time_limit, "mip_gap": args.mip_gap}
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
     if args.risk:
-        return _allocate_risk(args, tender, policy, evaluation)
-    award = allocate(tender, policy, quality=evaluation, **solve)
+        return _allocate_risk(args)
+    scenario = _allocate_scenario(args)
+    results = _stages(scenario, ["rule_costs"] if args.rule_costs else ["award"])
+    tender, award = results["tender"], results["award"]
     print(award)
     if args.rule_costs and award.feasible:
-        costs = constraint_costs(tender, policy, quality=evaluation, **solve)
-        print(f"\nCost of each rule ({tender.currency}/year saved if dropped alone):")
+        costs = results["rule_costs"]
+        cur = tender.currency
+        print(f"\nCost of each rule ({cur}/year saved if dropped alone):")
         print(costs[["description", "cost_of_rule", "status_without"]].to_string(
-            formatters={"cost_of_rule": "{:,.0f}".format}))
+            formatters={"cost_of_rule": lambda v: fmt.money(v, cur, exact=True)}))
     if args.csv and award.feasible:
         from .io import write_tables
 
@@ -125,82 +147,67 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0 if award.feasible else 1
 
 
-def _allocate_risk(args: argparse.Namespace, tender, policy, evaluation) -> int:
-    from .allocation import allocate_risk, risk_frontier
-    from .simulation import risk_scenarios
-
-    if args.scenarios < 1:
-        raise ValueError(f"--scenarios must be >= 1, got {args.scenarios}")
+def _allocate_risk(args: argparse.Namespace) -> int:
     if args.solver != "highs":
         raise ValueError("--risk solves with HiGHS only; drop --solver cbc")
-    rs = risk_scenarios(tender, args.scenarios, seed=args.seed)
-    gap = 1e-3 if args.mip_gap is None else args.mip_gap
-    award = allocate_risk(tender, policy, rs, lam=args.lam, alpha=args.alpha, quality=evaluation,
-                          time_limit=args.time_limit, mip_gap=gap)
-    print(award)
-    if not award.feasible:
+    scenario = _allocate_scenario(args, {
+        "seed": ("--seed", args.seed), "allocation.risk.lam": ("--lambda", args.lam),
+        "allocation.risk.alpha": ("--alpha", args.alpha),
+        "allocation.risk.scenarios": ("--scenarios", args.scenarios),
+        "allocation.risk.frontier": ("--lambda", sorted({0.0, 0.5, 1.0, 2.0, 4.0, float(args.lam)})),
+        "allocation.risk.backup": ("--risk", False),
+        "allocation.risk.time_limit": ("--time-limit", args.time_limit)})
+    results = _stages(scenario, ["risk_award"])
+    tender, risk = results["tender"], results["risk_award"]
+    if risk is None:  # no award satisfies the policy: the least-cost award says why
+        print(results["award"])
         return 1
-    lams = sorted({0.0, 0.5, 1.0, 2.0, 4.0, float(args.lam)})
-    fr = risk_frontier(tender, policy, rs, lambdas=lams, alpha=args.alpha, quality=evaluation,
-                       time_limit=args.time_limit, mip_gap=gap)
-    cur = tender.currency
+    print(risk.award)
+    if not risk.award.feasible:
+        return 1
+    fr, cur = risk.frontier, tender.currency
     table = fr.to_frame()[["lam", "expected", "cvar", "vendors_per_lot", "status"]]
     print(f"\nRisk frontier over the contract ({cur}; {args.scenarios} scenarios, seed {args.seed}, "
-          f"CVaR{args.alpha:.0%}):")
+          f"CVaR{fmt.percent(args.alpha)}):")
     tail = f"cvar{args.alpha * 100:g}"
-    money = "{:,.0f}".format
+    money = lambda v: fmt.money(v, cur, exact=True)  # noqa: E731
     print(table.rename(columns={"lam": "lambda", "cvar": tail}).to_string(
         index=False, formatters={"expected": money, tail: money}))
     if args.csv:
         from .io import write_tables
 
-        print(f"wrote {write_tables({'award': award.to_frame(), 'frontier': fr.to_frame()}, args.csv)}")
+        print(f"wrote {write_tables({'award': risk.award.to_frame(), 'frontier': fr.to_frame()}, args.csv)}")
     return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .pipeline import full_service_vendor
-    from .scenario import SimulationSettings
-    from .scoring import evaluate
-    from .simulation import simulate, standard_scenarios
-
-    # the same range as simulation.n in a scenario file (10**12 draws asked numpy for 73 TiB)
-    bounds = {k: getattr(m, k) for m in SimulationSettings.model_fields["n"].metadata
-              for k in ("ge", "le") if hasattr(m, k)}
-    low, high = bounds.get("ge", 1), bounds.get("le", 10_000_000)
-    if not low <= args.n <= high:
-        raise ValueError(f"--n must be a whole number of draws from {low:,} to {high:,} "
-                         f"(as simulation.n in a scenario file), got {args.n:,}")
-    tender = read_tender(args.path)
-    # the single-vendor option follows the rule of `sourcing run` (pipeline.full_service_vendor)
-    # on the default ranking (TOPSIS, the tender's weights), and says so
-    try:
-        vendor = full_service_vendor(tender, evaluate(tender))
-        choice = (f"{vendor} {tender.vendors.at[vendor, 'name']}, the best-ranked vendor (TOPSIS, "
-                  "tender weights) able to serve every lot, else the best-ranked one, as in "
-                  "sourcing run")
-    except ValueError as err:  # the vendors cannot be ranked, e.g. fewer than two pass the gates
-        vendor, choice = None, (f"the cheapest admissible full bidder, as the vendors cannot be "
-                                f"ranked ({err})")
-    options = standard_scenarios(tender, None, vendor_id=vendor)
-    result = simulate(options, n=args.n, seed=args.seed, sampling=args.sampling,
-                      budget=args.budget, progress=args.progress)
+    scenario = _scenario(args.path, {
+        "simulation.n": ("--n", args.n), "seed": ("--seed", args.seed),
+        "simulation.sampling": ("--sampling", args.sampling),
+        "simulation.budget": ("--budget", args.budget), "allocation.risk.enabled": ("--risk", False)})
+    results = _stages(scenario, ["simulate"])
+    tender, sim = results["tender"], results["simulate"]
+    result = sim.simulation
     print(tender.summary())
-    print(f"single vendor: {choice}")
+    single = next((o for o in sim.options if o.name.startswith("Single vendor")), None)
+    if single is not None:
+        print(f"{single.name}: the best-ranked vendor (TOPSIS, tender weights) able to serve every "
+              "lot, else the best-ranked one, as in sourcing run")
     print(f"\n{result.n:,} draws over {result.years} years, {tender.currency}, seed {args.seed}")
     summary = result.summary()
     money = [c for c in summary.columns if not c.startswith("p_")]
     shown = summary.copy().astype(object)
-    shown[money] = summary[money].map(lambda v: f"{v:,.0f}")
+    shown[money] = summary[money].map(lambda v: fmt.money(v, tender.currency, exact=True))
     for col in ("p_over_budget", "p_cheapest"):
         if col in summary:
-            shown[col] = summary[col].map("{:.1%}".format)
+            shown[col] = summary[col].map(fmt.percent)
     print(shown.to_string())
     diffs = result.paired_differences()
+    exact = lambda v: fmt.money(v, tender.currency, exact=True)  # noqa: E731
     print(f"\nPaired differences a - b on the same draws ({tender.currency}):")
     print(diffs.to_string(index=False, formatters={
-        **{c: "{:,.0f}".format for c in ("mean_diff", "se", "ci_low", "ci_high")},
-        "p_a_cheaper": "{:.1%}".format}))
+        **dict.fromkeys(("mean_diff", "se", "ci_low", "ci_high"), exact),
+        "p_a_cheaper": fmt.percent}))
     cheapest = summary["mean"].idxmin()
     print(f"\nWhat drives the cost of {cheapest} (Spearman rank correlation):")
     print(result.tornado(cheapest).head(8).to_string(index=False, float_format="{:.3f}".format))
@@ -290,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=None, help="turn prices into points first (default: use prices as is)")
     p.add_argument("--smaa", type=int, default=0, metavar="N",
                    help="also print SMAA-2 rank acceptability from N weight samples")
-    p.add_argument("--seed", type=int, default=None, help="seed of the SMAA samples")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the SMAA samples (default: a scenario's default seed)")
     p.add_argument("--csv", default=None, metavar="DIR",
                    help="also write the ranking table as DIR/evaluation.csv")
     p.set_defaults(func=_cmd_evaluate)
@@ -331,8 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="Monte Carlo cost and risk of the sourcing options",
                        description="Simulate the contract cost of the standard options (in-house, "
                        "single vendor, multi-vendor, hybrid) with common random numbers; "
-                       "multi-vendor splits each lot 70/30 between its two cheapest admissible "
-                       "bids (use sourcing run for the optimised award).")
+                       "multi-vendor signs the least-cost award with no policy rules (use "
+                       "sourcing run for a scenario's policy and the risk-aware award).")
     p.add_argument("path", help="tender folder or .xlsx workbook")
     p.add_argument("--n", type=int, default=100_000,
                    help="draws, 100 to 10000000 (default 100000)")

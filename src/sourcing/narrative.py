@@ -18,9 +18,8 @@ from . import present as fmt
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "board_story", "budget_story", "gate_words",
-    "method_name",
-    "methods_story", "options_story", "policy_story", "ranking_story", "risk_story",
-    "tender_story",
+    "method_name", "methods_story", "options_story", "performance_story", "policy_story",
+    "ranking_story", "risk_story", "tender_story",
 ]
 
 _METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "topsis": "TOPSIS",
@@ -318,6 +317,25 @@ def budget_story(summary: pd.DataFrame, by_driver: pd.DataFrame, option: str, *,
             out.append("The budget covers the contract price but not the modelled risk cost on "
                        "average.")
     return out
+
+
+def performance_story(record: Any, *, names: fmt.Names, currency: str) -> list[str]:
+    """The incumbent's record in four sentences: what was measured, data quality, breaches and
+    credits, and the invoice audit (*record*: ``sourcing.performance.PerformanceRecord``; money in
+    *currency*)."""
+    perf, kpis, credits, audit = record.data, record.kpis, record.credits, record.audit
+    lots = list(dict.fromkeys(kpis.kpis["lot_id"]))
+    owed = int((credits.monthly["credit_pct"] > 0).sum())
+    return [
+        f"{fmt.count(len(perf.tickets), 'ticket').capitalize()} and {fmt.count(len(lots), 'lot')} "
+        f"({fmt.listing(names(x) for x in lots)}) measured against the contract's service levels.",
+        f"{fmt.count(len(perf.quality), 'data-quality finding').capitalize()}; no ticket is dropped "
+        "silently.",
+        f"{fmt.count(len(kpis.breaches()), 'ticket SLA breach', 'ticket SLA breaches').capitalize()}; "
+        "service "
+        f"credits owed in {fmt.count(owed, 'month')}.",
+        f"Invoice audit: {fmt.count(len(audit.discrepancies), 'discrepancy', 'discrepancies')}, "
+        f"{fmt.money(audit.total, currency, exact=True, decimals=2)} to recover."]
 
 
 def assumptions_table(assumptions: Any, *, currency: str) -> pd.DataFrame:

@@ -1,15 +1,24 @@
-"""The whole analysis of one scenario, without notebooks: ``sourcing.run``.
+"""The analysis as one pipeline of stages, and ``sourcing.run``.
 
-``run(scenario)`` reads the tender, ranks the vendors, allocates the lots, prices each policy
-rule, calibrates SLA risk from the incumbent's record (when the scenario names a performance
-folder) and simulates the sourcing options with common random numbers.  The
-:class:`RunResult` holds every stage's result, a board summary, and writes an Excel workbook plus
-CSVs and PNGs (``sourcing run FILE``).
+The stages (:data:`STAGES`) are ``tender`` (read and check), ``score`` (the ranking),
+``acceptability`` (SMAA-2), ``sensitivity`` (methods' agreement, weight stability), ``award`` (the
+least-cost award), ``rule_costs``, ``frontier`` (cost against quality), ``performance`` (the
+incumbent's SLA record), ``risk_award``, ``simulate`` (the sourcing options with common random
+numbers) and ``decide`` (the one recommendation).  Each has a key made from exactly the inputs it
+reads (:func:`stage_keys`), so a change re-runs only the stages downstream of it, and results are
+kept in a :class:`sourcing.cache.StageCache` (memory, and optionally a folder).
+
+Every caller composes the same stages: :func:`run` (``sourcing run``), each CLI subcommand, the
+report (which runs every stage once and hands its run folder to the notebooks), the notebooks
+(:func:`open_run`) and the what-if.  The :class:`RunResult` holds every stage's result, a board
+summary, and writes an Excel workbook plus CSVs and PNGs.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +30,12 @@ from . import present as fmt
 from .io import Sheet, read_tender, write_tables
 from .outputs import staged
 from .scenario import Scenario
+from .simulation.scenarios import RISK_ASSUMPTIONS
 from .tender import Tender
 
-__all__ = ["RiskAnalysis", "RunResult", "check_scenario", "full_service_vendor", "risk_analysis", "run",
-           "sla_calibration"]
+__all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "RiskAnalysis", "RunResult",
+           "Sensitivity", "Stage", "check_scenario", "full_service_vendor", "open_run", "risk_analysis",
+           "run", "run_stages", "stage_keys"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
@@ -68,22 +79,55 @@ class RunResult:
         award); options that do not sign an award (in-house, single vendor, hybrid) are absent,
         unless one serves every lot exactly as the least-cost award does (an award to one vendor
         for everything is what the single-vendor option signs).
+    sensitivity : Sensitivity or None
+        Agreement across methods and weight stability intervals (the ``sensitivity`` stage).
+    frontier : sourcing.allocation.Frontier or None
+        Cost against quality of the award (the ``frontier`` stage).
+    performance : sourcing.performance.PerformanceRecord or None
+        The incumbent's SLA record, credits and invoice audit (when the scenario names its data).
+    stages : dict
+        Key of each stage computed or read (stage name -> key of its inputs).
+    computed : list of str
+        The stages computed by this call; the others came from the cache unchanged.
     """
 
     scenario: Scenario
     tender: Tender
-    evaluation: Any
-    acceptability: Any
-    award: Any
-    rule_costs: pd.DataFrame
-    sla: pd.DataFrame | None
-    simulation: Any
+    evaluation: Any = None
+    acceptability: Any = None
+    award: Any = None
+    rule_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sla: pd.DataFrame | None = None
+    simulation: Any = None
     notes: list[str] = field(default_factory=list)
     options: list[Any] = field(default_factory=list)
     decision: Any = None
     assumptions: Any = None
     risk: Any = None
     option_awards: dict[str, Any] = field(default_factory=dict)
+    sensitivity: Sensitivity | None = None
+    frontier: Any = None
+    performance: Any = None
+    stages: dict[str, str] = field(default_factory=dict)
+    computed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, scenario: Scenario, results: dict[str, Any], info: dict[str, Any]) -> RunResult:
+        """Assemble the result of the stages *results* computed for *scenario* (a stage not
+        computed leaves its fields at None or empty)."""
+        sim = results.get("simulate")
+        perf = results.get("performance")
+        return cls(
+            scenario, results["tender"], evaluation=results.get("score"),
+            acceptability=results.get("acceptability"), award=results.get("award"),
+            rule_costs=results.get("rule_costs", pd.DataFrame()),
+            sla=perf.calibration if perf is not None else None,
+            simulation=sim.simulation if sim else None, notes=list(info["notes"]),
+            options=list(sim.options) if sim else [], decision=results.get("decide"),
+            assumptions=sim.assumptions if sim else None, risk=results.get("risk_award"),
+            option_awards=dict(sim.option_awards) if sim else {},
+            sensitivity=results.get("sensitivity"), frontier=results.get("frontier"),
+            performance=perf, stages=dict(info["keys"]), computed=list(info["computed"]))
 
     @property
     def recommended_award(self) -> Any:
@@ -234,9 +278,320 @@ class RunResult:
             plt.close(fig)
 
 
-def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
-        rule_costs: bool = True) -> RunResult:
-    """Run the whole analysis of *scenario* (a :class:`Scenario` or its YAML file).
+# --------------------------------------------------------------------------------------------
+# The stages.  Each reads the scenario values it names (dotted keys), the contents of the files
+# it names and its upstream stages' results; its key is made from exactly those, so a change
+# re-runs only the stages downstream of it.  Every caller composes these: `run`, the CLI
+# subcommands, the notebooks (`open_run`), the what-if and each point of a sweep.
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the analysis.
+
+    Attributes
+    ----------
+    name : str
+    needs : tuple of str
+        Upstream stages whose results it reads.
+    reads : tuple of str
+        Scenario keys it reads (dotted: ``allocation.policy``; ``seed``).
+    files : tuple of str
+        Scenario keys naming files or folders whose contents it reads (``tender``).
+    compute : callable
+        ``compute(scenario, upstream, options) -> result``; *upstream* maps each of *needs* to
+        its result.
+    """
+
+    name: str
+    needs: tuple[str, ...]
+    reads: tuple[str, ...]
+    files: tuple[str, ...]
+    compute: Callable[[Scenario, dict[str, Any], dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class SimulationStage:
+    """Result of the ``simulate`` stage: the options, their draws and the awards they sign."""
+
+    options: list[Any]
+    simulation: Any
+    assumptions: Any
+    option_awards: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Result of the ``sensitivity`` stage: how far the ranking holds.
+
+    Attributes
+    ----------
+    agreement : sourcing.scoring.Agreement
+        Ranks by WSM, TOPSIS, VIKOR and PROMETHEE and their rank correlation.
+    stability : sourcing.scoring.StabilityResult
+        Interval of each weight within which the first-ranked vendor stays first.
+    """
+
+    agreement: Any
+    stability: Any
+
+
+def _smaa_method(settings: Any) -> tuple[str, dict]:
+    """The method SMAA and the stability intervals sample: the ranking's own where it can be
+    sampled, so "ranks first in x % of weightings" speaks of the ranking the board sees; else WSM."""
+    from .scoring.sensitivity import SMAA_METHODS
+
+    return (settings.method, dict(settings.params)) if settings.method in SMAA_METHODS else ("wsm", {})
+
+
+def _stage_tender(scenario: Scenario, up: dict, opts: dict) -> Tender:
+    tender = read_tender(scenario.tender)
+    check_scenario(scenario, tender)
+    return tender
+
+
+def _stage_score(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .scoring import evaluate
+
+    return evaluate(up["tender"], **scenario.scoring.evaluate_kwargs)
+
+
+def _stage_acceptability(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .scoring import smaa
+
+    ev = up["score"]
+    method, params = _smaa_method(scenario.scoring)
+    return smaa(ev.matrix, ev.objectives, ev.weights, method=method,
+                n=scenario.scoring.smaa_samples, seed=scenario.seed, **params)
+
+
+def _stage_sensitivity(scenario: Scenario, up: dict, opts: dict) -> Sensitivity:
+    from .scoring import compare_methods, weight_stability
+
+    ev = up["score"]
+    method, params = _smaa_method(scenario.scoring)
+    return Sensitivity(compare_methods(ev.matrix, ev.objectives, ev.weights),
+                       weight_stability(ev.matrix, ev.objectives, ev.weights, method=method, **params))
+
+
+def _stage_award(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .allocation import allocate
+
+    al = scenario.allocation
+    award = allocate(up["tender"], al.policy_model(), quality=up["score"], objective=al.objective,
+                     **al.solve_kwargs)
+    if not award.feasible:
+        warnings.warn(f"no feasible award under the policy: {award.diagnosis}", UserWarning,
+                      stacklevel=2)
+    return award
+
+
+def _stage_rule_costs(scenario: Scenario, up: dict, opts: dict) -> pd.DataFrame:
+    from .allocation import constraint_costs
+
+    if not up["award"].feasible:
+        return pd.DataFrame()
+    al = scenario.allocation
+    return constraint_costs(up["tender"], al.policy_model(), quality=up["score"], **al.solve_kwargs)
+
+
+def _stage_frontier(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .allocation import frontier
+
+    if not up["award"].feasible:
+        return None
+    al = scenario.allocation
+    return frontier(up["tender"], al.policy_model(), n_points=al.frontier_points, quality=up["score"],
+                    **al.solve_kwargs)
+
+
+def _stage_performance(scenario: Scenario, up: dict, opts: dict) -> Any:
+    if scenario.performance is None:
+        return None
+    from .performance import assess, read_performance
+
+    return assess(read_performance(scenario.performance), rates=up["tender"],
+                  asof=scenario.performance_asof)
+
+
+def _stage_risk_award(scenario: Scenario, up: dict, opts: dict) -> RiskAnalysis | None:
+    from .simulation import Assumptions
+
+    al, award = scenario.allocation, up["award"]
+    if not (al.risk.enabled and award.feasible):
+        return None
+    tender = up["tender"]
+    return risk_analysis(tender, al.policy_model(), up["score"], award, al.risk, seed=scenario.seed,
+                         assumptions=Assumptions.for_tender(tender, scenario.simulation.assumptions))
+
+
+def _stage_simulate(scenario: Scenario, up: dict, opts: dict) -> SimulationStage:
+    from .simulation import Assumptions, multi_vendor, simulate, standard_scenarios
+
+    tender, award, risk, si = up["tender"], up["award"], up["risk_award"], scenario.simulation
+    perf = up["performance"]
+    sla = perf.calibration if perf is not None else None
+    assumptions = Assumptions.for_tender(tender, si.assumptions)
+    vendor = si.single_vendor or full_service_vendor(tender, up["score"])
+    options = standard_scenarios(tender, award if award.feasible else None,
+                                 inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
+                                 sla=sla, assumptions=assumptions)
+    chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
+    chosen = _distinct(chosen)
+    # the options that sign the award: the multi-vendor one, or one that serves every lot as it does
+    signs = _service(options[_OPTION_FACTORIES.index("multi_vendor")])
+    option_awards = {o.name: award for o in chosen if award.feasible and _service(o) == signs}
+    if risk is not None and risk.award.feasible and not risk.same_as_cheapest:
+        chosen.append(multi_vendor(tender, risk.award, name=RISK_AWARD_OPTION, sla=sla,
+                                   assumptions=assumptions))
+        option_awards[RISK_AWARD_OPTION] = risk.award
+    simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling, budget=si.budget,
+                          progress=opts.get("progress", False))
+    simulation.meta["names"] = dict(fmt.Names.of(tender).names)  # readable labels in the plots
+    return SimulationStage(chosen, simulation, assumptions, option_awards)
+
+
+def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .decision import decide
+
+    sim, tender = up["simulate"], up["tender"]
+    return decide(sim.simulation.summary(), sim.options, scenario.allocation.policy_model(),
+                  measure=scenario.decision.measure,
+                  max_p_over_budget=scenario.decision.max_p_over_budget, currency=tender.currency,
+                  names=fmt.Names.of(tender))
+
+
+_SOLVE = ("allocation.policy", "allocation.objective", "allocation.solver", "allocation.time_limit",
+          "allocation.mip_gap")
+_WEIGHTS = ("scoring.method", "scoring.params", "scoring.weights", "scoring.aggregate",
+            "scoring.weighting", "scoring.price_formula")
+
+#: The stages in the order they run; each needs only stages before it.
+STAGES: dict[str, Stage] = {s.name: s for s in (
+    Stage("tender", (), ("scoring.weights", "simulation.single_vendor", "simulation.inhouse_lots",
+                         "allocation.policy"), ("tender",), _stage_tender),
+    Stage("score", ("tender",), _WEIGHTS, (), _stage_score),
+    Stage("acceptability", ("score",), ("scoring.method", "scoring.params", "scoring.smaa_samples",
+                                        "seed"), (), _stage_acceptability),
+    Stage("sensitivity", ("score",), ("scoring.method", "scoring.params"), (), _stage_sensitivity),
+    Stage("award", ("tender", "score"), _SOLVE, (), _stage_award),
+    Stage("rule_costs", ("tender", "score", "award"), _SOLVE, (), _stage_rule_costs),
+    Stage("frontier", ("tender", "score", "award"), (*_SOLVE, "allocation.frontier_points"), (),
+          _stage_frontier),
+    Stage("performance", ("tender",), ("performance_asof",), ("performance",), _stage_performance),
+    Stage("risk_award", ("tender", "score", "award"),
+          ("allocation.policy", "allocation.risk", "seed",
+           *(f"simulation.assumptions.{a}" for a in RISK_ASSUMPTIONS)), (), _stage_risk_award),
+    Stage("simulate", ("tender", "score", "award", "risk_award", "performance"),
+          ("simulation", "seed"), (), _stage_simulate),
+    Stage("decide", ("tender", "simulate"), ("allocation.policy", "decision"), (), _stage_decide),
+)}
+
+#: What ``run`` computes by default (``sourcing run``); the report adds the pages' extras.
+RUN_STAGES = ("acceptability", "rule_costs", "performance", "decide")
+#: Every stage: what the report computes once and hands to its pages.
+REPORT_STAGES = tuple(STAGES)
+
+
+def _value(dumped: dict, key: str) -> Any:
+    node: Any = dumped
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def stage_keys(scenario: Scenario, stages: Sequence[str] = REPORT_STAGES) -> dict[str, str]:
+    """Key of each of *stages* and of every stage they need, for *scenario*.
+
+    A key is a digest of the stage's code, the scenario values it reads, the contents of the files
+    it reads and its upstream keys: equal keys, equal results.
+    """
+    from .cache import code_fingerprint, digest, file_fingerprint
+
+    dumped = scenario.model_dump(mode="json")
+    keys: dict[str, str] = {}
+    for name in _closure(stages):
+        st = STAGES[name]
+        keys[name] = digest({
+            "stage": name, "code": code_fingerprint(),
+            "reads": {k: _value(dumped, k) for k in st.reads},
+            "files": {k: file_fingerprint(getattr(scenario, k)) for k in st.files},
+            "needs": {u: keys[u] for u in st.needs}})
+    return keys
+
+
+def _closure(stages: Sequence[str]) -> list[str]:
+    """*stages* and everything they need, in the order of :data:`STAGES`."""
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {', '.join(unknown)}; valid: {', '.join(STAGES)}")
+    wanted: set[str] = set()
+    todo = list(stages)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(STAGES[name].needs)
+    return [s for s in STAGES if s in wanted]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A stage's result with the caveats it raised (kept together in the cache)."""
+
+    value: Any
+    notes: tuple[str, ...]
+
+
+def run_stages(scenario: Scenario | str | os.PathLike, stages: Sequence[str] = RUN_STAGES, *,
+               cache: Any = None, progress: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Compute *stages* (and what they need) for *scenario*, taking unchanged ones from *cache*.
+
+    Returns
+    -------
+    results : dict
+        Stage name -> result.
+    info : dict
+        ``keys`` (stage -> key), ``computed`` (stages computed now, in order; the others came from
+        the cache) and ``notes`` (caveats in words, once each, in stage order).
+    """
+    from .cache import StageCache
+
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.load(scenario)
+    cache = cache if cache is not None else StageCache()
+    keys = stage_keys(scenario, stages)
+    results: dict[str, Any] = {}
+    computed, notes = [], []
+    for name, key in keys.items():
+        found, entry = cache.get(name, key)
+        if not found:
+            entry = _compute(STAGES[name], scenario, results, {"progress": progress})
+            cache.put(name, key, entry)
+            computed.append(name)
+        results[name] = entry.value
+        notes += [n for n in entry.notes if n not in notes]
+    return results, {"keys": keys, "computed": computed, "notes": notes}
+
+
+def _compute(stage: Stage, scenario: Scenario, results: dict[str, Any], opts: dict) -> _Entry:
+    """Run one stage; the UserWarnings it raises become its notes (other warnings pass)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        value = stage.compute(scenario, {u: results[u] for u in stage.needs}, opts)
+    notes: list[str] = []
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _Entry(value, tuple(notes))
+
+
+def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False, rule_costs: bool = True,
+        stages: Sequence[str] | None = None, cache: Any = None) -> RunResult:
+    """Run the analysis of *scenario* (a :class:`Scenario` or its YAML file).
 
     Parameters
     ----------
@@ -245,6 +600,12 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
         Show progress bars of the long steps.
     rule_costs : bool
         Price each active policy rule by re-solving without it (one MILP per rule).
+    stages : sequence of str, optional
+        Stages to compute (with everything they need); default :data:`RUN_STAGES` (without
+        ``rule_costs`` when *rule_costs* is false).  :data:`REPORT_STAGES` adds the sensitivity
+        of the ranking and the cost-quality frontier.
+    cache : sourcing.cache.StageCache, optional
+        Where unchanged stages are found and new ones kept; default the process's memory only.
 
     Returns
     -------
@@ -252,74 +613,45 @@ def run(scenario: Scenario | str | os.PathLike, *, progress: bool = False,
         Same scenario and seed give identical numbers.  Caveats the stages raise as warnings
         (a tender without a risk table, ...) are kept in ``notes``, in words, once each.
     """
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        result = _run(scenario, progress=progress, rule_costs=rule_costs)
-    for w in caught:
-        if issubclass(w.category, UserWarning):
-            if str(w.message) not in result.notes:
-                result.notes.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result
-
-
-def _run(scenario: Scenario | str | os.PathLike, *, progress: bool, rule_costs: bool) -> RunResult:
-    from .allocation import allocate, constraint_costs
-    from .decision import decide
-    from .scoring import evaluate, smaa
-    from .scoring.sensitivity import SMAA_METHODS
-    from .simulation import Assumptions, multi_vendor, simulate, standard_scenarios
-
+    if stages is None:
+        stages = RUN_STAGES if rule_costs else tuple(s for s in RUN_STAGES if s != "rule_costs")
     if not isinstance(scenario, Scenario):
         scenario = Scenario.load(scenario)
-    tender = read_tender(scenario.tender)
-    check_scenario(scenario, tender)
-    sc, al, si = scenario.scoring, scenario.allocation, scenario.simulation
-    evaluation = evaluate(tender, **sc.evaluate_kwargs)
-    # SMAA on the ranking's own method where it can be sampled, so "ranks first in x % of
-    # weightings" speaks of the same ranking the board sees
-    smaa_method, smaa_params = ((sc.method, sc.params) if sc.method in SMAA_METHODS
-                                else ("wsm", {}))
-    acceptability = smaa(evaluation.matrix, evaluation.objectives, evaluation.weights,
-                         method=smaa_method, n=sc.smaa_samples, seed=scenario.seed, **smaa_params)
-    policy = al.policy_model()
-    solve = al.solve_kwargs
-    award = allocate(tender, policy, quality=evaluation, objective=al.objective, **solve)
-    notes = []
-    if not award.feasible:
-        notes.append(f"no feasible award under the policy: {award.diagnosis}")
-    costs = (constraint_costs(tender, policy, quality=evaluation, **solve)
-             if rule_costs and award.feasible else pd.DataFrame())
-    sla = sla_calibration(scenario)
-    vendor = si.single_vendor or full_service_vendor(tender, evaluation)
-    assumptions = Assumptions.for_tender(tender, si.assumptions)
-    options = standard_scenarios(tender, award if award.feasible else None,
-                                 inhouse_lots=list(si.inhouse_lots) or None, vendor_id=vendor,
-                                 sla=sla, assumptions=assumptions)
-    chosen = [o for o, name in zip(options, _OPTION_FACTORIES, strict=True) if name in si.options]
-    chosen = _distinct(chosen, notes)
-    # the options that sign the award: the multi-vendor one, or one that serves every lot as it does
-    signs = _service(options[_OPTION_FACTORIES.index("multi_vendor")])
-    option_awards = {o.name: award for o in chosen if award.feasible and _service(o) == signs}
-    risk = None
-    if al.risk.enabled and award.feasible:
-        risk = risk_analysis(tender, policy, evaluation, award, al.risk, seed=scenario.seed,
-                             assumptions=assumptions)
-        if risk.award.feasible and not risk.same_as_cheapest:
-            chosen.append(multi_vendor(tender, risk.award, name=RISK_AWARD_OPTION, sla=sla,
-                                       assumptions=assumptions))
-            option_awards[RISK_AWARD_OPTION] = risk.award
-    simulation = simulate(chosen, n=si.n, seed=scenario.seed, sampling=si.sampling,
-                          budget=si.budget, progress=progress)
-    simulation.meta["names"] = dict(fmt.Names.of(tender).names)  # readable labels in the plots
-    decision = decide(simulation.summary(), chosen, policy, measure=scenario.decision.measure,
-                      max_p_over_budget=scenario.decision.max_p_over_budget,
-                      currency=tender.currency, names=fmt.Names.of(tender))
-    return RunResult(scenario, tender, evaluation, acceptability, award, costs, sla, simulation,
-                     notes, chosen, decision, assumptions, risk, option_awards)
+    results, info = run_stages(scenario, stages, cache=cache, progress=progress)
+    return RunResult.of(scenario, results, info)
+
+
+def open_run(scenario: Scenario | str | os.PathLike, *, stages: Sequence[str],
+             run_dir: str | os.PathLike | None = None, **overrides: Any) -> RunResult:
+    """The result a notebook presents: the saved run in *run_dir*, or computed where missing.
+
+    ``sourcing report`` runs every stage once and passes its run folder to each page; a notebook
+    opened by hand has none and uses the user's cache folder (:func:`sourcing.cache.user_cache`),
+    so each stage is computed once across the pages.  Stages whose inputs an override changes are
+    computed again; the others are read.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario file (or scenario) of the page.
+    stages : sequence of str
+        The stages the page presents (see :data:`STAGES`).
+    run_dir : path, optional
+        A run folder written by the report (its stage cache).
+    **overrides
+        Dotted scenario keys, as :meth:`Scenario.load` takes them (``None`` keeps the file's).
+    """
+    from .cache import StageCache, user_cache
+
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.load(scenario, **overrides)
+    elif any(v is not None for v in overrides.values()):
+        raise ValueError("overrides go with a scenario file, not a Scenario object")
+    cache = (StageCache(run_dir) if run_dir is not None
+             else StageCache(user_cache() / "stages", trim=True))
+    return run(scenario, stages=stages, cache=cache)
+
+
 
 
 @dataclass
@@ -389,15 +721,15 @@ def _service(option: Any) -> tuple:
     return tuple(sorted(map(tuple, lines.to_numpy().tolist())))
 
 
-def _distinct(options: list[Any], notes: list[str]) -> list[Any]:
+def _distinct(options: list[Any]) -> list[Any]:
     """Drop an option that serves every lot exactly like an earlier one (an award to one vendor
-    is the single-vendor option), saying so in *notes*."""
+    is the single-vendor option), saying so in a note (a UserWarning)."""
     kept: dict[tuple, Any] = {}
     for o in options:
         k = _service(o)
         if k in kept:
-            notes.append(f"{o.name} serves every lot exactly as {kept[k].name}: it is shown once, "
-                         f"as {kept[k].name}.")
+            warnings.warn(f"{o.name} serves every lot exactly as {kept[k].name}: it is shown once, "
+                          f"as {kept[k].name}.", UserWarning, stacklevel=2)
         else:
             kept[k] = o
     return list(kept.values())
@@ -453,13 +785,3 @@ def full_service_vendor(tender: Tender, evaluation: Any) -> str:
     ranked = evaluation.ranks.sort_values().index
     full = [v for v in ranked if able.get(v, False)]
     return str(full[0] if full else ranked[0])
-
-
-def sla_calibration(scenario: Scenario) -> pd.DataFrame | None:
-    """SLA breach calibration from the scenario's performance folder, if it names one."""
-    if scenario.performance is None:
-        return None
-    from .performance import calibrate, monthly_kpis, read_performance, service_credits
-
-    perf = read_performance(scenario.performance)
-    return calibrate(service_credits(monthly_kpis(perf)))

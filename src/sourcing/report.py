@@ -1,11 +1,14 @@
 """Render the board report: execute the notebooks under a scenario, convert them to HTML.
 
-``render`` runs every notebook in ``notebooks/`` with papermill, injecting the scenario file,
-seed and output folder into each notebook's ``parameters`` cell; converts the executed notebooks
-to HTML without code (nbconvert); writes an ``index.html`` that is the executive summary (tender,
-scenario, headline numbers and the recommendation in words, then the pages and files); and prints
-each page to PDF through headless Chromium when Chromium is installed (skipped with a message
-otherwise).
+``render`` runs the analysis once (:func:`sourcing.pipeline.run`, every stage the pages present),
+writes the results workbook, figures and ``summary.json`` into ``artefacts/`` and the run's stage
+cache into ``.run/``; then executes every notebook in ``notebooks/`` with papermill, injecting the
+scenario file, seed and that run folder into each notebook's ``parameters`` cell, so the pages
+present the run and solve nothing again; converts the executed notebooks to HTML without code
+(nbconvert); writes an ``index.html`` that is the executive summary (tender, scenario, headline
+numbers and the recommendation in words, then the pages and files); and prints each page to PDF
+through headless Chromium when Chromium is installed (skipped with a message otherwise).  A
+rerun of an unchanged scenario reads the previous report's run folder and is near-instant.
 
 A page whose data the scenario does not have (the incumbent's performance logs) is skipped, and
 the index says which and why.  Everything is rendered into a staging folder and published by
@@ -24,6 +27,7 @@ import shutil
 import subprocess
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,6 +51,8 @@ _NEEDS: dict[str, Callable[[Scenario], str | None]] = {
     "05_vendor_performance": lambda s: None if s.performance is not None else (
         "the scenario names no performance data of the incumbent (key 'performance')"),
 }
+#: Name of the run folder (the stage cache) inside a report.
+RUN_FOLDER = ".run"
 _REPO_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 _CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -117,25 +123,42 @@ def render(
     if missing:
         raise FileNotFoundError(f"notebook(s) not found in {source_dir}: {', '.join(missing)}")
 
+    from .cache import StageCache
+    from .pipeline import REPORT_STAGES, run
+
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     with _quiet_papermill(), staged(out, force=force) as staging:
-        pages, skipped = [], []
+        run_dir = staging / RUN_FOLDER
+        result = run(scenario, stages=REPORT_STAGES, progress=progress,
+                     cache=StageCache(run_dir, previous=Path(out).absolute() / RUN_FOLDER))
+        result.write(staging / "artefacts")
+        scenario_file = _scenario_file(scenario, run_dir)
+        pages, skipped, todo = [], [], []
         for name in names:
             reason = skip_reason(name, scenario)
             if reason:
                 skipped.append((name, reason))
-                continue
+            else:
+                todo.append(name)
+        (staging / "executed").mkdir()
+        params = {"scenario_file": scenario_file, "seed": scenario.seed, "run_dir": str(run_dir)}
+
+        def execute(name: str) -> Path:
             executed = staging / "executed" / f"{name}.ipynb"
-            executed.parent.mkdir(exist_ok=True)
-            params = {"scenario_file": str(Path(scenario.source).resolve()),
-                      "seed": scenario.seed, "out_dir": str(staging / "artefacts")}
+            pm.execute_notebook(
+                str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
+                kernel_name="python3", language="python", cwd=str(source_dir), progress_bar=False,
+                execution_timeout=cell_timeout, log_output=False,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no transport warning
+            )
+            return executed
+
+        # the pages only present the run: each is a kernel of its own, run side by side
+        with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1, 4))) as pool:
+            futures = {name: pool.submit(execute, name) for name in todo}
+        for name in todo:  # the first page that failed, in reading order
             try:
-                pm.execute_notebook(
-                    str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
-                    kernel_name="python3", language="python", cwd=str(source_dir), progress_bar=progress,
-                    execution_timeout=cell_timeout, log_output=False,
-                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no transport warning
-                )
+                executed = futures[name].result()
             except pm.PapermillExecutionError as err:
                 raise ReportError(
                     f"notebook {name} failed in cell {err.exec_count} "
@@ -154,6 +177,18 @@ def render(
         if pdf:
             _print_pdfs([index])
     return Path(out).absolute() / "index.html"
+
+
+def _scenario_file(scenario: Scenario, run_dir: Path) -> str:
+    """The file the pages load *scenario* from: its own, or (when it was changed after loading)
+    a copy of it as run, in the run folder, so the pages find the run's stages."""
+    own = Path(scenario.source).resolve()
+    if Scenario.load(own).model_dump(mode="json") == scenario.model_dump(mode="json"):
+        return str(own)
+    copy = run_dir / "scenario.yaml"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    copy.write_text(scenario.to_yaml(), encoding="utf-8")
+    return str(copy)
 
 
 @contextmanager

@@ -53,14 +53,18 @@ class ScoringSettings(BaseModel):
         None, description="Weight overrides in points by criterion id; others keep theirs.")
     aggregate: Literal["mean", "median", "geometric"] | None = Field(
         None, description="How several evaluators' scores combine (default: tender setting).")
+    weighting: Literal["direct", "ahp"] | None = Field(
+        None, description="Criterion weights: direct points or AHP judgments (default: tender setting).")
+    price_formula: Literal["proportional", "linear", "reference"] | None = Field(
+        None, description="Turn prices into points first (default: the method normalises price).")
     smaa_samples: int = Field(10_000, ge=100, le=1_000_000,
                               description="Weight samples for SMAA rank acceptability.")
 
     @property
     def evaluate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``sourcing.scoring.evaluate`` for these settings."""
-        return {"method": self.method, "aggregate": self.aggregate,
-                "weight_points": self.weights, **self.params}
+        return {"method": self.method, "aggregate": self.aggregate, "weighting": self.weighting,
+                "price_formula": self.price_formula, "weight_points": self.weights, **self.params}
 
     @field_validator("weights")
     @classmethod
@@ -96,6 +100,7 @@ class AllocationSettings(BaseModel):
     time_limit: float | None = Field(60.0, gt=0, description="Solver time limit, seconds.")
     mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
     risk: RiskSettings = RiskSettings()
+    frontier_points: int = Field(6, ge=2, le=50, description="Points on the cost-quality frontier.")
 
     @property
     def solve_kwargs(self) -> dict[str, Any]:
@@ -190,6 +195,8 @@ class Scenario(BaseModel):
         :class:`SimulationSettings`, :class:`DecisionSettings`.
     performance : Path, optional
         Folder with ticket, availability and invoice logs of the incumbent.
+    performance_asof : str, optional
+        Reporting instant of the performance data (default: the end of the ticket log).
     """
 
     model_config = _STRICT
@@ -203,6 +210,9 @@ class Scenario(BaseModel):
     simulation: SimulationSettings = SimulationSettings()
     decision: DecisionSettings = DecisionSettings()
     performance: Path | None = None
+    performance_asof: str | None = Field(
+        None, description="Reporting instant of the performance data, e.g. '2026-10-31 23:59' "
+        "(default: the end of the ticket log).")
     source: str = Field("", exclude=True, description="File the scenario was read from.")
 
     @field_validator("tender", "performance")
@@ -287,6 +297,26 @@ class Scenario(BaseModel):
                 data[key] = str((base / data[key]).resolve())
         data["source"] = str(path)
         return cls.validate_dict(data, label=path.name, node=node)
+
+    @classmethod
+    def for_tender(cls, tender: str | os.PathLike, **overrides: Any) -> Scenario:
+        """A scenario for the tender at *tender* with every other setting at its default, as the
+        command line's subcommands build one from their options.
+
+        *overrides* are dotted keys (``**{"scoring.method": "wsm"}``); ``None`` keeps the default.
+        Errors name the key, in a scenario labelled "command line".
+        """
+        data: dict[str, Any] = {"name": Path(tender).stem or "tender",
+                                "tender": str(Path(tender).resolve())}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            target = data
+            *parents, last = key.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = value
+        return cls.validate_dict(data, label="command line")
 
     @classmethod
     def validate_dict(cls, data: dict[str, Any], *, label: str = "<scenario>",

@@ -8,6 +8,7 @@ Typical use::
     card = scorecard(kpis)                           # RAG, trends, 0..10 score
     sla = calibrate(credits)                         # simulation input (breach_prob, credit_pct)
     audit = audit_invoices(perf, tender, credits=credits)
+    record = assess(perf, rates=tender)              # all of the above in one call
 
 Feeds scoring (:meth:`Scorecard.as_scores`, an incumbent-performance criterion) and simulation
 (:func:`calibrate`).
@@ -16,6 +17,7 @@ Feeds scoring (:meth:`Scorecard.as_scores`, an incumbent-performance criterion) 
 from .calendar import Calendar, business_deadline, business_elapsed
 from .data import PerformanceData, read_performance
 from .invoices import InvoiceAudit, audit_invoices
+from .record import PerformanceRecord, assess
 from .scorecard import Scorecard, calibrate, scorecard
 from .sla import MonthlyKPIs, ServiceCredits, monthly_kpis, service_credits
 
@@ -24,8 +26,10 @@ __all__ = [
     "InvoiceAudit",
     "MonthlyKPIs",
     "PerformanceData",
+    "PerformanceRecord",
     "Scorecard",
     "ServiceCredits",
+    "assess",
     "audit_invoices",
     "business_deadline",
     "business_elapsed",
