@@ -145,3 +145,84 @@ def test_an_award_to_one_vendor_is_shown_once(tmp_path, tender_factory):
                           simulation={"n": 1000, "options": ["inhouse", "single_vendor"]}))
     single = next(o.name for o in r.options if o.name.startswith("Single"))
     assert r.option_awards == {single: r.award}
+
+
+# --- stages and their keys -------------------------------------------------------------------
+
+def _with(scenario: Scenario, section: str, **changes) -> Scenario:
+    return scenario.model_copy(update={section: getattr(scenario, section).model_copy(update=changes)})
+
+
+def test_a_change_re_runs_only_the_stages_downstream_of_it(small, result):
+    """Keys are made from exactly what a stage reads: a simulation assumption re-runs the
+    simulation and the decision, a weight the scoring and everything after it, the decision's
+    risk appetite only the decision; an unchanged scenario computes nothing."""
+    from sourcing.pipeline import RUN_STAGES, stage_keys
+
+    assert run(small).computed == []
+    base = stage_keys(small, RUN_STAGES)
+    cases = {
+        "simulation": (_with(small, "simulation", assumptions={"breach_impact": {"pert": [1, 2, 3]}}),
+                       {"simulate", "decide"}),
+        "decision": (_with(small, "decision", max_p_over_budget=0.5), {"decide"}),
+        "weights": (_with(small, "scoring", weights={"C16": 40}),
+                    {"score", "acceptability", "award", "rule_costs", "risk_award", "simulate",
+                     "decide"}),
+        "policy": (_with(small, "allocation", policy={"max_vendors_per_lot": 2}),
+                   {"award", "rule_costs", "risk_award", "simulate", "decide"}),
+        "risk assumption": (_with(small, "simulation", assumptions={"failure_premium": 0.2}),
+                            {"risk_award", "simulate", "decide"}),
+        "seed": (small.model_copy(update={"seed": 7}),
+                 {"acceptability", "risk_award", "simulate", "decide"}),
+    }
+    for what, (changed, expected) in cases.items():
+        keys = stage_keys(changed, RUN_STAGES)
+        assert {s for s in keys if keys[s] != base[s]} == expected, what
+    changed = cases["simulation"][0]
+    again = run(changed)
+    assert again.computed == ["simulate", "decide"]
+    assert again.award is result.award and again.evaluation is result.evaluation
+
+
+def test_risk_award_key_names_every_assumption_the_risk_scenarios_read(small):
+    """An assumption outside RISK_ASSUMPTIONS must not change the risk scenarios, or the cached
+    risk-aware award would be stale: checked for every field of Assumptions."""
+    import dataclasses
+
+    from sourcing.simulation import Assumptions, risk_scenarios
+    from sourcing.simulation.scenarios import RISK_ASSUMPTIONS
+
+    tender = run(small).tender
+    base = Assumptions.for_tender(tender)
+    ref = risk_scenarios(tender, n=50, seed=3, assumptions=base)
+    for f in dataclasses.fields(Assumptions):
+        if f.name in RISK_ASSUMPTIONS:
+            continue
+        value = getattr(base, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue  # distributions and tables: their use is checked through the numbers
+        other = risk_scenarios(tender, n=50, seed=3,
+                               assumptions=base.with_(**{f.name: value * 0.5 + 0.01}))
+        for attr in ("failure_year", "index_factor", "growth_factor", "failure_cost"):
+            np.testing.assert_array_equal(getattr(other, attr), getattr(ref, attr), err_msg=f.name)
+        assert (other.failure_premium, other.warm_switch_share) == (
+            ref.failure_premium, ref.warm_switch_share), f.name
+
+
+def test_unknown_stage_lists_the_valid_ones(small):
+    with pytest.raises(ValueError, match="unknown stage.*valid: tender, score"):
+        run(small, stages=["scroe"])
+
+
+def test_a_run_folder_gives_the_same_result_without_computing(small, result, tmp_path):
+    """A folder cache (the report's run folder) returns every stage unchanged, computing none."""
+    from sourcing.cache import StageCache
+
+    first = run(small, cache=StageCache(tmp_path / "run"))
+    assert first.computed == []  # from memory, and written to the folder on the way
+    again = run(small, cache=StageCache(tmp_path / "run", memory=False))
+    assert again.computed == []
+    pd.testing.assert_frame_equal(again.summary(), result.summary())
+    pd.testing.assert_frame_equal(again.award.volumes, result.award.volumes)
+    assert again.decision.recommended == result.decision.recommended
+    assert again.notes == result.notes

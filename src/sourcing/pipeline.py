@@ -345,9 +345,7 @@ def _smaa_method(settings: Any) -> tuple[str, dict]:
 
 
 def _stage_tender(scenario: Scenario, up: dict, opts: dict) -> Tender:
-    tender = read_tender(scenario.tender)
-    check_scenario(scenario, tender)
-    return tender
+    return read_tender(scenario.tender)
 
 
 def _stage_score(scenario: Scenario, up: dict, opts: dict) -> Any:
@@ -468,8 +466,7 @@ _WEIGHTS = ("scoring.method", "scoring.params", "scoring.weights", "scoring.aggr
 
 #: The stages in the order they run; each needs only stages before it.
 STAGES: dict[str, Stage] = {s.name: s for s in (
-    Stage("tender", (), ("scoring.weights", "simulation.single_vendor", "simulation.inhouse_lots",
-                         "allocation.policy"), ("tender",), _stage_tender),
+    Stage("tender", (), (), ("tender",), _stage_tender),
     Stage("score", ("tender",), _WEIGHTS, (), _stage_score),
     Stage("acceptability", ("score",), ("scoring.method", "scoring.params", "scoring.smaa_samples",
                                         "seed"), (), _stage_acceptability),
@@ -571,6 +568,8 @@ def run_stages(scenario: Scenario | str | os.PathLike, stages: Sequence[str] = R
             computed.append(name)
         results[name] = entry.value
         notes += [n for n in entry.notes if n not in notes]
+        if name == "tender":  # ids the scenario names must be the tender's, before any work
+            check_scenario(scenario, entry.value)
     return results, {"keys": keys, "computed": computed, "notes": notes}
 
 
