@@ -91,3 +91,33 @@ def test_page_without_its_data_is_skipped_with_the_reason(tmp_path):
     assert "not rendered: the scenario names no performance data" in text
     assert not (tmp_path / "out" / "05_vendor_performance.html").exists()
     assert (tmp_path / "out" / "01_tender_evaluation.html").exists()
+
+
+def _small_scenario(tmp_path: Path) -> Path:
+    data = BASELINE.parents[1]
+    text = (BASELINE.read_text(encoding="utf-8")
+            .replace("../sample-tender", str(data / "sample-tender"))
+            .replace("../sample-performance", str(data / "sample-performance"))
+            .replace("n: 20000", "n: 2000"))
+    path = tmp_path / "small.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_one_page_gets_a_complete_index_and_the_pages_solve_nothing(tmp_path):
+    """The report runs every stage once and writes summary.json itself: the index carries the
+    recommendation whichever pages are rendered, and the page presents the run folder (after it
+    ran, the folder holds exactly the run's stages: the page computed none of its own)."""
+    from sourcing import Scenario
+    from sourcing.pipeline import REPORT_STAGES, stage_keys
+
+    scenario = _small_scenario(tmp_path)
+    index = render(scenario, out=tmp_path / "out", only=["03_risk_simulation"])
+    text = index.read_text(encoding="utf-8")
+    summary = __import__("json").loads(
+        (tmp_path / "out" / "artefacts" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["recommendation"] and summary["recommendation"] in text
+    keys = stage_keys(Scenario.load(scenario), REPORT_STAGES)
+    run_files = {p.name for p in (tmp_path / "out" / ".run").iterdir()}
+    assert run_files == {f"{stage}-{key}.pkl" for stage, key in keys.items()}
+    assert "Risk and cost simulation" in text
