@@ -33,9 +33,9 @@ from .scenario import Scenario
 from .simulation.scenarios import RISK_ASSUMPTIONS
 from .tender import Tender
 
-__all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "RiskAnalysis", "RunResult",
-           "Sensitivity", "Stage", "check_scenario", "full_service_vendor", "open_run", "risk_analysis",
-           "run", "run_stages", "stage_keys"]
+__all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "RiskAnalysis", "RunResult", "Sensitivity", "Stage",
+           "check_scenario", "closure", "full_service_vendor", "open_run", "risk_analysis", "run",
+           "run_stages", "stage_keys"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 
@@ -507,7 +507,7 @@ def stage_keys(scenario: Scenario, stages: Sequence[str] = REPORT_STAGES) -> dic
 
     dumped = scenario.model_dump(mode="json")
     keys: dict[str, str] = {}
-    for name in _closure(stages):
+    for name in closure(stages):
         st = STAGES[name]
         keys[name] = digest({
             "stage": name, "code": code_fingerprint(),
@@ -517,7 +517,7 @@ def stage_keys(scenario: Scenario, stages: Sequence[str] = REPORT_STAGES) -> dic
     return keys
 
 
-def _closure(stages: Sequence[str]) -> list[str]:
+def closure(stages: Sequence[str]) -> list[str]:
     """*stages* and everything they need, in the order of :data:`STAGES`."""
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
@@ -573,6 +573,9 @@ def run_stages(scenario: Scenario | str | os.PathLike, stages: Sequence[str] = R
     return results, {"keys": keys, "computed": computed, "notes": notes}
 
 
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
 def _compute(stage: Stage, scenario: Scenario, results: dict[str, Any], opts: dict) -> _Entry:
     """Run one stage; the UserWarnings it raises become its notes (other warnings pass)."""
     with warnings.catch_warnings(record=True) as caught:
@@ -580,7 +583,8 @@ def _compute(stage: Stage, scenario: Scenario, results: dict[str, Any], opts: di
         value = stage.compute(scenario, {u: results[u] for u in stage.needs}, opts)
     notes: list[str] = []
     for w in caught:
-        if issubclass(w.category, UserWarning):
+        # ours only: a warning of another library's thread (a report's page) passes through
+        if issubclass(w.category, UserWarning) and str(w.filename).startswith(_PACKAGE):
             if str(w.message) not in notes:
                 notes.append(str(w.message))
         else:

@@ -35,7 +35,7 @@ from . import present as fmt
 from .outputs import staged
 from .scenario import Scenario
 
-__all__ = ["NOTEBOOKS", "ReportError", "render", "skip_reason"]
+__all__ = ["NOTEBOOKS", "PAGE_STAGES", "ReportError", "render", "skip_reason"]
 
 #: Notebooks of the report, in reading order, with their titles.
 NOTEBOOKS: dict[str, str] = {
@@ -45,6 +45,17 @@ NOTEBOOKS: dict[str, str] = {
     "03_risk_simulation": "Risk and cost simulation",
     "05_vendor_performance": "Incumbent SLA performance",
 }
+
+#: The stages each page presents (it reads them from the report's run folder).
+PAGE_STAGES: dict[str, tuple[str, ...]] = {
+    "04_board_scenarios": ("acceptability", "rule_costs", "performance", "decide"),
+    "01_tender_evaluation": ("acceptability", "sensitivity"),
+    "02_award_allocation": ("rule_costs", "frontier"),
+    "03_risk_simulation": ("decide",),
+    "05_vendor_performance": ("performance",),
+}
+#: Stages computed after the pages that need none of them have started.
+_LATE = ("risk_award", "simulate", "decide")
 
 #: What a page needs from the scenario: a function returning why it must be skipped, or None.
 _NEEDS: dict[str, Callable[[Scenario], str | None]] = {
@@ -124,14 +135,12 @@ def render(
         raise FileNotFoundError(f"notebook(s) not found in {source_dir}: {', '.join(missing)}")
 
     from .cache import StageCache
-    from .pipeline import REPORT_STAGES, run
+    from .pipeline import REPORT_STAGES, closure, run
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     with _quiet_papermill(), staged(out, force=force) as staging:
         run_dir = staging / RUN_FOLDER
-        result = run(scenario, stages=REPORT_STAGES, progress=progress,
-                     cache=StageCache(run_dir, previous=Path(out).absolute() / RUN_FOLDER))
-        result.write(staging / "artefacts")
+        cache = StageCache(run_dir, previous=Path(out).absolute() / RUN_FOLDER)
         scenario_file = _scenario_file(scenario, run_dir)
         pages, skipped, todo = [], [], []
         for name in names:
@@ -153,9 +162,17 @@ def render(
             )
             return executed
 
-        # the pages only present the run: each is a kernel of its own, run side by side
+        # Each stage runs once, here; the pages only present the run, each in a kernel of its own.
+        # Pages that need no risk-aware award start as soon as their stages are done and render
+        # while the risk-aware award and the simulation are computed.
+        early = [n for n in todo if not set(closure(PAGE_STAGES[n])) & set(_LATE)]
         with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1, 4))) as pool:
-            futures = {name: pool.submit(execute, name) for name in todo}
+            run(scenario, stages=sorted({s for n in early for s in PAGE_STAGES[n]}) or ["tender"],
+                cache=cache, progress=progress)
+            futures = {name: pool.submit(execute, name) for name in early}
+            result = run(scenario, stages=REPORT_STAGES, cache=cache, progress=progress)
+            result.write(staging / "artefacts")
+            futures |= {name: pool.submit(execute, name) for name in todo if name not in early}
         for name in todo:  # the first page that failed, in reading order
             try:
                 executed = futures[name].result()
