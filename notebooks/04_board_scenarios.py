@@ -81,22 +81,19 @@ if shown.feasible:
 # %% [markdown]
 # ## What risk changes in the award, and what a backup vendor buys
 #
-# The risk-aware award minimises the expected contract cost plus a weight times the average of
-# the worst outcomes (CVaR), over scenarios drawn from the simulation's own risk model (vendor
-# failures with their recourse, price indexation, demand growth). The backup-vendor table
+# The risk-aware award minimises the expected fees, one-off costs and failure recourse plus a
+# weight times their average in the worst outcomes (CVaR), over scenarios drawn from the
+# simulation's own risk model (vendor failures with their recourse, price indexation, demand
+# growth); the findings above say what it changes. The backup-vendor table
 # compares each lot single-sourced and dual-sourced, the other lots as the policy allows, with
 # the vendor-count and concentration rules lifted for the comparison.
 
 # %%
-if result.risk is not None:
-    fmt.show(fmt.bullets(story.risk_story(result.risk, names=names, currency=cur)))
-    if result.risk.backup is not None:
-        b = result.risk.backup[["backup_cost", "tail_saving", "net_value"]]
-        fmt.show(fmt.table(b, dict.fromkeys(b.columns, "money"), currency=cur, names=names,
-                           index_label="Lot",
-                           columns={"backup_cost": "Expected cost of a backup vendor (minus: a saving)",
-                                    "tail_saving": "Saving in the worst outcomes (CVaR)",
-                                    "net_value": "Net value (expected + weight x CVaR)"}))
+if result.risk is not None:  # its sentences are among the findings above; here its table and plot
+    backup = story.backup_table(result.risk, names=names, currency=cur)
+    if len(backup):
+        fmt.show(fmt.table(backup, index_label="Lot", columns={c: c for c in backup.columns},
+                           caption="A backup vendor on each lot, against a single vendor"))
     if result.risk.frontier.n_distinct > 1:  # one award at every weight is said in words above
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
         result.risk.frontier.plot(ax=ax)

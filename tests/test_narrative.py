@@ -144,3 +144,32 @@ def test_award_section_shows_the_award_the_recommendation_signs(smallco):
     assert lines[0].startswith("In-house is recommended")
     for line in lines:
         assert text_problems(line, currency="GBP") == []
+
+
+def test_backup_in_words_once_without_double_negatives():
+    """The backup table says 'more'/'less' and 'lower'/'higher' with unsigned amounts (no
+    "saving: -SEK 408k"); the findings carry one backup sentence, not one per lot."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sourcing import present as fmt
+    from sourcing.narrative import backup_table, risk_story
+
+    backup = pd.DataFrame({"backup_cost": [408_000.0, -20_000.0], "tail_saving": [-5_000.0, 900_000.0],
+                           "net_value": [-413_000.0, 920_000.0]}, index=["L1", "L2"])
+    award = SimpleNamespace(alpha=0.95, lam=1.0, feasible=True, expected=1e7, cvar=1.2e7,
+                            n_scenarios=200, vendors=["V1"])
+    frontier = SimpleNamespace(to_frame=lambda: pd.DataFrame({"status": [], "lam": []}), n_distinct=1)
+    risk = SimpleNamespace(award=award, backup=backup, frontier=frontier, same_as_cheapest=True)
+    names = fmt.Names({"L1": "Service desk", "L2": "Cloud", "V1": "Acme"})
+    table = backup_table(risk, names=names, currency="SEK")
+    assert table.loc["Service desk", "Expected cost"] == "SEK 408k more"
+    assert table.loc["Cloud", "Expected cost"] == "SEK 20k less"
+    assert table.loc["Service desk", "Worst outcomes"] == "SEK 5,000 higher in the worst 5%"
+    assert list(table["Worth it"]) == ["no", "yes"]
+    assert not any("-" in v for v in table.to_numpy().ravel() if isinstance(v, str))
+    lines = risk_story(risk, names=names, currency="SEK")
+    assert sum("backup vendor" in line for line in lines) == 1
+    assert "worth its expected cost at CVaR weight 1 on Cloud, not on Service desk" in lines[-1]
+    assert "fees, one-off costs and failure recourse" in lines[0]

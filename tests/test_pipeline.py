@@ -226,3 +226,17 @@ def test_a_run_folder_gives_the_same_result_without_computing(small, result, tmp
     pd.testing.assert_frame_equal(again.award.volumes, result.award.volumes)
     assert again.decision.recommended == result.decision.recommended
     assert again.notes == result.notes
+
+
+def test_workbook_keeps_assumptions_as_numbers_and_names_ranks(result, tmp_path):
+    """The assumptions sheet holds numbers (a percent is 0.025 shown as 2.5 %, not the text
+    "0.03"), one row per figure of a distribution; acceptability columns read "rank 1"."""
+    book = openpyxl.load_workbook(result.write(tmp_path, figures=False), read_only=True)
+    rows = list(book["assumptions"].iter_rows(values_only=True))
+    head = rows[0]
+    values = [r[head.index("value")] for r in rows[1:]]
+    assert values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    figures = {r[head.index("figure")] for r in rows[1:]}
+    assert {"low", "most likely", "high"} <= figures
+    acc_head = next(book["acceptability"].iter_rows(values_only=True))
+    assert "rank 1" in acc_head and 1 not in acc_head and "1" not in acc_head

@@ -17,7 +17,8 @@ import pandas as pd
 from . import present as fmt
 
 __all__ = [
-    "assumptions_table", "award_section", "award_story", "board_story", "budget_story", "gate_words",
+    "assumptions_table", "award_section", "award_story", "backup_table", "board_story", "budget_story",
+    "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
     "ranking_story", "risk_story", "tender_story",
 ]
@@ -218,6 +219,13 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
     return out or ["No sourcing rule is set: the cheapest split of each lot wins."]
 
 
+#: What the risk-aware award's expected cost and CVaR count (``sourcing.allocation.RiskAward``):
+#: one name wherever they appear, so they are never read as the simulation's full cost.
+RISK_COST_LINES = "fees, one-off costs and failure recourse"
+_NOT_IN_RISK = ("the simulated costs in the options table add governance, service credits, "
+                "business impact and security incidents")
+
+
 def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
     """What weighing the tail changes in the award, and what a backup vendor buys per lot."""
     if risk is None:
@@ -230,15 +238,16 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
         return [f"No risk-aware award satisfies the policy: {a.diagnosis}"]
     if risk.same_as_cheapest:
         out.append(f"Weighing the tail (CVaR{level} at weight {lam}) does not change the award: the "
-                   f"cheapest award is also the risk-aware one, with an expected contract cost of "
-                   f"{fmt.money(a.expected, currency)} and {fmt.money(a.cvar, currency)} on average "
-                   f"in the worst {fmt.percent(1 - a.alpha)} of {fmt.number(a.n_scenarios)} sampled "
-                   "scenarios.")
+                   f"cheapest award is also the risk-aware one: its {RISK_COST_LINES} come to "
+                   f"{fmt.money(a.expected, currency)} over the contract in expectation and "
+                   f"{fmt.money(a.cvar, currency)} on average in the worst {fmt.percent(1 - a.alpha)} "
+                   f"of {fmt.number(a.n_scenarios)} sampled scenarios ({_NOT_IN_RISK}).")
     else:
         out.append(f"The risk-aware award (CVaR{level} at weight {lam}) goes to "
-                   f"{fmt.listing(names(v) for v in a.vendors)}: expected contract cost "
-                   f"{fmt.money(a.expected, currency)}, {fmt.money(a.cvar, currency)} in the worst "
-                   f"{fmt.percent(1 - a.alpha)} of scenarios.")
+                   f"{fmt.listing(names(v) for v in a.vendors)}: its {RISK_COST_LINES} come to "
+                   f"{fmt.money(a.expected, currency)} over the contract in expectation, "
+                   f"{fmt.money(a.cvar, currency)} in the worst {fmt.percent(1 - a.alpha)} of "
+                   f"scenarios ({_NOT_IN_RISK}).")
     pts = risk.frontier.to_frame()
     pts = pts[pts["status"].isin(["optimal", "feasible"])]
     if len(pts) > 1:
@@ -250,21 +259,46 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
                     "price changes favour it over the least-cost award.")
         out.append(f"Across CVaR weights {lo} to {hi} the risk-aware award "
                    + (same if distinct == 1 else
-                      f"takes {fmt.count(distinct, 'form')}: from expected "
-                      f"{fmt.money(pts['expected'].min(), currency)} to tail "
-                      f"{fmt.money(pts['cvar'].min(), currency)}."))
+                      f"takes {fmt.count(distinct, 'form')}: its {RISK_COST_LINES} from "
+                      f"{fmt.money(pts['expected'].min(), currency)} expected to "
+                      f"{fmt.money(pts['cvar'].min(), currency)} in the tail."))
     b = risk.backup
     if b is not None and len(b):
-        ok = b.dropna(subset=["backup_cost", "tail_saving"])
-        for lot, r in ok.iterrows():
-            cost = (f"costs {fmt.money(r['backup_cost'], currency)} more in expectation"
-                    if r["backup_cost"] > 0 else
-                    f"saves {fmt.money(-r['backup_cost'], currency)} in expectation")
-            tail = (f"saves {fmt.money(r['tail_saving'], currency)} in the worst "
-                    f"{fmt.percent(1 - a.alpha)} of outcomes" if r["tail_saving"] > 0 else
-                    f"adds {fmt.money(-r['tail_saving'], currency)} to the worst outcomes")
-            out.append(f"A backup vendor on {names(lot)} {cost} and {tail}.")
+        ok = b.dropna(subset=["net_value"])
+        worth = [names(lot) for lot, v in ok["net_value"].items() if v > 0]
+        rest = [names(lot) for lot, v in ok["net_value"].items() if v <= 0]
+        weight = f"at CVaR weight {lam}"
+        if worth:
+            out.append(f"A backup vendor is worth its expected cost {weight} on "
+                       f"{fmt.listing(worth)}" + (f", not on {fmt.listing(rest)}" if rest else "")
+                       + " (the backup table says by how much).")
+        elif rest:
+            out.append(f"A backup vendor is not worth its expected cost {weight} on any lot (the "
+                       "backup table says by how much).")
     return out
+
+
+def backup_table(risk: Any, *, names: fmt.Names, currency: str) -> pd.DataFrame:
+    """The value of a backup vendor per lot, in words (no signed amounts): what it does to the
+    expected cost and to the worst outcomes, and whether it is worth it at the award's CVaR
+    weight; indexed by lot name.  Empty without a backup analysis."""
+    b = risk.backup if risk is not None else None
+    cols = ["Expected cost", "Worst outcomes", "Worth it"]
+    if b is None or not len(b):
+        return pd.DataFrame(columns=cols)
+    tail = f"worst {fmt.percent(1 - risk.award.alpha)}"
+    rows = {}
+    for lot, r in b.iterrows():
+        if pd.isna(r["net_value"]):
+            rows[names(lot)] = ["not feasible under the policy", "", "n/a"]
+            continue
+        cost, saving = float(r["backup_cost"]), float(r["tail_saving"])
+        rows[names(lot)] = [
+            f"{fmt.money(abs(cost), currency)} " + ("more" if cost > 0 else "less"),
+            f"{fmt.money(abs(saving), currency)} " + ("lower" if saving > 0 else "higher")
+            + f" in the {tail}",
+            "yes" if r["net_value"] > 0 else "no"]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
 
 
 def options_story(decision: Any, *, options: list[Any] | None = None) -> list[str]:

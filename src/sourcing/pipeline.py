@@ -204,8 +204,8 @@ class RunResult:
             sheets["exclusions"] = Sheet(ev.excluded.assign(
                 name=[names(v) for v in ev.excluded.index]))
         acc = self.acceptability.acceptability
-        sheets["acceptability"] = Sheet(_with_names(acc, names),
-                                        dict.fromkeys(map(str, acc.columns), "percent"))
+        acc = acc.rename(columns=lambda r: f"rank {r}")
+        sheets["acceptability"] = Sheet(_with_names(acc, names), dict.fromkeys(acc.columns, "percent"))
         sheets["award"] = Sheet(self._award_long(), {"share": "percent", "spend": "money",
                                                      "volume": "number"}, currency=cur)
         cost = self.award.cost.rename("per_year").to_frame()
@@ -219,7 +219,11 @@ class RunResult:
             "p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur)
         from .narrative import assumptions_table
 
-        sheets["assumptions"] = Sheet(assumptions_table(self.assumptions, currency=cur))
+        words = assumptions_table(self.assumptions, currency=cur)
+        numbers, units = _assumption_numbers(self.assumptions)
+        sheets["assumptions"] = Sheet(numbers.merge(words.rename(columns={"value": "as written"}),
+                                                    on="assumption", how="left"),
+                                      row_formats=units, currency=cur)
         if self.sla is not None:
             sheets["sla_calibration"] = Sheet(self.sla, {"breach_prob": "percent",
                                                          "credit_pct": "pct"})
@@ -707,6 +711,38 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
         best.volumes.reindex_like(award.volumes).fillna(0).to_numpy(float),
         award.volumes.to_numpy(float), rtol=1e-6, atol=1e-6 * float(tender.demand.max())))
     return RiskAnalysis(best, front, backup, same)
+
+
+def _assumption_numbers(assumptions: Any) -> tuple[pd.DataFrame, list[str]]:
+    """The simulation's assumptions as numbers, one row per figure (a fixed value, or the low,
+    most likely and high of a distribution, or its 5th and 95th percentiles), with the format of
+    each row (money in the tender currency, percent, number) for the workbook."""
+    from .simulation.contract import ASSUMPTION_INFO
+    from .simulation.distributions import Constant, Pert, Triangular, Uniform
+
+    rows, units = [], []
+    for key, (text, unit) in ASSUMPTION_INFO.items():
+        value = getattr(assumptions, key, None)
+        if value is None or isinstance(value, tuple):
+            continue  # "median onboarding cost", per-currency lists: in words only
+        if isinstance(value, Constant):
+            figures = {"value": value.value}
+        elif isinstance(value, Pert | Triangular):
+            figures = {"low": value.low, "most likely": value.mode, "high": value.high}
+        elif isinstance(value, Uniform):
+            figures = {"low": value.low, "high": value.high}
+        elif hasattr(value, "ppf"):
+            lo, hi = value.ppf(np.array([0.05, 0.95]))
+            figures = {"5th percentile": lo, "95th percentile": hi}
+        elif np.isfinite(float(value)):
+            figures = {"value": value}
+        else:
+            continue
+        for figure, x in figures.items():
+            rows.append({"assumption": text, "figure": figure, "value": float(x)})
+            units.append({"money": "money", "fraction": "percent"}.get(unit, "number"))
+    frame = pd.DataFrame(rows, columns=["assumption", "figure", "value"])
+    return frame, units
 
 
 def _with_names(frame: pd.DataFrame, names: fmt.Names) -> pd.DataFrame:
