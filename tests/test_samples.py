@@ -237,7 +237,7 @@ def test_cli_simulate_takes_the_single_vendor_of_sourcing_run(which, capsys, usd
     assert main(["simulate", str(path), "--n", "500"]) == 0
     out = capsys.readouterr().out
     tender = read_tender(path)
-    scenario = sourcing.Scenario.load(DATA / "scenarios" / "baseline.yaml")
+    scenario = sourcing.Scenario.for_tender(path)  # the command's scenario: the defaults
     vendor = full_service_vendor(tender, evaluate(tender, **scenario.scoring.evaluate_kwargs))
     name = tender.vendors.at[vendor, "name"]
     assert f"single vendor: {vendor} {name}, the best-ranked vendor" in out

@@ -227,3 +227,33 @@ def test_bad_ids_are_validation_errors_naming_rows(tender, table, fault):
         assert ((mine["row"] == 2) & (mine["column"] == _ID[table])
                 & (mine["rule"] == "required value is blank")).any()
     assert got["value"].map(type).eq(str).all()
+
+
+def test_implausible_growth_is_read_with_a_located_warning(tmp_path):
+    """demand_growth_pct = 250 is valid (a percent per year up to 1,000) but rarely meant: it is
+    read as given and a warning names the file, row, column and the plausible range."""
+    import shutil
+    import warnings
+    from pathlib import Path
+
+    from sourcing import read_tender
+
+    folder = tmp_path / "t"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample-smallco", folder)
+    lots = (folder / "lots.csv").read_text(encoding="utf-8").splitlines()
+    head = lots[0].split(",")
+    col = head.index("demand_growth_pct")
+    cells = lots[2].split(",")
+    cells[col] = "250"
+    lots[2] = ",".join(cells)
+    (folder / "lots.csv").write_text("\n".join(lots) + "\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tender = read_tender(folder)
+    text = [str(w.message) for w in caught if "plausible" in str(w.message)]
+    assert len(text) == 1 and "lots.csv row 3, demand_growth_pct: 250" in text[0]
+    assert tender.lots["demand_growth_pct"].iloc[1] == 250
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_tender(Path(__file__).resolve().parents[1] / "data" / "sample-smallco")
+    assert not [w for w in caught if "plausible" in str(w.message)]

@@ -191,8 +191,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(tender.summary())
     single = next((o for o in sim.options if o.name.startswith("Single vendor")), None)
     if single is not None:
-        print(f"{single.name}: the best-ranked vendor (TOPSIS, tender weights) able to serve every "
-              "lot, else the best-ranked one, as in sourcing run")
+        vid = next(p for p in single.providers if p in tender.vendors.index)
+        print(f"single vendor: {vid} {tender.vendors.at[vid, 'name']}, the best-ranked vendor "
+              "(TOPSIS, tender weights) able to serve every lot, else the best-ranked one, as in "
+              "sourcing run")
     print(f"\n{result.n:,} draws over {result.years} years, {tender.currency}, seed {args.seed}")
     summary = result.summary()
     money = [c for c in summary.columns if not c.startswith("p_")]

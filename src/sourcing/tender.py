@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+import warnings
 from types import MappingProxyType
 
 import numpy as np
@@ -325,6 +326,26 @@ _FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pa
 
 
 # ---------------------------------------------------------------------- validation
+#: Values that are valid but rarely meant, by table and column: (low, high, what it would mean).
+PLAUSIBLE: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("lots", "demand_growth_pct"): (-50.0, 50.0, "percent of demand growth per year"),
+}
+
+
+def _warn_implausible(frames: dict[str, pd.DataFrame], rows: dict[str, np.ndarray],
+                      labels: dict[str, str]) -> None:
+    """A warning (kept as a note of the run) for each cell outside :data:`PLAUSIBLE`, located."""
+    for (table, column), (low, high, what) in PLAUSIBLE.items():
+        frame = frames.get(table)
+        if frame is None or column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+        for i in np.flatnonzero((values < low) | (values > high)):
+            warnings.warn(f"{labels[table]} row {int(rows[table][i])}, {column}: {values[i]:g} is "
+                          f"outside the plausible range {low:g} to {high:g} ({what}); it is used as "
+                          "given: check that it is meant", UserWarning, stacklevel=3)
+
+
 def build(raw: Mapping[str, tuple[pd.DataFrame, str, object]], *, source: str) -> Tender:
     """Validate raw tables and assemble a Tender.
 
@@ -363,6 +384,7 @@ def build(raw: Mapping[str, tuple[pd.DataFrame, str, object]], *, source: str) -
     _cross_check(frames, rows, labels, settings, problems)
     if problems:
         raise ValidationError(problems, title=f"invalid tender {source}")
+    _warn_implausible(frames, rows, labels)
     out = {}
     for name in _FRAMES:
         frame = frames[name]

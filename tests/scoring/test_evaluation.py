@@ -192,3 +192,28 @@ def test_quality_stays_in_0_100_for_any_weights(points):
     ev = evaluate(tender, weight_points=dict(zip(["Q1", "Q2", "Q3", "Q4"], points, strict=True)))
     assert ev.quality["B1"] == 100.0
     assert ((ev.quality >= 0) & (ev.quality <= 100)).all()
+
+
+def test_ahp_knockout_gate_needs_no_judgment_and_takes_no_weight(tmp_path):
+    """Under AHP a pure knock-out gate (ISO 27001: yes/no, alone in its group, no judgment given)
+    used to stop the ranking ("needs pairwise judgments ... comparing the criteria groups") or
+    take a weight; it now filters and weighs nothing: the other weights are unchanged."""
+    import shutil
+    from pathlib import Path
+
+    from sourcing import read_tender
+    from sourcing.scoring.evaluation import knockout_only, tender_weights
+
+    src = Path(__file__).resolve().parents[2] / "data" / "sample-smallco"
+    folder = tmp_path / "smallco"
+    shutil.copytree(src, folder)
+    with (folder / "criteria.csv").open("a", encoding="utf-8") as fh:
+        fh.write("K8,ISO/IEC 27001 certification,certification,max,,yes/no,vendor,iso27001,,,== yes\n")
+    before, _ = tender_weights(read_tender(src))
+    tender = read_tender(folder)
+    assert knockout_only(tender) == ["K8"]
+    after, _ = tender_weights(tender)
+    assert after["K8"] == 0.0 and after.sum() == pytest.approx(1.0)
+    pd.testing.assert_series_equal(after.drop("K8"), before, check_exact=False, rtol=1e-12)
+    ev = evaluate(tender)
+    assert set(ev.excluded.index) == set(tender.vendors.index[~tender.vendors["iso27001"].astype(bool)])

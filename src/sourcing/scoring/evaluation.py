@@ -127,11 +127,20 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def _group_judgments(tender, parent: str, items: list) -> pd.DataFrame | None:
+def knockout_only(tender) -> list[str]:
+    """Criteria that are pure knock-out gates (``== yes``): every vendor admitted has the same
+    value, so under AHP they take no weight and need no judgment (a group of only such criteria
+    drops out of the root judgments too)."""
+    return [g.criterion_id for g in tender.gates if g.op == "=="]
+
+
+def _group_judgments(tender, parent: str, items: list, ignore: set | frozenset = frozenset()
+                     ) -> pd.DataFrame | None:
     pw = tender.pairwise
     if pw is None or pw.empty:
         return None
     rows = pw[pw["parent"] == parent]
+    rows = rows[~(rows["item_a"].isin(ignore) | rows["item_b"].isin(ignore))]
     if rows.empty:
         return None
     mats = {ev: pairwise_matrix(sub, items) for ev, sub in rows.groupby("evaluator", sort=False)}
@@ -159,22 +168,26 @@ def tender_weights(tender, weighting: str | None = None, *, ahp_method: str = "e
             raise ValueError("criteria.weight is missing for " + ", ".join(map(str, w.index[w.isna()]))
                              + "; fill it or use weighting='ahp'")
         return w.astype(float).rename("weight"), None
-    groups = list(dict.fromkeys(crit["group"]))
-    root = _group_judgments(tender, "root", groups)
-    if root is None:
+    gates = set(knockout_only(tender))
+    rated = crit.drop(index=[c for c in crit.index if c in gates])
+    groups = list(dict.fromkeys(rated["group"]))
+    ignore = gates | (set(crit["group"]) - set(groups))
+    root = _group_judgments(tender, "root", groups, ignore) if len(groups) > 1 else None
+    if root is None and len(groups) > 1:
         raise ValueError("weighting='ahp' needs pairwise judgments with parent 'root' comparing the "
                          f"criteria groups: {', '.join(groups)}")
-    res = ahp(root, method=ahp_method)
+    res = ahp(root, method=ahp_method) if root is not None else None
     local = {}
     for g in groups:
-        members = list(crit.index[crit["group"] == g])
-        judged = _group_judgments(tender, g, members) if len(members) > 1 else None
+        members = list(rated.index[rated["group"] == g])
+        judged = _group_judgments(tender, g, members, ignore) if len(members) > 1 else None
         if judged is not None:
             local[g] = ahp(judged, method=ahp_method).weights
         else:
             pts = crit.loc[members, "weight"].astype(float).fillna(0.0)
             local[g] = pts / pts.sum() if pts.sum() > 0 else pd.Series(1.0 / len(members), index=members)
-    w = hierarchy_weights(res.weights, local).reindex(crit.index)
+    top = res.weights if res is not None else pd.Series(1.0, index=groups)
+    w = hierarchy_weights(top, local).reindex(crit.index).fillna(0.0)  # knock-out gates: 0
     return w.rename("weight"), res
 
 
