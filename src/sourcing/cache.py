@@ -55,7 +55,13 @@ _MEMORY: OrderedDict[str, Any] = OrderedDict()
 
 
 def digest(payload: Any) -> str:
-    """SHA-256 hex digest of *payload* written as canonical JSON (sorted keys)."""
+    """SHA-256 hex digest of *payload* written as canonical JSON (sorted keys).
+
+    Examples
+    --------
+    >>> digest({"a": 1, "b": 2}) == digest({"b": 2, "a": 1})
+    True
+    """
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -91,6 +91,11 @@ def money(value: object, currency: str, *, exact: bool = False, decimals: int | 
         Full amount with thousands separators (``"USD 2,912,345"``) instead of ``M``/``k``.
     decimals : int, optional
         Decimals of an exact amount (default 0) or of the ``M`` figure (default 1).
+
+    Examples
+    --------
+    >>> money(1_234_567, "GBP"), money(1_234_567, "GBP", exact=True), money(450_000, "JPY")
+    ('GBP 1.2M', 'GBP 1,234,567', 'JPY 450k')
     """
     x = _finite(value)
     if x is None:
@@ -113,6 +118,11 @@ def percent(value: object, *, of: float = 1.0, decimals: int | None = None) -> s
     Below 10 % the resolution is half a point; a value that is not exactly 0 or 1 never prints as
     ``"0%"`` or ``"100%"`` (it reads ``"< 0.5%"`` / ``"> 99.5%"``).  *decimals* forces a fixed
     number of decimals.
+
+    Examples
+    --------
+    >>> percent(0.025), percent(0.001), percent(54.2, of=100)
+    ('2.5%', '< 0.5%', '54%')
     """
     x = _finite(value)
     if x is None:
