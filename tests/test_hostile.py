@@ -72,7 +72,7 @@ def _apply(edits: list[tuple]) -> dict[str, pd.DataFrame]:
             f.loc[f.index[row], column] = value
         elif kind == "duplicate":
             f = pd.concat([f, f.iloc[[row]]], ignore_index=True)
-        elif kind == "copy-id":  # another row's id into this row: duplicate or dangling keys
+        elif kind == "copy-id" and column in f:  # another row's id: duplicate or dangling keys
             f.loc[f.index[row], column] = f[column].iloc[0]
         elif kind == "drop-column" and column in f:
             f = f.drop(columns=[column])

@@ -48,7 +48,9 @@ def test_parameters_cell_carries_seed_and_scenario(path):
     assert "seed" in tagged[0].source and "scenario_file" in tagged[0].source
     first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0]
                       and nb.cells.index(c) > nb.cells.index(tagged[0]))
-    assert "Scenario.load" in first_code.source
+    # the page presents the report's run (run_dir) or computes it from the scenario file
+    assert "run_dir" in tagged[0].source
+    assert "open_run(scenario_file" in first_code.source and "run_dir=run_dir" in first_code.source
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)

@@ -181,6 +181,14 @@ def _allocate_risk(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .scenario import SimulationSettings
+
+    # the range of simulation.n in a scenario file, stated whole (10**12 draws asked for 73 TiB)
+    bounds = {k: getattr(m, k) for m in SimulationSettings.model_fields["n"].metadata
+              for k in ("ge", "le") if hasattr(m, k)}
+    if not bounds["ge"] <= args.n <= bounds["le"]:
+        raise ValueError(f"--n must be a whole number of draws from {bounds['ge']:,} to "
+                         f"{bounds['le']:,} (as simulation.n in a scenario file), got {args.n:,}")
     scenario = _scenario(args.path, {
         "simulation.n": ("--n", args.n), "seed": ("--seed", args.seed),
         "simulation.sampling": ("--sampling", args.sampling),
