@@ -14,9 +14,9 @@ Tables with a single key are indexed by it (``vendors`` by ``vendor_id``, ``crit
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-import warnings
 from types import MappingProxyType
 
 import numpy as np
