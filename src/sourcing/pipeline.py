@@ -699,8 +699,11 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
 
     rs = risk_scenarios(tender, n=settings.scenarios, seed=seed, assumptions=assumptions)
     kw = {"alpha": settings.alpha, "quality": evaluation, "time_limit": settings.time_limit}
-    best = allocate_risk(tender, policy, rs, lam=settings.lam, **kw)
     front = risk_frontier(tender, policy, rs, lambdas=settings.frontier, **kw)
+    lams = [float(x) for x in settings.frontier]
+    # the frontier's point at the scenario's weight is the risk-aware award: solved once
+    best = (front.awards[lams.index(float(settings.lam))] if float(settings.lam) in lams
+            else allocate_risk(tender, policy, rs, lam=settings.lam, **kw))
     backup = None
     if settings.backup:
         free = policy
