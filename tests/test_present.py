@@ -75,3 +75,14 @@ def test_markup_helpers_escape_text_but_keep_markup():
     assert p == "<p>a &lt;b&gt; <em>&lt;x&gt;</em></p>"
     assert str(fmt.bullets(["<img src=x onerror=alert(1)>"])) == (
         "<ul><li>&lt;img src=x onerror=alert(1)&gt;</li></ul>")
+
+
+def test_money_apart_never_shows_two_different_amounts_alike():
+    """'costs CHF 32k more (P50 CHF 26.5M against CHF 26.5M)' read as a contradiction: amounts
+    shown side by side get the decimals that tell them apart."""
+    from sourcing.present import money, money_apart
+
+    assert money_apart([26_532_000, 26_500_000], "CHF") == ["CHF 26.53M", "CHF 26.50M"]
+    assert money_apart([30_700_000, 26_500_000], "CHF") == ["CHF 30.7M", "CHF 26.5M"]
+    assert money_apart([5_000_000, 5_000_000], "EUR") == [money(5e6, "EUR")] * 2  # equal stay equal
+    assert money_apart([26_532_000, 26_532_400], "GBP") == ["GBP 26,532,000", "GBP 26,532,400"]

@@ -210,8 +210,8 @@ def decide(summary: pd.DataFrame, options: list[Any], policy: Any = None, *,
                        f"{fmt.money(r['cost'], currency)}) within simulation noise; the earlier option "
                        "in the list is recommended")
             else:
-                why = (f"costs {fmt.money(diff, currency)} more ({label} "
-                       f"{fmt.money(r['cost'], currency)} against {fmt.money(ref, currency)})")
+                mine, theirs = fmt.money_apart([r["cost"], ref], currency)
+                why = f"costs {fmt.money(diff, currency)} more ({label} {mine} against {theirs})"
         out[opt] = {"status": status, "reason": why, "cost": r["cost"],
                     "p_over_budget": r["p_over_budget"]}
     table = pd.DataFrame.from_dict(out, orient="index")

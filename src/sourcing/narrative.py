@@ -273,8 +273,7 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
                        f"{fmt.listing(worth)}" + (f", not on {fmt.listing(rest)}" if rest else "")
                        + " (the backup table says by how much).")
         elif rest:
-            out.append(f"A backup vendor is not worth its expected cost {weight} on any lot (the "
-                       "backup table says by how much).")
+            out.append(f"A backup vendor is not worth its expected cost {weight} on any lot.")
     return out
 
 

@@ -112,6 +112,30 @@ def money(value: object, currency: str, *, exact: bool = False, decimals: int | 
     return f"{sign}{currency} {body}"
 
 
+def money_apart(values: Sequence[object], currency: str) -> list[str]:
+    """Amounts shown side by side (``"CHF 26.53M against CHF 26.50M"``): as :func:`money`, with
+    decimals added until amounts that differ read differently (exact amounts at the most).
+
+    Examples
+    --------
+    >>> money_apart([26_532_000, 26_500_000], "CHF")
+    ['CHF 26.53M', 'CHF 26.50M']
+    """
+    def shown(decimals: int | None) -> list[str]:
+        return [money(v, currency, decimals=decimals) for v in values]
+
+    def apart(texts: list[str]) -> bool:
+        pairs = {(round(float(v), 6), t) for v, t in zip(values, texts, strict=True)
+                 if _finite(v) is not None}
+        return len({t for _, t in pairs}) == len({v for v, _ in pairs})
+
+    for decimals in (None, 2, 3):
+        texts = shown(decimals)
+        if apart(texts):
+            return texts
+    return [money(v, currency, exact=True) for v in values]
+
+
 def percent(value: object, *, of: float = 1.0, decimals: int | None = None) -> str:
     """A fraction (or a percent with ``of=100``) as a percent: ``"54%"``, ``"2.5%"``, ``"< 0.5%"``.
 
