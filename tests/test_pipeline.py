@@ -52,7 +52,7 @@ def test_stages_fit_together(result):
 
 def test_rule_costs_are_non_negative(result):
     costs = result.rule_costs["cost_of_rule"]
-    assert (costs >= -1e-6 * result.award.cost["total"]).all()
+    assert (costs >= 0).all()  # never negative, on any machine (cost within tolerance reads 0)
 
 
 def test_single_vendor_option_can_serve_every_lot(result):

@@ -25,6 +25,11 @@ import pulp
 
 __all__ = ["SolveInfo", "cbc_path", "highs_arrays", "model_arrays", "solve", "solve_arrays"]
 
+#: Relative band within which two solved costs are the same cost: HiGHS's default
+#: ``mip_feasibility_tolerance`` (1e-6, not changed here), the most a solution may break a row by,
+#: so costs closer than this fraction of the cost are equal to the solver's own precision.
+COST_TOLERANCE = 1e-6
+
 SOLVERS = ("highs", "cbc")
 
 
