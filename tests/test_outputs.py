@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -140,3 +141,141 @@ def _baseline():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[1] / "data" / "scenarios" / "baseline.yaml"
+
+
+# --- second round (issue 24): debris, links, every command's files, modes, Ctrl-C --------------
+
+_KILLED = """
+import os, signal, sys
+from pathlib import Path
+from sourcing import outputs
+out = Path(sys.argv[1])
+if sys.argv[2] == "staging":      # killed while writing the result set
+    with outputs.staged(out) as folder:
+        (folder / "half.csv").write_text("half")
+        os.kill(os.getpid(), signal.SIGKILL)
+else:                             # killed after the swap, before the old set is removed
+    outputs.shutil.rmtree = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+    with outputs.staged(out) as folder:
+        (folder / "new.csv").write_text("new")
+"""
+
+
+def _killed(tmp_path, out, when):
+    import subprocess
+    import sys
+
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(out), when], capture_output=True)
+    assert proc.returncode == -9, proc.stderr
+
+
+@pytest.mark.parametrize("when", ["staging", "swap"])
+def test_a_killed_run_leaves_debris_that_the_next_run_removes(tmp_path, when):
+    """SIGKILL while staging, or between the swap and removing the old set: the previous (or the
+    new, complete) result set stands, and the next run removes the folder the dead run left."""
+    out = tmp_path / "results"
+    with staged(out) as folder:
+        _write(folder, {"old.csv": "old"})
+    _killed(tmp_path, out, when)
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".results-")]
+    assert len(left) == 1
+    kept = {p.name for p in out.iterdir()} - {MARKER}
+    assert kept == ({"old.csv"} if when == "staging" else {"new.csv"})
+    with staged(out) as folder:
+        _write(folder, {"third.csv": "3"})
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".results-")] == []
+    assert {p.name for p in out.iterdir()} == {MARKER, "third.csv"}
+
+
+def test_only_abandoned_staging_folders_of_ours_are_removed(tmp_path):
+    """A live run's staging folder (this process) and a look-alike folder without our marker are
+    never touched."""
+    from sourcing.outputs import STAGING_MARKER, _mark_staging
+
+    live = tmp_path / ".results-new-live"
+    live.mkdir()
+    _mark_staging(live)
+    foreign = tmp_path / ".results-new-theirs"
+    _write(foreign, {"notes.txt": "mine"})
+    forged = tmp_path / ".results-new-forged"
+    _write(forged, {STAGING_MARKER: "{not json", "data.csv": "x"})
+    with staged(tmp_path / "results") as folder:
+        _write(folder, {"a.csv": "1"})
+    assert live.is_dir() and (foreign / "notes.txt").read_text() == "mine" and forged.is_dir()
+
+
+@pytest.mark.parametrize("kind", ["to our folder", "dangling", "to a file"])
+def test_an_output_path_that_is_a_link_is_refused_and_kept(tmp_path, kind):
+    ours = tmp_path / "earlier"
+    with staged(ours) as folder:
+        _write(folder, {"a.csv": "1"})
+    (tmp_path / "file.png").write_text("png")
+    target = {"to our folder": ours, "dangling": tmp_path / "gone", "to a file": tmp_path / "file.png"}
+    link = tmp_path / "results_link"
+    link.symlink_to(target[kind])
+    with pytest.raises(OutputError, match="is a symbolic link"):
+        with staged(link) as folder:
+            _write(folder, {"b.csv": "2"})
+    with pytest.raises(OutputError, match="is a symbolic link"):
+        check_file_target(link, force=True)
+    assert link.is_symlink() and os.readlink(link) == str(target[kind])
+    assert {p.name for p in ours.iterdir()} == {MARKER, "a.csv"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_path_below_a_file_says_it_is_a_file(tmp_path):
+    (tmp_path / "FILE").write_text("mine")
+    for call in (lambda: staged(tmp_path / "FILE" / "sub").__enter__(),
+                 lambda: check_file_target(tmp_path / "FILE" / "x.png")):
+        with pytest.raises(OutputError, match="FILE is a file, not a folder"):
+            call()
+    assert (tmp_path / "FILE").read_text() == "mine"
+
+
+def test_every_command_that_writes_refuses_a_users_file(tmp_path, capsys):
+    """`evaluate --csv DIR`, `allocate --csv DIR` and `simulate --plot FILE` replaced a user's
+    file without a word; they follow the rule of report and run (refused unless --force, and
+    forced, other files kept)."""
+    from pathlib import Path
+
+    sample = str(Path(__file__).resolve().parents[1] / "data" / "sample-tender")
+    folder = tmp_path / "DIR"
+    _write(folder, {"evaluation.csv": "my own table"})
+    assert main(["evaluate", sample, "--csv", str(folder)]) == 1
+    assert "did not write" in capsys.readouterr().err
+    assert (folder / "evaluation.csv").read_text() == "my own table"
+    _write(folder, {"notes.txt": "keep"})
+    assert main(["allocate", sample, "--csv", str(folder)]) == 1
+    assert main(["evaluate", sample, "--csv", str(folder), "--force"]) == 0
+    assert (folder / "notes.txt").read_text() == "keep"
+    plot = tmp_path / "chart.png"
+    plot.write_text("my chart")
+    assert main(["simulate", sample, "--n", "200", "--plot", str(plot)]) == 1
+    assert "exists; nothing was changed" in capsys.readouterr().err
+    assert plot.read_text() == "my chart"
+    fresh = tmp_path / "new"
+    assert main(["evaluate", sample, "--csv", str(fresh)]) == 0
+    assert main(["evaluate", sample, "--csv", str(fresh)]) == 0  # our own folder: rerun is fine
+    assert (fresh / "evaluation.csv").exists()
+
+
+def test_marker_has_the_mode_of_every_other_output(tmp_path):
+    out = tmp_path / "results"
+    with staged(out) as folder:
+        _write(folder, {"a.csv": "1"})
+    mode = lambda p: p.stat().st_mode & 0o777  # noqa: E731
+    assert mode(out / MARKER) == mode(out / "a.csv")
+
+
+def test_ctrl_c_says_nothing_was_changed_and_exits_130(monkeypatch, capsys):
+    from sourcing import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_validate", interrupted)
+    assert main(["validate", "x"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; nothing was changed" in err and "Traceback" not in err

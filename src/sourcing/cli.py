@@ -40,6 +40,17 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_csv(tables: dict, args: argparse.Namespace) -> Path:
+    """Write *tables* as CSVs into the folder ``--csv`` names, under the rule of every result
+    folder (:func:`sourcing.outputs.staged`): ours or new, else refused without ``--force``."""
+    from .io import write_tables
+    from .outputs import staged
+
+    with staged(args.csv, force=args.force) as folder:
+        write_tables(tables, folder)
+    return Path(args.csv)
+
+
 def _stages(scenario, stages: Sequence[str]) -> dict:
     """The results of *stages* for *scenario*: the pipeline's stages, as ``sourcing run`` runs them."""
     from .pipeline import run_stages
@@ -81,10 +92,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print("\nSMAA-2 rank acceptability (share of weight samples giving each rank):")
         print(results["acceptability"].acceptability.round(3).to_string())
     if args.csv:
-        from .io import write_tables
-
-        path = write_tables({"evaluation": evaluation.to_frame()}, args.csv)
-        print(f"wrote {path}")
+        print(f"wrote {_write_csv({'evaluation': evaluation.to_frame()}, args)}")
     return 0
 
 
@@ -141,9 +149,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         print(costs[["description", "cost_of_rule", "status_without"]].to_string(
             formatters={"cost_of_rule": lambda v: fmt.money(v, cur, exact=True)}))
     if args.csv and award.feasible:
-        from .io import write_tables
-
-        print(f"wrote {write_tables({'award': award.to_frame()}, args.csv)}")
+        print(f"wrote {_write_csv({'award': award.to_frame()}, args)}")
     return 0 if award.feasible else 1
 
 
@@ -174,9 +180,7 @@ def _allocate_risk(args: argparse.Namespace) -> int:
     print(table.rename(columns={"lam": "lambda", "cvar": tail}).to_string(
         index=False, formatters={"expected": money, tail: money}))
     if args.csv:
-        from .io import write_tables
-
-        print(f"wrote {write_tables({'award': risk.award.to_frame(), 'frontier': fr.to_frame()}, args.csv)}")
+        print(f"wrote {_write_csv({'award': risk.award.to_frame(), 'frontier': fr.to_frame()}, args)}")
     return 0
 
 
@@ -225,10 +229,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         import matplotlib.pyplot as plt
 
         from .io import atomic_path
+        from .outputs import check_file_target
 
+        target = check_file_target(args.plot, force=args.force)
         fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
         result.plot("compare", ax=ax)
-        with atomic_path(args.plot) as tmp:
+        with atomic_path(target) as tmp:
             fig.savefig(tmp, dpi=110, format="png")
         print(f"wrote {args.plot}")
     return 0
@@ -311,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the SMAA samples (default: a scenario's default seed)")
     p.add_argument("--csv", default=None, metavar="DIR",
                    help="also write the ranking table as DIR/evaluation.csv")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder (or replace a file) sourcing did not write; other files "
+                   "are kept")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("performance", help="SLA compliance, credits and invoice audit",
@@ -335,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mip-gap", type=float, default=None, help="relative gap accepted")
     p.add_argument("--rule-costs", action="store_true", help="also price each policy rule")
     p.add_argument("--csv", default=None, metavar="DIR", help="write DIR/award.csv")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder (or replace a file) sourcing did not write; other files "
+                   "are kept")
     p.add_argument("--risk", action="store_true",
                    help="risk-aware award: least expected contract cost + lambda x CVaR over "
                    "sampled failure, indexation and demand scenarios; prints the risk frontier")
@@ -359,7 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=None,
                    help="budget over the horizon, in the tender currency")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
-    p.add_argument("--plot", default=None, metavar="PNG", help="save the comparison chart")
+    p.add_argument("--plot", default=None, metavar="PNG",
+                   help="save the comparison chart (an existing file is refused)")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder (or replace a file) sourcing did not write; other files "
+                   "are kept")
     p.set_defaults(func=_cmd_simulate)
 
     baseline = str(_DEFAULT_SCENARIO)
@@ -425,6 +441,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return func(args)
+    except KeyboardInterrupt:
+        # result sets are staged and published whole: an interrupted run changed nothing
+        print("interrupted; nothing was changed (a previous result set is kept as it was)",
+              file=sys.stderr)
+        return 130
     except ValidationError as err:
         print(str(err), file=sys.stderr)
         return 1

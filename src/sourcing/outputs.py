@@ -17,7 +17,11 @@ The rules, held here once:
   one and the files of the previous set that the new set no longer has removed; the marker is
   written last.
 * A failed run leaves the previous result set untouched: nothing is published before the staging
-  is complete, and the staging folder is removed.
+  is complete, and the staging folder is removed.  A staging folder carries
+  :data:`STAGING_MARKER` (the process that stages into it): a run killed outright leaves it, and
+  the next run into the same target removes it once that process is gone.
+* A target that is a symbolic link, or lies below a file, is refused in one line: we never
+  write through a link nor replace one.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["MARKER", "OutputError", "check_file_target", "publish", "staged"]
+__all__ = ["MARKER", "STAGING_MARKER", "OutputError", "check_file_target", "publish", "staged"]
 
 #: Name of the marker file that makes a folder ours (JSON: tool, version, files, written).
 MARKER = ".sourcing-output.json"
@@ -86,7 +90,71 @@ def _write_marker(folder: Path, files: set[str]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f"{MARKER}.", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1)
+    os.chmod(tmp, 0o666 & ~_umask())  # as every other output (mkstemp makes 0600)
     os.replace(tmp, folder / MARKER)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Marker of a staging folder: which process stages into it (JSON: tool, pid, started, boot).
+STAGING_MARKER = ".sourcing-staging.json"
+
+
+def _process_stamp(pid: int) -> str | None:
+    """When process *pid* started (clock ticks since boot, from /proc), None if it is gone or
+    unknown; with the boot id, a pid reused by another process reads differently."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def _mark_staging(folder: Path) -> None:
+    pid = os.getpid()
+    (folder / STAGING_MARKER).write_text(json.dumps(
+        {"tool": "sourcing", "pid": pid, "started": _process_stamp(pid), "boot": _boot_id()}),
+        encoding="utf-8")
+
+
+def _abandoned(folder: Path) -> bool:
+    """A staging folder of ours whose process is gone: it carries our staging marker, and no
+    live process has that pid and start time on this boot."""
+    try:
+        data = json.loads((folder / STAGING_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("tool") != "sourcing" or not isinstance(
+            data.get("pid"), int):
+        return False
+    if data.get("boot") != _boot_id():
+        return True
+    return _process_stamp(data["pid"]) != data.get("started")
+
+
+def _remove_debris(out: Path) -> None:
+    """Remove what a killed run of ours left beside *out*: staging folders whose process is gone,
+    and a previous result set set aside by a swap that was killed before removing it."""
+    if not out.parent.is_dir():
+        return
+    for path in out.parent.glob(f".{out.name}-new-*"):
+        if path.is_dir() and not path.is_symlink() and _abandoned(path):
+            shutil.rmtree(path, ignore_errors=True)
+    if out.is_dir():
+        for path in out.parent.glob(f".{out.name}-old-*"):
+            if path.is_dir() and not path.is_symlink() and _abandoned(path):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _restore_interrupted(out: Path) -> None:
@@ -94,13 +162,30 @@ def _restore_interrupted(out: Path) -> None:
     if out.exists():
         return
     for old in sorted(out.parent.glob(f".{out.name}-old-*")):
-        if old.is_dir() and _read_marker(old) is not None:
+        if old.is_dir() and not old.is_symlink() and _read_marker(old) is not None:
+            (old / STAGING_MARKER).unlink(missing_ok=True)
             old.rename(out)
             return
 
 
+def _check_path(path: Path) -> None:
+    """Refuse a target that is a symbolic link (we never write through one, nor replace it) or
+    that lies below a file."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        raise OutputError(f"{path} is a symbolic link (to {target}); nothing was changed: give the "
+                          "folder or file itself")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{parent} is a file, not a folder: {path} cannot be written "
+                                  "below it (the file was left as it was)")
+            break
+
+
 def _check_folder(out: Path, *, force: bool) -> set[str] | None:
     """Refuse a target that is not ours; return the previous result set's files (None: none)."""
+    _check_path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, not a folder: give a folder for the results "
                           "(the file was left as it was)")
@@ -120,6 +205,7 @@ def _check_folder(out: Path, *, force: bool) -> set[str] | None:
 def check_file_target(path: str | os.PathLike, *, force: bool = False) -> Path:
     """Refuse to replace an existing file (or a folder) unless *force*; return the path."""
     path = Path(path)
+    _check_path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder: give a file name")
     if path.exists() and not force:
@@ -141,13 +227,14 @@ def staged(out: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     ...     (folder / "index.html").write_text("...")
     """
     out = Path(out).absolute()
+    _check_path(out)
     _restore_interrupted(out)
+    _remove_debris(out)
     _check_folder(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.chmod(staging, 0o777 & ~mask)  # as mkdir would (mkdtemp makes 0700)
+    os.chmod(staging, 0o777 & ~_umask())  # as mkdir would (mkdtemp makes 0700)
+    _mark_staging(staging)
     try:
         yield staging
         publish(staging, out, force=force)
@@ -176,6 +263,7 @@ def publish(staging: str | os.PathLike, out: str | os.PathLike, *, force: bool =
     staging, out = Path(staging), Path(out).absolute()
     _restore_interrupted(out)
     previous = _check_folder(out, force=force)
+    (staging / STAGING_MARKER).unlink(missing_ok=True)
     new = _files_below(staging) - {MARKER}
     _write_marker(staging, new)
     if not out.exists():
@@ -185,6 +273,7 @@ def publish(staging: str | os.PathLike, out: str | os.PathLike, *, force: bool =
         # only our previous result set (or nothing) is there: swap the folders
         old = out.with_name(f".{out.name}-old-{os.getpid()}")
         out.rename(old)
+        _mark_staging(old)  # removable by a later run should this one be killed now
         try:
             staging.rename(out)
         except OSError:
