@@ -141,4 +141,4 @@ def test_output_below_a_file_exits_1_without_traceback(sample_path, tmp_path, ca
     blocker.write_text("x", encoding="utf-8")
     assert main(["template", str(blocker / "blank.xlsx")]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == f"error: File exists: {blocker}"
+    assert err.strip().startswith(f"error: {blocker} is a file, not a folder")  # not "File exists"
