@@ -263,3 +263,29 @@ def test_assumptions_in_the_scenario(tmp_path):
                        ({"sla_credit_cap": 2.0}, "fraction")):
         with pytest.raises(ValidationError, match=match):
             Scenario.load(BASELINE, **{"simulation.assumptions": bad})
+
+
+@pytest.mark.parametrize("block, key, words", [
+    ("scoring:\n  method: topsis\n  weights: {C16: .nan}\n", "scoring.weights.C16", "finite"),
+    ("scoring:\n  method: topsis\n  weights: {C16: -3}\n", "scoring.weights", ">= 0"),
+    ("scoring:\n  method: topsis\n  weights: {C16: .inf}\n", "scoring.weights.C16", "finite"),
+    ("scoring:\n  method: topsis\n  params: {method: wsm}\n", "scoring.params",
+     "method is set by scoring.method"),
+    ("scoring:\n  method: topsis\n  params: {weight_points: {C16: 5}}\n", "scoring.params",
+     "weight_points is set by scoring.weights"),
+    ("scoring:\n  method: vikor\n  params: {v: .nan}\n", "scoring.params", "finite"),
+    ("simulation:\n  budget: .inf\n", "simulation.budget", "finite"),
+    ("allocation:\n  policy: {quality_floor: .nan}\n", "allocation.policy", "finite"),
+])
+def test_values_the_scenario_forwards_are_checked_and_located(tmp_path, block, key, words):
+    """NaN, infinite or negative weights and parameters reached an internal check that named
+    neither the file nor the key, and `params: {method: ...}` collided inside SMAA; the schema now
+    refuses each with the file, the line and the key."""
+    text = (f"name: X\ntender: {BASELINE.parents[1] / 'sample-tender'}\n" + block)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Scenario.load(path)
+    problem = info.value.problems[0]
+    assert problem.source == "bad.yaml" and problem.column == key and problem.row is not None
+    assert words in problem.rule

@@ -21,6 +21,7 @@ Errors name the key and the line of the file, e.g.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -33,12 +34,25 @@ from .schemas import Problem, ValidationError
 
 __all__ = ["Scenario"]
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 #: Largest scenario file, bytes (a scenario is a page of settings).
 MAX_SCENARIO_BYTES = 1 * 2**20
 #: Deepest nesting of mappings and lists in a scenario file (the shipped ones nest 3 deep).
 MAX_SCENARIO_DEPTH = 32
 OPTIONS = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
+
+
+def _finite_values(x: Any) -> bool:
+    """No NaN or infinity anywhere in a scenario value (numbers, lists and mappings of them)."""
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return True
+    if isinstance(x, int | float):
+        return math.isfinite(x)
+    if isinstance(x, dict):
+        return all(_finite_values(y) for y in x.values())
+    if isinstance(x, list | tuple):
+        return all(_finite_values(y) for y in x)
+    return True
 
 
 class ScoringSettings(BaseModel):
@@ -69,8 +83,27 @@ class ScoringSettings(BaseModel):
     @field_validator("weights")
     @classmethod
     def _non_negative(cls, v: dict[str, float] | None) -> dict[str, float] | None:
-        if v is not None and any(w < 0 for w in v.values()):
-            raise ValueError("weights must be >= 0 points")
+        bad = {k: w for k, w in (v or {}).items() if not (math.isfinite(w) and w >= 0)}
+        if bad:
+            raise ValueError("weights are points, finite and >= 0; not: "
+                             + ", ".join(f"{k}: {w}" for k, w in bad.items()))
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _no_first_class_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        taken = {"method": "scoring.method", "weights": "scoring.weights",
+                 "weight_points": "scoring.weights", "aggregate": "scoring.aggregate",
+                 "weighting": "scoring.weighting", "price_formula": "scoring.price_formula",
+                 "n": "scoring.smaa_samples", "smaa_samples": "scoring.smaa_samples",
+                 "seed": "seed"}
+        clash = [k for k in v if k in taken]
+        if clash:
+            raise ValueError("method options only; " + "; ".join(
+                f"{k} is set by {taken[k]}, not in scoring.params" for k in clash))
+        bad = [k for k, x in v.items() if not _finite_values(x)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: numbers must be finite (no .nan or .inf)")
         return v
 
 

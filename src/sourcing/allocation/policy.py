@@ -86,7 +86,7 @@ class Policy(BaseModel):
         ``vendors``, else sorted ids).  Only applied when the first solve is proven optimal.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     demand: Literal["exact", "at_least"] = "exact"
     demand_tolerance_pct: float = Field(0.0, ge=0, lt=100)
