@@ -257,3 +257,95 @@ def test_implausible_growth_is_read_with_a_located_warning(tmp_path):
         warnings.simplefilter("always")
         read_tender(Path(__file__).resolve().parents[1] / "data" / "sample-smallco")
     assert not [w for w in caught if "plausible" in str(w.message)]
+
+
+# --- look-alike numbers and ids (issue 24) ------------------------------------------------------
+
+def _edit_cell(folder, table, row, column, value):
+    import csv
+
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[row][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+@pytest.mark.parametrize("table, column, value, words", [
+    ("bids", "capacity", "１２０００", "fullwidth digit one"),
+    ("bids", "unit_price", "١٢٣", "arabic-indic digit one"),
+    ("bids", "unit_price", "1_0", "an underscore inside a number"),
+    ("lots", "annual_demand", "12,000", "a comma inside a number"),
+    ("settings", "value", "１０", "fullwidth digit one"),
+])
+def test_look_alike_numbers_are_located_errors_naming_the_character(tmp_path, table, column, value,
+                                                                    words):
+    """Fullwidth or Arabic-Indic digits read as NaN (a capacity became "no limit" and validate
+    passed) and float() took 1_0 for 10: every number cell, setting and gate goes through one
+    parser, and the error names the character."""
+    import shutil
+    from pathlib import Path
+
+    from sourcing import ValidationError, read_tender
+
+    folder = tmp_path / "t"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample-tender", folder)
+    if table == "settings":
+        import csv
+        with (folder / "settings.csv").open(encoding="utf-8") as fh:
+            keys = [r[0] for r in csv.reader(fh)]
+        row = keys.index("contract_years")
+    else:
+        row = 2
+    _edit_cell(folder, table, row, column, value)
+    with pytest.raises(ValidationError) as info:
+        read_tender(folder)
+    problems = [p for p in info.value.problems if p.value == value]
+    assert problems and problems[0].row == row + 1, info.value
+    assert words in problems[0].rule.lower()
+
+
+def test_a_gate_with_a_look_alike_number_says_why(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from sourcing import ValidationError, read_tender
+
+    folder = tmp_path / "t"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample-tender", folder)
+    _edit_cell(folder, "criteria", 6, "gate", ">= ４0")
+    with pytest.raises(ValidationError) as info:
+        read_tender(folder)
+    assert any(p.column == "gate" and "fullwidth digit four" in p.rule for p in info.value.problems)
+
+
+def test_ids_in_nfd_and_nfc_are_one_id_and_look_alikes_say_why(tmp_path):
+    """'Café' typed as e + combining accent in bids and as é in vendors was an 'unknown vendor'
+    listing 'Café' among the known ones; ids are read in NFC. Ids that still differ (case, a
+    Cyrillic letter) are named with the reason."""
+    import shutil
+    import unicodedata
+    from pathlib import Path
+
+    from sourcing import ValidationError, read_tender
+
+    folder = tmp_path / "t"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample-smallco", folder)
+    for table, column in (("vendors", "vendor_id"), ("bids", "vendor_id"), ("scores", "vendor_id"),
+                          ("risk", "vendor_id")):
+        text = (folder / f"{table}.csv").read_text(encoding="utf-8")
+        form = "NFC" if table == "vendors" else "NFD"
+        (folder / f"{table}.csv").write_text(
+            text.replace("S1,", unicodedata.normalize(form, "Café,")), encoding="utf-8")
+    tender = read_tender(folder)
+    assert "Café" in tender.vendors.index and len(tender.bids[tender.bids.vendor_id == "Café"])
+    for wrong, why in (("CAFÉ", "only in upper/lower case"), ("Cаfé", "characters differ: U+0430")):
+        text = (folder / "bids.csv").read_text(encoding="utf-8")
+        bad = folder.parent / f"bad-{len(why)}"
+        shutil.copytree(folder, bad)
+        (bad / "bids.csv").write_text(text.replace(unicodedata.normalize("NFD", "Café,"), wrong + ",", 1),
+                                      encoding="utf-8")
+        with pytest.raises(ValidationError) as info:
+            read_tender(bad)
+        assert any(why in p.rule for p in info.value.problems), str(info.value)

@@ -17,6 +17,7 @@ value and the rule broken.
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +25,53 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "parse_table"]
+__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "not_a_number",
+           "parse_number", "parse_table"]
 
-#: A plain decimal number: no thousands separators, no currency, no decimal comma, no NaN/inf.
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: A plain decimal number in ASCII digits: no thousands separators, no currency, no decimal
+#: comma, no NaN/inf, no underscores, no look-alike digits (fullwidth, Arabic-Indic ...).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 #: Largest magnitude of a number cell: no tender quantity needs more, and sums and products of
 #: such numbers (price x demand x years) stay far from float overflow.
 MAX_MAGNITUDE = 1e15
 _TRUE = {"yes", "y", "true", "1"}
+
+
+def not_a_number(text: str) -> str:
+    """Why *text* is not a number of the data dictionary's syntax, naming the first character
+    that breaks it (a look-alike digit, an underscore, a thousands separator ...)."""
+    for ch in text:
+        if ch.isdigit() and not ("0" <= ch <= "9"):
+            return (f"'{ch}' ({unicodedata.name(ch, 'a digit').lower()}, U+{ord(ch):04X}) is not "
+                    "an ASCII digit: type the number with 0-9")
+        if ch in "_,'\u00a0\u202f " and any(c.isdigit() for c in text):
+            shown = {"_": "an underscore", ",": "a comma", "'": "an apostrophe"}.get(ch, "a space")
+            return (f"{shown} inside a number: write it without thousands separators, with a "
+                    "decimal point")
+        if not ch.isascii():
+            return (f"'{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not "
+                    "part of a number")
+    return "not a number: a plain decimal like 1250 or 0.75"
+
+
+def parse_number(text: object) -> float:
+    """The one syntax of number cells, settings and gate thresholds (data/README.md): a plain
+    decimal in ASCII digits, optionally signed, with a decimal point and an exponent.
+
+    Raises
+    ------
+    ValueError
+        Naming the character that breaks the syntax (:func:`not_a_number`).
+
+    Examples
+    --------
+    >>> parse_number(" 1250.5 "), parse_number("-3e2")
+    (1250.5, -300.0)
+    """
+    t = str(text).strip()
+    if not _NUMBER.fullmatch(t):
+        raise ValueError(not_a_number(t))
+    return float(t)
 _FALSE = {"no", "n", "false", "0"}
 #: Columns every table may carry in addition to its own: free text, never interpreted.
 FREE_COLUMNS = ("comment",)
@@ -406,7 +446,9 @@ def _as_text(values: pd.Series) -> pd.Series:
             return repr(v) if not v.is_integer() else str(int(v)) if abs(v) < 1e15 else repr(v)
         if isinstance(v, bool):
             return "yes" if v else "no"
-        text = str(v).strip()
+        # one spelling of each text: an id typed as e + combining accent (NFD) in one table and
+        # as é (NFC) in another is the same id
+        text = unicodedata.normalize("NFC", str(v)).strip()
         # a quote we (or a careful user) put before =,+,-,@ against formula injection
         if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
             text = text[1:]
@@ -534,6 +576,8 @@ def parse_table(
             rule = "must be " + col.rule()
             if col.kind in ("float", "int") and _NUMBER.fullmatch(text.iat[i]):
                 rule += f" (at most {MAX_MAGNITUDE:g} in absolute value)"
+            elif col.kind in ("float", "int") and text.iat[i]:
+                rule += f": {not_a_number(text.iat[i])}"
             problems.append(Problem(source, int(rows[i]), col.name, text.iat[i], rule))
         if not col.nullable:
             missing = (text == "").to_numpy() & ~bad.to_numpy()

@@ -22,7 +22,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from .schemas import TABLES, Problem, ValidationError, parse_table
+from .schemas import TABLES, Problem, ValidationError, parse_number, parse_table
 
 __all__ = ["SETTINGS", "Gate", "Tender"]
 
@@ -81,7 +81,7 @@ def parse_gate(criterion_id: str, text: str) -> Gate | None:
         value = 0.0
     else:
         try:
-            value = float(rhs)
+            value = parse_number(rhs)
         except ValueError:
             return None
         if not np.isfinite(value):
@@ -413,12 +413,12 @@ def _parse_settings(frame: pd.DataFrame, label: str, rows: np.ndarray,
             continue
         try:
             if kind == "int":
-                number = float(text)
+                number = parse_number(text)
                 if not number.is_integer() or not 1 <= number <= 30:
                     raise ValueError
                 out[key] = int(number)
             elif kind == "float":
-                number = float(text)
+                number = parse_number(text)
                 if not np.isfinite(number) or not -100 < number <= 100:
                     raise ValueError
                 out[key] = number
@@ -435,11 +435,12 @@ def _parse_settings(frame: pd.DataFrame, label: str, rows: np.ndarray,
                 out[key] = text.lower()
             else:
                 out[key] = text
-        except ValueError:
+        except ValueError as err:
             rule = {"int": "a whole number of years from 1 to 30",
                     "float": "a percentage in (-100, 100]",
                     "currency": "a three-letter ISO 4217 code"}[kind]
-            problems.append(Problem(label, row, "value", text, f"{key} must be {rule}"))
+            why = f": {err}" if str(err) else ""  # a number that is no number says why
+            problems.append(Problem(label, row, "value", text, f"{key} must be {rule}{why}"))
     return out
 
 
@@ -452,7 +453,8 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
         bad = col.notna() & (col != "") & ~col.isin(valid)
         for i in np.flatnonzero(bad.to_numpy()):
             problems.append(Problem(labels[table], int(rows[table][i]), column, str(col.iat[i]),
-                                    f"unknown {what}; known: " + _listing(valid)))
+                                    f"unknown {what}{_confusable(str(col.iat[i]), valid)}; known: "
+                                    + _listing(valid)))
         return ~bad
 
     vendors = pd.Index(f["vendors"]["vendor_id"].dropna().unique())
@@ -476,9 +478,16 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
                     problems.append(Problem(labels["vendors"], int(rows["vendors"][j]), c.attribute,
                                             "", f"blank, but criterion {c.criterion_id} uses it"))
         if isinstance(c.gate, str) and c.gate and parse_gate(c.criterion_id, c.gate) is None:
+            m = _GATE.match(c.gate)
+            why = ""
+            if m and m.group(2).lower() not in ("yes", "true", "no", "false"):
+                try:
+                    parse_number(m.group(2))
+                except ValueError as err:
+                    why = f" ({err})"
             problems.append(Problem(labels["criteria"], row, "gate", c.gate,
                                     "gate must be <op> <number or yes/no>, op one of "
-                                    ">=, <=, >, <, ==, !="))
+                                    f">=, <=, >, <, ==, !={why}"))
         if pd.notna(c.scale_min) and pd.notna(c.scale_max) and c.scale_min >= c.scale_max:
             problems.append(Problem(labels["criteria"], row, "scale_max", _num(c.scale_max),
                                     f"must be above scale_min ({_num(c.scale_min)})"))
@@ -643,6 +652,34 @@ def _missing_evaluator_scores(sc: pd.DataFrame, ok: np.ndarray, rows: np.ndarray
                                         f"evaluator {e} scored criterion {c} for other vendors but "
                                         f"not for {v}: add the score (the combined score of {v}/{c} "
                                         "would use the other evaluators alone)"))
+
+
+#: Cyrillic and Greek letters drawn like Latin ones (the common homoglyphs of ids).
+_LOOK_ALIKE = str.maketrans("АВЕКМНОРСТХаеорсухΑΒΕΗΙΚΜΝΟΡΤΥΧΖοα",
+                            "ABEKMHOPCTXaeopcyxABEHIKMNOPTYXZoa")
+
+
+def _confusable(value: str, valid: pd.Index) -> str:
+    """Why *value* is not the known id it looks like (case, spaces, look-alike characters), or ''."""
+    import unicodedata
+
+    def folded(x: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", x).translate(_LOOK_ALIKE).casefold().split())
+
+    def codes(x: str) -> str:
+        return " ".join(f"U+{ord(c):04X}" for c in x if not c.isascii()) or "ASCII only"
+
+    for known in map(str, valid):
+        if known == value:
+            continue
+        if value.casefold() == known.casefold():
+            return f" (it differs from '{known}' only in upper/lower case)"
+        if " ".join(value.split()) == " ".join(known.split()):
+            return f" (it differs from '{known}' only in spaces)"
+        if folded(value) == folded(known):
+            return (f" (it looks like '{known}' but its characters differ: {codes(value)} against "
+                    f"{codes(known)})")
+    return ""
 
 
 def _listing(ids: pd.Index, limit: int = 12) -> str:
