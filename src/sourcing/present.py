@@ -361,13 +361,23 @@ def _formatter(kind: str, col: object, *, currency: str | None, names: Names | N
     return table[kind]
 
 
+#: Most rows and columns a page table shows; a larger one shows its first ones (the frames
+#: come best first) and says how many more the results workbook holds.
+MAX_TABLE_ROWS = 40
+MAX_TABLE_COLUMNS = 16
+
+
 def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
           currency: str | None = None, names: Names | None = None, index: bool = True,
           columns: Mapping[str, str] | None = None, caption: str | None = None,
           index_label: str | None = None) -> Markup:
     """An escaped HTML table of *frame*: cells as :func:`display_frame`, headers renamed by
     *columns* (default :func:`label` of each column), the index headed *index_label* (default
-    :func:`label` of its name).  Text is left-aligned, numbers right-aligned."""
+    :func:`label` of its name).  Text is left-aligned, numbers right-aligned.  At most
+    :data:`MAX_TABLE_ROWS` rows and :data:`MAX_TABLE_COLUMNS` columns are shown, with a line
+    saying how many more there are."""
+    more_rows, more_cols = len(frame) - MAX_TABLE_ROWS, frame.shape[1] - MAX_TABLE_COLUMNS
+    frame = frame.iloc[:MAX_TABLE_ROWS, :MAX_TABLE_COLUMNS]
     shown = display_frame(frame, formats, currency=currency, names=names, index=index)
     heads = [(columns or {}).get(c, label(str(c))) for c in shown.columns]
     parts = ['<table class="sourcing">']
@@ -390,6 +400,11 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
             for j, v in enumerate(row)]
         parts.append("<tr>" + "".join(tds) + "</tr>")
     parts.append("</tbody></table>")
+    cut = [count(n, what) for n, what in ((more_rows, "more row"), (more_cols, "more column"))
+           if n > 0]
+    if cut:
+        parts.append(f'<p class="more">{escape(listing(cut))} not shown: all are in the results '
+                     "workbook.</p>")
     return Markup("".join(parts))
 
 

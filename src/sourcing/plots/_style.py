@@ -101,3 +101,30 @@ def category_ticks(ax: Axes, labels: list[str]) -> None:
             ax.set_xticks(range(len(labels)), text, fontsize=size * scale)
             return
     ax.set_xticks(range(len(labels)), [textwrap.shorten(x, 32) for x in labels], rotation=90)
+
+
+#: Most vendors (rows) and series (criteria, ranks) a figure draws; a larger tender shows the
+#: best ones and aggregates the rest, and the workbook keeps the full table.
+MAX_ROWS = 15
+MAX_SERIES = 12
+
+
+def shown_rows(order: list, n: int = MAX_ROWS) -> tuple[list, str]:
+    """The first *n* of *order* (best first) and a note for the title when some are left out."""
+    if len(order) <= n:
+        return list(order), ""
+    return list(order[:n]), f"best {n} of {len(order):,} shown; all in the results workbook"
+
+
+def shown_columns(frame, n: int = MAX_SERIES, *, other: str = "other criteria"):
+    """*frame* with its *n* - 1 largest columns (by total absolute value) and the others summed
+    into one column named *other* (with their count), when it has more than *n* columns."""
+    if frame.shape[1] <= n:
+        return frame
+    size = frame.abs().sum(axis=0).sort_values(ascending=False, kind="stable")
+    keep = list(size.index[: n - 1])
+    rest = [c for c in frame.columns if c not in keep]
+    out = frame[keep].copy()
+    out[f"{len(rest)} {other}"] = frame[rest].sum(axis=1)
+    return out
+

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from ._style import get_ax, name_of
+from ._style import MAX_ROWS, get_ax, name_of, shown_columns, shown_rows
 
 __all__ = [
     "plot_acceptability",
@@ -39,7 +39,8 @@ def plot_contributions(evaluation, ax: Axes | None = None) -> Axes:
         method = evaluation.conventions.get("method_label", "")
     crit_names = {} if isinstance(evaluation, pd.DataFrame) else dict(
         evaluation.conventions.get("criterion_names", {}))
-    contrib = contrib.loc[order[::-1]]
+    order, left_out = shown_rows(order)
+    contrib = shown_columns(contrib.loc[order[::-1]])
     ax = get_ax(ax, figsize=(9, 0.5 * len(contrib) + 2.5))
     cmap = __import__("matplotlib").colormaps["tab20"]
     pos_left = np.zeros(len(contrib))
@@ -56,7 +57,7 @@ def plot_contributions(evaluation, ax: Axes | None = None) -> Axes:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("Score contribution (method score units)")
     ax.set_title(f"Vendor scores by criterion{' - ' + method if method else ''}"
-                 + (f"\n{title}" if title else ""))
+                 + (f"\n{title}" if title else "") + (f"\n({left_out})" if left_out else ""))
     ax.legend(title="Criterion", bbox_to_anchor=(1.01, 1), loc="upper left", fontsize="small", ncols=1)
     return ax
 
@@ -95,6 +96,12 @@ def plot_acceptability(result, ax: Axes | None = None, *, names=None) -> Axes:
     """Heatmap of SMAA rank acceptabilities (percent), alternatives x ranks; *names* maps
     alternative ids to the names shown."""
     a = result.acceptability
+    order = list(a.index)
+    if len(order) > MAX_ROWS:  # the best by expected rank
+        expected = (a.to_numpy() * np.arange(1, a.shape[1] + 1)).sum(axis=1)
+        order = list(a.index[np.argsort(expected, kind="stable")])
+    rows, left_out = shown_rows(order)
+    a = a.loc[rows, list(a.columns[:len(rows)])]
     ax = get_ax(ax, figsize=(1 + 0.6 * a.shape[1] + 2, 0.45 * a.shape[0] + 2))
     im = ax.imshow(100 * a.to_numpy(), cmap="Blues", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(a.shape[1]), [str(c) for c in a.columns])
@@ -109,7 +116,7 @@ def plot_acceptability(result, ax: Axes | None = None, *, names=None) -> Axes:
     ax.set_xlabel("Rank (1 = best)")
     ax.set_ylabel("Vendor" if names is not None else "Alternative")
     ax.set_title(f"SMAA-2 rank acceptability ({result.conventions.get('method', '').upper()}, "
-                 f"{result.n:,} samples)")
+                 f"{result.n:,} samples)" + (f"\n({left_out})" if left_out else ""))
     return ax
 
 
