@@ -6,6 +6,7 @@ sheet, row as the user sees it (header = row 1), column and offending value.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zipfile
@@ -660,3 +661,69 @@ def test_malformed_sheet_xml_is_a_located_problem(tmp_path, tender, xml, expect)
     part = _sheet_part(path, "lots")
     _rewrite_parts(path, lambda n, d: xml if n == part else d)
     assert has(problems_of(path), source="t.xlsx[lots]", rule=expect)
+
+
+BLOAT = int(os.environ.get("SOURCING_TEST_BLOAT", 60_000))  # unused strings (270,000: 60 MiB)
+
+
+def test_a_bloated_shared_strings_part_is_read_for_the_strings_used_only(tmp_path, monkeypatch):
+    """A 6.6 MiB workbook whose shared strings held 60 MiB that no sheet uses took 40 s and 490 MiB
+    to validate (openpyxl reads every string): only the strings the table sheets use are read,
+    and the tender is the same as without the bloat."""
+    import csv
+    import re
+    import zipfile
+
+    import openpyxl
+    import openpyxl.reader.excel
+
+    from sourcing import io as sio
+    from sourcing.io import read_tender
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "sample-smallco"
+    sample = read_tender(folder)
+    book = openpyxl.Workbook()  # a workbook as Excel saves one: text in the shared strings
+    book.remove(book.active)
+    for table in sorted(folder.glob("*.csv")):
+        sheet = book.create_sheet(table.stem)
+        with table.open(encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                sheet.append(row)
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    # as Excel saves it: text cells point into one shared-strings part, here with 60,000 unused
+    # strings after the used ones
+    strings: dict[str, int] = {}
+
+    def shared(m: re.Match) -> str:
+        index = strings.setdefault(m.group(2), len(strings))
+        return f'<c r="{m.group(1)}" t="s"><v>{index}</v></c>'
+
+    inline = re.compile(r'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>')
+    bloated = tmp_path / "bloated.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bloated, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info).decode("utf-8")
+            if info.filename.startswith("xl/worksheets/"):
+                data = inline.sub(shared, data)
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" '
+                                    'ContentType="application/vnd.openxmlformats-officedocument.'
+                                    'spreadsheetml.sharedStrings+xml"/></Types>')
+            dst.writestr(info, data)
+        assert len(strings) > 50  # the sheets' text now lives in the shared strings
+        used = "".join(f"<si><t>{t}</t></si>" for t in strings)
+        extra = "".join(f"<si><t>unused string {i} {'x' * 200}</t></si>" for i in range(BLOAT))
+        part = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                f"{used}{extra}</sst>").encode()
+        assert len(part) > sio.STRINGS_SCAN_BYTES
+        dst.writestr("xl/sharedStrings.xml", part)
+
+    def read_all(self):  # the reader that parses every string must not run on the bloated part
+        raise AssertionError("every shared string was read")
+
+    monkeypatch.setattr(openpyxl.reader.excel.ExcelReader, "read_strings", read_all)
+    got = read_tender(bloated)
+    pd.testing.assert_frame_equal(got.bids, sample.bids)
+    pd.testing.assert_frame_equal(got.vendors, sample.vendors)
+    assert got.criteria["name"].tolist() == sample.criteria["name"].tolist()
