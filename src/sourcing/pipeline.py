@@ -38,6 +38,8 @@ __all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "RiskAnalysis", "RunResult",
            "run_stages", "stage_keys"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
+#: Ranks the workbook's acceptability sheet lists one by one; the rest are summed in one column.
+_WORKBOOK_RANKS = 20
 
 #: Name of the simulated option that signs the risk-aware award.
 RISK_AWARD_OPTION = "Risk-aware award"
@@ -204,7 +206,11 @@ class RunResult:
             sheets["exclusions"] = Sheet(ev.excluded.assign(
                 name=[names(v) for v in ev.excluded.index]))
         acc = self.acceptability.acceptability
-        acc = acc.rename(columns=lambda r: f"rank {r}")
+        if acc.shape[1] > _WORKBOOK_RANKS:  # 2,000 vendors: 2,000 ranks each (4 million cells)
+            worse = 1.0 - acc.iloc[:, :_WORKBOOK_RANKS].sum(axis=1)
+            acc = acc.iloc[:, :_WORKBOOK_RANKS].assign(**{"worse": worse.clip(lower=0.0)})
+        acc = acc.rename(columns=lambda r: f"rank {r}" if r != "worse" else
+                         f"rank {_WORKBOOK_RANKS + 1} or worse")
         sheets["acceptability"] = Sheet(_with_names(acc, names), dict.fromkeys(acc.columns, "percent"))
         sheets["award"] = Sheet(self._award_long(), {"share": "percent", "spend": "money",
                                                      "volume": "number"}, currency=cur)
