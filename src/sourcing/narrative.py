@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import present as fmt
+from .allocation.risk import COST_LINES as RISK_AWARD_COST_LINES
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "backup_table", "board_story", "budget_story",
@@ -221,7 +222,7 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
 
 #: What the risk-aware award's expected cost and CVaR count (``sourcing.allocation.RiskAward``):
 #: one name wherever they appear, so they are never read as the simulation's full cost.
-RISK_COST_LINES = "fees, one-off costs and failure recourse"
+RISK_COST_LINES = RISK_AWARD_COST_LINES
 _NOT_IN_RISK = ("the simulated costs in the options table add governance, service credits, "
                 "business impact and security incidents")
 

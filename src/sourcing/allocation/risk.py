@@ -60,6 +60,10 @@ from .policy import Policy
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
            "risk_frontier", "scenario_costs"]
 
+#: What the risk-aware award's expected cost and CVaR count, named wherever they appear (the
+#: simulation of the same award adds governance, service credits, business impact and security).
+COST_LINES = "fees, one-off costs and failure recourse"
+
 
 # ---------------------------------------------------------------------- scenarios
 @dataclass(frozen=True, eq=False)
@@ -874,9 +878,9 @@ class RiskFrontier:
             ax.annotate(f"CVaR weight {weights}", (cv, ex), textcoords="offset points", xytext=(6, 6),
                         fontsize=8)
         level = f"{self.alpha:.0%}"
-        ax.set_xlabel(f"CVaR{level} of contract cost ({self.currency})")
-        ax.set_ylabel(f"Expected contract cost ({self.currency})")
-        ax.set_title(f"Risk frontier: expected cost vs CVaR{level} ({self.currency}, whole contract)")
+        ax.set_xlabel(f"CVaR{level} of {COST_LINES} ({self.currency})")
+        ax.set_ylabel(f"Expected {COST_LINES}\n({self.currency}, whole contract)")
+        ax.set_title(f"Risk frontier: expected cost vs CVaR{level} of {COST_LINES}")
         money_axis(ax, "x", self.currency)
         money_axis(ax, "y", self.currency)
         ax.grid(alpha=0.3)
