@@ -311,19 +311,13 @@ class Scenario(BaseModel):
                                            "of keys (name, tender, seed, scoring, ...)")],
                                   title=title)
         lines = _line_index(node)
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            target = data
-            *parents, last = key.split(".")
-            for p in parents:
-                target = target.setdefault(p, {})
-                if not isinstance(target, dict):
-                    raise ValidationError([Problem(path.name, _line_of(lines, (p,)), p,
-                                                   str(target)[:200],
-                                                   f"must be a mapping to override {key}")],
-                                          title=title)
-            target[last] = value
+        try:
+            _override(data, overrides)
+        except _NotAMapping as err:
+            key, part, found = err.args
+            raise ValidationError([Problem(path.name, _line_of(lines, (part,)), part, str(found)[:200],
+                                           f"must be a mapping to override {key}")],
+                                  title=title) from None
         base = path.resolve().parent
         for key in ("tender", "performance"):
             if isinstance(data.get(key), str):
@@ -341,14 +335,7 @@ class Scenario(BaseModel):
         """
         data: dict[str, Any] = {"name": Path(tender).stem or "tender",
                                 "tender": str(Path(tender).resolve())}
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            target = data
-            *parents, last = key.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[last] = value
+        _override(data, overrides)
         return cls.validate_dict(data, label="command line")
 
     @classmethod
@@ -383,6 +370,24 @@ class Scenario(BaseModel):
     def to_yaml(self) -> str:
         """The scenario as YAML text (paths absolute)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+class _NotAMapping(Exception):
+    """An override's parent key holds a value, not a mapping: (key, part, value found)."""
+
+
+def _override(data: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Set dotted *overrides* (``simulation.n``) in *data*; ``None`` keeps what is there."""
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        target = data
+        *parents, last = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise _NotAMapping(key, part, target)
+        target[last] = value
 
 
 def _duplicate_keys(node: yaml.Node | None, prefix: str = "") -> list[tuple[str, int]]:
