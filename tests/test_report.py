@@ -121,3 +121,21 @@ def test_one_page_gets_a_complete_index_and_the_pages_solve_nothing(tmp_path):
     run_files = {p.name for p in (tmp_path / "out" / ".run").iterdir()}
     assert run_files == {f"{stage}-{key}.pkl" for stage, key in keys.items()}
     assert "Risk and cost simulation" in text
+
+
+def test_pages_side_by_side_leave_the_working_folder_as_it_was(tmp_path, monkeypatch):
+    """Pages render in parallel kernels: papermill's cwd (a chdir of the whole process) left the
+    caller in notebooks/ when two pages raced; no page may move the caller's working folder."""
+    import os
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs, "print('ok')")
+    for name in ("02_award_allocation", "03_risk_simulation"):
+        jupytext.write(jupytext.read(nbs / "01_tender_evaluation.ipynb"), nbs / f"{name}.ipynb")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    index = render(_small_scenario(tmp_path), out="out", notebooks=nbs,
+                   only=["01_tender_evaluation", "02_award_allocation", "03_risk_simulation"])
+    assert os.getcwd() == str(work) and index == work / "out" / "index.html" and index.is_file()

@@ -137,10 +137,12 @@ def render(
     from .cache import StageCache
     from .pipeline import REPORT_STAGES, closure, run
 
+    out = Path(out).absolute()
+
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     with _quiet_papermill(), staged(out, force=force) as staging:
         run_dir = staging / RUN_FOLDER
-        cache = StageCache(run_dir, previous=Path(out).absolute() / RUN_FOLDER)
+        cache = StageCache(run_dir, previous=out / RUN_FOLDER)
         scenario_file = _scenario_file(scenario, run_dir)
         pages, skipped, todo = [], [], []
         for name in names:
@@ -156,7 +158,9 @@ def render(
             executed = staging / "executed" / f"{name}.ipynb"
             pm.execute_notebook(
                 str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
-                kernel_name="python3", language="python", cwd=str(source_dir), progress_bar=False,
+                # no cwd: papermill would chdir the whole process, and pages run side by side
+                # (every path a page gets is absolute)
+                kernel_name="python3", language="python", progress_bar=False,
                 execution_timeout=cell_timeout, log_output=False,
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no transport warning
             )
@@ -193,7 +197,7 @@ def render(
         index.write_text(_index_html(scenario, pages, skipped, staging / "artefacts"), encoding="utf-8")
         if pdf:
             _print_pdfs([index])
-    return Path(out).absolute() / "index.html"
+    return out / "index.html"
 
 
 def _scenario_file(scenario: Scenario, run_dir: Path) -> str:
