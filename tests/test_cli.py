@@ -142,3 +142,14 @@ def test_output_below_a_file_exits_1_without_traceback(sample_path, tmp_path, ca
     assert main(["template", str(blocker / "blank.xlsx")]) == 1
     err = capsys.readouterr().err
     assert err.strip().startswith(f"error: {blocker} is a file, not a folder")  # not "File exists"
+
+
+def test_evaluate_smaa_prints_a_bounded_table(tmp_path, capsys):
+    """2,000 vendors printed a 2,000 x 2,000 acceptability table (4 million cells, 900 MB): the
+    command prints ranks 1-10 and the rest summed."""
+    from tenders import make_tender
+
+    path = make_tender(tmp_path / "t", n_vendors=14, n_lots=1, n_criteria=9, seed=2)
+    assert main(["evaluate", str(path), "--smaa", "200"]) == 0
+    table = capsys.readouterr().out.split("SMAA-2 rank acceptability")[1].splitlines()
+    assert table[1].split()[-2:] == ["10", "11+"]

@@ -23,6 +23,8 @@ from .schemas import ValidationError
 __all__ = ["main"]
 
 _DEFAULT_SCENARIO = Path("data") / "scenarios" / "baseline.yaml"
+#: Ranks of the SMAA table printed one by one; the rest are summed ("11+").
+_RANKS_SHOWN = 10
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -89,8 +91,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     evaluation = results["score"]
     print(evaluation)
     if args.smaa:
+        acc = results["acceptability"].acceptability
+        shown = acc.iloc[:, :_RANKS_SHOWN]
+        if acc.shape[1] > _RANKS_SHOWN:  # 2,000 vendors: not 4 million cells on a terminal
+            shown = shown.assign(**{f"{_RANKS_SHOWN + 1}+": 1.0 - shown.sum(axis=1)})
         print("\nSMAA-2 rank acceptability (share of weight samples giving each rank):")
-        print(results["acceptability"].acceptability.round(3).to_string())
+        print(shown.round(3).to_string())
     if args.csv:
         print(f"wrote {_write_csv({'evaluation': evaluation.to_frame()}, args)}")
     return 0

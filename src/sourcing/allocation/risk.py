@@ -879,8 +879,9 @@ class RiskFrontier:
                         fontsize=8)
         level = f"{self.alpha:.0%}"
         ax.set_xlabel(f"CVaR{level} of {COST_LINES} ({self.currency})")
-        ax.set_ylabel(f"Expected {COST_LINES}\n({self.currency}, whole contract)")
-        ax.set_title(f"Risk frontier: expected cost vs CVaR{level} of {COST_LINES}")
+        ax.set_ylabel(f"Expected {COST_LINES}\n({self.currency})")
+        ax.set_title(f"Risk frontier ({self.currency}, whole contract): expected against "
+                     f"CVaR{level} of {COST_LINES}", fontsize="medium")
         money_axis(ax, "x", self.currency)
         money_axis(ax, "y", self.currency)
         ax.grid(alpha=0.3)

@@ -340,6 +340,10 @@ def _sample_weights(rng, n_samples, n, w, weight_bounds, weight_order, concentra
     return _simplex(rng, n_samples, n), "uniform on simplex"
 
 
+#: Largest (sample x alternative x criterion) block SMAA evaluates at once: 2 million values.
+SMAA_BLOCK_VALUES = 2_000_000
+
+
 def smaa(matrix, objectives, weights=None, method: str = "wsm", n: int = 10_000, seed=None, *,
          weight_bounds=None, weight_order=None, concentration: float | None = 50.0,
          uncertainty=None, chunk: int = 20_000, progress: bool = False, **params) -> SMAAResult:
@@ -364,7 +368,9 @@ def smaa(matrix, objectives, weights=None, method: str = "wsm", n: int = 10_000,
     uncertainty : float, array (m, n) or DataFrame, optional
         Standard deviation of Normal noise on the values, in the criteria's units.
     chunk : int
-        Samples evaluated per vectorised block (memory bound).
+        Most samples evaluated per vectorised block; a block never holds more than
+        :data:`SMAA_BLOCK_VALUES` sample x alternative x criterion values (16 MB), so peak memory
+        stays bounded for any number of alternatives.  Results do not depend on it.
     progress : bool
         Show a tqdm progress bar over blocks.
     **params
@@ -392,8 +398,10 @@ def smaa(matrix, objectives, weights=None, method: str = "wsm", n: int = 10_000,
     score, higher = _scorer(x, obj, method, params, crits, w_check)
     rng = np.random.default_rng(seed)
     W, scheme = _sample_weights(rng, int(n), k, w, weight_bounds, weight_order, concentration, crits)
-    if sd is not None:  # (chunk, m, k) value draws: keep each block near 16 MB
-        chunk = max(1, min(int(chunk), 2_000_000 // (m * k)))
+    # memory plan: a block holds (chunk, m, k) values (methods vectorised over samples form
+    # such tensors, and so do value draws): at most SMAA_BLOCK_VALUES of them, 16 MB, whatever
+    # the tender's size (2,000 vendors x 50 criteria: blocks of 20 samples, not one of 800 MB)
+    chunk = max(1, min(int(chunk), SMAA_BLOCK_VALUES // (m * k)))
     counts = np.zeros(m * m, dtype=np.int64)
     first_w = np.zeros((m, k))
     first_n = np.zeros(m)
