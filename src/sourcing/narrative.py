@@ -272,7 +272,7 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
         if worth:
             out.append(f"A backup vendor is worth its expected cost {weight} on "
                        f"{fmt.listing(worth)}" + (f", not on {fmt.listing(rest)}" if rest else "")
-                       + " (the backup table says by how much).")
+                       + ".")
         elif rest:
             out.append(f"A backup vendor is not worth its expected cost {weight} on any lot.")
     return out
