@@ -171,5 +171,6 @@ def test_backup_in_words_once_without_double_negatives():
     assert not any("-" in v for v in table.to_numpy().ravel() if isinstance(v, str))
     lines = risk_story(risk, names=names, currency="SEK")
     assert sum("backup vendor" in line for line in lines) == 1
-    assert lines[-1] == "A backup vendor is worth its expected cost at CVaR weight 1 on Cloud, not on Service desk."
+    assert lines[-1] == ("A backup vendor is worth its expected cost at CVaR weight 1 on Cloud, "
+                         "not on Service desk.")
     assert "fees, one-off costs and failure recourse" in lines[0]
