@@ -12,8 +12,11 @@ feasible; each is reported in words.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from .. import present as fmt
 from ._data import Instance, make_instance
 from .policy import Policy
 
@@ -92,9 +95,10 @@ def budget_check(inst: Instance, policy: Policy, *, currency: str | None = None,
     low = info.bound if np.isfinite(info.bound) else info.objective
     if low <= policy.budget * (1 + 1e-9):
         return None
-    return (f"the budget of {currency} {_fmt(policy.budget)} a year is too low: the cheapest award "
-            f"under the other rules costs {currency} {_fmt(info.objective)} a year, "
-            f"{currency} {_fmt(info.objective - policy.budget)} more")
+    money = partial(fmt.money, currency=currency, exact=True)
+    return (f"the budget of {money(policy.budget)} a year is too low: the cheapest award "
+            f"under the other rules costs {money(info.objective)} a year, "
+            f"{money(info.objective - policy.budget)} more")
 
 
 def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0,
@@ -143,10 +147,11 @@ def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0,
             out.append(f"lot {scope}: volume-weighted risk exceeds the cap {policy.risk_cap:g} by "
                        f"{amount / inst.demand[j]:.1f} points")
         elif rule == "budget":
-            out.append(f"the cheapest award under these rules exceeds the budget of {currency} "
-                       f"{_fmt(policy.budget)} by {currency} {_fmt(amount)} a year")
+            out.append("the cheapest award under these rules exceeds the budget of "
+                       f"{fmt.money(policy.budget, currency, exact=True)} by "
+                       f"{fmt.money(amount, currency, exact=True)} a year")
         elif rule == "max_spend_share_pct":
-            out.append(f"vendor {scope}: spend {currency} {_fmt(amount)} a year above the "
+            out.append(f"vendor {scope}: spend {fmt.money(amount, currency, exact=True)} a year above the "
                        f"{policy.max_spend_share_pct:g} % concentration cap")
         elif rule == "include":
             out.append(f"vendor {scope} must be included but cannot be")
