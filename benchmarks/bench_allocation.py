@@ -41,7 +41,8 @@ import pulp
 from sourcing.allocation import Policy, allocate
 from sourcing.allocation._data import Instance, make_instance
 from sourcing.allocation._solvers import model_arrays, solve_arrays
-from sourcing.allocation.model import HUGE_SEGMENTS, build_model, cost_reference, solve_pipeline
+from sourcing.allocation.model import build_model, cost_reference
+from sourcing.allocation.search import HUGE_SEGMENTS, solve_pipeline
 
 TIME_LIMIT = {10: None, 50: 60.0, 200: 120.0}
 

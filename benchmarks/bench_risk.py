@@ -22,8 +22,8 @@ import numpy as np
 from sourcing import read_tender
 from sourcing.allocation import allocate, allocate_risk
 from sourcing.allocation._data import make_instance
+from sourcing.allocation.award import violations
 from sourcing.allocation.heuristic import greedy
-from sourcing.allocation.model import violations
 from sourcing.allocation.risk import cvar, scenario_costs
 from sourcing.scenario import Scenario
 from sourcing.scoring import evaluate

@@ -21,7 +21,8 @@ from sourcing.allocation._solvers import (
     cbc_path,
     solve_arrays,
 )
-from sourcing.allocation.model import build_model, cost_reference, snap
+from sourcing.allocation.model import build_model, cost_reference
+from sourcing.allocation.solve import snap
 
 # the random instances and the textbook instance of test_model (tests run with --import-mode=importlib,
 # so the sibling module is loaded from its file)
@@ -265,15 +266,11 @@ def test_absurd_budget_is_blamed_on_the_budget(tender, sample_path, tmp_path):
 def test_vendor_close_and_blocks_keep_every_rule_and_never_worsen():
     """Dropping engaged vendors and re-solving blocks of lots start from the greedy award, return
     awards that satisfy every rule (independent check: ``violations``) and never cost more."""
+    from sourcing.allocation.award import violations, volumes_of
     from sourcing.allocation.heuristic import greedy
-    from sourcing.allocation.model import (
-        _values,
-        block_improve,
-        start_vector,
-        vendor_close,
-        violations,
-        volumes_of,
-    )
+    from sourcing.allocation.model import start_vector
+    from sourcing.allocation.search import block_improve, vendor_close
+    from sourcing.allocation.solve import _values
 
     lots, bids, tiers, risk = _cases._hard_instance(nv=12, nl=20, seed=7)
     policy = Policy(max_vendors_per_lot=3, max_spend_share_pct=30)
@@ -336,7 +333,7 @@ def test_tightened_segment_caps_keep_the_optimum(monkeypatch, case):
     kw = dict(lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors, quality=quality, mip_gap=0)
     tight = allocate(policy=policy, **kw)
     with monkeypatch.context() as m:
-        m.setattr(award_model, "_segment_caps", lambda inst, policy, seg_l: inst.seg_hi.copy())
+        m.setattr(award_model, "_segment_caps", lambda inst, policy, seg_l, lot_vendors: inst.seg_hi.copy())
         plain = allocate(policy=policy, **kw)
     assert tight.status == plain.status
     if tight.feasible:

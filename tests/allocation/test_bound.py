@@ -144,12 +144,12 @@ def test_quality_objective_gets_an_upper_bound():
 def test_huge_model_reports_the_lagrangian_bound(monkeypatch):
     """A model treated as huge (no full MILP) reports the Lagrangian bound, valid and tighter
     than the LP's, with the gap that follows from it."""
-    from sourcing.allocation import model as award_model
+    from sourcing.allocation import search as award_search
 
     tables, policy = seeded_tender(n_vendors=10, n_lots=30, seed=2)
     exact = allocate(policy=policy, mip_gap=0, time_limit=60, **tables)
-    monkeypatch.setattr(award_model, "NEIGHBOURHOOD_MIN_SEGMENTS", 10)
-    monkeypatch.setattr(award_model, "HUGE_SEGMENTS", 20)
+    monkeypatch.setattr(award_search, "NEIGHBOURHOOD_MIN_SEGMENTS", 10)
+    monkeypatch.setattr(award_search, "HUGE_SEGMENTS", 20)
     a = allocate(policy=policy, time_limit=20, **tables)
     lp = solve_arrays(_model(tables, policy), relax=True)
     assert exact.status == "optimal" and a.status in ("feasible", "optimal")
@@ -161,11 +161,11 @@ def test_a_failing_bound_leaves_the_award_with_the_lp_bound(monkeypatch):
     """The Lagrangian bound is an improvement, not a condition: if it fails (memory, a solver
     error), the huge model's award stands with the LP relaxation's bound."""
     from sourcing.allocation import bound as bound_module
-    from sourcing.allocation import model as award_model
+    from sourcing.allocation import search as award_search
 
     tables, policy = seeded_tender(n_vendors=10, n_lots=30, seed=2)
-    monkeypatch.setattr(award_model, "NEIGHBOURHOOD_MIN_SEGMENTS", 10)
-    monkeypatch.setattr(award_model, "HUGE_SEGMENTS", 20)
+    monkeypatch.setattr(award_search, "NEIGHBOURHOOD_MIN_SEGMENTS", 10)
+    monkeypatch.setattr(award_search, "HUGE_SEGMENTS", 20)
 
     def fail(*args, **kwargs):
         raise MemoryError

@@ -17,8 +17,8 @@ from sourcing.allocation._solvers import (
     COST_TOLERANCE,  # two solves agree to it, not to the last bit
     SolveInfo,
 )
+from sourcing.allocation.award import award_from_volumes
 from sourcing.allocation.heuristic import greedy
-from sourcing.allocation.model import award_from_volumes
 
 # ---------------------------------------------------------------------- independent checker
 
@@ -534,7 +534,7 @@ def test_volumes_on_a_dearer_segment_are_repriced(tender):
     qualifies for unused): the award is re-priced at the cheapest admissible segment, volumes
     unchanged, so its cost matches the bid's price list (CI caught 662 EUR/yr of difference)."""
     from sourcing.allocation._data import make_instance
-    from sourcing.allocation.model import cheapest_segments, segments_from_volumes
+    from sourcing.allocation.award import cheapest_segments, segments_from_volumes
 
     inst = make_instance(tender, Policy())
     b = next(b for b in range(len(inst.bid_vendor)) if inst.seg_start[b + 1] - inst.seg_start[b] > 1)

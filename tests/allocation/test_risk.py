@@ -9,8 +9,8 @@ import pytest
 from sourcing.allocation import Policy, allocate
 from sourcing.allocation._data import make_instance
 from sourcing.allocation._solvers import COST_TOLERANCE  # two solves agree to it, not to the last bit
+from sourcing.allocation.award import violations
 from sourcing.allocation.heuristic import greedy
-from sourcing.allocation.model import violations
 from sourcing.allocation.risk import (
     RiskScenarios,
     allocate_risk,

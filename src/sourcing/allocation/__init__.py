@@ -7,11 +7,12 @@ minimises expected contract cost + lambda x CVaR over risk scenarios, ``risk_fro
 ``backup_value`` trace what the tail costs and what a backup vendor buys.
 """
 
+from .award import Award
 from .diagnose import diagnose_policy
 from .frontier import Frontier, constraint_costs, frontier
-from .model import Award, allocate
 from .policy import Policy
 from .risk import RiskAward, RiskFrontier, RiskScenarios, allocate_risk, backup_value, risk_frontier
+from .solve import allocate
 
 __all__ = ["Award", "Frontier", "Policy", "RiskAward", "RiskFrontier", "RiskScenarios", "allocate",
            "allocate_risk", "backup_value", "constraint_costs", "diagnose_policy", "frontier",

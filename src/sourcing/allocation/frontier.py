@@ -11,8 +11,9 @@ import pandas as pd
 from ._data import DEFAULT_CURRENCY, make_instance
 from ._solvers import COST_TOLERANCE
 from .arrays import GE, block
-from .model import Award, allocate, solve_instance, warm_start
+from .award import Award
 from .policy import RULES, Policy
+from .solve import allocate, solve_instance, warm_start
 
 __all__ = ["Frontier", "constraint_costs", "frontier"]
 

@@ -8,7 +8,7 @@ ordered by quality (or risk).  Vendors are short-listed first when ``max_vendors
 and vendors that must be included are seeded into their cheapest lot.  A concentration cap is
 repaired by moving volume off the vendor over the cap.
 
-The result is checked against every rule (:func:`~sourcing.allocation.model.violations`); the
+The result is checked against every rule (:func:`~sourcing.allocation.award.violations`); the
 heuristic returns ``None`` rather than an infeasible award.  It is a best effort: a feasible award
 may exist that it does not find (the MILP then still searches from scratch).
 """
@@ -41,7 +41,7 @@ def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50, priority: np
         One score per bid (higher first), e.g. the bid's volume in the LP relaxation: each lot is
         then filled in that order (an LP rounding), falling back to the cost orders when it fails.
     """
-    from .model import segments_from_volumes, violations
+    from .award import segments_from_volumes, violations
 
     nb = len(inst.bid_vendor)
     if nb == 0:

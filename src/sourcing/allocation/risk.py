@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
-from .model import _lot_names, shares_text
+from .award import lot_names, segments_from_volumes, shares_text, vendor_names
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
@@ -275,7 +275,6 @@ def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: n
         ``total`` (S,), ``fees`` (S,), ``failure`` (S,) [tender currency over the horizon] and
         ``one_off`` (float, the deterministic one-off costs as charged, tender currency).
     """
-    from .model import segments_from_volumes
 
     vol = np.asarray(volumes, float)
     fy, g, fc = rs._aligned(inst)
@@ -728,12 +727,6 @@ def _check_args(lam, alpha, time_limit, mip_gap):
         raise ValueError("mip_gap must be in [0, 1)")
 
 
-def _names(tender) -> dict | None:
-    if tender is None or "name" not in tender.vendors.columns:
-        return None
-    return {str(k): str(v) for k, v in tender.vendors["name"].items()}
-
-
 def _risk_award(inst, policy, rs, lam, alpha, lot_vendors, *, time_limit, mip_gap, currency, names):
     t0 = time.perf_counter()
     model = _build(inst, policy, rs, lam, alpha, lot_vendors)
@@ -836,8 +829,8 @@ def allocate_risk(
                          quality=quality)
     currency = inst.currency
     award = _risk_award(inst, policy, scenarios, float(lam), float(alpha), {}, time_limit=time_limit,
-                        mip_gap=mip_gap, currency=currency, names=_names(tender))
-    award.lot_names = _lot_names(tender)
+                        mip_gap=mip_gap, currency=currency, names=vendor_names(tender))
+    award.lot_names = lot_names(tender)
     return award
 
 
@@ -911,7 +904,7 @@ def risk_frontier(tender, policy: Policy | None = None, scenarios: RiskScenarios
     awards, recs = [], []
     for lam in lams:
         a = _risk_award(inst, policy, scenarios, lam, float(alpha), {}, time_limit=time_limit,
-                        mip_gap=mip_gap, currency=currency, names=_names(tender))
+                        mip_gap=mip_gap, currency=currency, names=vendor_names(tender))
         awards.append(a)
         vpl = a.vendors_per_lot() if a.feasible else pd.Series(dtype=float)
         recs.append({"lam": lam, "expected": a.expected, "cvar": a.cvar, "var": a.var,

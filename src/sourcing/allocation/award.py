@@ -1,0 +1,354 @@
+"""An award: volumes, shares, spend and cost of an allocation, its text and its checks.
+
+:class:`Award` is what :func:`~sourcing.allocation.allocate` returns; :func:`award_from_volumes`
+reads one back from segment values, :func:`violations` checks given volumes against every rule of
+a policy (the rules of :mod:`~sourcing.allocation.rules`), :func:`binding_rules` lists the rules
+that hold with equality.  Money in the tender currency per year unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._data import DEFAULT_CURRENCY, Instance
+from ._solvers import SolveInfo
+from .arrays import ArrayModel
+from .policy import Policy
+from .rules import Breach, Check, breaches, rule_values
+
+__all__ = ["Award", "award_from_volumes", "binding_rules", "check_of", "violations"]
+
+
+# ---------------------------------------------------------------------- award
+#: Widest shares table (characters) printed as a table; a wider one is printed a lot a line.
+TEXT_WIDTH = 100
+
+
+def shares_text(shares: pd.DataFrame) -> list[str]:
+    """Lines of an award's text giving the shares of demand (vendor x lot, fractions): a table
+    when it fits :data:`TEXT_WIDTH`, else one line per lot with its vendors by share."""
+    sh = (shares * 100).round(1)
+    table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-").splitlines()
+    if max(map(len, table), default=0) <= TEXT_WIDTH:
+        return ["  shares of demand (%):", *("    " + t for t in table)]
+    lines = ["  shares of demand (%), per lot:"]
+    for lot in sh.columns:
+        col = sh[lot][sh[lot] > 0].sort_values(ascending=False, kind="stable")
+        lines.append(f"    {lot}: " + ", ".join(f"{v} {x:.1f}" for v, x in col.items()))
+    return lines
+
+
+@dataclass
+class Award:
+    """An allocation of lot demand to vendors, with its cost and how it was found.
+
+    Attributes
+    ----------
+    volumes : DataFrame
+        vendor_id x lot_id, units/year awarded (0 where none).
+    shares : DataFrame
+        vendor_id x lot_id, fraction of the lot's annual demand.
+    spend : DataFrame
+        vendor_id x lot_id, tender currency per year at the bid's prices after volume discounts.
+    cost : Series
+        ``unit_cost`` (tender currency per year), ``setup``, ``onboarding``, ``switching`` (one-off costs
+        annualised as in the policy, tender currency per year) and ``total`` (tender currency per year).
+    one_off : Series
+        The same one-off costs undiscounted, tender currency (setup, onboarding, switching).
+    status : str
+        ``optimal`` (proven within the gap), ``feasible`` (time limit with an incumbent),
+        ``heuristic`` (solver found nothing; greedy award), ``infeasible`` (confirmed by a second
+        opinion; see ``diagnosis``), ``no solution``, ``error``.
+    objective, bound, gap : float
+        Incumbent objective, best proven bound, relative gap (NaN when unknown).  The objective
+        is total cost in tender currency per year for ``objective="cost"``, lot-average quality points for
+        ``"quality"``, and the dimensionless blend for a weight.
+    solve_time : float
+        Seconds, build + solve.
+    solver : str
+    binding : DataFrame
+        Rules that bind: rule, scope, value, limit, slack, shadow_price.
+    shadow_prices : Series
+        Duals of the rule rows from the LP with the binaries fixed (tender currency per year per unit of the
+        row's right-hand side), indexed ``rule:scope``.
+    quality : float
+        Lot-average volume-weighted quality (0-100), NaN without quality scores.
+    diagnosis : str or None
+        Plain-words explanation when the policy is infeasible.
+    model : pulp.LpProblem
+        The problem solved, built on demand from its arrays (:meth:`to_pulp`; ``arrays`` is the
+        :class:`~sourcing.allocation.arrays.ArrayModel` itself), with the solve's values loaded:
+        for CBC or any PuLP solver, LP/MPS export, or a user's extra constraints.
+    names, lot_names : dict or None
+        Vendor and lot names by id (from the tender), for labels.
+    """
+
+    volumes: pd.DataFrame
+    shares: pd.DataFrame
+    spend: pd.DataFrame
+    cost: pd.Series
+    one_off: pd.Series
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    solve_time: float
+    solver: str
+    binding: pd.DataFrame
+    shadow_prices: pd.Series
+    quality: float = float("nan")
+    risk: pd.Series | None = None
+    diagnosis: str | None = None
+    currency: str = DEFAULT_CURRENCY
+    units: dict | None = None
+    policy: Policy | None = None
+    names: dict | None = None
+    lot_names: dict | None = None
+    _arrays: ArrayModel | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def arrays(self) -> ArrayModel | None:
+        """The model solved, as arrays (None for an award not made by a solve)."""
+        return self._arrays
+
+    def to_pulp(self):
+        """The model solved as a PuLP ``LpProblem`` (same variables, rows, names and objective;
+        the solve's values loaded), for CBC or any PuLP solver, LP/MPS export or extra rows."""
+        if self._arrays is None:
+            raise ValueError("this award was not made by a solve: it has no model")
+        return self._arrays.to_pulp()[0]
+
+    @property
+    def model(self):
+        """:meth:`to_pulp`, built on demand."""
+        return self.to_pulp()
+
+    def label(self, vendor_id: str) -> str:
+        """Readable vendor label for plots: ``"V01 Nordic Service Partners"`` when names are known."""
+        name = (self.names or {}).get(vendor_id)
+        return f"{vendor_id} {name}" if isinstance(name, str) and name else str(vendor_id)
+
+    @property
+    def feasible(self) -> bool:
+        """True when the award satisfies every rule (optimal, feasible or heuristic)."""
+        return self.status in ("optimal", "feasible", "heuristic")
+
+    @property
+    def vendors(self) -> list[str]:
+        """Vendors awarded any volume."""
+        return list(self.volumes.index[(self.volumes > 1e-9).any(axis=1)])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: one row per awarded vendor x lot with volume, share and spend."""
+        vol = self.volumes.stack()
+        vol = vol[vol > 1e-9]
+        out = pd.DataFrame({
+            "volume": vol,
+            "share": self.shares.stack().reindex(vol.index),
+            "spend": self.spend.stack().reindex(vol.index),
+        })
+        out.index.names = ["vendor_id", "lot_id"]
+        return out.reset_index()
+
+    def plot(self, ax=None):
+        """Award as stacked bars of lot shares by vendor; returns the Axes."""
+        from ..plots.allocation import plot_award
+
+        return plot_award(self, ax=ax)
+
+    def __str__(self) -> str:
+        cur = self.currency
+        lines = [f"Award: {self.status} (solver {self.solver}, {self.solve_time:.2f} s"
+                 + (f", gap {self.gap:.2%}" if np.isfinite(self.gap) else "") + ")"]
+        if self.diagnosis:
+            lines.append(self.diagnosis)
+        if not self.feasible:
+            return "\n".join(lines)
+        lines.append(f"  total cost {cur} {self.cost['total']:,.0f} a year "
+                     f"(unit cost {self.cost['unit_cost']:,.0f}, setup {self.cost['setup']:,.0f}, "
+                     f"onboarding {self.cost['onboarding']:,.0f}, switching {self.cost['switching']:,.0f})")
+        if np.isfinite(self.quality):
+            lines.append(f"  volume-weighted quality {self.quality:.1f} / 100")
+        lines += shares_text(self.shares.loc[self.vendors])
+        if self.names:
+            lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
+        if len(self.binding):
+            lines.append("  binding rules: " + ", ".join(
+                f"{r.rule}[{r.scope}]" for r in self.binding.itertuples()) )
+        return "\n".join(lines)
+
+
+def _quality_of(inst: Instance, vol: np.ndarray) -> float:
+    if not inst.has_quality:
+        return float("nan")
+    q = np.nan_to_num(inst.quality)
+    return float(np.mean((q @ vol) / inst.demand))
+
+
+def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z: np.ndarray, *,
+                       info: SolveInfo, currency: str = DEFAULT_CURRENCY, shadow: pd.Series | None = None,
+                       diagnosis: str | None = None, check: bool = True) -> Award:
+    """Assemble an :class:`Award` from segment values (checks no rule, see :func:`violations`;
+    *check* False: without the binding rules)."""
+    V, L = inst.n_vendors, inst.n_lots
+    sb = inst.seg_bid
+    sv, sl = inst.bid_vendor[sb], inst.bid_lot[sb]
+    z = (seg_z > 0.5) & (seg_x > 1e-9)
+    vol = np.zeros((V, L))
+    spend = np.zeros((V, L))
+    np.add.at(vol, (sv, sl), seg_x)
+    np.add.at(spend, (sv, sl), (inst.seg_price * seg_x + inst.seg_intercept * z))
+    vol[np.abs(vol) < 1e-9] = 0.0
+    awarded_bid = np.zeros(len(inst.bid_vendor), bool)
+    awarded_bid[sb[z]] = True
+    engaged = np.zeros(V, bool)
+    engaged[inst.bid_vendor[awarded_bid]] = True
+    setup = float(inst.bid_setup[awarded_bid].sum()) if policy.setup_costs else 0.0
+    onboard = float(inst.onboarding[engaged].sum()) if policy.onboarding_costs else 0.0
+    moved = 0.0
+    if policy.switching_costs:
+        for j in range(L):
+            inc = inst.lot_incumbent[j]
+            if inc >= 0 and inst.switching[j] > 0:
+                moved += inst.switching[j] * max(inst.demand[j] - vol[inc, j], 0.0)
+    k = inst.annualise
+    unit = float(spend.sum())
+    cost = pd.Series({"unit_cost": unit, "setup": k * setup, "onboarding": k * onboard,
+                      "switching": k * moved, "total": unit + k * (setup + onboard + moved)})
+    one_off = pd.Series({"setup": setup, "onboarding": onboard, "switching": moved})
+    idx = pd.Index(inst.vendor_ids, name="vendor_id")
+    cols = pd.Index(inst.lot_ids, name="lot_id")
+    volumes = pd.DataFrame(vol, index=idx, columns=cols)
+    shares = volumes / inst.demand
+    binding = binding_rules(inst, policy, vol, spend, shadow) if check else _NO_BINDING
+    risk = None
+    if inst.has_risk:
+        r = np.nan_to_num(inst.risk_score)
+        risk = pd.Series((r @ vol) / np.maximum(vol.sum(axis=0), 1e-12), index=cols, name="risk")
+    return Award(
+        volumes=volumes, shares=shares, spend=pd.DataFrame(spend, index=idx, columns=cols),
+        cost=cost, one_off=one_off, status=info.status, objective=info.objective, bound=info.bound,
+        gap=info.gap, solve_time=info.time, solver=info.solver, binding=binding,
+        shadow_prices=shadow if shadow is not None else pd.Series(dtype=float),
+        quality=_quality_of(inst, vol), risk=risk, diagnosis=diagnosis, currency=currency,
+        units=dict(zip(inst.lot_ids, inst.units, strict=True)), policy=policy)
+
+
+def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: dict | None = None) -> Check:
+    """What the rules check of vendor x lot volumes (units/year) on *inst*: spend at the bids'
+    prices after discounts and, with a budget, the total annual cost as the award reports it."""
+    spend = np.zeros_like(vol, dtype=float)
+    bx = vol[inst.bid_vendor, inst.bid_lot]
+    spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(bx)
+    total = None
+    if policy.budget is not None:
+        seg_x, seg_z = segments_from_volumes(inst, vol)
+        made = award_from_volumes(inst, policy, seg_x, seg_z, info=_NO_SOLVE, check=False)
+        total = float(made.cost["total"])
+    return Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
+                 inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None,
+                 total, dict(lot_vendors or {}))
+
+
+_NO_BINDING = pd.DataFrame(columns=["rule", "scope", "value", "limit", "slack", "shadow_price"])
+
+#: The solve information of volumes not made by a solver.
+_NO_SOLVE = SolveInfo("heuristic", np.nan, np.nan, np.nan, 0.0, "-")
+
+
+def binding_rules(inst: Instance, policy: Policy, vol: np.ndarray, spend: np.ndarray,
+                  shadow: pd.Series | None = None) -> pd.DataFrame:
+    """Rules of *policy* that hold with equality on the volumes (relative tolerance 1e-4): rule,
+    scope, value, limit, slack and shadow price."""
+    chk = Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
+                inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None)
+    recs = []
+    for v in rule_values(chk, policy):
+        if v.rule in ("demand", "exclude", "include", "budget"):
+            continue
+        slack = (v.value - v.limit) if v.sense == ">=" else (v.limit - v.value)
+        if abs(slack) <= 1e-4 * max(1.0, abs(v.limit)):
+            pi = np.nan if shadow is None else float(shadow.get(f"{v.rule}:{v.scope}", np.nan))
+            recs.append((v.rule, v.scope, float(v.value), float(v.limit), float(slack), pi))
+    return pd.DataFrame(recs, columns=["rule", "scope", "value", "limit", "slack", "shadow_price"])
+
+
+def violations(inst: Instance, policy: Policy, vol: np.ndarray, *, atol: float = 1e-6,
+               lot_vendors: dict | None = None) -> list[Breach]:
+    """The rules vendor x lot volumes (units/year) break, as :class:`~sourcing.allocation.rules.Breach`
+    records (empty: every rule holds; worded by :func:`sourcing.narrative.breach_sentences`).
+
+    Besides the rules of the policy, volume on a vendor x lot without a usable bid, or outside a
+    bid's allowed range (capacity, least volume, share limits), is a breach of rule ``"bid"``."""
+    out = []
+    usable = np.zeros_like(vol, bool)
+    usable[inst.bid_vendor, inst.bid_lot] = True
+    chk = check_of(inst, policy, vol, lot_vendors=lot_vendors)
+    for v, j in zip(*np.nonzero((vol > atol) & (~usable | ~np.isfinite(chk.spend))), strict=True):
+        out.append(Breach("bid", (inst.lot_ids[j],), (inst.vendor_ids[v],), float(vol[v, j]), float("nan")))
+    return out + breaches(chk, policy, atol=atol)
+
+
+def segments_from_volumes(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment values (x, z) realising vendor x lot volumes at the cheapest segment of each bid."""
+    S = len(inst.seg_bid)
+    sx, sz = np.zeros(S), np.zeros(S)
+    starts = inst.seg_start
+    bx = vol[inst.bid_vendor, inst.bid_lot]
+    for b in np.flatnonzero(bx > 1e-9):
+        q = bx[b]
+        segs = np.arange(starts[b], starts[b + 1])
+        ok = segs[(inst.seg_lo[segs] <= q + 1e-7) & (inst.seg_hi[segs] >= q - 1e-7)]
+        if len(ok) == 0:
+            ok = segs[[int(np.argmin(np.abs(np.clip(q, inst.seg_lo[segs], inst.seg_hi[segs]) - q)))]]
+        best = ok[int(np.argmin(inst.seg_intercept[ok] + inst.seg_price[ok] * q))]
+        sx[best] = q
+        sz[best] = 1.0
+    return sx, sz
+
+
+
+
+def cheapest_segments(inst: Instance, seg_x: np.ndarray, seg_z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same volumes, each bid's at its cheapest admissible price segment.
+
+    A solve cut short by its time limit may leave a volume on a dearer segment (a discount tier
+    it qualifies for unused): same award, higher reported cost.  Re-pricing changes no volume and
+    can only lower spend, so every rule still holds (spend caps and the budget only loosen).
+    """
+    sv, sl = inst.bid_vendor[inst.seg_bid], inst.bid_lot[inst.seg_bid]
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    np.add.at(vol, (sv, sl), seg_x)
+    cx, cz = segments_from_volumes(inst, vol)
+    live = (seg_z > 0.5) & (seg_x > 1e-9)
+    now = float(inst.seg_price @ seg_x + inst.seg_intercept @ live)
+    cheap = float(inst.seg_price @ cx + inst.seg_intercept @ cz)
+    return (cx, cz) if cheap < now * (1 - 1e-12) else (seg_x, seg_z)
+
+
+
+def volumes_of(inst: Instance, seg_x: np.ndarray) -> np.ndarray:
+    """Vendor x lot volumes (units/year) of segment volumes."""
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    np.add.at(vol, (inst.bid_vendor[inst.seg_bid], inst.bid_lot[inst.seg_bid]), seg_x)
+    return vol
+
+
+def lot_names(tender) -> dict | None:
+    """Lot id -> name for the plots and sentences (None without a tender)."""
+    if tender is None or "name" not in tender.lots.columns:
+        return None
+    return {str(k): str(v) for k, v in tender.lots["name"].items()}
+
+
+def vendor_names(tender, vendors=None) -> dict | None:
+    """Vendor id -> name from *vendors* (a vendors table) or the tender's (None without names)."""
+    table = vendors if vendors is not None else (tender.vendors if tender is not None else None)
+    if table is None:
+        return None
+    if table.index.name != "vendor_id" and "vendor_id" in table.columns:
+        table = table.set_index("vendor_id")
+    return {str(k): str(v) for k, v in table["name"].items()} if "name" in table.columns else None
