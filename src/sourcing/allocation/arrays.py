@@ -100,6 +100,17 @@ def block(rule: str, scope: str, keys, row, col, coef, sense, rhs, *, scale=1.0,
                  tuple(names or (rule,)), None if kind is None else np.asarray(kind, np.int64), structural)
 
 
+def summed(row, col, coef):
+    """Triplets with the entries of each (row, column) pair added up (HiGHS takes each pair once),
+    sorted by row then column; zero sums dropped."""
+    row, col = np.asarray(row, np.int64), np.asarray(col, np.int64)
+    width = int(col.max(initial=0)) + 1
+    uniq, inv = np.unique(row * width + col, return_inverse=True)
+    val = np.bincount(inv, weights=np.asarray(coef, float), minlength=len(uniq))
+    keep = val != 0
+    return uniq[keep] // width, uniq[keep] % width, val[keep]
+
+
 def group_rows(groups: np.ndarray, cols: np.ndarray, coefs, rows_for: np.ndarray, n_groups: int,
                order: np.ndarray | None = None):
     """Triplets of one row per group in *rows_for* (sorted group ids), summing the entries whose

@@ -181,6 +181,10 @@ class Award:
         return "\n".join(lines)
 
 
+#: The solve information of volumes not made by a solver.
+_NO_SOLVE = SolveInfo("heuristic", np.nan, np.nan, np.nan, 0.0, "-")
+
+
 def _quality_of(inst: Instance, vol: np.ndarray) -> float:
     if not inst.has_quality:
         return float("nan")
@@ -189,10 +193,12 @@ def _quality_of(inst: Instance, vol: np.ndarray) -> float:
 
 
 def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z: np.ndarray, *,
-                       info: SolveInfo, currency: str = DEFAULT_CURRENCY, shadow: pd.Series | None = None,
-                       diagnosis: str | None = None, check: bool = True) -> Award:
+                       info: SolveInfo | None = None, currency: str = DEFAULT_CURRENCY,
+                       shadow: pd.Series | None = None, diagnosis: str | None = None,
+                       check: bool = True) -> Award:
     """Assemble an :class:`Award` from segment values (checks no rule, see :func:`violations`;
-    *check* False: without the binding rules)."""
+    *check* False: without the binding rules; *info* None: volumes not made by a solver)."""
+    info = _NO_SOLVE if info is None else info
     V, L = inst.n_vendors, inst.n_lots
     sb = inst.seg_bid
     sv, sl = inst.bid_vendor[sb], inst.bid_lot[sb]
@@ -246,7 +252,7 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
     total = None
     if policy.budget is not None:
         seg_x, seg_z = segments_from_volumes(inst, vol)
-        made = award_from_volumes(inst, policy, seg_x, seg_z, info=_NO_SOLVE, check=False)
+        made = award_from_volumes(inst, policy, seg_x, seg_z, check=False)
         total = float(made.cost["total"])
     return Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
                  inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None,
@@ -255,8 +261,6 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
 
 _NO_BINDING = pd.DataFrame(columns=["rule", "scope", "value", "limit", "slack", "shadow_price"])
 
-#: The solve information of volumes not made by a solver.
-_NO_SOLVE = SolveInfo("heuristic", np.nan, np.nan, np.nan, 0.0, "-")
 
 
 def binding_rules(inst: Instance, policy: Policy, vol: np.ndarray, spend: np.ndarray,

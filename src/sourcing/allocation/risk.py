@@ -1,8 +1,9 @@
 """Risk-aware award: least expected contract cost + lambda x CVaR over sampled risk scenarios.
 
 Two-stage stochastic MILP in the sample-average form (SAA): the first stage is the award (the
-same segment, vendor and switching variables and the same policy rows as the deterministic model
-of :mod:`~sourcing.allocation.model`, written here directly as sparse arrays); the second stage,
+model of :func:`~sourcing.allocation.model.build_model` itself: its columns, its structural rows and
+the rows of every policy rule of :mod:`~sourcing.allocation.rules`, with the scenario blocks of
+this module stacked on it, solved by the same :mod:`~sourcing.allocation._solvers`); the second stage,
 per scenario, re-routes the volume of each awarded vendor that fails (the supplier-allocation form
 of Sawik 2011).  The tail is CVaR_alpha linearised as in Rockafellar & Uryasev (2000):
 
@@ -54,7 +55,10 @@ import numpy as np
 import pandas as pd
 
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
-from .award import lot_names, segments_from_volumes, shares_text, vendor_names
+from ._solvers import solve_arrays
+from .arrays import EQ, GE, LE, ArrayModel, block, summed
+from .award import award_from_volumes, lot_names, segments_from_volumes, shares_text, vendor_names
+from .model import build_model, cost_reference
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
@@ -312,96 +316,35 @@ def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: n
         before = np.concatenate([np.zeros((len(hit), 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
         fill = np.clip(xb[b] - before, 0.0, caps)
         failure[hit] += (fill * np.take_along_axis(R, order, axis=1)).sum(axis=1) - cb[b] * after
-    k, n_years = inst.annualise, inst.years
-    one = _one_off(inst, policy, xb, awarded, engaged) * k * n_years
+    # the one-off costs as the award charges them, k T times over the horizon (once, "straight")
+    made = award_from_volumes(inst, policy, sx, sz, check=False)
+    one = float(made.one_off.sum()) * inst.annualise * inst.years
     return {"total": fees + failure + one, "fees": fees, "failure": failure, "one_off": float(one)}
 
 
-def _one_off(inst: Instance, policy: Policy, xb, awarded, engaged) -> float:
-    setup = float(inst.bid_setup[awarded].sum()) if policy.setup_costs else 0.0
-    onboard = float(inst.onboarding[engaged].sum()) if policy.onboarding_costs else 0.0
-    moved = 0.0
-    if policy.switching_costs:
-        vol = np.zeros((inst.n_vendors, inst.n_lots))
-        np.add.at(vol, (inst.bid_vendor, inst.bid_lot), xb)
-        for j in range(inst.n_lots):
-            inc = inst.lot_incumbent[j]
-            if inc >= 0 and inst.switching[j] > 0:
-                moved += inst.switching[j] * max(inst.demand[j] - vol[inc, j], 0.0)
-    return setup + onboard + moved
-
-
-# ---------------------------------------------------------------------- the array model
-class _Rows:
-    """Sparse rows collected as COO triplets with bounds."""
-
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.n = 0
-
-    def add(self, row_local, cols, vals, lo, hi) -> None:
-        lo = np.atleast_1d(np.asarray(lo, float))
-        hi = np.atleast_1d(np.asarray(hi, float))
-        m = max(len(lo), len(hi))
-        self.r.append(np.asarray(row_local, np.int64) + self.n)
-        self.c.append(np.asarray(cols, np.int64))
-        self.v.append(np.asarray(vals, float))
-        self.lo.append(np.broadcast_to(lo, m))
-        self.hi.append(np.broadcast_to(hi, m))
-        self.n += m
-
-    def csr(self):
-        r = np.concatenate(self.r) if self.r else np.zeros(0, np.int64)
-        c = np.concatenate(self.c) if self.c else np.zeros(0, np.int64)
-        v = np.concatenate(self.v) if self.v else np.zeros(0)
-        # sum duplicate (row, column) entries (a scenario row meets the same column twice)
-        key = r * (int(c.max(initial=0)) + 1) + c
-        uniq, inv = np.unique(key, return_inverse=True)
-        v = np.bincount(inv, weights=v, minlength=len(uniq))
-        width = int(c.max(initial=0)) + 1
-        r, c = uniq // width, uniq % width
-        keep = v != 0
-        r, c, v = r[keep], c[keep], v[keep]
-        start = np.searchsorted(r, np.arange(self.n + 1)).astype(np.int32)
-        lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
-        hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
-        return start, c.astype(np.int32), v, lo, hi
-
-
-@dataclass
-class _Model:
-    n_cols: int
-    lb: np.ndarray
-    ub: np.ndarray
-    integer: np.ndarray
-    cost: np.ndarray
-    const: float
-    rows: _Rows
-    nS: int
-
-
+# ---------------------------------------------------------------------- the model
 def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha: float,
-           lot_vendors: dict[int, tuple[int | None, int | None]]) -> _Model:
-    nS, V, L, B = len(inst.seg_bid), inst.n_vendors, inst.n_lots, len(inst.bid_vendor)
+           lot_vendors: dict[int, tuple[int | None, int | None]]) -> ArrayModel:
+    """The award model of :func:`~sourcing.allocation.model.build_model` (its columns, its
+    structural rows and every policy rule's rows) with the scenario blocks stacked on it: the
+    second-stage recourse columns and rows, the CVaR rows, and the expected contract cost (plus
+    ``lam`` x CVaR) as objective."""
+    base = build_model(inst, policy, cost_ref=cost_reference(inst), lot_vendors=lot_vendors)
+    nS = len(inst.seg_bid)
     d = inst.demand
     T = rs.years
-    k = inst.annualise
-    kT = k * T
+    kT = inst.annualise * T
     fy, g, fc = rs._aligned(inst)
     W, tail, G = _fee_multipliers(rs, g)
     S = rs.n
     p = rs.weights
-    seg_v = inst.bid_vendor[inst.seg_bid]
     seg_l = inst.bid_lot[inst.seg_bid]
-    # ----- columns: x (nS), z (nS), u (V), m (L), spend total (1), eta (1), xi (S), q (Q), c (E)
-    X, Z, U, M = 0, nS, 2 * nS, 2 * nS + V
-    TS = M + L
-    ETA = TS + 1
-    XI = ETA + 1
+    X, Z = 0, nS
+    u_cols = np.arange(*base.groups["u"])
+    u_vendors = base.col_keys["u"]
+    m_cols = np.arange(*base.groups["moved"])
+    m_lots = base.col_keys["moved"]
+    # ----- columns stacked after the award's: eta (1), xi (S with a CVaR weight), q (Q), c (E)
     use_cvar = lam > 0
     n_xi = S if use_cvar else 0
     ev = _failure_events(inst, fy, tail, G)
@@ -412,211 +355,94 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
     q_other = pc[np.concatenate([np.arange(pstart[b], pstart[b + 1]) for b in ev.b])] if E else (
         np.zeros(0, np.int64))
     Q = len(q_event)
+    ETA = base.n_cols
+    XI = ETA + 1
     QC = XI + n_xi
     CC = QC + Q
     n = CC + E
-    lb = np.zeros(n)
-    ub = np.full(n, np.inf)
-    integer = np.zeros(n, bool)
-    ub[X:X + nS] = inst.seg_hi
-    ub[Z:Z + nS] = 1.0
-    integer[Z:Z + nS] = True
-    has_bid = np.zeros(V, bool)
-    has_bid[inst.bid_vendor] = True
-    ub[U:U + V] = has_bid.astype(float)
-    integer[U:U + V] = True
-    moved_lot = np.array([policy.switching_costs and inst.lot_incumbent[j] >= 0 and inst.switching[j] > 0
-                          for j in range(L)], bool)
-    inc_has_bid = np.array([moved_lot[j] and bool(np.any((seg_l == j) & (seg_v == inst.lot_incumbent[j])))
-                            for j in range(L)], bool)
-    ub[M:M + L] = np.where(inc_has_bid, d, 0.0)
-    switch_const = float(np.sum(inst.switching * d * (moved_lot & ~inc_has_bid)))
-    if policy.max_spend_share_pct is None:
-        ub[TS] = 0.0
+    lb = np.concatenate([base.lb, np.zeros(n - ETA)])
+    ub = np.concatenate([base.ub, np.full(n - ETA, np.inf)])
     lb[ETA] = -np.inf if use_cvar else 0.0
     ub[ETA] = np.inf if use_cvar else 0.0
-    rows = _Rows()
-    segs = np.arange(nS)
-    # segment linking, one segment per bid and engaged vendor
-    rows.add(np.repeat(np.arange(nS), 2), np.column_stack([X + segs, Z + segs]).ravel(),
-             np.column_stack([np.ones(nS), -inst.seg_hi]).ravel(), -np.inf, np.zeros(nS))
-    rows.add(np.repeat(np.arange(nS), 2), np.column_stack([X + segs, Z + segs]).ravel(),
-             np.column_stack([np.ones(nS), -inst.seg_lo]).ravel(), np.zeros(nS), np.inf)
-    rows.add(np.concatenate([inst.seg_bid, np.arange(B)]),
-             np.concatenate([Z + segs, U + inst.bid_vendor]),
-             np.concatenate([np.ones(nS), -np.ones(B)]), -np.inf, np.zeros(B))
-    # demand
-    tol = policy.demand_tolerance_pct / 100.0
-    if policy.demand == "exact" and tol == 0:
-        rows.add(seg_l, X + segs, np.ones(nS), d, d)
-    else:
-        rows.add(seg_l, X + segs, np.ones(nS), d * (1 - tol),
-                 d * (1 + tol) if policy.demand == "exact" else np.inf)
-    # vendors per lot (policy, with per-lot overrides)
-    lo_n = np.full(L, float(policy.min_vendors_per_lot or 0))
-    hi_n = np.full(L, float(policy.max_vendors_per_lot) if policy.max_vendors_per_lot else np.inf)
-    for j, (a, b) in lot_vendors.items():
-        lo_n[j] = float(a or 0)
-        hi_n[j] = np.inf if b is None else float(b)
-    rows.add(seg_l, Z + segs, np.ones(nS), lo_n, hi_n)
-    if policy.quality_floor is not None:
-        rows.add(seg_l, X + segs, inst.quality[seg_v] - policy.quality_floor, np.zeros(L), np.inf)
-    if policy.risk_cap is not None:
-        rows.add(seg_l, X + segs, inst.risk_score[seg_v] - policy.risk_cap, -np.inf, np.zeros(L))
-    if policy.max_vendors_total is not None:
-        rows.add(np.zeros(V), U + np.arange(V), np.ones(V), -np.inf, float(policy.max_vendors_total))
-    if policy.max_lots_per_vendor is not None:
-        rows.add(seg_v, Z + segs, np.ones(nS), -np.inf, np.full(V, float(policy.max_lots_per_vendor)))
-    for vid in policy.include:
-        v = inst.vendor_ids.index(vid)
-        mine = np.flatnonzero(seg_v == v)
-        rows.add(np.zeros(len(mine)), Z + mine, np.ones(len(mine)), 1.0, np.inf)
-    # switching away from the incumbent: m_j + x[incumbent, j] >= d_j
-    for j in np.flatnonzero(inc_has_bid):
-        mine = np.flatnonzero((seg_l == j) & (seg_v == inst.lot_incumbent[j]))
-        rows.add(np.zeros(len(mine) + 1), np.concatenate([[M + j], X + mine]),
-                 np.ones(len(mine) + 1), d[j], np.inf)
-    if policy.max_spend_share_pct is not None:
-        rows.add(np.zeros(2 * nS + 1), np.concatenate([X + segs, Z + segs, [TS]]),
-                 np.concatenate([inst.seg_price, inst.seg_intercept, [-1.0]]), 0.0, 0.0)
-        c = policy.max_spend_share_pct / 100.0
-        rows.add(np.concatenate([seg_v, seg_v, np.arange(V)]),
-                 np.concatenate([X + segs, Z + segs, np.full(V, TS)]),
-                 np.concatenate([inst.seg_price, inst.seg_intercept, np.full(V, -c)]),
-                 -np.inf, np.zeros(V))
-    # deterministic annual cost (as the deterministic model): for the budget rule
-    sw_coef = np.where(inc_has_bid, inst.switching, 0.0) * policy.switching_costs
-    det_x = inst.seg_price
-    det_z = inst.seg_intercept + k * inst.bid_setup[inst.seg_bid] * policy.setup_costs
-    det_u = k * inst.onboarding * policy.onboarding_costs
-    if policy.budget is not None:
-        rows.add(np.zeros(2 * nS + V + L), np.concatenate([X + segs, Z + segs, U + np.arange(V),
-                                                            M + np.arange(L)]),
-                 np.concatenate([det_x, det_z, det_u, k * sw_coef]), -np.inf,
-                 float(policy.budget) - k * switch_const)
-    # ----- second stage: balance and warm capacity per failure event
-    plist = _bid_list_price(inst)
+    integer = np.concatenate([base.integer, np.zeros(n - ETA, bool)])
+    blocks = list(base.blocks)
     seg_start = inst.seg_start
     cap = inst.bid_capacity
+    seg_of = e_seg = np.zeros(0, np.int64)
     if E:
-        # balance: sum_w q + c - x_bv = 0
+        # balance of each failure event: sum_w q + c - x_bv = 0
         nseg_b = np.diff(seg_start)[ev.b]
         e_seg = np.repeat(np.arange(E), nseg_b)
         seg_of = np.concatenate([np.arange(seg_start[b], seg_start[b + 1]) for b in ev.b])
-        rows.add(np.concatenate([q_event, np.arange(E), e_seg]),
-                 np.concatenate([QC + np.arange(Q), CC + np.arange(E), X + seg_of]),
-                 np.concatenate([np.ones(Q), np.ones(E), -np.ones(len(seg_of))]), np.zeros(E), np.zeros(E))
+        blocks.append(block("recourse", "event", np.arange(E), np.concatenate([q_event, np.arange(E), e_seg]),
+                            np.concatenate([QC + np.arange(Q), CC + np.arange(E), X + seg_of]),
+                            np.concatenate([np.ones(Q), np.ones(E), -np.ones(len(seg_of))]), EQ, 0.0,
+                            names=("recourse",), structural=True))
         if Q:
+            # warm only to an awarded vendor: q <= min(capacity, demand) z
             big = np.minimum(cap[q_other], d[inst.bid_lot[q_other]])
             nseg_o = np.diff(seg_start)[q_other]
             q_seg = np.repeat(np.arange(Q), nseg_o)
             oseg = np.concatenate([np.arange(seg_start[b], seg_start[b + 1]) for b in q_other])
-            rows.add(np.concatenate([np.arange(Q), q_seg]), np.concatenate([QC + np.arange(Q), Z + oseg]),
-                     np.concatenate([np.ones(Q), -big[q_seg]]), -np.inf, np.zeros(Q))
-            fin = np.isfinite(cap[q_other])
-            if fin.any():
-                qi = np.flatnonzero(fin)
+            blocks.append(block("warm", "pair", np.arange(Q), np.concatenate([np.arange(Q), q_seg]),
+                                np.concatenate([QC + np.arange(Q), Z + oseg]),
+                                np.concatenate([np.ones(Q), -big[q_seg]]), LE, 0.0, names=("warm",),
+                                structural=True))
+            # ... up to its spare capacity: q + x_w <= capacity
+            qi = np.flatnonzero(np.isfinite(cap[q_other]))
+            if len(qi):
                 local = np.arange(len(qi))
-                nso = nseg_o[qi]
-                rr = np.repeat(local, nso)
+                rr = np.repeat(local, nseg_o[qi])
                 oo = np.concatenate([np.arange(seg_start[b], seg_start[b + 1]) for b in q_other[qi]])
-                rows.add(np.concatenate([local, rr]), np.concatenate([QC + qi, X + oo]),
-                         np.ones(len(qi) + len(oo)), -np.inf, cap[q_other[qi]])
+                blocks.append(block("spare", "pair", qi, np.concatenate([local, rr]),
+                                    np.concatenate([QC + qi, X + oo]), np.ones(len(qi) + len(oo)), LE,
+                                    cap[q_other[qi]], names=("spare",), structural=True))
     # ----- scenario cost Q_s as coefficients: dense first-stage part + sparse recourse part
     lot_w = W[:, seg_l]                                           # (S, nS)
     qs_x = lot_w * inst.seg_price                                 # fees
     qs_z = lot_w * inst.seg_intercept + kT * inst.bid_setup[inst.seg_bid] * policy.setup_costs
-    qs_u = (fy <= T) * fc + kT * inst.onboarding * policy.onboarding_costs
-    qs_m = np.broadcast_to(kT * sw_coef, (S, L))
-    const = kT * switch_const
+    qs_u = ((fy <= T) * fc + kT * inst.onboarding * policy.onboarding_costs)[:, u_vendors]
+    qs_m = np.broadcast_to(kT * inst.switching[m_lots], (S, len(m_lots)))
+    const = kT * base.costs["switching"][1]
     lot_e = inst.bid_lot[ev.b]
     sw_e = inst.switching[lot_e]
+    plist = _bid_list_price(inst)
     rate_c = sw_e * ev.g_y + (1 + rs.failure_premium) * plist[ev.b] * ev.after
     rate_q = (rs.warm_switch_share * sw_e[q_event] * ev.g_y[q_event] + plist[q_other] * ev.after[q_event])
     # the failed bid's fees stop after the failure: - (price x + intercept z) x after
-    e_seg_s = ev.s[e_seg] if E else np.zeros(0, np.int64)
-    stop_x = -inst.seg_price[seg_of] * ev.after[e_seg] if E else np.zeros(0)
-    stop_z = -inst.seg_intercept[seg_of] * ev.after[e_seg] if E else np.zeros(0)
+    e_seg_s = ev.s[e_seg]
+    stop_x = -inst.seg_price[seg_of] * ev.after[e_seg]
+    stop_z = -inst.seg_intercept[seg_of] * ev.after[e_seg]
     cost = np.zeros(n)
     cost[X:X + nS] = p @ qs_x
     cost[Z:Z + nS] = p @ qs_z
-    cost[U:U + V] = p @ qs_u
-    cost[M:M + L] = p @ qs_m
-    if E:
-        np.add.at(cost, X + seg_of, p[e_seg_s] * stop_x)
-        np.add.at(cost, Z + seg_of, p[e_seg_s] * stop_z)
-        cost[QC:QC + Q] = p[ev.s[q_event]] * rate_q
-        cost[CC:CC + E] = p[ev.s] * rate_c
+    cost[u_cols] = p @ qs_u
+    cost[m_cols] = p @ qs_m
+    np.add.at(cost, X + seg_of, p[e_seg_s] * stop_x)
+    np.add.at(cost, Z + seg_of, p[e_seg_s] * stop_z)
+    cost[QC:QC + Q] = p[ev.s[q_event]] * rate_q
+    cost[CC:CC + E] = p[ev.s] * rate_c
     if use_cvar:
+        # xi_s + eta - Q_s >= const (Rockafellar & Uryasev)
         cost[ETA] = lam
         cost[XI:XI + S] = lam * p / (1 - alpha)
-        # xi_s + eta - Q_s >= const
         sS = np.arange(S)
-        dense_cols = np.concatenate([X + segs, Z + segs, U + np.arange(V), M + np.arange(L)])
-        dense = np.concatenate([qs_x, qs_z, qs_u, qs_m], axis=1)   # (S, 2nS + V + L)
-        rows.add(np.concatenate([sS, sS, np.repeat(sS, dense.shape[1])]),
-                 np.concatenate([XI + sS, np.full(S, ETA), np.tile(dense_cols, S)]),
-                 np.concatenate([np.ones(S), np.ones(S), -dense.ravel()]), np.full(S, const), np.inf)
-        if E:
-            base = rows.n - S
-            rows.r.append(base + np.concatenate([e_seg_s, e_seg_s, ev.s[q_event], ev.s]))
-            rows.c.append(np.concatenate([X + seg_of, Z + seg_of, QC + np.arange(Q), CC + np.arange(E)]))
-            rows.v.append(-np.concatenate([stop_x, stop_z, rate_q, rate_c]))
-    return _Model(n, lb, ub, integer, cost, const, rows, nS)
-
-
-def _solve(model: _Model, *, time_limit: float | None, mip_gap: float | None, start=None):
-    import highspy
-
-    from ._solvers import _new_highs
-
-    t0 = time.perf_counter()
-    start_, idx, val, lo, hi = model.rows.csr()
-    h = _new_highs(highspy)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(1e-4 if mip_gap is None else mip_gap))
-    inf = highspy.kHighsInf
-    n = model.n_cols
-
-    def fin(a):
-        return np.clip(np.asarray(a, float), -inf, inf)
-
-    h.addVars(n, fin(model.lb), fin(model.ub))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), model.cost)
-    ints = np.flatnonzero(model.integer).astype(np.int32)
-    h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
-    m = len(lo)
-    if m:
-        h.addRows(m, fin(lo), fin(hi), len(idx), start_[:-1], idx, val)
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(np.asarray(start, float))
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    ms = highspy.HighsModelStatus
-    has = info.primal_solution_status == 2
-    if status == ms.kOptimal and has:
-        kind = "optimal"
-    elif status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        kind = "infeasible"
-    elif has:
-        kind = "feasible"
-    else:
-        kind = "no solution"
-    values = np.asarray(h.getSolution().col_value) if has else None
-    obj = float(info.objective_function_value) + model.const if has else float("nan")
-    bound = float(info.mip_dual_bound) + model.const if has else float("nan")
-    gap = abs(obj - bound) / max(abs(obj), 1e-9) if has else float("nan")
-    if kind == "optimal" and gap > max(mip_gap if mip_gap is not None else 1e-4, 1e-4) + 1e-9:
-        kind = "feasible"
-    return kind, values, obj, bound, gap, time.perf_counter() - t0
+        dense_cols = np.concatenate([X + np.arange(nS), Z + np.arange(nS), u_cols, m_cols])
+        dense = np.concatenate([qs_x, qs_z, qs_u, qs_m], axis=1)
+        # a scenario's row meets a failed segment twice (its fees, and their stop): summed
+        r, c_, v = summed(np.concatenate([sS, sS, np.repeat(sS, dense.shape[1]), e_seg_s, e_seg_s,
+                                          ev.s[q_event], ev.s]),
+                          np.concatenate([XI + sS, np.full(S, ETA), np.tile(dense_cols, S), X + seg_of,
+                                          Z + seg_of, QC + np.arange(Q), CC + np.arange(E)]),
+                          np.concatenate([np.ones(S), np.ones(S), -dense.ravel(), -stop_x, -stop_z,
+                                          -rate_q, -rate_c]))
+        blocks.append(block("cvar", "scenario", sS, r, c_, v, GE, const, names=("cvar",), structural=True))
+    groups = {**base.groups, "eta": (ETA, XI), "xi": (XI, QC), "q": (QC, CC), "c": (CC, n)}
+    col_keys = {**base.col_keys, "eta": np.zeros(1, np.int64), "xi": np.arange(n_xi), "q": np.arange(Q),
+                "c": np.arange(E)}
+    costs = {k: (np.concatenate([v, np.zeros(n - ETA)]), c0) for k, (v, c0) in base.costs.items()}
+    return ArrayModel(inst, policy, "risk", lb, ub, integer, groups, col_keys, blocks, cost, const, False,
+                      costs, None)
 
 
 # ---------------------------------------------------------------------- result
@@ -730,8 +556,9 @@ def _check_args(lam, alpha, time_limit, mip_gap):
 def _risk_award(inst, policy, rs, lam, alpha, lot_vendors, *, time_limit, mip_gap, currency, names):
     t0 = time.perf_counter()
     model = _build(inst, policy, rs, lam, alpha, lot_vendors)
-    kind, values, obj, bound, gap, _ = _solve(model, time_limit=time_limit, mip_gap=mip_gap)
-    V, L = inst.n_vendors, inst.n_lots
+    info = solve_arrays(model, solver="highs", time_limit=time_limit, mip_gap=mip_gap)
+    kind, obj, bound, gap = info.status, info.objective, info.bound, info.gap
+    values = model.values if info.has_solution else None
     idx = pd.Index(inst.vendor_ids, name="vendor_id")
     cols = pd.Index(inst.lot_ids, name="lot_id")
     if values is None:
@@ -744,36 +571,20 @@ def _risk_award(inst, policy, rs, lam, alpha, lot_vendors, *, time_limit, mip_ga
                                                                    "switching", "total"]),
                          np.nan, np.nan, np.nan, np.full(rs.n, np.nan), np.nan, lam, alpha, kind, np.nan,
                          bound, np.nan, time.perf_counter() - t0, rs.n, currency, policy, names, text)
-    nS = model.nS
+    nS = len(inst.seg_bid)
     sx = values[:nS].copy()
     sz = np.round(values[nS:2 * nS])
     sx[sz < 0.5] = 0.0
     sx = np.clip(sx, inst.seg_lo * sz, inst.seg_hi)
-    vol = np.zeros((V, L))
-    spend = np.zeros((V, L))
-    sv, sl = inst.bid_vendor[inst.seg_bid], inst.bid_lot[inst.seg_bid]
-    np.add.at(vol, (sv, sl), sx)
-    np.add.at(spend, (sv, sl), inst.seg_price * sx + inst.seg_intercept * (sz > 0.5))
+    det = award_from_volumes(inst, policy, sx, sz, info=info, currency=currency, check=False)
+    vol = det.volumes.to_numpy(float)
     res = scenario_costs(inst, policy, rs, vol)
-    xb = np.zeros(len(inst.bid_vendor))
-    np.add.at(xb, inst.seg_bid, sx)
-    awarded = xb > 1e-9
-    engaged = np.zeros(V, bool)
-    engaged[inst.bid_vendor[awarded]] = True
-    k = inst.annualise
-    setup = float(inst.bid_setup[awarded].sum()) * policy.setup_costs
-    onboard = float(inst.onboarding[engaged].sum()) * policy.onboarding_costs
-    switch = _one_off(inst, policy, xb, awarded, engaged) - setup - onboard
-    unit = float(spend.sum())
-    cost = pd.Series({"unit_cost": unit, "setup": k * setup, "onboarding": k * onboard,
-                      "switching": k * switch, "total": unit + k * (setup + onboard + switch)})
     w = rs.weights
     c = res["total"]
     order = np.argsort(c, kind="stable")
     cum = np.cumsum(w[order])
     var = float(c[order][min(int(np.searchsorted(cum, alpha - 1e-12)), len(c) - 1)])
-    vdf = pd.DataFrame(vol, index=idx, columns=cols)
-    return RiskAward(vdf, vdf / inst.demand, pd.DataFrame(spend, index=idx, columns=cols), cost,
+    return RiskAward(det.volumes, det.shares, det.spend, det.cost,
                      float(w @ c), cvar(c, alpha, w), var, c, res["one_off"], lam, alpha, kind, obj, bound,
                      gap, time.perf_counter() - t0, rs.n, currency, policy, names, weights=w)
 

@@ -315,9 +315,8 @@ def snap(inst: Instance, policy: Policy, sx: np.ndarray, sz: np.ndarray, *, extr
         return sx, sz
     if violations(inst, policy, volumes_of(inst, x), atol=1e-9):
         return sx, sz
-    info = SolveInfo("heuristic", np.nan, np.nan, np.nan, 0.0, "-")
-    before = float(award_from_volumes(inst, policy, sx, sz, info=info).cost["total"])
-    after = float(award_from_volumes(inst, policy, x, sz, info=info).cost["total"])
+    before = float(award_from_volumes(inst, policy, sx, sz, check=False).cost["total"])
+    after = float(award_from_volumes(inst, policy, x, sz, check=False).cost["total"])
     if abs(after - before) > 1e-7 * max(abs(before), 1.0):
         return sx, sz
     if extra and model is not None:
