@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import present as fmt
@@ -85,58 +86,23 @@ def policy_breaches(option: Any, policy: Any, *, names: fmt.Names | None = None)
     """
     if policy is None:
         return []
-    name = names or fmt.Names({})
+    from .allocation.rules import Check, breaches
+    from .narrative import breach_sentences
+
     lines = option.lines
     out = lines[lines["provider"] != "inhouse"]
     if out.empty:
         return []
-    found: list[str] = []
-    n_out = out["lot_id"].nunique()
-
-    def lots_words(ids) -> str:  # "all five lots" rather than the five names
-        ids = list(ids)
-        if len(ids) == n_out > 2:
-            return f"all {fmt.count(n_out, 'lot')}"
-        return fmt.listing(name(x) for x in ids)
-
-    per_lot = out.groupby("lot_id")["provider"].nunique()
-    lo, hi = policy.min_vendors_per_lot, policy.max_vendors_per_lot
-    if lo and (per_lot < lo).any():
-        found.append(f"fewer than {fmt.count(lo, 'vendor')} on {lots_words(per_lot.index[per_lot < lo])}")
-    if hi and (per_lot > hi).any():
-        found.append(f"more than {fmt.count(hi, 'vendor')} on {lots_words(per_lot.index[per_lot > hi])}")
-    share = out.groupby(["lot_id", "provider"])["lot_share"].sum()
-    tol = 1e-6
-    caps = dict(policy.max_share_pct_by_lot or {})
-    held: dict[tuple[str, str, str], list] = {}   # (vendor, share, rule) -> lots, in lot order
-    for (lot, vendor), sh in share.items():
-        cap = caps.get(lot, policy.max_share_pct)
-        if cap is not None and sh * 100 > cap + tol * 100:
-            held.setdefault((vendor, fmt.percent(sh), f"at most {fmt.percent(cap, of=100)}"), []).append(lot)
-        if policy.min_share_pct and 0 < sh * 100 < policy.min_share_pct - tol * 100:
-            least = f"at least {fmt.percent(policy.min_share_pct, of=100)}"
-            held.setdefault((vendor, fmt.percent(sh), least), []).append(lot)
-    for (vendor, sh, rule), lots in held.items():
-        found.append(f"{name(vendor)} holds {sh} of {lots_words(lots)} ({rule})")
-    spend = (out["units"] * out["unit_price"]).groupby(out["provider"]).sum()
-    if policy.max_spend_share_pct is not None and spend.sum() > 0:
-        top = spend / spend.sum()
-        if top.max() * 100 > policy.max_spend_share_pct + tol * 100:
-            found.append(f"{name(top.idxmax())} takes {fmt.percent(top.max())} of spend (at most "
-                         f"{fmt.percent(policy.max_spend_share_pct, of=100)})")
-    if policy.max_vendors_total and out["provider"].nunique() > policy.max_vendors_total:
-        found.append(f"{fmt.count(out['provider'].nunique(), 'vendor')} in all (at most "
-                     f"{policy.max_vendors_total})")
-    if policy.max_lots_per_vendor:
-        lots_of = out.groupby("provider")["lot_id"].nunique()
-        over = lots_of[lots_of > policy.max_lots_per_vendor]
-        if len(over):
-            found.append(f"{fmt.listing(name(v) for v in over.index)} on more than "
-                         f"{fmt.count(policy.max_lots_per_vendor, 'lot')}")
-    banned = sorted(set(out["provider"]) & set(policy.exclude or ()))
-    if banned:
-        found.append(f"{fmt.listing(name(v) for v in banned)} excluded by the policy")
-    return found
+    # the outsourced part as vendor x lot arrays: volume = share of the lot, spend at unit prices
+    vendors = list(dict.fromkeys(out["provider"]))
+    lots = list(dict.fromkeys(out["lot_id"]))
+    share = out.pivot_table(index="provider", columns="lot_id", values="lot_share", aggfunc="sum")
+    spend = (out.assign(spend=out["units"] * out["unit_price"])
+             .pivot_table(index="provider", columns="lot_id", values="spend", aggfunc="sum"))
+    grid = {"index": vendors, "columns": lots, "fill_value": 0.0}
+    chk = Check(vendors, lots, share.reindex(**grid).to_numpy(float), spend.reindex(**grid).to_numpy(float),
+                demand=np.ones(len(lots)))
+    return breach_sentences(breaches(chk, policy, options_only=True), names=names, n_lots=len(lots))
 
 
 def decide(summary: pd.DataFrame, options: list[Any], policy: Any = None, *,

@@ -220,6 +220,90 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
     return out or ["No sourcing rule is set: the cheapest split of each lot wins."]
 
 
+def breach_sentences(breaches: list[Any], *, names: fmt.Names | None = None, n_lots: int | None = None,
+                     units: dict[str, str] | None = None, currency: str = "") -> list[str]:
+    """The rules an award or a sourcing option breaks, in words: one clause per rule and limit.
+
+    Parameters
+    ----------
+    breaches : list of sourcing.allocation.rules.Breach
+        In registry order (:func:`sourcing.allocation.rules.breaches`).
+    names : Names, optional
+        Vendor and lot names.
+    n_lots : int, optional
+        Lots the award covers: a clause on every one of more than two says "all N lots".
+    units : dict, optional
+        Lot id -> demand unit, for the demand clauses.
+    currency : str
+        The tender's currency, for the budget clause.
+
+    Returns
+    -------
+    list of str
+        Lower-case clauses (``"fewer than two vendors on Service desk and Hosting"``, ``"Acme holds
+        100% of all five lots (at most 75%)"``), lots of the same rule, vendor, value and limit
+        said once.
+    """
+    name = names or fmt.Names({})
+    held: dict[tuple, list[str]] = {}
+
+    def lots_words(ids: list[str]) -> str:
+        if n_lots is not None and len(ids) == n_lots > 2:
+            return f"all {fmt.count(n_lots, 'lot')}"
+        return fmt.listing(name(x) for x in ids)
+
+    def pct(v: float) -> str:
+        return fmt.percent(v, of=100)
+
+    for b in breaches:
+        lot = b.lots[0] if b.lots else None
+        vendor = b.vendors[0] if b.vendors else None
+        if b.rule == "min_vendors_per_lot":
+            key = (f"fewer than {fmt.count(b.limit, 'vendor')} on {{lots}}",)
+        elif b.rule == "max_vendors_per_lot":
+            key = (f"more than {fmt.count(b.limit, 'vendor')} on {{lots}}",)
+        elif b.rule in ("min_share_pct", "max_share_pct", "max_share_pct_by_lot"):
+            bound = "at least" if b.rule == "min_share_pct" else "at most"
+            key = (f"{name(vendor)} holds {pct(b.value)} of {{lots}} ({bound} {pct(b.limit)})",)
+        elif b.rule == "demand":
+            unit = (units or {}).get(lot, "units")
+            if b.value < b.limit:
+                key = (f"{name(lot)} gets {fmt.number(b.value)} of its {fmt.number(b.limit)} {unit} a year",
+                       lot)
+            else:
+                key = (f"{name(lot)} gets {fmt.number(b.value)} {unit} a year, more than its demand of "
+                       f"{fmt.number(b.limit)}", lot)
+        elif b.rule == "quality_floor":
+            key = (f"volume-weighted quality {fmt.number(b.value, decimals=1)} on {{lots}} (at least "
+                   f"{fmt.number(b.limit)})",)
+        elif b.rule == "risk_cap":
+            key = (f"volume-weighted risk {fmt.number(b.value, decimals=1)} on {{lots}} (at most "
+                   f"{fmt.number(b.limit)})",)
+        elif b.rule == "max_vendors_total":
+            key = (f"{fmt.count(b.value, 'vendor')} in all (at most {fmt.number(b.limit)})", None)
+        elif b.rule == "max_lots_per_vendor":
+            key = (f"{{vendors}} on more than {fmt.count(b.limit, 'lot')}",)
+        elif b.rule == "max_spend_share_pct":
+            key = (f"{name(vendor)} takes {pct(b.value)} of spend (at most {pct(b.limit)})", vendor)
+        elif b.rule == "include":
+            key = ("no volume for {vendors}, who must be included",)
+        elif b.rule == "exclude":
+            key = ("{vendors} excluded by the policy",)
+        elif b.rule == "budget":
+            over, budget = fmt.money_apart([b.value - b.limit, b.limit], currency)
+            key = (f"the award costs {over} a year more than the budget of {budget}", None)
+        else:  # "bid": volume where no usable bid allows it
+            key = (f"{name(vendor)} on {name(lot)}: {fmt.number(b.value)} a year outside its bid",
+                   lot, vendor)
+        held.setdefault(key, []).append(lot if "{lots}" in key[0] else vendor)
+    out = []
+    for key, who in held.items():
+        ids = list(dict.fromkeys(x for x in who if x is not None))
+        out.append(key[0].replace("{lots}", lots_words(ids)).replace(
+            "{vendors}", fmt.listing(name(v) for v in ids)))
+    return out
+
+
 #: What the risk-aware award's expected cost and CVaR count (``sourcing.allocation.RiskAward``):
 #: one name wherever they appear, so they are never read as the simulation's full cost.
 RISK_COST_LINES = RISK_AWARD_COST_LINES

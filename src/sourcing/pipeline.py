@@ -691,16 +691,12 @@ class RiskAnalysis:
     same_as_cheapest: bool
 
 
-#: rules that force or forbid a second vendor; lifted to price the backup vendor on its own
-_VENDOR_COUNT_RULES = ("min_vendors_per_lot", "max_vendors_per_lot", "max_vendors_total",
-                       "max_share_pct", "max_share_pct_by_lot", "max_spend_share_pct")
-
-
 def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, settings: Any, *,
                   seed: int, assumptions: Any) -> RiskAnalysis:
     """The risk-aware award, frontier and backup-vendor value of one scenario (see
     :class:`RiskAnalysis`); scenarios drawn from the simulation's risk model with *seed*."""
     from .allocation import allocate_risk, backup_value, risk_frontier
+    from .allocation.rules import vendor_count_rules
     from .simulation import risk_scenarios
 
     rs = risk_scenarios(tender, n=settings.scenarios, seed=seed, assumptions=assumptions)
@@ -713,7 +709,7 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
     backup = None
     if settings.backup:
         free = policy
-        for rule in _VENDOR_COUNT_RULES:
+        for rule in vendor_count_rules():  # lifted to price the backup vendor on its own
             free = free.relaxed(rule)
         backup = backup_value(tender, free, rs, lam=settings.lam, **kw)
     same = bool(best.feasible and award.feasible and np.allclose(

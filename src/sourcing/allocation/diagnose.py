@@ -103,61 +103,27 @@ def budget_check(inst: Instance, policy: Policy, *, currency: str | None = None,
 
 def elastic(inst: Instance, policy: Policy, *, time_limit: float = 30.0,
             currency: str | None = None) -> list[str]:
-    """Violations of the least-violation (elastic) award, in words."""
+    """The rules the least-violation (elastic) award breaks, in words: the least relaxation that
+    would make the policy feasible (checked and worded as every award's breaches are)."""
     currency = inst.currency if currency is None else currency
+    from ..narrative import breach_sentences
     from ._solvers import solve_arrays
-    from .model import build_model, cost_reference, scope_label
+    from .award import violations, volumes_of
+    from .model import build_model, cost_reference
 
     model = build_model(inst, policy, elastic=True, cost_ref=cost_reference(inst))
     info = solve_arrays(model, solver="highs", time_limit=time_limit)
     if not info.has_solution:
         return [f"the elastic model found no solution ({info.status})"]
-    out = []
+    # the rules whose rows the least-violation award relaxes (slack above solver noise)
     offsets = model.row_offsets()
     slack = model.values[model.cols("slack")]
-    for (row, sgn), amount in zip(model.elastic.tolist(), slack.tolist(), strict=True):
-        if amount <= 1e-7:
-            continue
-        b = int(np.searchsorted(offsets, row, side="right") - 1)
-        blk = model.blocks[b]
-        scope = scope_label(inst, blk, int(blk.keys[row - offsets[b]]))
-        j = inst.lot_ids.index(scope) if blk.scope == "lot" else None
-        unit = inst.units[j] if j is not None else ""
-        rule = blk.rule
-        if rule == "demand":
-            what = "short of" if sgn > 0 else "above"
-            out.append(f"lot {scope}: {_fmt(amount)} {unit} a year {what} its demand of "
-                       f"{_fmt(inst.demand[j])} cannot be avoided")
-        elif rule == "min_vendors_per_lot":
-            out.append(f"lot {scope}: {amount:.0f} vendor(s) short of the minimum of "
-                       f"{policy.min_vendors_per_lot}")
-        elif rule == "max_vendors_per_lot":
-            out.append(f"lot {scope}: needs {amount:.0f} vendor(s) more than the maximum of "
-                       f"{policy.max_vendors_per_lot}")
-        elif rule == "max_vendors_total":
-            out.append(f"{amount:.0f} vendor(s) more than max_vendors_total="
-                       f"{policy.max_vendors_total} are needed")
-        elif rule == "max_lots_per_vendor":
-            out.append(f"vendor {scope} needs {amount:.0f} lot(s) more than max_lots_per_vendor="
-                       f"{policy.max_lots_per_vendor}")
-        elif rule == "quality_floor":
-            out.append(f"lot {scope}: volume-weighted quality falls {amount / inst.demand[j]:.1f} "
-                       f"points short of the floor {policy.quality_floor:g}")
-        elif rule == "risk_cap":
-            out.append(f"lot {scope}: volume-weighted risk exceeds the cap {policy.risk_cap:g} by "
-                       f"{amount / inst.demand[j]:.1f} points")
-        elif rule == "budget":
-            out.append("the cheapest award under these rules exceeds the budget of "
-                       f"{fmt.money(policy.budget, currency, exact=True)} by "
-                       f"{fmt.money(amount, currency, exact=True)} a year")
-        elif rule == "max_spend_share_pct":
-            out.append(f"vendor {scope}: spend {fmt.money(amount, currency, exact=True)} a year above the "
-                       f"{policy.max_spend_share_pct:g} % concentration cap")
-        elif rule == "include":
-            out.append(f"vendor {scope} must be included but cannot be")
-        else:
-            out.append(f"{rule} [{scope}] violated by {_fmt(amount)}")
-    return out
+    rows = model.elastic[slack > 1e-7, 0]
+    relaxed = {model.blocks[b].rule for b in np.searchsorted(offsets, rows, side="right") - 1}
+    vol = volumes_of(inst, model.values[model.cols("x")])
+    units = dict(zip(inst.lot_ids, inst.units, strict=True))
+    found = [b for b in violations(inst, policy, vol) if b.rule in relaxed]
+    return breach_sentences(found, units=units, currency=currency)
 
 
 def diagnose(inst: Instance, policy: Policy, *, time_limit: float = 30.0, currency: str | None = None) -> str:

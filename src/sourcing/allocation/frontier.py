@@ -13,25 +13,11 @@ from ._solvers import COST_TOLERANCE
 from .arrays import GE, block
 from .award import Award
 from .policy import RULES, Policy
+from .rules import rule as rule_of
 from .solve import allocate, solve_instance, warm_start
 
 __all__ = ["Frontier", "constraint_costs", "frontier"]
 
-_RULE_TEXT = {
-    "min_share_pct": "minimum share if awarded",
-    "max_share_pct": "maximum share per vendor and lot",
-    "max_share_pct_by_lot": "per-lot share caps",
-    "min_vendors_per_lot": "minimum vendors per lot (dual sourcing)",
-    "max_vendors_per_lot": "maximum vendors per lot",
-    "max_vendors_total": "maximum vendors overall",
-    "max_lots_per_vendor": "maximum lots per vendor",
-    "max_spend_share_pct": "spend concentration cap",
-    "quality_floor": "quality floor",
-    "risk_cap": "risk cap",
-    "budget": "budget cap",
-    "include": "vendors that must be included",
-    "exclude": "excluded vendors",
-}
 
 
 @dataclass
@@ -183,7 +169,7 @@ def constraint_costs(
             # the whole policy's award is feasible without the rule: the optimum without it is
             # never dearer, whatever the re-solve's last bit or time limit says
             without = with_cost if not np.isfinite(without) else min(without, with_cost)
-        recs.append({"rule": rule, "description": _RULE_TEXT.get(rule, rule), "cost_with": with_cost,
+        recs.append({"rule": rule, "description": rule_of(rule).description, "cost_with": with_cost,
                      "cost_without": without, "cost_of_rule": with_cost - without,
                      "status_without": a.status})
     out = pd.DataFrame(recs, columns=["rule", "description", "cost_with", "cost_without",

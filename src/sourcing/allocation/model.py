@@ -78,7 +78,8 @@ class _Layout:
         return self.S + np.arange(self.S)[segs]
 
 
-def _layout(inst: Instance, policy: Policy, lot_vendors: dict | None = None) -> _Layout:
+def _layout(inst: Instance, policy: Policy, lot_vendors: dict | None = None, *,
+            tighten: bool = True) -> _Layout:
     S, V = len(inst.seg_bid), inst.n_vendors
     seg_v = inst.bid_vendor[inst.seg_bid] if S else np.zeros(0, np.int64)
     seg_l = inst.bid_lot[inst.seg_bid] if S else np.zeros(0, np.int64)
@@ -103,7 +104,8 @@ def _layout(inst: Instance, policy: Policy, lot_vendors: dict | None = None) -> 
         lay.groups[name] = (n, n + size)
         n += size
     lay.n = n
-    lay.hi = _segment_caps(inst, policy, seg_l, lay.lot_vendors)
+    # caps that assume the vendor-count rules hold: not in the elastic model, which relaxes them
+    lay.hi = _segment_caps(inst, policy, seg_l, lay.lot_vendors) if tighten else inst.seg_hi.copy()
     lay.by_lot = np.argsort(seg_l, kind="stable")
     lay.by_vendor = np.argsort(seg_v, kind="stable")
     return lay
@@ -235,7 +237,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
         floor, risk cap, vendors overall, lots per vendor, include), switching, then the rules on
         money (spend total and concentration cap, budget).
     """
-    lay = _layout(inst, policy, lot_vendors)
+    lay = _layout(inst, policy, lot_vendors, tighten=not elastic)
     n = lay.n
     S = lay.S
     costs = _costs(lay, policy, n)
