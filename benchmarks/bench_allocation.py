@@ -32,7 +32,8 @@ import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
+from operator import attrgetter, methodcaller
 
 import numpy as np
 import pandas as pd
@@ -40,9 +41,67 @@ import pulp
 
 from sourcing.allocation import Policy, allocate
 from sourcing.allocation._data import Instance, make_instance
-from sourcing.allocation._solvers import model_arrays, solve_arrays
+from sourcing.allocation._solvers import solve_arrays
 from sourcing.allocation.model import build_model, cost_reference
 from sourcing.allocation.search import HUGE_SEGMENTS, solve_pipeline
+
+
+# ---------------------------------------------------------------------- the PuLP path of before
+def _columns(keys, var_hash: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Column of each variable in *keys* (-1 for a variable not in the model), vectorised by hash."""
+    h = np.fromiter(map(_HASH, keys), np.int64)
+    if not len(var_hash):  # a model without variables (every bid pruned): nothing is found
+        return np.full(len(h), -1)
+    pos = np.searchsorted(var_hash, h)
+    pos[pos >= len(var_hash)] = 0
+    found = var_hash[pos] == h if len(var_hash) else np.zeros(len(h), bool)
+    return np.where(found, order[pos], -1)
+
+
+_HASH = attrgetter("hash")
+
+
+def model_arrays(prob: pulp.LpProblem, variables: list):
+    """Column and row arrays of *prob* (CSR rows), in the order of *variables*.
+
+    Vectorised over all terms of all rows (one pass over the expressions' keys and values in C,
+    columns found by a sorted search of the variables' hashes), as the model has millions of
+    terms at (200 vendors, 1000 lots).
+    """
+    n = len(variables)
+    hashes = np.fromiter(map(_HASH, variables), np.int64, n)
+    order = np.argsort(hashes, kind="stable")
+    var_hash = hashes[order]
+    lb = np.array(list(map(attrgetter("lowBound"), variables)), float).reshape(n)
+    ub = np.array(list(map(attrgetter("upBound"), variables)), float).reshape(n)
+    lb[np.isnan(lb)] = -np.inf
+    ub[np.isnan(ub)] = np.inf
+    integer = np.fromiter((c == pulp.LpInteger for c in map(attrgetter("cat"), variables)), bool, n)
+    cost = np.zeros(n)
+    obj = prob.objective
+    if obj is not None and len(obj):
+        # PuLP may put its fixed-at-zero dummy variable into empty expressions: skip unknowns
+        col = _columns(obj.keys(), var_hash, order)
+        val = np.fromiter(obj.values(), float, len(obj))
+        cost[col[col >= 0]] = val[col >= 0]
+    sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    cons = prob.constraints()
+    m = len(cons)
+    # through the constraints' own keys()/values(), as the old per-row loop's items() did
+    lens = np.fromiter(map(len, cons), np.int64, m)
+    col = _columns(chain.from_iterable(map(methodcaller("keys"), cons)), var_hash, order)
+    val = np.fromiter(chain.from_iterable(map(methodcaller("values"), cons)), float, int(lens.sum()))
+    keep = col >= 0
+    row = np.repeat(np.arange(m), lens)[keep]
+    starts = np.searchsorted(row, np.arange(m + 1)).astype(np.int32)
+    rhs = -np.fromiter(map(attrgetter("constant"), cons), float, m)
+    sense = np.fromiter(map(attrgetter("sense"), cons), np.int64, m)
+    lo = np.where((sense == pulp.LpConstraintGE) | (sense == pulp.LpConstraintEQ), rhs, -np.inf)
+    hi = np.where((sense == pulp.LpConstraintLE) | (sense == pulp.LpConstraintEQ), rhs, np.inf)
+    const = float(obj.constant) if obj is not None else 0.0
+    return (lb, ub, integer, cost * sign, sign, const, cons, starts,
+            col[keep].astype(np.int32), val[keep], lo, hi)
+
 
 TIME_LIMIT = {10: None, 50: 60.0, 200: 120.0}
 

@@ -478,38 +478,6 @@ def test_quality_objective_on_a_large_model_uses_the_right_sense():
     assert best.cost["total"] <= pol.budget * (1 + 1e-9)
 
 
-def test_model_arrays_read_the_pulp_model_row_by_row():
-    """The vectorised PuLP -> HiGHS conversion equals a plain reading of each row and bound,
-    with free and integer columns, a maximised objective, an empty row and PuLP's dummy variable."""
-    import pulp
-
-    from sourcing.allocation._solvers import model_arrays
-
-    prob = pulp.LpProblem("t", pulp.LpMaximize)
-    x = prob.add_variable("x", None, 3.0)
-    y = prob.add_variable("y", -1, None, pulp.LpInteger)
-    w = prob.add_variable("w", 0, 1, cat=pulp.LpBinary)
-    prob.setObjective(pulp.LpAffineExpression([(x, 2.0), (w, -1.5)], constant=4.0))
-    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(y, 1.0), (x, 2.5)]), pulp.LpConstraintLE,
-                                         "a", 2.0))
-    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(), pulp.LpConstraintGE, "empty", 1.0))
-    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(w, 1.0), (y, -1.0)]), pulp.LpConstraintEQ,
-                                         "b", -3.0))
-    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(w, 4.0)]), pulp.LpConstraintGE, "c", 0.5))
-    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = model_arrays(prob, [w, x, y])
-    np.testing.assert_array_equal(lb, [0, -np.inf, -1])
-    np.testing.assert_array_equal(ub, [1, 3, np.inf])
-    np.testing.assert_array_equal(integer, [True, False, True])
-    assert sign == -1.0 and const == 4.0
-    np.testing.assert_array_equal(cost, [1.5, -2.0, 0.0])
-    assert [c.name for c in cons] == ["a", "empty", "b", "c"]
-    np.testing.assert_array_equal(starts, [0, 2, 2, 4, 5])
-    np.testing.assert_array_equal(idx, [2, 1, 0, 2, 0])
-    np.testing.assert_array_equal(val, [1.0, 2.5, 1.0, -1.0, 4.0])
-    np.testing.assert_array_equal(lo, [-np.inf, 1.0, -3.0, 0.5])
-    np.testing.assert_array_equal(hi, [2.0, np.inf, -3.0, np.inf])
-
-
 def test_bulk_build_rows_in_order_with_unique_names(tender):
     """Linking rows come per segment (hi_s, then lo_s only where the least volume is > 0), every
     row name is unique and every row is in the problem, also when some segments have no floor."""

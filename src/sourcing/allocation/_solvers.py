@@ -1,10 +1,11 @@
 """Solver back ends: HiGHS through highspy (arrays passed in one call, MIP start) and CBC under a
 watchdog.
 
-:func:`solve_arrays` solves the award model's arrays (HiGHS reads them directly; CBC through the
-PuLP problem built from them); :func:`solve` solves any PuLP problem.  Both report status
-honestly: ``optimal`` only when the solver proved it (within the requested gap), ``feasible``
-when a time limit left an incumbent, ``no solution`` when it left none.
+:func:`solve_arrays` solves an :class:`~sourcing.allocation.arrays.ArrayModel` (the award
+model, and the risk-aware model stacked on it): HiGHS reads the arrays directly, CBC gets the PuLP
+problem built from them.  Status is reported honestly: ``optimal`` only when the solver proved
+it (within the requested gap), ``feasible`` when a time limit left an incumbent, ``no solution``
+when it left none.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter, methodcaller
 
 import numpy as np
 import pulp
 
-__all__ = ["SolveInfo", "cbc_path", "highs_arrays", "model_arrays", "solve", "solve_arrays"]
+__all__ = ["SolveInfo", "cbc_path", "highs_arrays", "solve_arrays"]
 
 #: Relative band within which two solved costs are the same cost: HiGHS's default
 #: ``mip_feasibility_tolerance`` (1e-6, not changed here), the most a solution may break a row by,
@@ -55,88 +54,6 @@ def _gap(obj: float, bound: float) -> float:
     return abs(obj - bound) / max(abs(obj), 1e-9)
 
 
-def solve(prob: pulp.LpProblem, variables: list, *, solver: str = "highs", time_limit=None,
-          mip_gap=None, start: np.ndarray | None = None, relax: bool = False,
-          fix: dict | None = None, arrays: tuple | None = None) -> SolveInfo:
-    """Solve *prob*, whose variables are exactly *variables*, and load the values into them.
-
-    Parameters
-    ----------
-    start : array, optional
-        MIP start, one value per variable.
-    relax : bool
-        Solve the LP relaxation (integrality dropped).
-    fix : dict, optional
-        Variable index -> value: bounds fixed there (used for the LP with binaries fixed).
-    arrays : tuple, optional
-        ``model_arrays(prob, variables)`` computed before, to skip the conversion (HiGHS only;
-        valid while the problem's rows and objective are unchanged).
-    """
-    if solver == "highs":
-        return _highs(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start,
-                      relax=relax, fix=fix, arrays=arrays)
-    if solver == "cbc":
-        return _cbc(prob, variables, time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
-                    fix=fix)
-    raise ValueError(f"unknown solver {solver!r}; valid choices: {', '.join(SOLVERS)}")
-
-
-def _columns(keys, var_hash: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Column of each variable in *keys* (-1 for a variable not in the model), vectorised by hash."""
-    h = np.fromiter(map(_HASH, keys), np.int64)
-    if not len(var_hash):  # a model without variables (every bid pruned): nothing is found
-        return np.full(len(h), -1)
-    pos = np.searchsorted(var_hash, h)
-    pos[pos >= len(var_hash)] = 0
-    found = var_hash[pos] == h if len(var_hash) else np.zeros(len(h), bool)
-    return np.where(found, order[pos], -1)
-
-
-_HASH = attrgetter("hash")
-
-
-def model_arrays(prob: pulp.LpProblem, variables: list):
-    """Column and row arrays of *prob* (CSR rows), in the order of *variables*.
-
-    Vectorised over all terms of all rows (one pass over the expressions' keys and values in C,
-    columns found by a sorted search of the variables' hashes), as the model has millions of
-    terms at (200 vendors, 1000 lots).
-    """
-    n = len(variables)
-    hashes = np.fromiter(map(_HASH, variables), np.int64, n)
-    order = np.argsort(hashes, kind="stable")
-    var_hash = hashes[order]
-    lb = np.array(list(map(attrgetter("lowBound"), variables)), float).reshape(n)
-    ub = np.array(list(map(attrgetter("upBound"), variables)), float).reshape(n)
-    lb[np.isnan(lb)] = -np.inf
-    ub[np.isnan(ub)] = np.inf
-    integer = np.fromiter((c == pulp.LpInteger for c in map(attrgetter("cat"), variables)), bool, n)
-    cost = np.zeros(n)
-    obj = prob.objective
-    if obj is not None and len(obj):
-        # PuLP may put its fixed-at-zero dummy variable into empty expressions: skip unknowns
-        col = _columns(obj.keys(), var_hash, order)
-        val = np.fromiter(obj.values(), float, len(obj))
-        cost[col[col >= 0]] = val[col >= 0]
-    sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
-    cons = prob.constraints()
-    m = len(cons)
-    # through the constraints' own keys()/values(), as the old per-row loop's items() did
-    lens = np.fromiter(map(len, cons), np.int64, m)
-    col = _columns(chain.from_iterable(map(methodcaller("keys"), cons)), var_hash, order)
-    val = np.fromiter(chain.from_iterable(map(methodcaller("values"), cons)), float, int(lens.sum()))
-    keep = col >= 0
-    row = np.repeat(np.arange(m), lens)[keep]
-    starts = np.searchsorted(row, np.arange(m + 1)).astype(np.int32)
-    rhs = -np.fromiter(map(attrgetter("constant"), cons), float, m)
-    sense = np.fromiter(map(attrgetter("sense"), cons), np.int64, m)
-    lo = np.where((sense == pulp.LpConstraintGE) | (sense == pulp.LpConstraintEQ), rhs, -np.inf)
-    hi = np.where((sense == pulp.LpConstraintLE) | (sense == pulp.LpConstraintEQ), rhs, np.inf)
-    const = float(obj.constant) if obj is not None else 0.0
-    return (lb, ub, integer, cost * sign, sign, const, cons, starts,
-            col[keep].astype(np.int32), val[keep], lo, hi)
-
-
 _QUIET = {"done": False}
 
 
@@ -159,21 +76,6 @@ def _new_highs(highspy):
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
-
-
-def _highs(prob, variables, *, time_limit, mip_gap, start, relax, fix, arrays=None) -> SolveInfo:
-    """HiGHS on a PuLP problem: through :func:`model_arrays`, values and duals written back."""
-    lb, ub, integer, cost, sign, const, cons, starts, idx, val, lo, hi = (
-        arrays if arrays is not None else model_arrays(prob, variables))
-    info, values, duals = highs_arrays(lb, ub, integer, cost, sign, const, starts, idx, val, lo, hi,
-                                       time_limit=time_limit, mip_gap=mip_gap, start=start, relax=relax,
-                                       fix=fix)
-    if values is not None:
-        for v, x in zip(variables, values.tolist(), strict=True):
-            v.varValue = x
-        for c, pi in zip(cons, duals.tolist(), strict=True):
-            c.pi = pi
-    return info
 
 
 def _fixed(lb, ub, fix):
