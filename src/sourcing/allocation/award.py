@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import present as fmt
 from ._data import DEFAULT_CURRENCY, Instance
 from ._solvers import SolveInfo
 from .arrays import ArrayModel
@@ -167,9 +168,9 @@ class Award:
             lines.append(self.diagnosis)
         if not self.feasible:
             return "\n".join(lines)
-        lines.append(f"  total cost {cur} {self.cost['total']:,.0f} a year "
-                     f"(unit cost {self.cost['unit_cost']:,.0f}, setup {self.cost['setup']:,.0f}, "
-                     f"onboarding {self.cost['onboarding']:,.0f}, switching {self.cost['switching']:,.0f})")
+        c = {k: fmt.money(v, cur, exact=True) for k, v in self.cost.items()}
+        lines.append(f"  total cost {c['total']} a year (unit cost {c['unit_cost']}, setup {c['setup']}, "
+                     f"onboarding {c['onboarding']}, switching {c['switching']})")
         if np.isfinite(self.quality):
             lines.append(f"  volume-weighted quality {self.quality:.1f} / 100")
         lines += shares_text(self.shares.loc[self.vendors])

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import present as fmt
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
 from ._solvers import solve_arrays
 from .arrays import EQ, GE, LE, ArrayModel, block, summed
@@ -535,9 +536,10 @@ class RiskAward:
             lines.append(self.diagnosis)
         if not self.feasible:
             return "\n".join(lines)
-        lines.append(f"  contract cost over the horizon: expected {cur} {self.expected:,.0f}, "
-                     f"CVaR{self.alpha:.0%} {cur} {self.cvar:,.0f}")
-        lines.append(f"  deterministic annual cost {cur} {self.cost['total']:,.0f} a year")
+        money = {k: fmt.money(getattr(self, k), cur, exact=True) for k in ("expected", "cvar")}
+        lines.append(f"  {COST_LINES} over the horizon: expected {money['expected']}, "
+                     f"CVaR{self.alpha:.0%} {money['cvar']}")
+        lines.append(f"  deterministic annual cost {fmt.money(self.cost['total'], cur, exact=True)} a year")
         lines += shares_text(self.shares.loc[self.vendors])
         return "\n".join(lines)
 

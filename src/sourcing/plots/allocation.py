@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
+from .. import present as fmt
 from ._style import category_ticks, get_ax, money_axis, name_of
 
 __all__ = ["plot_award", "plot_frontier", "plot_rule_costs", "plot_spend_concentration"]
@@ -83,7 +84,7 @@ def plot_rule_costs(costs: pd.DataFrame, ax=None):
     colors = ["tab:red" if v > 0 else "tab:grey" for v in data.to_numpy()]
     ax.barh(labels, data.to_numpy(), color=colors)
     for y, v in enumerate(data.to_numpy()):
-        ax.text(max(v, 0.0), y, f" {currency} {v:,.0f}", va="center", fontsize="small")
+        ax.text(max(v, 0.0), y, " " + fmt.money(v, currency), va="center", fontsize="small")
     ax.set_title("Annual cost of each sourcing rule")
     ax.set_xlabel(f"Extra cost with the rule ({currency}/year)")
     money_axis(ax, "x", currency)

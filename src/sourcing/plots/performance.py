@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import present as fmt
 from ._style import get_ax, money_axis, name_of
 
 __all__ = [
@@ -193,6 +194,7 @@ def plot_invoice_audit(audit, ax=None):
     _months_axis(ax, p.index)
     money_axis(ax)
     ax.set_ylabel(f"Discrepancy ({audit.currency}, + = owed to us)")
-    ax.set_title(f"Invoice audit: {len(d)} discrepancies, net {audit.currency} {d['at_stake'].sum():,.2f}")
+    ax.set_title(f"Invoice audit: {len(d)} discrepancies, net "
+                 f"{fmt.money(d['at_stake'].sum(), audit.currency, exact=True, decimals=2)}")
     ax.legend(fontsize="small")
     return ax
