@@ -711,7 +711,8 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
         free = policy
         for rule in vendor_count_rules():  # lifted to price the backup vendor on its own
             free = free.relaxed(rule)
-        backup = backup_value(tender, free, rs, lam=settings.lam, **kw)
+        known = best if free == policy else None
+        backup = backup_value(tender, free, rs, lam=settings.lam, award=known, **kw)
     same = bool(best.feasible and award.feasible and np.allclose(
         best.volumes.reindex_like(award.volumes).fillna(0).to_numpy(float),
         award.volumes.to_numpy(float), rtol=1e-6, atol=1e-6 * float(tender.demand.max())))
