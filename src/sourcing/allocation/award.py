@@ -28,17 +28,27 @@ __all__ = ["Award", "award_from_volumes", "binding_rules", "check_of", "violatio
 TEXT_WIDTH = 100
 
 
+def _share_cell(v: float) -> str:
+    """A share in percent to one decimal: ``"-"`` for none, ``"<0.1"`` (``">99.9"``) for a share
+    that would round to 0.0 (100.0): a token award is shown, never hidden."""
+    if v <= 0:
+        return "-"
+    if v < 0.05:
+        return "<0.1"
+    return ">99.9" if 99.95 <= v < 100 else f"{v:.1f}"
+
+
 def shares_text(shares: pd.DataFrame) -> list[str]:
     """Lines of an award's text giving the shares of demand (vendor x lot, fractions): a table
     when it fits :data:`TEXT_WIDTH`, else one line per lot with its vendors by share."""
-    sh = (shares * 100).round(1)
-    table = sh.to_string(float_format=lambda v: f"{v:.1f}" if v else "-").splitlines()
+    sh = shares * 100
+    table = sh.to_string(float_format=_share_cell).splitlines()
     if max(map(len, table), default=0) <= TEXT_WIDTH:
         return ["  shares of demand (%):", *("    " + t for t in table)]
     lines = ["  shares of demand (%), per lot:"]
     for lot in sh.columns:
         col = sh[lot][sh[lot] > 0].sort_values(ascending=False, kind="stable")
-        lines.append(f"    {lot}: " + ", ".join(f"{v} {x:.1f}" for v, x in col.items()))
+        lines.append(f"    {lot}: " + ", ".join(f"{v} {_share_cell(x)}" for v, x in col.items()))
     return lines
 
 
