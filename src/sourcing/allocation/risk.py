@@ -63,7 +63,7 @@ from .model import build_model, cost_reference
 from .policy import Policy
 
 __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backup_value", "cvar",
-           "risk_frontier", "scenario_costs"]
+           "recourse_fill", "risk_frontier", "scenario_costs"]
 
 #: What the risk-aware award's expected cost and CVaR count, named wherever they appear (the
 #: simulation of the same award adds governance, service credits, business impact and security).
@@ -268,6 +268,51 @@ def _pairs(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a, c, start
 
 
+def recourse_fill(units: float, gy: np.ndarray, after: np.ndarray, warm_price: np.ndarray,
+                  warm_spare: np.ndarray, own_price: float, switch_per_unit: float, *,
+                  warm_switch_share: float, failure_premium: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The recourse rule: where a failed vendor's units on one lot go (the model and the contract
+    model's ``vendor_failure`` both route failures with it).
+
+    Options are the lot's other awarded vendors (*warm*, each up to its spare capacity, at its list
+    price plus ``warm_switch_share`` x the switching cost per unit) and a replacement (*cold*,
+    unlimited, at the failed vendor's list price x ``1 + failure_premium`` plus the full switching
+    cost); the units are filled cheapest first per unit over the remaining years.
+
+    Parameters
+    ----------
+    units : float
+        The failed vendor's units on the lot [units/yr, year 1].
+    gy, after : ndarray (hits,)
+        Per failure: the lot's demand multiplier in the failure year, and the sum over the years
+        after it of demand growth x fee index (the unit-years re-priced).
+    warm_price, warm_spare : ndarray (K,)
+        List price [tender currency/unit/yr] and spare capacity [units/yr] of each warm option.
+    own_price, switch_per_unit : float
+        The failed vendor's list price [tender currency/unit/yr]; the lot's switching cost
+        [tender currency/unit].
+
+    Returns
+    -------
+    fill : ndarray (hits, K + 1)
+        Units moved to each option (the cold replacement last).
+    rate_yr, rate_sw : ndarray (K + 1,)
+        Per unit: the fee per year after the failure, and the switching cost in the failure year.
+    """
+    rate_yr = np.append(np.asarray(warm_price, float), (1.0 + failure_premium) * own_price)
+    rate_sw = np.append(np.full(len(warm_price), warm_switch_share * switch_per_unit), switch_per_unit)
+    gy = np.asarray(gy, np.float64)
+    after = np.asarray(after, np.float64)
+    R = gy[:, None] * rate_sw[None, :] + after[:, None] * rate_yr[None, :]   # (hits, K + 1)
+    order = np.argsort(R, axis=1, kind="stable")
+    caps = np.append(np.asarray(warm_spare, float), np.inf)[order]
+    before = np.concatenate([np.zeros((len(gy), 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
+    fill = np.empty_like(R)
+    np.put_along_axis(fill, order, np.clip(units - before, 0.0, caps), axis=1)
+    return fill, rate_yr, rate_sw
+
+
 def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: np.ndarray) -> dict:
     """Contract cost per scenario of an award given as vendor x lot volumes (numpy, no solver).
 
@@ -308,15 +353,10 @@ def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: n
         after = tail[hit, lot, y]
         gy = G[hit, lot, y - 1]
         warm = np.flatnonzero(awarded & (inst.bid_lot == lot) & (inst.bid_vendor != v))
-        rates = [rs.warm_switch_share * sw[lot] * gy + plist[w] * after for w in warm]
-        rates.append(sw[lot] * gy + (1 + rs.failure_premium) * plist[b] * after)
-        spare = [max(cap[w] - xb[w], 0.0) for w in warm] + [np.inf]
-        R = np.stack(rates, axis=1)                     # (hits, K + 1)
-        order = np.argsort(R, axis=1, kind="stable")
-        caps = np.asarray(spare)[order]
-        before = np.concatenate([np.zeros((len(hit), 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
-        fill = np.clip(xb[b] - before, 0.0, caps)
-        failure[hit] += (fill * np.take_along_axis(R, order, axis=1)).sum(axis=1) - cb[b] * after
+        fill, rate_yr, rate_sw = recourse_fill(
+            xb[b], gy, after, plist[warm], np.maximum(cap[warm] - xb[warm], 0.0), plist[b], sw[lot],
+            warm_switch_share=rs.warm_switch_share, failure_premium=rs.failure_premium)
+        failure[hit] += gy * (fill @ rate_sw) + after * (fill @ rate_yr) - cb[b] * after
     # the one-off costs as the award charges them, k T times over the horizon (once, "straight")
     made = award_from_volumes(inst, policy, sx, sz, check=False)
     one = float(made.one_off.sum()) * inst.annualise * inst.years
