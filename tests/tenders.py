@@ -21,6 +21,7 @@ gate (so any ``n_vendors >= 2`` can be ranked).
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,15 @@ def make_scenario(folder: str | os.PathLike, tender_path: str | os.PathLike, *,
     path = folder / filename
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def sample_award(tender):
+    """A stand-in award on the bundled sample tender: V03 on L1-L2, V08 on L3-L5 (volumes and
+    spend at hand-picked bid prices), for the option factories."""
+    vol = pd.DataFrame(0.0, index=["V03", "V08"], columns=tender.lot_ids)
+    spend = vol.copy()
+    vol.loc["V03", ["L1", "L2"]] = [120_000, 1_000]
+    spend.loc["V03", ["L1", "L2"]] = [120_000 * 17.0, 1_000 * 1500.0]
+    vol.loc["V08", ["L3", "L4", "L5"]] = [60, 9000, 8500]
+    spend.loc["V08", ["L3", "L4", "L5"]] = [60 * 75_000.0, 9000 * 36.0, 8500 * 260.0]
+    return types.SimpleNamespace(volumes=vol, spend=spend)

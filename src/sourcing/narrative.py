@@ -458,7 +458,7 @@ def performance_story(record: Any, *, names: fmt.Names, currency: str) -> list[s
 
 def assumptions_table(assumptions: Any, *, currency: str) -> pd.DataFrame:
     """The simulation's assumptions as a reader's table: assumption, value (text)."""
-    from .simulation.contract import ASSUMPTION_INFO
+    from .simulation.assumptions import ASSUMPTION_INFO
     from .simulation.distributions import Constant, Pert, Triangular, Uniform
 
     def shown(value: Any, unit: str) -> str:

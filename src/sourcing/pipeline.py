@@ -723,7 +723,7 @@ def _assumption_numbers(assumptions: Any) -> tuple[pd.DataFrame, list[str]]:
     """The simulation's assumptions as numbers, one row per figure (a fixed value, or the low,
     most likely and high of a distribution, or its 5th and 95th percentiles), with the format of
     each row (money in the tender currency, percent, number) for the workbook."""
-    from .simulation.contract import ASSUMPTION_INFO
+    from .simulation.assumptions import ASSUMPTION_INFO
     from .simulation.distributions import Constant, Pert, Triangular, Uniform
 
     rows, units = [], []

@@ -195,7 +195,7 @@ class SimulationSettings(BaseModel):
     @field_validator("assumptions")
     @classmethod
     def _valid_assumptions(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from .simulation.contract import parse_assumptions
+        from .simulation.assumptions import parse_assumptions
 
         parse_assumptions(v)  # unknown names and bad values fail at load, with the valid names
         return v

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pandas as pd
 import pytest
+from tenders import sample_award
 
 from sourcing.simulation import (
     DRIVERS,
-    INHOUSE,
     Assumptions,
     SourcingScenario,
     compound,
     constant,
-    hybrid,
     inhouse,
     multi_vendor,
     pert,
@@ -23,80 +20,7 @@ from sourcing.simulation import (
     standard_scenarios,
 )
 from sourcing.simulation._reference import evaluate_draw
-from sourcing.simulation.contract import admissible_vendors, tiered_unit_price
 from sourcing.simulation.engine import _event_draws
-
-
-def _award(tender):
-    vol = pd.DataFrame(0.0, index=["V03", "V08"], columns=tender.lot_ids)
-    spend = vol.copy()
-    vol.loc["V03", ["L1", "L2"]] = [120_000, 1_000]
-    spend.loc["V03", ["L1", "L2"]] = [120_000 * 17.0, 1_000 * 1500.0]
-    vol.loc["V08", ["L3", "L4", "L5"]] = [60, 9000, 8500]
-    spend.loc["V08", ["L3", "L4", "L5"]] = [60 * 75_000.0, 9000 * 36.0, 8500 * 260.0]
-    return types.SimpleNamespace(volumes=vol, spend=spend)
-
-
-def test_standard_scenarios_on_sample_tender(tender):
-    sc = standard_scenarios(tender)
-    assert [s.name.split(" (")[0] for s in sc] == ["In-house", "Single vendor", "Multi-vendor", "Hybrid"]
-    assert set(sc[0].providers) == {INHOUSE}
-    for s in sc:
-        assert s.years == tender.contract_years and s.discount_rate == pytest.approx(tender.discount_rate)
-        # every lot's demand is served exactly once
-        served = s.lines.groupby("lot_id")["units"].sum()
-        assert np.allclose(served.reindex(tender.lot_ids), tender.demand)
-
-
-def test_single_vendor_default_is_cheapest_admissible_full_bidder(tender):
-    ok = admissible_vendors(tender)
-    assert "V06" not in ok and "V07" not in ok  # no ISO 27001 / financial score 28 < 40
-    full = [v for v in ok if tender.price_matrix.loc[v].notna().all()]
-    expected = min(full, key=lambda v: tender.evaluated_price()[v])
-    assert single_vendor(tender).providers == [expected]
-
-
-def test_tiered_unit_prices_by_hand(tender):
-    """all-unit: every unit at the highest tier reached (V01 L1: 120 000 >= 96 000 -> 22.35);
-    incremental: each band at its own price (V02 L1: 28.24, 27.39 from 60 000, 26.55 from 96 000)."""
-    assert tiered_unit_price(tender, "V01", "L1", 120_000) == pytest.approx(22.35)
-    assert tiered_unit_price(tender, "V01", "L1", 50_000) == pytest.approx(23.78)
-    inc = (60_000 * 28.24 + 36_000 * 27.39 + 24_000 * 26.55) / 120_000
-    assert tiered_unit_price(tender, "V02", "L1", 120_000) == pytest.approx(inc)
-
-
-def test_multi_vendor_from_award_stand_in(tender):
-    s = multi_vendor(tender, _award(tender))
-    lines = s.lines.set_index(["lot_id", "provider"])
-    assert lines.at[("L1", "V03"), "unit_price"] == pytest.approx(17.0)
-    # L2 awarded 1 000 of 1 400 servers: the rest stays in-house at the in-house unit cost
-    assert lines.at[("L2", INHOUSE), "units"] == pytest.approx(400)
-    assert lines.at[("L2", INHOUSE), "unit_price"] == pytest.approx(2750.0)
-    # a backup needs another provider on *every* lot the vendor serves: V03 is alone on L1
-    assert not s.vendors.at["V08", "has_backup"] and not s.vendors.at["V03", "has_backup"]
-    # incumbent V01 leaves L1 and L5: full exit cost, switching cost per unit moved
-    assert s.exit_cost == pytest.approx(1_600_000)
-    assert lines.at[("L1", "V03"), "switching_cost"] == pytest.approx(4.0 * 120_000)
-
-
-def test_multi_vendor_without_award_splits_between_two_cheapest(tender):
-    s = multi_vendor(tender, split=(0.6, 0.4))
-    ok = admissible_vendors(tender)
-    for lot in tender.lot_ids:
-        best = tender.price_matrix.loc[ok, lot].dropna().sort_values().index[:2].tolist()
-        got = s.lines[s.lines["lot_id"] == lot].sort_values("units", ascending=False)
-        assert got["provider"].tolist() == best
-        assert got["lot_share"].tolist() == pytest.approx([0.6, 0.4])
-    assert s.vendors["has_backup"].all()
-
-
-def test_hybrid_keeps_listed_lots_inhouse(tender):
-    s = hybrid(tender, _award(tender), inhouse_lots=["L3", "L4"])
-    inh = s.lines[s.lines["provider"] == INHOUSE]
-    assert set(inh["lot_id"]) >= {"L3", "L4"}
-    assert "V08" in s.providers  # still serves L5
-    with pytest.raises(ValueError, match="unknown lot"):
-        hybrid(tender, inhouse_lots=["L9"])
 
 
 def _one_line(**over):
@@ -151,7 +75,8 @@ def test_vectorised_model_matches_per_draw_reference(tender):
     """The vectorised evaluate() equals the scalar per-draw model written from the docs."""
     rng = np.random.default_rng(3)
     extra = {"fixed": pert(0, 1000, 5000), "events": compound(pert(0, 1, 2), rate=1.0)}
-    for s in standard_scenarios(tender) + [multi_vendor(tender, _award(tender)).with_(extra_costs=extra)]:
+    split = multi_vendor(tender, sample_award(tender)).with_(extra_costs=extra)
+    for s in [*standard_scenarios(tender), split]:
         n = 40
         x = {k: d.sample(n, rng=rng) for k, d in s.inputs().items()}
         ev = {}
@@ -210,11 +135,11 @@ def test_bad_arguments(tender):
         multi_vendor(tender, split=(0.5, 0.6))
     with pytest.raises(TypeError, match=r"\.volumes and \.spend"):
         multi_vendor(tender, award=object())
-    bad = _award(tender)
+    bad = sample_award(tender)
     bad.volumes.loc["V03", "L1"] = -5
     with pytest.raises(ValueError, match=r"award.volumes\[V03, L1\] is negative"):
         multi_vendor(tender, bad)
-    bad = _award(tender)
+    bad = sample_award(tender)
     bad.spend.loc["V08", "L3"] = -1.0
     with pytest.raises(ValueError, match=r"award.spend\[V08, L3\]"):
         multi_vendor(tender, bad)
@@ -226,11 +151,6 @@ def test_bad_arguments(tender):
         inhouse(object())
     with pytest.raises(ValueError, match="years must be an integer"):
         SourcingScenario("x", _one_line().lines, _one_line().vendors, years=0)
-
-
-def test_vendor_without_bid_goes_inhouse_by_default(tender):
-    s = single_vendor(tender, "V04")  # V04 bid for L2 and L3 only
-    assert set(s.lines.loc[s.lines["provider"] == INHOUSE, "lot_id"]) == {"L1", "L4", "L5"}
 
 
 def test_float32_hot_path_matches_float64(tender):
@@ -261,33 +181,3 @@ def test_demand_shrinking_99_percent_a_year_stays_finite(tender):
     assert np.isfinite(cost).all() and (cost > 0).all()
 
 
-
-def test_no_admissible_vendor_warns_before_using_every_bidder(tender):
-    """All vendors failing the gates used to fall back to every bidder without a word."""
-    criteria = tender.criteria.copy()
-    criteria.loc["C01", "gate"] = ">= 100"  # scores are 0-10
-    shut = type(tender).from_frames(
-        vendors=tender.vendors, criteria=criteria, scores=tender.scores, lots=tender.lots,
-        bids=tender.bids, tiers=tender.tiers, risk=tender.risk, pairwise=tender.pairwise,
-        settings=dict(tender.settings))
-    assert admissible_vendors(shut) == []
-    with pytest.warns(UserWarning, match="no vendor passes the tender's gates; the default options "
-                                         "use every bidder"):
-        single_vendor(shut)
-
-
-def test_money_assumptions_scale_with_the_tender(tender):
-    """Unset money assumptions follow the tender's size: prices x 10 (another currency unit)
-    gives breach impact and incident losses x 10, so no fixed amount of one currency is assumed;
-    the sample keeps its documented ranges (90 % of a breached month in about 10k-150k)."""
-    from sourcing.simulation import Assumptions
-
-    a = Assumptions.for_tender(tender)
-    lo, hi = a.breach_impact.ppf(np.array([0.05, 0.95]))
-    assert 9_000 < lo < 11_000 and 140_000 < hi < 160_000
-    scaled = tender.lots.assign(inhouse_unit_cost=tender.lots["inhouse_unit_cost"] * 10)
-    b = Assumptions.for_tender(type("T", (), {"lots": scaled})())
-    for key in ("breach_impact", "security_severity"):
-        np.testing.assert_allclose(getattr(b, key).ppf(np.array([0.05, 0.95])),
-                                   10 * getattr(a, key).ppf(np.array([0.05, 0.95])), rtol=1e-9)
-    assert b.escalation_cap == a.escalation_cap  # fractions do not scale

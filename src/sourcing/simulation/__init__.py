@@ -1,7 +1,8 @@
 """Risk/cost Monte Carlo of sourcing options (in-house, single vendor, multi-vendor, hybrid).
 
 Distributions (:mod:`.distributions`), rank correlation (:mod:`.correlation`), sampling
-(:mod:`.sampling`), the outsourcing contract model (:mod:`.contract`), the engine
+(:mod:`.sampling`), the assumptions (:mod:`.assumptions`), the outsourcing contract model
+(:mod:`.contract`) and the options built from a tender (:mod:`.options`), the engine
 (:func:`simulate`) and its :class:`SimulationResult`.
 
 Example
@@ -13,17 +14,8 @@ Example
 >>> res.summary()                                              # doctest: +SKIP
 """
 
-from .contract import (
-    DRIVERS,
-    INHOUSE,
-    Assumptions,
-    SourcingScenario,
-    hybrid,
-    inhouse,
-    multi_vendor,
-    single_vendor,
-    standard_scenarios,
-)
+from .assumptions import Assumptions
+from .contract import DRIVERS, INHOUSE, SourcingScenario
 from .correlation import gaussian_copula, iman_conover, nearest_correlation, spearman_to_pearson
 from .distributions import (
     Distribution,
@@ -38,6 +30,7 @@ from .distributions import (
     uniform,
 )
 from .engine import DEFAULT_CORRELATION, simulate, swing_table
+from .options import hybrid, inhouse, multi_vendor, single_vendor, standard_scenarios
 from .results import SimulationResult
 from .scenarios import contract_cost, risk_scenarios
 

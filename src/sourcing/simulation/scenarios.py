@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 
 from ..allocation.risk import RiskScenarios
-from .contract import DRIVERS, Assumptions, _check_tender, _risk_table
+from .assumptions import Assumptions
+from .contract import DRIVERS
 from .distributions import Constant, _rng, pert
+from .options import _check_tender, _risk_table
 
 __all__ = ["RISK_ASSUMPTIONS", "contract_cost", "risk_scenarios"]
 
