@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..allocation.risk import recourse_fill
 from ..tender import DEFAULT_CURRENCY
 from .assumptions import Assumptions
 from .distributions import (
@@ -597,8 +598,8 @@ def _recourse_cost(recourse: list, fixed: float, fy: np.ndarray, G: np.ndarray, 
 
     *recourse* holds per line of the vendor ``(lot, units, fee, list_price, switch_per_unit,
     warm list prices (K,), warm spare capacities (K,))``; *G* is (lots, T, hits) demand growth,
-    *esc* (T, hits) the fee index.  Each line's units are filled cheapest first (per unit over the
-    remaining years) into the warm vendors up to their spare capacity, the rest cold.
+    *esc* (T, hits) the fee index.  Each line's units go where the recourse rule sends them
+    (:func:`sourcing.allocation.risk.recourse_fill`, the rule of the risk-aware award).
     """
     T, h = esc.shape
     yi = fy.astype(np.intp) - 1
@@ -610,14 +611,8 @@ def _recourse_cost(recourse: list, fixed: float, fy: np.ndarray, G: np.ndarray, 
         ge = G[lot] * esc * after_mask                     # (T, hits) fee multiplier after failure
         after = ge.sum(axis=0, dtype=np.float64)           # (hits,)
         gy = G[lot, yi, cols].astype(np.float64)
-        rate_yr = np.append(warm_p, (1.0 + premium) * p_v)  # per unit-year after the failure
-        rate_sw = np.append(np.full(len(warm_p), warm_share * sw), sw)  # per unit in year y
-        R = gy[:, None] * rate_sw[None, :] + after[:, None] * rate_yr[None, :]  # (hits, K + 1)
-        order = np.argsort(R, axis=1, kind="stable")
-        caps = np.append(warm_spare, np.inf)[order]
-        before = np.concatenate([np.zeros((h, 1)), np.cumsum(caps, axis=1)[:, :-1]], axis=1)
-        fill = np.empty_like(R)
-        np.put_along_axis(fill, order, np.clip(units - before, 0.0, caps), axis=1)
+        fill, rate_yr, rate_sw = recourse_fill(units, gy, after, warm_p, warm_spare, p_v, sw,
+                                               warm_switch_share=warm_share, failure_premium=premium)
         yearly = fill @ rate_yr - line_fee                 # (hits,) change of the annual fee
         fee += (ge * yearly[None, :]).astype(dtype)
         fee[yi, cols] += (gy * (fill @ rate_sw)).astype(dtype)
