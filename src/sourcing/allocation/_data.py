@@ -320,6 +320,75 @@ def _codes(values: pd.Series, ids: list[str]) -> np.ndarray:
     return pd.Index(ids).get_indexer(values.astype(str)).astype(np.int64)
 
 
+def tier_pieces(base: np.ndarray, kind: np.ndarray, key: np.ndarray, t_key: np.ndarray, t_from: np.ndarray,
+                t_price: np.ndarray, priced: np.ndarray | None = None):
+    """The price pieces of bids with volume-discount tiers: the one definition of tier pricing.
+
+    A bid's pieces are ``[0, from_1), [from_1, from_2), ...``; volume ``x`` on a piece costs
+    ``intercept + price x`` a year.  ``all-unit``: every unit at the price of the highest tier
+    reached (intercept 0); ``incremental``: each band at its own price (the intercept makes the
+    cost the sum of the bands); ``none`` (or *priced* False): one piece at the base price.
+
+    Parameters
+    ----------
+    base : ndarray (n,)
+        Base unit price of each bid [tender currency/unit/yr].
+    kind : ndarray of str (n,)
+        ``discount_type`` of each bid.
+    key : ndarray of int (n,)
+        Each bid's key into the tiers (``vendor x n_lots + lot``).
+    t_key, t_from, t_price : ndarray
+        The tiers sorted by (key, from_volume): key, ``from_volume`` [units/yr], unit price.
+    priced : ndarray of bool (n,), optional
+        Bids whose tiers are read (default all).
+
+    Returns
+    -------
+    p_bid, start, end, price, intercept : ndarray (pieces,)
+        Bid of each piece, its volume range [units/yr], unit price and intercept [tender
+        currency/yr].
+    last : ndarray (n,)
+        Index of each bid's last piece.
+    """
+    n = len(base)
+    t_start = np.searchsorted(t_key, key, side="left")
+    n_t = np.searchsorted(t_key, key, side="right") - t_start
+    n_t[kind == "none"] = 0
+    if priced is not None:
+        n_t[~priced] = 0
+    pieces = 1 + n_t
+    p_bid = np.repeat(np.arange(n), pieces)
+    first = np.cumsum(pieces) - pieces
+    k = np.arange(len(p_bid)) - first[p_bid]                     # piece index within its bid
+    tier_at = np.where(k > 0, t_start[p_bid] + k - 1, 0)
+    bp = np.where(k > 0, t_from[tier_at] if len(t_from) else 0.0, 0.0)
+    price = np.where(k > 0, t_price[tier_at] if len(t_price) else 0.0, base[p_bid])
+    last = first + pieces - 1
+    end = np.append(bp[1:], np.inf)
+    end[last] = np.inf
+    # incremental tiers: intercept so that the cost equals the sum of the tier prices
+    width_cost = np.zeros(len(p_bid))
+    nxt = k > 0
+    width_cost[nxt] = (bp[nxt] - bp[np.flatnonzero(nxt) - 1]) * price[np.flatnonzero(nxt) - 1]
+    cum = np.cumsum(width_cost)
+    cum -= cum[first][p_bid]                                      # cost at each breakpoint, per bid
+    inter = np.where(kind[p_bid] == "incremental", cum - price * bp, 0.0)
+    return p_bid, bp, end, price, inter, last
+
+
+def tiered_cost(base: float, kind: str, from_volume, tier_price, volume: float) -> float:
+    """Annual cost [tender currency/yr] of *volume* units/yr on one bid with its tiers
+    (:func:`tier_pieces`; *from_volume* and *tier_price* the bid's tiers, any order)."""
+    order = np.argsort(np.asarray(from_volume, float), kind="stable")
+    t_from = np.asarray(from_volume, float)[order]
+    _, start, end, price, inter, _ = tier_pieces(
+        np.array([float(base)]), np.array([str(kind)]), np.zeros(1, np.int64), np.zeros(len(t_from), np.int64),
+        t_from, np.asarray(tier_price, float)[order])
+    on = np.flatnonzero((start <= volume) & (volume < end))
+    j = on[-1] if len(on) else len(start) - 1
+    return float(inter[j] + price[j] * volume)
+
+
 def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded, eligible, bid_v, bid_l,
               base, cap, bmin, dtype, d, tol):
     """Price segments of the usable bids, vectorised over bids and tiers.
@@ -365,29 +434,9 @@ def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded
         t_price = tiers["unit_price"].to_numpy(float)[known]
         order = np.lexsort((t_from, t_key))
         t_key, t_from, t_price = t_key[order], t_from[order], t_price[order]
-    t_start = np.searchsorted(t_key, key, side="left")
-    n_t = np.searchsorted(t_key, key, side="right") - t_start
-    n_t[dtype == "none"] = 0
-    n_t[~usable] = 0
-    pieces = 1 + n_t
-    p_bid = np.repeat(np.arange(n), pieces)
-    first = np.cumsum(pieces) - pieces
-    k = np.arange(len(p_bid)) - first[p_bid]                     # piece index within its bid
-    tier_at = np.where(k > 0, t_start[p_bid] + k - 1, 0)
-    bp = np.where(k > 0, t_from[tier_at] if len(t_from) else 0.0, 0.0)
-    price = np.where(k > 0, t_price[tier_at] if len(t_price) else 0.0, base[p_bid])
-    last = first + pieces - 1                                     # last piece of each bid
-    end = np.append(bp[1:], np.inf)
-    end[last] = np.inf
+    p_bid, bp, end, price, inter, last = tier_pieces(base, dtype, key, t_key, t_from, t_price, usable)
     # over-buying allowed and no cap: stop past the last tier or the demand
     top = np.where(np.isfinite(top), top, np.maximum(dj * (1 + tol), bp[last]))
-    # incremental tiers: intercept so that the cost equals the sum of the tier prices
-    width_cost = np.zeros(len(p_bid))
-    nxt = k > 0
-    width_cost[nxt] = (bp[nxt] - bp[np.flatnonzero(nxt) - 1]) * price[np.flatnonzero(nxt) - 1]
-    cum = np.cumsum(width_cost)
-    cum -= cum[first][p_bid]                                      # cost at each breakpoint, per bid
-    inter = np.where(dtype[p_bid] == "incremental", cum - price * bp, 0.0)
     lo = np.maximum(bp, low[p_bid])
     hi = np.minimum(end, top[p_bid])
     made = usable[p_bid] & (lo <= hi + 1e-9)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..allocation._data import tiered_cost
 from .assumptions import Assumptions
 from .contract import _VENDOR_COLS, INHOUSE, SourcingScenario
 
@@ -51,7 +52,8 @@ def _candidates(tender: Any) -> list[str]:
 
 def tiered_unit_price(tender: Any, vendor_id: str, lot_id: str, volume: float) -> float:
     """Average unit price of *volume* units/yr from the bid and its volume-discount tiers
-    [tender currency/unit/yr].
+    [tender currency/unit/yr], priced as the award prices it
+    (:func:`sourcing.allocation._data.tier_pieces`).
 
     ``all-unit``: every unit at the price of the highest tier reached; ``incremental``: each
     band at its own price; ``none``: the base price.
@@ -61,20 +63,13 @@ def tiered_unit_price(tender: Any, vendor_id: str, lot_id: str, volume: float) -
         raise ValueError(f"vendor {vendor_id} did not bid for lot {lot_id}")
     b = bid.iloc[0]
     base = float(b["unit_price"])
-    kind = str(b["discount_type"])
+    if volume <= 0:
+        return base
     tiers = tender.tiers
     tiers = tiers[(tiers["vendor_id"] == vendor_id) & (tiers["lot_id"] == lot_id)]
-    if kind == "none" or tiers.empty or volume <= 0:
-        return base
-    starts = np.concatenate([[0.0], tiers["from_volume"].to_numpy(float)])
-    prices = np.concatenate([[base], tiers["unit_price"].to_numpy(float)])
-    order = np.argsort(starts)
-    starts, prices = starts[order], prices[order]
-    if kind == "all-unit":
-        return float(prices[np.searchsorted(starts, volume, side="right") - 1])
-    ends = np.append(starts[1:], np.inf)
-    band = np.clip(np.minimum(ends, volume) - starts, 0.0, None)
-    return float((band * prices).sum() / volume)
+    cost = tiered_cost(base, str(b["discount_type"]), tiers["from_volume"], tiers["unit_price"], volume)
+    return cost / volume
+
 
 def _risk_table(tender: Any, a: Assumptions) -> pd.DataFrame:
     risk = tender.risk
