@@ -382,8 +382,8 @@ def tiered_cost(base: float, kind: str, from_volume, tier_price, volume: float) 
     order = np.argsort(np.asarray(from_volume, float), kind="stable")
     t_from = np.asarray(from_volume, float)[order]
     _, start, end, price, inter, _ = tier_pieces(
-        np.array([float(base)]), np.array([str(kind)]), np.zeros(1, np.int64), np.zeros(len(t_from), np.int64),
-        t_from, np.asarray(tier_price, float)[order])
+        np.array([float(base)]), np.array([str(kind)]), np.zeros(1, np.int64),
+        np.zeros(len(t_from), np.int64), t_from, np.asarray(tier_price, float)[order])
     on = np.flatnonzero((start <= volume) & (volume < end))
     j = on[-1] if len(on) else len(start) - 1
     return float(inter[j] + price[j] * volume)
