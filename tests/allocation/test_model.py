@@ -72,7 +72,8 @@ def check_award(a: Award, lots, bids, tiers, risk, vendors, policy: Policy, qual
             assert share >= policy.min_share_pct - 1e-5
         c = price_of(b, tiers, x)
         unit += c
-        setup += b.setup_cost
+        if v != lots.at[lot, "incumbent_vendor_id"]:  # an incumbent keeping its own lot: no setup
+            setup += b.setup_cost
         spend_v[v] = spend_v.get(v, 0.0) + c
         engaged.add(v)
     n_lot = (vol > 1e-9).sum(axis=0)
@@ -97,11 +98,10 @@ def check_award(a: Award, lots, bids, tiers, risk, vendors, policy: Policy, qual
         assert (rv <= policy.risk_cap + 1e-5).all()
     inc = set(vendors.index[vendors.incumbent]) | set(lots["incumbent_vendor_id"].dropna())
     onboard = sum(risk.loc[v, "onboarding_cost"] for v in engaged if v not in inc)
-    moved = 0.0
+    moved = 0.0  # switching on every unit a provider other than the lot's current one serves
     for lot, row in lots.iterrows():
-        if isinstance(row.incumbent_vendor_id, str):
-            kept = vol.loc[row.incumbent_vendor_id, lot] if row.incumbent_vendor_id in vol.index else 0
-            moved += row.switching_cost_per_unit * max(d[lot] - kept, 0)
+        current = row.incumbent_vendor_id if isinstance(row.incumbent_vendor_id, str) else None
+        moved += row.switching_cost_per_unit * sum(x for v, x in vol[lot].items() if v != current)
     total = unit + (setup + onboard + moved) / years
     assert a.cost["total"] == pytest.approx(total, rel=1e-6, abs=1e-4)
     assert a.cost["unit_cost"] == pytest.approx(unit, rel=1e-6, abs=1e-4)

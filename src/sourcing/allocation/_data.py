@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..cost_lines import onboarding_applies, setup_applies
 from ..schemas import Problem, ValidationError
 from ..tender import DEFAULT_CURRENCY
 from .policy import Policy
@@ -41,7 +42,7 @@ class Instance:
     switching: np.ndarray         # (L,) tender currency per unit moved, one-off
     bid_vendor: np.ndarray        # (B,)
     bid_lot: np.ndarray           # (B,)
-    bid_setup: np.ndarray         # (B,) tender currency, one-off
+    bid_setup: np.ndarray         # (B,) tender currency, one-off (0 for an incumbent's own lot)
     bid_capacity: np.ndarray      # (B,) units/year (inf = unlimited)
     bid_min: np.ndarray           # (B,) least units/year if awarded (bid min_volume)
     bid_type: list[str]           # (B,)
@@ -257,7 +258,7 @@ def make_instance(
             onboarding = risk["onboarding_cost"].reindex(vendor_ids).fillna(0).to_numpy(float)
         if "risk_score" in risk.columns:
             risk_score = risk["risk_score"].reindex(vendor_ids).to_numpy(float)
-    onboarding = np.where(incumbent, 0.0, onboarding)
+    onboarding = np.where(onboarding_applies(incumbent), onboarding, 0.0)
     q, excluded = _quality(quality)
     quality_arr = q.reindex(vendor_ids).to_numpy(float) if q is not None else np.full(V, np.nan)
     for v in policy.exclude:
@@ -305,7 +306,9 @@ def make_instance(
         units=[str(u) for u in lots["unit"].fillna("units")],
         lot_incumbent=lot_inc,
         switching=pd.to_numeric(lots["switching_cost_per_unit"], errors="coerce").fillna(0).to_numpy(float),
-        bid_vendor=bid_v[keep], bid_lot=bid_l[keep], bid_setup=setup[keep], bid_capacity=cap[keep],
+        bid_vendor=bid_v[keep], bid_lot=bid_l[keep],
+        bid_setup=np.where(setup_applies(bid_v[keep], lot_inc[bid_l[keep]]), setup[keep], 0.0),
+        bid_capacity=cap[keep],
         bid_min=bmin[keep], bid_type=dtype[keep].tolist(),
         seg_bid=s_bid, seg_lo=s_lo, seg_hi=s_hi, seg_price=s_p, seg_intercept=s_a,
         onboarding=onboarding, incumbent=incumbent, risk_score=risk_score, quality=quality_arr,

@@ -38,7 +38,7 @@ class Block:
     ----------
     rule : str
         Policy rule the rows enforce (a name of :data:`~sourcing.allocation.policy.RULES`, or
-        ``"demand"``), or a structural name (``"link"``, ``"one_segment"``, ``"moved"``,
+        ``"demand"``), or a structural name (``"link"``, ``"one_segment"``,
         ``"spend_total"``, ``"epsilon_quality"``, ``"tie_break_primary"``) when ``structural``.
     scope : {"lot", "vendor", "segment", "bid", "all"}
         What ``keys`` index: each row's lot, vendor, price segment or bid (``"all"``: one row
@@ -134,9 +134,8 @@ class ArrayModel:
     """The award MILP as arrays (see the module docstring).
 
     Columns are grouped in this order: ``x`` (units/year on each price segment), ``z`` (segment
-    used, binary), ``u`` (vendor engaged, binary; one per vendor with a usable bid), ``moved``
-    (units/year moved away from a lot's incumbent), ``spend_total`` (only with a concentration
-    cap) and ``slack`` (only in the elastic model).
+    used, binary), ``u`` (vendor engaged, binary; one per vendor with a usable bid),
+    ``spend_total`` (only with a concentration cap) and ``slack`` (only in the elastic model).
 
     Attributes
     ----------
@@ -195,7 +194,8 @@ class ArrayModel:
         return sum(b.n_rows for b in self.blocks)
 
     def cols(self, group: str) -> slice:
-        """Columns of *group* (``x``, ``z``, ``u``, ``moved``, ``spend_total``, ``slack``)."""
+        """Columns of *group* (``x``, ``z``, ``u``, ``spend_total``, ``slack``; a model stacked on
+        the award model adds its own)."""
         a, b = self.groups.get(group, (0, 0))
         return slice(a, b)
 
@@ -276,7 +276,6 @@ class ArrayModel:
 
     # ------------------------------------------------------------------ names and PuLP
     def column_names(self) -> list[str]:
-        names = {"x": "x", "z": "z", "u": "u", "moved": "moved"}
         out = []
         for g, (a, b) in self.groups.items():
             if g == "spend_total":
@@ -284,7 +283,7 @@ class ArrayModel:
             elif g == "slack":
                 out += [f"slack_{r}_{'p' if s > 0 else 'n'}" for r, s in self.elastic.tolist()]
             else:
-                out += [f"{names[g]}_{k}" for k in self.col_keys[g].tolist()]
+                out += [f"{g}_{k}" for k in self.col_keys[g].tolist()]
         return out
 
     def to_pulp(self):

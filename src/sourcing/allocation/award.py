@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import present as fmt
+from ..cost_lines import switched_units
 from ._data import DEFAULT_CURRENCY, Instance
 from ._solvers import SolveInfo
 from .arrays import ArrayModel
@@ -226,11 +227,9 @@ def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z:
     setup = float(inst.bid_setup[awarded_bid].sum()) if policy.setup_costs else 0.0
     onboard = float(inst.onboarding[engaged].sum()) if policy.onboarding_costs else 0.0
     moved = 0.0
-    if policy.switching_costs:
-        for j in range(L):
-            inc = inst.lot_incumbent[j]
-            if inc >= 0 and inst.switching[j] > 0:
-                moved += inst.switching[j] * max(inst.demand[j] - vol[inc, j], 0.0)
+    if policy.switching_costs:  # units a provider other than the lot's current one serves
+        switched = switched_units(vol, np.arange(V)[:, None], inst.lot_incumbent)
+        moved = float(inst.switching @ switched.sum(axis=0))
     k = inst.annualise
     unit = float(spend.sum())
     cost = pd.Series({"unit_cost": unit, "setup": k * setup, "onboarding": k * onboard,

@@ -1,8 +1,8 @@
 """A lower bound of the award MILP beyond its LP relaxation: the Lagrangian bound by lots.
 
 The rows of the award model (:func:`~sourcing.allocation.model.build_model`) are of two kinds.
-*Lot rows* have every column in one lot (the lot's segment volumes ``x`` and uses ``z``, its
-moved volume): segment links, demand, vendors per lot, quality floor, risk cap, moved volume.
+*Lot rows* have every column in one lot (the lot's segment volumes ``x`` and uses ``z``):
+segment links, demand, vendors per lot, quality floor, risk cap.
 *Coupling rows* reach across lots or into the vendor columns: one segment per bid (which ties
 ``z`` to the vendor's ``u``), the concentration cap and spend total, lots per vendor, vendors
 overall, include, budget.  Dualising the coupling rows ``D`` with multipliers ``y`` (Geoffrion
@@ -80,7 +80,6 @@ def _column_lots(model) -> np.ndarray:
     seg_lot = inst.bid_lot[inst.seg_bid]
     out[model.cols("x")] = seg_lot
     out[model.cols("z")] = seg_lot
-    out[model.cols("moved")] = model.col_keys["moved"]
     return out
 
 

@@ -10,11 +10,11 @@ see :class:`~sourcing.allocation._data.Instance`).  Variables exist only for bid
   min(tier end, bid capacity, max share x demand, demand less what the other vendors that
   ``min_vendors_per_lot`` requires must take)); at most one segment per bid;
 * ``u[v]`` binary, vendor engaged; ``sum_s z[s] <= u[v]`` per bid (disaggregated);
-* ``m[l] >= demand[l] - x[incumbent, l]`` units moved away from the incumbent;
 * ``T`` total annual unit-price spend (only with a concentration cap).
 
 Annual cost = sum(intercept[s] z[s] + price[s] x[s])  (unit cost after volume discounts)
-            + k * (setup_b z + onboarding_v u + switching_l m)   (one-off costs annualised)
+            + k * (setup_b z + onboarding_v u + switching_l x[s] for s not of the lot's current
+                   provider)   (one-off costs annualised; the rules of :mod:`sourcing.cost_lines`)
 
 with ``k = 1 / contract_years`` (``Policy.one_off="straight"``, default), the annuity factor
 (``"annuity"``) or 0 (``"ignore"``).  Demand rows are ``==`` (``Policy.demand="exact"``) or ``>=``
@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cost_lines import switched_units
 from ._data import Instance
-from .arrays import GE, LE, ArrayModel, Block, block, group_rows
+from .arrays import GE, LE, ArrayModel, Block, block
 from .policy import Policy
 from .rules import REGISTRY, vendor_limits
 
@@ -59,8 +60,6 @@ class _Layout:
     seg_l: np.ndarray          # (S,) lot of each segment
     vendors: np.ndarray        # vendors with a usable bid (one u column each)
     u_col: np.ndarray          # (V,) column of u[v], -1 for a vendor without a bid
-    moved_lots: np.ndarray     # lots with a switching variable
-    switch_const: float        # switching (one-off) of lots whose incumbent did not bid
     groups: dict = field(default_factory=dict)
     n: int = 0                 # number of columns
     by_lot: np.ndarray | None = None     # segments sorted by lot (stable)
@@ -86,21 +85,10 @@ def _layout(inst: Instance, policy: Policy, lot_vendors: dict | None = None, *,
     vendors = np.unique(inst.bid_vendor)
     u_col = np.full(V, -1, np.int64)
     u_col[vendors] = 2 * S + np.arange(len(vendors))
-    moved, switch_const = np.zeros(0, np.int64), 0.0
-    if policy.switching_costs:
-        inc = inst.lot_incumbent
-        charged = (inc >= 0) & (inst.switching > 0)
-        has_bid = np.zeros(inst.n_lots, bool)
-        has_bid[seg_l[seg_v == inc[seg_l]]] = True
-        moved = np.flatnonzero(charged & has_bid)
-        gone = charged & ~has_bid
-        switch_const = float(np.sum(inst.switching[gone] * inst.demand[gone]))
-    lay = _Layout(inst, S, seg_v, seg_l, vendors, u_col, moved, switch_const,
-                  lot_vendors=dict(lot_vendors or {}))
+    lay = _Layout(inst, S, seg_v, seg_l, vendors, u_col, lot_vendors=dict(lot_vendors or {}))
     lay.groups = {"x": (0, S), "z": (S, 2 * S)}
     n = 2 * S
-    for name, size in (("u", len(vendors)), ("moved", len(moved)),
-                       ("spend_total", int(policy.max_spend_share_pct is not None))):
+    for name, size in (("u", len(vendors)), ("spend_total", int(policy.max_spend_share_pct is not None))):
         lay.groups[name] = (n, n + size)
         n += size
     lay.n = n
@@ -137,10 +125,6 @@ def _segment_caps(inst: Instance, policy: Policy, seg_l: np.ndarray, lot_vendors
     return np.maximum(np.minimum(hi, top[seg_l]), 0.0)
 
 
-def _moved_col(lay: _Layout) -> np.ndarray:
-    return lay.groups["moved"][0] + np.arange(len(lay.moved_lots))
-
-
 # ---------------------------------------------------------------------- structural rows
 def _link(lay: _Layout) -> Block:
     """``x[s] - hi[s] z[s] <= 0`` and, where the least volume is > 0, ``x[s] - lo[s] z[s] >= 0``;
@@ -171,20 +155,6 @@ def _one_segment(lay: _Layout) -> Block:
                  structural=True)
 
 
-def _moved(lay: _Layout) -> Block | None:
-    """Units moved away from the incumbent: ``m[l] + x[incumbent, l] >= demand[l]``."""
-    inst, lots = lay.inst, lay.moved_lots
-    if not len(lots):
-        return None
-    inc_seg = np.flatnonzero(lay.seg_v == inst.lot_incumbent[lay.seg_l])
-    r, c, a = group_rows(lay.seg_l[inc_seg], lay.x(inc_seg), 1.0, lots, inst.n_lots)
-    row = np.concatenate([np.arange(len(lots)), r])
-    col = np.concatenate([_moved_col(lay), c])
-    coef = np.concatenate([np.ones(len(lots)), a])
-    return block("moved", "lot", lots, row, col, coef, GE, inst.demand[lots], names=("moved",),
-                 structural=True)
-
-
 # ---------------------------------------------------------------------- objective and assembly
 def _costs(lay: _Layout, policy: Policy, n: int) -> dict[str, tuple[np.ndarray, float]]:
     """Cost expressions over the columns: unit cost (per year), setup, onboarding and switching
@@ -192,8 +162,6 @@ def _costs(lay: _Layout, policy: Policy, n: int) -> dict[str, tuple[np.ndarray, 
     inst, S, k = lay.inst, lay.S, lay.inst.annualise
     xs, zs = lay.x(), lay.z()
     setup_coef = inst.bid_setup[inst.seg_bid] if S else np.zeros(0)
-    moved_rate = inst.switching[lay.moved_lots]
-    out = {}
     vec = {name: np.zeros(n) for name in ("unit_cost", "setup", "onboarding", "switching", "total")}
     vec["unit_cost"][xs] = inst.seg_price
     vec["unit_cost"][zs] = inst.seg_intercept
@@ -201,12 +169,11 @@ def _costs(lay: _Layout, policy: Policy, n: int) -> dict[str, tuple[np.ndarray, 
         vec["setup"][zs] = setup_coef
     if policy.onboarding_costs:
         vec["onboarding"][lay.u_col[lay.vendors]] = inst.onboarding[lay.vendors]
-    vec["switching"][_moved_col(lay)] = moved_rate
+    if policy.switching_costs:  # units a provider other than the lot's current one serves
+        vec["switching"][xs] = switched_units(inst.switching[lay.seg_l], lay.seg_v,
+                                              inst.lot_incumbent[lay.seg_l])
     vec["total"] = vec["unit_cost"] + k * (vec["setup"] + vec["onboarding"] + vec["switching"])
-    consts = {"switching": lay.switch_const, "total": k * lay.switch_const}
-    for name, v in vec.items():
-        out[name] = (v, consts.get(name, 0.0))
-    return out
+    return {name: (v, 0.0) for name, v in vec.items()}
 
 
 def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cost",
@@ -234,7 +201,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     ArrayModel
         Rows in this order: segment links, one segment per bid, the rows of every rule of
         :data:`~sourcing.allocation.rules.REGISTRY` on volumes (demand, vendors per lot, quality
-        floor, risk cap, vendors overall, lots per vendor, include), switching, then the rules on
+        floor, risk cap, vendors overall, lots per vendor, include), then the rules on
         money (spend total and concentration cap, budget).
     """
     lay = _layout(inst, policy, lot_vendors, tighten=not elastic)
@@ -245,20 +212,18 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     lay.budget_ref = cost_ref or cost_reference(inst)
     blocks = [_link(lay), _one_segment(lay)]
     blocks += [b for r in REGISTRY if not r.money for b in r.blocks(lay, policy)]
-    blocks += [b for b in [_moved(lay)] if b is not None]
     blocks += [b for r in REGISTRY if r.money for b in r.blocks(lay, policy)]
     lb = np.zeros(n)
     ub = np.full(n, np.inf)
     ub[:S] = lay.hi
     ub[S:lay.groups["u"][1]] = 1.0
-    ub[_moved_col(lay)] = inst.demand[lay.moved_lots]
     t0, t1 = lay.groups["spend_total"]
     if t1 > t0:  # the largest spend any award can have: a finite bound for the Lagrangian bound
         ub[t0:t1] = float(np.sum(np.maximum(0.0, np.maximum(inst.seg_intercept + inst.seg_price * inst.seg_lo,
                                                             inst.seg_intercept + inst.seg_price * lay.hi))))
     integer = np.zeros(n, bool)
     integer[S:lay.groups["u"][1]] = True
-    col_keys = {"x": np.arange(S), "z": np.arange(S), "u": lay.vendors, "moved": lay.moved_lots,
+    col_keys = {"x": np.arange(S), "z": np.arange(S), "u": lay.vendors,
                 "spend_total": np.zeros(t1 - t0, np.int64)}
     qcoef = None
     if inst.has_quality and S:
@@ -347,11 +312,6 @@ def start_vector(model: ArrayModel, seg_x: np.ndarray, seg_z: np.ndarray) -> np.
     eng = np.zeros(inst.n_vendors)
     np.maximum.at(eng, seg_v, seg_z)
     out[model.cols("u")] = eng[model.col_keys["u"]]
-    lots = model.col_keys["moved"]
-    if len(lots):
-        vol = np.zeros((inst.n_vendors, inst.n_lots))
-        np.add.at(vol, (seg_v, inst.bid_lot[inst.seg_bid]), seg_x)
-        out[model.cols("moved")] = np.maximum(inst.demand[lots] - vol[inst.lot_incumbent[lots], lots], 0.0)
     t = model.cols("spend_total")
     if t.stop > t.start:
         out[t] = float(np.sum(inst.seg_price * seg_x + inst.seg_intercept * seg_z))

@@ -14,7 +14,7 @@ Contract cost ``Q_s`` of scenario ``s`` (tender currency, undiscounted, whole ho
 ---------------------------------------------------------------------------------------------
 * **fees**: every awarded bid's annual cost (unit price after volume discounts) x demand growth
   of its lot x price indexation, summed over the years: ``sum_t G[s,l,t] E[s,t]``;
-* **one-off costs** (setup, onboarding, switching away from the incumbent), as the deterministic
+* **one-off costs** (setup, onboarding, switching; :mod:`sourcing.cost_lines`), as the deterministic
   model charges them, ``k T`` times (``k`` the policy's annualisation: once for ``"straight"``);
 * **vendor failure** (awarded vendor ``v`` fails in year ``y <= T``): the fixed failure cost of
   ``v`` (exit + replacement onboarding) in year ``y``, and the **recourse**: from year ``y + 1`` its
@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from .. import present as fmt
+from ..cost_lines import counted
 from ._data import DEFAULT_CURRENCY, Instance, make_instance
 from ._solvers import solve_arrays
 from .arrays import EQ, GE, LE, ArrayModel, block, summed
@@ -67,7 +68,7 @@ __all__ = ["RiskAward", "RiskFrontier", "RiskScenarios", "allocate_risk", "backu
 
 #: What the risk-aware award's expected cost and CVaR count, named wherever they appear (the
 #: simulation of the same award adds governance, service credits, business impact and security).
-COST_LINES = "fees, one-off costs and failure recourse"
+COST_LINES = counted("risk_award")
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -383,8 +384,6 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
     X, Z = 0, nS
     u_cols = np.arange(*base.groups["u"])
     u_vendors = base.col_keys["u"]
-    m_cols = np.arange(*base.groups["moved"])
-    m_lots = base.col_keys["moved"]
     # ----- columns stacked after the award's: eta (1), xi (S with a CVaR weight), q (Q), c (E)
     use_cvar = lam > 0
     n_xi = S if use_cvar else 0
@@ -440,11 +439,10 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
                                     cap[q_other[qi]], names=("spare",), structural=True))
     # ----- scenario cost Q_s as coefficients: dense first-stage part + sparse recourse part
     lot_w = W[:, seg_l]                                           # (S, nS)
-    qs_x = lot_w * inst.seg_price                                 # fees
+    qs_x = lot_w * inst.seg_price + kT * base.costs["switching"][0][:nS]   # fees, switching
     qs_z = lot_w * inst.seg_intercept + kT * inst.bid_setup[inst.seg_bid] * policy.setup_costs
     qs_u = ((fy <= T) * fc + kT * inst.onboarding * policy.onboarding_costs)[:, u_vendors]
-    qs_m = np.broadcast_to(kT * inst.switching[m_lots], (S, len(m_lots)))
-    const = kT * base.costs["switching"][1]
+    const = 0.0
     lot_e = inst.bid_lot[ev.b]
     sw_e = inst.switching[lot_e]
     plist = _bid_list_price(inst)
@@ -458,7 +456,6 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
     cost[X:X + nS] = p @ qs_x
     cost[Z:Z + nS] = p @ qs_z
     cost[u_cols] = p @ qs_u
-    cost[m_cols] = p @ qs_m
     np.add.at(cost, X + seg_of, p[e_seg_s] * stop_x)
     np.add.at(cost, Z + seg_of, p[e_seg_s] * stop_z)
     cost[QC:QC + Q] = p[ev.s[q_event]] * rate_q
@@ -468,8 +465,8 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
         cost[ETA] = lam
         cost[XI:XI + S] = lam * p / (1 - alpha)
         sS = np.arange(S)
-        dense_cols = np.concatenate([X + np.arange(nS), Z + np.arange(nS), u_cols, m_cols])
-        dense = np.concatenate([qs_x, qs_z, qs_u, qs_m], axis=1)
+        dense_cols = np.concatenate([X + np.arange(nS), Z + np.arange(nS), u_cols])
+        dense = np.concatenate([qs_x, qs_z, qs_u], axis=1)
         # a scenario's row meets a failed segment twice (its fees, and their stop): summed
         r, c_, v = summed(np.concatenate([sS, sS, np.repeat(sS, dense.shape[1]), e_seg_s, e_seg_s,
                                           ev.s[q_event], ev.s]),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..allocation._data import tiered_cost
+from ..cost_lines import onboarding_applies, setup_applies, switched_units
 from .assumptions import Assumptions
 from .contract import _VENDOR_COLS, INHOUSE, SourcingScenario
 
@@ -142,7 +143,6 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
         lrow = lots.loc[lot]
         current = lrow["incumbent_vendor_id"]
         current = str(current) if isinstance(current, str) and current else INHOUSE
-        moved = prov != current
         per_unit = float(lrow["switching_cost_per_unit"])
         setup = 0.0
         if prov == INHOUSE:
@@ -152,12 +152,11 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
             if setup != setup:  # NaN
                 setup = 0.0
             q, credit = slas.get((prov, lot), (float(risk.at[prov, "sla_breach_prob"]), a.sla_credit_pct))
-            if prov == current:
-                setup = 0.0
+            setup *= bool(setup_applies(prov, current))
         demand = float(lrow["annual_demand"])
         rows.append({
             "lot_id": lot, "provider": prov, "units": float(units), "unit_price": float(price),
-            "setup_cost": setup, "switching_cost": per_unit * float(units) if moved else 0.0,
+            "setup_cost": setup, "switching_cost": per_unit * float(switched_units(units, prov, current)),
             "switch_per_unit": per_unit,
             "capacity": cap_of(prov, lot), "list_price": list_of(prov, lot, price),
             "growth": float(lrow["demand_growth_pct"]) / 100.0,
@@ -183,7 +182,8 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
         vrows[prov] = {
             "failure_prob": float(risk.at[prov, "failure_prob"]),
             "exit_cost": float(risk.at[prov, "exit_cost"]),
-            "onboarding_cost": 0.0 if prov in incumbents else float(risk.at[prov, "onboarding_cost"]),
+            "onboarding_cost": (float(risk.at[prov, "onboarding_cost"])
+                                * bool(onboarding_applies(prov in incumbents))),
             "incident_rate": float(risk.at[prov, "incident_rate"]),
             "security_score": float(risk.at[prov, "security_score"]),
             "iso27001": bool(vend.at[prov, "iso27001"]),
