@@ -341,8 +341,9 @@ TABLES: dict[str, Table] = {
                 _c("incumbent_vendor_id", doc="Vendor running the lot today, blank if in-house.",
                    **_OPT),
                 _c("switching_cost_per_unit", "float",
-                   "One-off cost of moving one unit of annual demand away from the incumbent, "
-                   "EUR/unit.", ge=0, default=0.0, **_OPT),
+                   "One-off cost of moving one unit of annual demand to a provider other than the "
+                   "lot's current one (from in-house to a vendor, or away from the incumbent), "
+                   "tender currency/unit.", ge=0, default=0.0, **_OPT),
                 _c("inhouse_unit_cost", "float",
                    "Fully loaded cost of running the lot in-house, tender currency per unit per year.",
                    gt=0, **_OPT),
@@ -365,7 +366,8 @@ TABLES: dict[str, Table] = {
                    "to every unit) or incremental (only to units above the threshold).",
                    choices=("none", "all-unit", "incremental"), default="none", **_OPT),
                 _c("setup_cost", "float",
-                   "One-off cost to transition the lot to the vendor, tender currency.",
+                   "One-off cost to transition the lot to the vendor (none for the lot's incumbent "
+                   "keeping it), tender currency.",
                    ge=0, default=0.0, **_OPT),
             ),
             key=("vendor_id", "lot_id"),
@@ -403,7 +405,8 @@ TABLES: dict[str, Table] = {
                    "Composite vendor risk, 0 (low) to 100 (high); used by allocation risk caps.",
                    ge=0, le=100, **_OPT),
                 _c("onboarding_cost", "float",
-                   "One-off cost of engaging the vendor (contracting, due diligence), tender currency.",
+                   "One-off cost of engaging the vendor (contracting, due diligence; none for an "
+                   "incumbent), tender currency.",
                    ge=0, default=0.0, **_OPT),
                 _c("exit_cost", "float",
                    "One-off cost of replacing the vendor if it fails or exits, tender currency.",
