@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-__all__ = ["LOTS", "VENDOR_NAMES", "deep_merge", "make_scenario", "make_tender", "tender_tables"]
+__all__ = ["LOTS", "VENDOR_NAMES", "deep_merge", "make_scenario", "make_tender", "sample_award",
+           "tender_tables", "tiny_tender"]
 
 #: Default vendor names (US health-care IT providers, invented); "Vendor N" beyond the list.
 VENDOR_NAMES = ("Keystone Health IT", "Prairie Clinical Systems", "Bayview Managed Services",
@@ -301,3 +302,19 @@ def sample_award(tender):
     vol.loc["V08", ["L3", "L4", "L5"]] = [60, 9000, 8500]
     spend.loc["V08", ["L3", "L4", "L5"]] = [60 * 75_000.0, 9000 * 36.0, 8500 * 260.0]
     return types.SimpleNamespace(volumes=vol, spend=spend)
+
+def tiny_tender(*, incumbent: str | None = None, failure_prob: float = 0.1):
+    """The tiny tender of the issue: one lot of 1,000 units, in-house today with a switching cost of
+    50 a unit; vendor A cheap (100 a unit, setup 6,000, failing *failure_prob* a year), vendor B dear (130 a
+    unit, never failing); three years, no growth."""
+    t = tender_tables(n_vendors=2, n_lots=1, with_risk=True, seed=1, contract_years=3)
+    t["lots"] = t["lots"].assign(annual_demand=1000.0, demand_growth_pct=0.0, incumbent_vendor_id=incumbent,
+                                 switching_cost_per_unit=50.0, inhouse_unit_cost=140.0)
+    t["bids"] = t["bids"].assign(unit_price=[100.0, 130.0], setup_cost=[6000.0, 0.0], capacity=np.nan)
+    t["vendors"] = t["vendors"].assign(incumbent=[incumbent == "B1", incumbent == "B2"],
+                                       offshore_share_pct=0.0)
+    t["risk"] = t["risk"].assign(failure_prob=[failure_prob, 0.0], onboarding_cost=[2000.0, 2000.0],
+                                 exit_cost=[10_000.0, 10_000.0])
+    from sourcing.tender import Tender
+
+    return Tender.from_frames(**t)

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from tenders import tender_tables
+from tenders import tender_tables, tiny_tender
 
 from sourcing.allocation import Policy, allocate, allocate_risk
 from sourcing.allocation._data import make_instance
@@ -181,19 +181,6 @@ def test_three_models_charge_the_same_lines(block):
             assert abs(out.mean() - model.mean()) <= 4 * se + 1e-9 * abs(out.mean()), seed
 
 
-def tiny_tender(*, incumbent: str | None = None) -> Tender:
-    """The tiny tender of the issue: one lot of 1,000 units, in-house today with a switching cost of
-    50 a unit; vendor A cheap (100 a unit, setup 6,000, failing 10 % a year), vendor B dear (130 a
-    unit, never failing); three years, no growth."""
-    t = tender_tables(n_vendors=2, n_lots=1, with_risk=True, seed=1, contract_years=3)
-    t["lots"] = t["lots"].assign(annual_demand=1000.0, demand_growth_pct=0.0, incumbent_vendor_id=incumbent,
-                                 switching_cost_per_unit=50.0, inhouse_unit_cost=140.0)
-    t["bids"] = t["bids"].assign(unit_price=[100.0, 130.0], setup_cost=[6000.0, 0.0], capacity=np.nan)
-    t["vendors"] = t["vendors"].assign(incumbent=[incumbent == "B1", incumbent == "B2"],
-                                       offshore_share_pct=0.0)
-    t["risk"] = t["risk"].assign(failure_prob=[0.1, 0.0], onboarding_cost=[2000.0, 2000.0],
-                                 exit_cost=[10_000.0, 10_000.0])
-    return Tender.from_frames(**t)
 
 
 def test_tiny_tender_by_hand():

@@ -157,7 +157,8 @@ def test_backup_in_words_once_without_double_negatives():
     from sourcing.narrative import backup_table, risk_story
 
     backup = pd.DataFrame({"backup_cost": [408_000.0, -20_000.0], "tail_saving": [-5_000.0, 900_000.0],
-                           "net_value": [-413_000.0, 920_000.0]}, index=["L1", "L2"])
+                           "net_value": [-413_000.0, 920_000.0], "backup_share": [0.05, 0.3]},
+                          index=["L1", "L2"])
     award = SimpleNamespace(alpha=0.95, lam=1.0, feasible=True, expected=1e7, cvar=1.2e7,
                             n_scenarios=200, vendors=["V1"])
     frontier = SimpleNamespace(to_frame=lambda: pd.DataFrame({"status": [], "lam": []}), n_distinct=1)
@@ -168,6 +169,7 @@ def test_backup_in_words_once_without_double_negatives():
     assert table.loc["Cloud", "Expected cost"] == "SEK 20k less"
     assert table.loc["Service desk", "Worst outcomes"] == "SEK 5,000 higher in the worst 5%"
     assert list(table["Worth it"]) == ["no", "yes"]
+    assert list(table["Backup holds"]) == ["5% of the lot", "30% of the lot"]  # the share it buys
     assert not any("-" in v for v in table.to_numpy().ravel() if isinstance(v, str))
     lines = risk_story(risk, names=names, currency="SEK")
     assert sum("backup vendor" in line for line in lines) == 1

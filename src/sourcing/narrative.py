@@ -363,21 +363,24 @@ def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:
 
 
 def backup_table(risk: Any, *, names: fmt.Names, currency: str) -> pd.DataFrame:
-    """The value of a backup vendor per lot, in words (no signed amounts): what it does to the
-    expected cost and to the worst outcomes, and whether it is worth it at the award's CVaR
-    weight; indexed by lot name.  Empty without a backup analysis."""
+    """The value of a backup vendor per lot, in words (no signed amounts): the share of the lot
+    the backup holds, what it does to the expected cost and to the worst outcomes, and whether it
+    is worth it at the award's CVaR weight; indexed by lot name.  Empty without a backup
+    analysis."""
     b = risk.backup if risk is not None else None
-    cols = ["Expected cost", "Worst outcomes", "Worth it"]
+    cols = ["Backup holds", "Expected cost", "Worst outcomes", "Worth it"]
     if b is None or not len(b):
         return pd.DataFrame(columns=cols)
     tail = f"worst {fmt.percent(1 - risk.award.alpha)}"
     rows = {}
     for lot, r in b.iterrows():
         if pd.isna(r["net_value"]):
-            rows[names(lot)] = ["not feasible under the policy", "", "n/a"]
+            rows[names(lot)] = ["", "not feasible under the policy", "", "n/a"]
             continue
         cost, saving = float(r["backup_cost"]), float(r["tail_saving"])
+        share = r.get("backup_share", np.nan)
         rows[names(lot)] = [
+            f"{fmt.percent(share)} of the lot" if pd.notna(share) else "",
             f"{fmt.money(abs(cost), currency)} " + ("more" if cost > 0 else "less"),
             f"{fmt.money(abs(saving), currency)} " + ("lower" if saving > 0 else "higher")
             + f" in the {tail}",

@@ -293,3 +293,28 @@ def test_scenarios_are_validated_and_reproducible(tender):
                           a.growth_factor[:, :, :3], a.failure_cost)
     with pytest.raises(ValueError, match="span 3 years"):
         allocate_risk(tender, Policy(), short)
+
+
+def test_a_token_award_is_no_backup():
+    """A 0.01 % award counted as a full warm backup of the whole lot, and the risk-aware model chose
+    it (issue: one cost model).  A vendor is a warm backup only from ``Policy.backup_share`` of the
+    lot (default the minimum share, else 5 %): below it the model gives the backup that share or
+    none, and the scenario costs route failures warm only to vendors that hold it."""
+    from tenders import tiny_tender
+
+    tender = tiny_tender(failure_prob=0.3)
+    rs = risk_scenarios(tender, n=200, seed=1)
+    shares = {}
+    for pct in (0.0, None, 30.0):
+        a = allocate_risk(tender, Policy(min_backup_share_pct=pct), rs, lam=1.0)
+        assert a.status == "optimal"
+        shares[pct] = float(a.shares.loc["B2", "HELP"])
+    assert 0 < shares[0.0] < 0.001                     # any sliver counts when the share is 0
+    assert shares[None] == pytest.approx(0.05, abs=1e-6)  # the default: a backup holds 5 %
+    assert shares[30.0] == 0.0                         # 30 % is dearer than the tail it saves
+    assert Policy(min_share_pct=20).backup_share == 0.2 and Policy().backup_share == 0.05
+    inst = make_instance(tender, Policy())
+    token = np.array([[999.9], [0.1]])
+    warm, none = (scenario_costs(inst, Policy(min_backup_share_pct=p), rs, token)["total"]
+                  for p in (0.0, 5.0))
+    assert (warm <= none + 1e-6).all() and (warm < none - 1).any()  # the sliver no longer absorbs failures

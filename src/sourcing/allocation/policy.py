@@ -31,6 +31,10 @@ RULES = (
 )
 
 
+#: Least share of a lot (percent) a warm backup holds when the policy sets no minimum share.
+DEFAULT_BACKUP_SHARE_PCT = 5.0
+
+
 class Policy(BaseModel):
     """Sourcing rules for an award; every rule is optional.
 
@@ -43,6 +47,11 @@ class Policy(BaseModel):
         Percent of annual demand the award may fall short of (and, for ``exact``, exceed).
     min_share_pct : float, optional
         No token awards: a vendor awarded a lot gets at least this percent of its demand.
+    min_backup_share_pct : float, optional
+        Percent of a lot's demand a vendor must hold to count as a warm backup when another
+        vendor of the lot fails (the failure recourse of the risk-aware award and of the
+        simulation); default ``min_share_pct``, or 5 % without one.  A vendor with less (a token
+        award) is no backup: the failed volume goes to a cold replacement.
     max_share_pct : float, optional
         Most percent of a lot's demand one vendor may get.
     max_share_pct_by_lot : dict, optional
@@ -91,6 +100,7 @@ class Policy(BaseModel):
     demand: Literal["exact", "at_least"] = "exact"
     demand_tolerance_pct: float = Field(0.0, ge=0, lt=100)
     min_share_pct: float | None = Field(None, ge=0, le=100)
+    min_backup_share_pct: float | None = Field(None, ge=0, le=100)
     max_share_pct: float | None = Field(None, gt=0, le=100)
     max_share_pct_by_lot: dict[str, float] | None = None
     min_vendors_per_lot: int | None = Field(None, ge=1)
@@ -150,6 +160,14 @@ class Policy(BaseModel):
     def active_rules(self) -> list[str]:
         """Names of the rules (see :data:`RULES`) this policy sets."""
         return [r for r in RULES if getattr(self, r) not in (None, (), {})]
+
+    @property
+    def backup_share(self) -> float:
+        """Least share of a lot's demand (fraction) a vendor holds to count as a warm backup."""
+        pct = self.min_backup_share_pct
+        if pct is None:
+            pct = self.min_share_pct if self.min_share_pct is not None else DEFAULT_BACKUP_SHARE_PCT
+        return float(pct) / 100.0
 
     def relaxed(self, rule: str) -> Policy:
         """A copy without *rule* (one of :data:`RULES`)."""

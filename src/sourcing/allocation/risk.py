@@ -20,8 +20,9 @@ Contract cost ``Q_s`` of scenario ``s`` (tender currency, undiscounted, whole ho
   ``v`` (exit + replacement onboarding) in year ``y``, and the **recourse**: from year ``y + 1`` its
   volume on each lot moves
 
-  - *warm* to the lot's other awarded vendors, each up to its spare capacity (bid capacity minus
-    its awarded volume), at its list price (the bid's base unit price) plus a switching cost of
+  - *warm* to the lot's other awarded vendors that hold at least ``Policy.backup_share`` of it
+    (a token award is no backup), each up to its spare capacity (bid capacity minus its awarded
+    volume), at its list price (the bid's base unit price) plus a switching cost of
     ``warm_switch_share x lots.switching_cost_per_unit`` per unit moved;
   - *cold* (the rest) to a replacement at the failed vendor's list price x ``(1 +
     failure_premium)`` plus the full ``lots.switching_cost_per_unit``;
@@ -337,6 +338,8 @@ def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: n
     cb = np.zeros(B)
     np.add.at(cb, inst.seg_bid, inst.seg_price * sx + inst.seg_intercept * sz)
     awarded = xb > 1e-9
+    # a warm backup holds at least the policy's backup share of the lot
+    backup = awarded & (xb >= policy.backup_share * inst.demand[inst.bid_lot] * (1 - 1e-9))
     fees = W[:, inst.bid_lot[awarded]] @ cb[awarded]
     engaged = np.zeros(inst.n_vendors, bool)
     engaged[inst.bid_vendor[awarded]] = True
@@ -353,7 +356,7 @@ def scenario_costs(inst: Instance, policy: Policy, rs: RiskScenarios, volumes: n
         y = fy[hit, v].astype(int)
         after = tail[hit, lot, y]
         gy = G[hit, lot, y - 1]
-        warm = np.flatnonzero(awarded & (inst.bid_lot == lot) & (inst.bid_vendor != v))
+        warm = np.flatnonzero(backup & (inst.bid_lot == lot) & (inst.bid_vendor != v))
         fill, rate_yr, rate_sw = recourse_fill(
             xb[b], gy, after, plist[warm], np.maximum(cap[warm] - xb[warm], 0.0), plist[b], sw[lot],
             warm_switch_share=rs.warm_switch_share, failure_premium=rs.failure_premium)
@@ -395,16 +398,31 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
     q_other = pc[np.concatenate([np.arange(pstart[b], pstart[b + 1]) for b in ev.b])] if E else (
         np.zeros(0, np.int64))
     Q = len(q_event)
+    # a warm option must hold at least the policy's backup share of the lot: bids whose least
+    # awarded volume is below it get a binary "ready" column (x_b >= share x demand x ready_b)
+    m = policy.backup_share
+    seg_lot_d = d[inst.bid_lot[inst.seg_bid]]
+    least = np.full(len(inst.bid_vendor), np.inf)
+    np.minimum.at(least, inst.seg_bid, inst.seg_lo - m * seg_lot_d * (1 - 1e-9))
+    token = np.zeros(len(inst.bid_vendor), bool)
+    token[np.unique(q_other)] = True
+    token &= least < 0
+    ready_bids = np.flatnonzero(token)
     ETA = base.n_cols
     XI = ETA + 1
     QC = XI + n_xi
     CC = QC + Q
-    n = CC + E
+    RD = CC + E
+    n = RD + len(ready_bids)
     lb = np.concatenate([base.lb, np.zeros(n - ETA)])
     ub = np.concatenate([base.ub, np.full(n - ETA, np.inf)])
     lb[ETA] = -np.inf if use_cvar else 0.0
     ub[ETA] = np.inf if use_cvar else 0.0
     integer = np.concatenate([base.integer, np.zeros(n - ETA, bool)])
+    ub[RD:] = 1.0
+    integer[RD:] = True
+    ready_col = np.full(len(inst.bid_vendor), -1, np.int64)
+    ready_col[ready_bids] = RD + np.arange(len(ready_bids))
     blocks = list(base.blocks)
     seg_start = inst.seg_start
     cap = inst.bid_capacity
@@ -419,15 +437,27 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
                             np.concatenate([np.ones(Q), np.ones(E), -np.ones(len(seg_of))]), EQ, 0.0,
                             names=("recourse",), structural=True))
         if Q:
-            # warm only to an awarded vendor: q <= min(capacity, demand) z
+            # warm only to a vendor awarded the lot (q <= min(capacity, demand) z), holding at
+            # least the backup share where its bid allows less (q <= big ready)
             big = np.minimum(cap[q_other], d[inst.bid_lot[q_other]])
-            nseg_o = np.diff(seg_start)[q_other]
+            nseg_o = np.where(token[q_other], 1, np.diff(seg_start)[q_other])
             q_seg = np.repeat(np.arange(Q), nseg_o)
-            oseg = np.concatenate([np.arange(seg_start[b], seg_start[b + 1]) for b in q_other])
+            oseg = np.concatenate([[ready_col[b]] if token[b] else
+                                   Z + np.arange(seg_start[b], seg_start[b + 1]) for b in q_other])
             blocks.append(block("warm", "pair", np.arange(Q), np.concatenate([np.arange(Q), q_seg]),
-                                np.concatenate([QC + np.arange(Q), Z + oseg]),
+                                np.concatenate([QC + np.arange(Q), oseg]),
                                 np.concatenate([np.ones(Q), -big[q_seg]]), LE, 0.0, names=("warm",),
                                 structural=True))
+            if len(ready_bids):
+                nseg_r = np.diff(seg_start)[ready_bids]
+                rr = np.repeat(np.arange(len(ready_bids)), nseg_r)
+                rs_ = np.concatenate([np.arange(seg_start[b], seg_start[b + 1]) for b in ready_bids])
+                need = m * d[inst.bid_lot[ready_bids]]
+                local = np.arange(len(ready_bids))
+                blocks.append(block("ready", "bid", ready_bids, np.concatenate([rr, local]),
+                                    np.concatenate([X + rs_, RD + local]),
+                                    np.concatenate([np.ones(len(rs_)), -need]), GE, 0.0, names=("ready",),
+                                    structural=True))
             # ... up to its spare capacity: q + x_w <= capacity
             qi = np.flatnonzero(np.isfinite(cap[q_other]))
             if len(qi):
@@ -475,9 +505,10 @@ def _build(inst: Instance, policy: Policy, rs: RiskScenarios, lam: float, alpha:
                           np.concatenate([np.ones(S), np.ones(S), -dense.ravel(), -stop_x, -stop_z,
                                           -rate_q, -rate_c]))
         blocks.append(block("cvar", "scenario", sS, r, c_, v, GE, const, names=("cvar",), structural=True))
-    groups = {**base.groups, "eta": (ETA, XI), "xi": (XI, QC), "q": (QC, CC), "c": (CC, n)}
+    groups = {**base.groups, "eta": (ETA, XI), "xi": (XI, QC), "q": (QC, CC), "c": (CC, RD),
+              "ready": (RD, n)}
     col_keys = {**base.col_keys, "eta": np.zeros(1, np.int64), "xi": np.arange(n_xi), "q": np.arange(Q),
-                "c": np.arange(E)}
+                "c": np.arange(E), "ready": ready_bids}
     costs = {k: (np.concatenate([v, np.zeros(n - ETA)]), c0) for k, (v, c0) in base.costs.items()}
     return ArrayModel(inst, policy, "risk", lb, ub, integer, groups, col_keys, blocks, cost, const, False,
                       costs, None)
@@ -783,7 +814,9 @@ def backup_value(tender, policy: Policy | None = None, scenarios: RiskScenarios 
     Returns
     -------
     DataFrame
-        Indexed by lot_id: ``single_expected``, ``dual_expected``, ``backup_cost`` (expected extra
+        Indexed by lot_id: ``backup_share`` (fraction of the lot the smallest vendor of the
+        dual-sourced award holds: what the backup takes), ``single_expected``, ``dual_expected``,
+        ``backup_cost`` (expected extra
         cost of dual sourcing = dual - single), ``single_cvar``, ``dual_cvar``, ``tail_saving``
         (single CVaR - dual CVaR), ``net_value`` (single - dual objective, expected + lam x CVaR;
         > 0: the backup pays), ``single_status``, ``dual_status``; money in the tender currency
@@ -806,7 +839,9 @@ def backup_value(tender, policy: Policy | None = None, scenarios: RiskScenarios 
                 inst, policy, scenarios, float(lam), float(alpha), {j: bounds}, time_limit=time_limit,
                 mip_gap=mip_gap, currency=currency, names=None)
         s, d = res["single"], res["dual"]
+        held = d.shares[lot][d.volumes[lot] > 1e-9] if d.feasible else pd.Series(dtype=float)
         recs[lot] = {
+            "backup_share": float(held.min()) if len(held) > 1 else np.nan,
             "single_expected": s.expected, "dual_expected": d.expected,
             "backup_cost": d.expected - s.expected,
             "single_cvar": s.cvar, "dual_cvar": d.cvar, "tail_saving": s.cvar - d.cvar,

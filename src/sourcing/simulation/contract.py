@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..allocation.policy import DEFAULT_BACKUP_SHARE_PCT
 from ..allocation.risk import recourse_fill
 from ..tender import DEFAULT_CURRENCY
 from .assumptions import Assumptions
@@ -143,6 +144,9 @@ class SourcingScenario:
     description : str
     extra_costs : dict
         Name -> distribution of further costs [tender currency/yr] (see ``other`` in the module notes).
+    backup_share : float
+        Least ``lot_share`` of a vendor that counts as a warm backup in the failure recourse
+        [fraction; the award's ``Policy.backup_share``, default 5 %].
     """
 
     name: str
@@ -155,6 +159,7 @@ class SourcingScenario:
     currency: str = DEFAULT_CURRENCY
     description: str = ""
     extra_costs: Mapping[str, Any] = field(default_factory=dict)
+    backup_share: float = DEFAULT_BACKUP_SHARE_PCT / 100.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -167,6 +172,9 @@ class SourcingScenario:
         if not math.isfinite(r) or r <= -1:
             raise ValueError(f"SourcingScenario {self.name!r}: discount_rate must be > -1 (fraction/yr), "
                              f"got {self.discount_rate!r}")
+        if not 0 <= float(self.backup_share) <= 1:
+            raise ValueError(f"SourcingScenario {self.name!r}: backup_share must be a fraction in [0, 1], "
+                             f"got {self.backup_share!r}")
         if not isinstance(self.assumptions, Assumptions):
             raise TypeError(f"SourcingScenario {self.name!r}: assumptions must be an Assumptions")
         if not math.isfinite(float(self.exit_cost)) or self.exit_cost < 0:
@@ -387,13 +395,15 @@ class SourcingScenario:
         units = lines["units"].to_numpy(float)
         cap = lines["capacity"].to_numpy(float)
         lprice = lines["list_price"].to_numpy(float)
+        shares = lines["lot_share"].to_numpy(float)
         swpu = lines["switch_per_unit"].to_numpy(float)
         for v in vend:
             recourse = []
             for r in np.flatnonzero(prov_arr == v):
                 if units[r] <= 0:
                     continue
-                others = np.flatnonzero((li == li[r]) & (prov_arr != v) & (prov_arr != INHOUSE))
+                others = np.flatnonzero((li == li[r]) & (prov_arr != v) & (prov_arr != INHOUSE)
+                                        & (shares >= self.backup_share * (1 - 1e-9)))
                 recourse.append((int(li[r]), float(units[r]), float(c[r]), float(lprice[r]),
                                  float(swpu[r]), lprice[others].copy(),
                                  np.maximum(cap[others] - units[others], 0.0)))

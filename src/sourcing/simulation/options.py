@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..allocation._data import tiered_cost
+from ..allocation.policy import Policy
 from ..cost_lines import onboarding_applies, setup_applies, switched_units
 from .assumptions import Assumptions
 from .contract import _VENDOR_COLS, INHOUSE, SourcingScenario
@@ -111,8 +112,9 @@ def _sla_lookup(sla: pd.DataFrame | None) -> dict[tuple[str, str], tuple[float, 
 
 def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *,
            sla: pd.DataFrame | None, assumptions: Assumptions | None, years: int | None,
-           discount_rate: float | None, description: str) -> SourcingScenario:
-    """Scenario from (lot_id, provider, units, unit_price) rows."""
+           discount_rate: float | None, description: str, award: Any = None) -> SourcingScenario:
+    """Scenario from (lot_id, provider, units, unit_price) rows (the warm-backup share from the
+    *award*'s policy)."""
     _check_tender(tender)
     a = assumptions if assumptions is not None else Assumptions.for_tender(tender)
     if not isinstance(a, Assumptions):
@@ -209,7 +211,8 @@ def _build(tender: Any, name: str, alloc: list[tuple[str, str, float, float]], *
         name=name, lines=lines, vendors=vendors,
         years=tender.contract_years if years is None else years,
         discount_rate=tender.discount_rate if discount_rate is None else discount_rate,
-        exit_cost=exit_cost, assumptions=a, currency=tender.currency, description=description)
+        exit_cost=exit_cost, assumptions=a, currency=tender.currency, description=description,
+        backup_share=float(getattr(getattr(award, "policy", None), "backup_share", Policy().backup_share)))
 
 def inhouse(tender: Any, *, name: str = "In-house", sla: pd.DataFrame | None = None,
             assumptions: Assumptions | None = None, years: int | None = None,
@@ -332,7 +335,7 @@ def multi_vendor(tender: Any, award: Any = None, *, name: str = "Multi-vendor",
     else:
         alloc, desc = _award_alloc(tender, award), "lots as awarded by the allocation"
     return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
-                  discount_rate=discount_rate, description=desc)
+                  discount_rate=discount_rate, description=desc, award=award)
 
 
 def hybrid(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = None,
@@ -361,7 +364,7 @@ def hybrid(tender: Any, award: Any = None, *, inhouse_lots: list[str] | None = N
         lrow = tender.lots.loc[lot]
         alloc.append((lot, INHOUSE, float(lrow["annual_demand"]), float(lrow["inhouse_unit_cost"])))
     return _build(tender, name, alloc, sla=sla, assumptions=assumptions, years=years,
-                  discount_rate=discount_rate,
+                  discount_rate=discount_rate, award=award,
                   description=f"{_names(tender, inhouse_lots)} in-house, the other lots as awarded")
 
 
