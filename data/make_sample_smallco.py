@@ -207,7 +207,7 @@ def make_tables(seed: int = SEED) -> dict[str, pd.DataFrame]:
 
 def main() -> int:
     sys.path.insert(0, str(HERE.parent / "src"))
-    from sourcing.io import write_tables
+    from sourcing.outputs import write_tables
 
     write_tables(make_tables(), OUT)
     print(f"wrote {OUT}")

@@ -217,7 +217,7 @@ def make_tables(seed: int = SEED) -> dict[str, pd.DataFrame]:
 
 def main() -> int:
     sys.path.insert(0, str(HERE.parent / "src"))
-    from sourcing.io import write_tables
+    from sourcing.outputs import write_tables
 
     tables = make_tables()
     write_tables(tables, HERE / "sample-tender")

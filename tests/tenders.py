@@ -11,7 +11,7 @@ needs::
     scenario = make_scenario(tmp_path, path, scoring={"method": "wsm"})
 
 Same arguments, same files (one seeded numpy Generator).  :func:`tender_tables` returns the
-tables as DataFrames for tests that change a cell before writing (``sourcing.io.write_tables``).
+tables as DataFrames for tests that change a cell before writing (``sourcing.outputs.write_tables``).
 
 Planted, whatever the shape: vendor 1 is the incumbent on lot 1 and bids every lot; with 3 or
 more vendors and 2 or more lots, vendor 2 does not bid the last lot; every vendor passes every
@@ -242,7 +242,7 @@ def make_tender(folder: str | os.PathLike, *, currency: str = "USD", n_vendors: 
     Arguments as in :func:`tender_tables` (``buyer``, ``title``, ``contract_years`` through
     *options*).  The default is the US hospital group tender in USD.
     """
-    from sourcing.io import write_tables
+    from sourcing.outputs import write_tables
     from sourcing.schemas import TABLES
 
     tables = tender_tables(currency=currency, n_vendors=n_vendors, n_lots=n_lots,

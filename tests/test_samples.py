@@ -123,7 +123,7 @@ def test_sample2_is_reproduced_by_its_seeded_script(tmp_path):
                                                   DATA / "make_sample_smallco.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from sourcing.io import write_tables
+    from sourcing.outputs import write_tables
 
     write_tables(module.make_tables(), tmp_path)
     shipped = sorted(p.name for p in (DATA / "sample-smallco").iterdir())

@@ -144,7 +144,7 @@ def test_missing_evaluator_score_in_a_workbook_names_the_excel_row(tmp_path):
     from tenders import tender_tables
 
     from sourcing import read_tender
-    from sourcing.io import write_tables
+    from sourcing.outputs import write_tables
 
     tables = tender_tables(n_evaluators=3)
     s = tables["scores"]

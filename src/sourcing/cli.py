@@ -16,8 +16,8 @@ from pathlib import Path
 
 from . import __version__
 from . import present as fmt
-from .io import read_tender, write_template
-from .outputs import OutputError
+from .io import read_tender
+from .outputs import OutputError, write_template
 from .schemas import ValidationError
 
 __all__ = ["main"]
@@ -45,8 +45,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 def _write_csv(tables: dict, args: argparse.Namespace) -> Path:
     """Write *tables* as CSVs into the folder ``--csv`` names, under the rule of every result
     folder (:func:`sourcing.outputs.staged`): ours or new, else refused without ``--force``."""
-    from .io import write_tables
-    from .outputs import staged
+    from .outputs import staged, write_tables
 
     with staged(args.csv, force=args.force) as folder:
         write_tables(tables, folder)
@@ -234,8 +233,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.plot:
         import matplotlib.pyplot as plt
 
-        from .io import atomic_path
-        from .outputs import check_file_target
+        from .outputs import atomic_path, check_file_target
 
         target = check_file_target(args.plot, force=args.force)
         fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")

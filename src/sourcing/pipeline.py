@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from . import present as fmt
-from .io import Sheet, read_tender, write_tables
-from .outputs import staged
+from .io import read_tender
+from .outputs import Sheet, staged, write_tables
 from .scenario import Scenario
 from .simulation.scenarios import RISK_ASSUMPTIONS
 from .tender import Tender
