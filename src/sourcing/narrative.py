@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import present as fmt
 from .allocation.risk import COST_LINES as RISK_AWARD_COST_LINES
+from .cost_lines import left_out
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "backup_table", "board_story", "budget_story",
@@ -307,8 +308,7 @@ def breach_sentences(breaches: list[Any], *, names: fmt.Names | None = None, n_l
 #: What the risk-aware award's expected cost and CVaR count (``sourcing.allocation.RiskAward``):
 #: one name wherever they appear, so they are never read as the simulation's full cost.
 RISK_COST_LINES = RISK_AWARD_COST_LINES
-_NOT_IN_RISK = ("the simulated costs in the options table add governance, service credits, "
-                "business impact and security incidents")
+_NOT_IN_RISK = f"the simulated costs in the options table add {left_out('risk_award')}"
 
 
 def risk_story(risk: Any, *, names: fmt.Names, currency: str) -> list[str]:

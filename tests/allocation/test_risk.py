@@ -211,7 +211,7 @@ def test_saa_gap_narrows_with_more_scenarios(tender, baseline):
         return abs(a.objective - out) / out
 
     small = np.mean([gap(25, s) for s in range(3)])
-    large = np.mean([gap(400, s) for s in range(3)])
+    large = np.mean([gap(200, s) for s in range(3)])
     assert large < small
 
 
