@@ -49,7 +49,9 @@ Scenarios come as plain arrays (:class:`RiskScenarios`), drawn by
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -762,6 +764,20 @@ class RiskFrontier:
         return ax
 
 
+#: Most risk-aware awards solved at once (HiGHS releases the GIL; each solve is single-threaded
+#: with a fixed seed, so the awards do not depend on how many run side by side).
+MAX_SIDE_BY_SIDE = 4
+
+
+def _side_by_side(solves: list) -> list:
+    """The results of the zero-argument *solves*, in order, run in up to one thread per core."""
+    workers = min(len(solves), os.cpu_count() or 1, MAX_SIDE_BY_SIDE)
+    if workers <= 1:
+        return [f() for f in solves]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda f: f(), solves))
+
+
 def _prepare(tender, policy, scenarios, lam, alpha, quality, time_limit, mip_gap):
     _check_args(lam, alpha, time_limit, mip_gap)
     if not isinstance(scenarios, RiskScenarios):
@@ -782,11 +798,11 @@ def risk_frontier(tender, policy: Policy | None = None, scenarios: RiskScenarios
         _check_args(x, alpha, time_limit, mip_gap)
     policy, inst, currency = _prepare(tender, policy, scenarios, lams[0], alpha, quality, time_limit,
                                       mip_gap)
-    awards, recs = [], []
-    for lam in lams:
-        a = _risk_award(inst, policy, scenarios, lam, float(alpha), {}, time_limit=time_limit,
-                        mip_gap=mip_gap, currency=currency, names=vendor_names(tender))
-        awards.append(a)
+    awards = _side_by_side([lambda lam=lam: _risk_award(
+        inst, policy, scenarios, lam, float(alpha), {}, time_limit=time_limit, mip_gap=mip_gap,
+        currency=currency, names=vendor_names(tender)) for lam in lams])
+    recs = []
+    for lam, a in zip(lams, awards, strict=True):
         vpl = a.vendors_per_lot() if a.feasible else pd.Series(dtype=float)
         recs.append({"lam": lam, "expected": a.expected, "cvar": a.cvar, "var": a.var,
                      "annual_cost": float(a.cost["total"]), "vendors": ", ".join(a.vendors),
@@ -830,15 +846,17 @@ def backup_value(tender, policy: Policy | None = None, scenarios: RiskScenarios 
     per_lot = (award.vendors_per_lot().reindex(inst.lot_ids).fillna(0).astype(int) if award.feasible
                else pd.Series(0, index=inst.lot_ids))
     most = policy.max_vendors_per_lot if (policy.max_vendors_per_lot or 0) >= 2 else None
+    # per lot, the variants the policy's own award does not already meet (solved side by side)
+    variants = {"single": ((1, 1), per_lot == 1), "dual": ((2, most), per_lot >= 2)}
+    todo = [(j, lot, key, bounds) for j, lot in enumerate(inst.lot_ids)
+            for key, (bounds, met) in variants.items() if not met[lot]]
+    solved = _side_by_side([lambda j=j, b=b: _risk_award(
+        inst, policy, scenarios, float(lam), float(alpha), {j: b}, time_limit=time_limit, mip_gap=mip_gap,
+        currency=currency, names=None) for j, _, _, b in todo])
+    res = {(lot, key): a for (_, lot, key, _), a in zip(todo, solved, strict=True)}
     recs = {}
-    for j, lot in enumerate(inst.lot_ids):
-        res = {}
-        for key, bounds, holds in (("single", (1, 1), per_lot[lot] == 1),
-                                   ("dual", (2, most), per_lot[lot] >= 2)):
-            res[key] = award if holds else _risk_award(
-                inst, policy, scenarios, float(lam), float(alpha), {j: bounds}, time_limit=time_limit,
-                mip_gap=mip_gap, currency=currency, names=None)
-        s, d = res["single"], res["dual"]
+    for lot in inst.lot_ids:
+        s, d = res.get((lot, "single"), award), res.get((lot, "dual"), award)
         held = d.shares[lot][d.volumes[lot] > 1e-9] if d.feasible else pd.Series(dtype=float)
         recs[lot] = {
             "backup_share": float(held.min()) if len(held) > 1 else np.nan,
