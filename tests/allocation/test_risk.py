@@ -313,6 +313,9 @@ def test_a_token_award_is_no_backup():
     assert shares[None] == pytest.approx(0.05, abs=1e-6)  # the default: a backup holds 5 %
     assert shares[30.0] == 0.0                         # 30 % is dearer than the tail it saves
     assert Policy(min_share_pct=20).backup_share == 0.2 and Policy().backup_share == 0.05
+    # the backup value compares one vendor with a real backup, never with a token one
+    b = backup_value(tender, Policy(), rs, lam=1.0)
+    assert b.loc["HELP", "backup_share"] >= 0.05 - 1e-9
     inst = make_instance(tender, Policy())
     token = np.array([[999.9], [0.1]])
     warm, none = (scenario_costs(inst, Policy(min_backup_share_pct=p), rs, token)["total"]

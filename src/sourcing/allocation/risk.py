@@ -49,6 +49,7 @@ Scenarios come as plain arrays (:class:`RiskScenarios`), drawn by
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -817,7 +818,8 @@ def backup_value(tender, policy: Policy | None = None, scenarios: RiskScenarios 
     """Value of a backup vendor per lot: the lot single-sourced vs dual-sourced, the rest as optimal.
 
     For each lot two risk-aware awards are compared, with the policy's other rules: the lot with
-    exactly one vendor, and with at least two (every other lot as the policy says).  One of the
+    exactly one vendor, and with at least two that each hold at least ``Policy.backup_share`` of
+    it (a real backup, not a token award; every other lot as the policy says).  One of the
     two is the risk-aware award under the policy itself (*award*, solved here when not given):
     an optimum that meets the tighter rule is optimal under it (within the MIP gap), so each lot
     costs one more solve, not two.
@@ -843,16 +845,28 @@ def backup_value(tender, policy: Policy | None = None, scenarios: RiskScenarios 
     if award is None or not award.feasible:
         award = _risk_award(inst, policy, scenarios, float(lam), float(alpha), {}, time_limit=time_limit,
                             mip_gap=mip_gap, currency=currency, names=None)
-    per_lot = (award.vendors_per_lot().reindex(inst.lot_ids).fillna(0).astype(int) if award.feasible
-               else pd.Series(0, index=inst.lot_ids))
+    m = policy.backup_share
+    shares = award.shares.reindex(columns=inst.lot_ids).fillna(0.0) if award.feasible else None
+    vendors = (shares > 1e-9).sum(axis=0) if shares is not None else pd.Series(0, index=inst.lot_ids)
+    real = (shares >= m * (1 - 1e-9)).sum(axis=0) if shares is not None else vendors
     most = policy.max_vendors_per_lot if (policy.max_vendors_per_lot or 0) >= 2 else None
-    # per lot, the variants the policy's own award does not already meet (solved side by side)
-    variants = {"single": ((1, 1), per_lot == 1), "dual": ((2, most), per_lot >= 2)}
+    # per lot, the variants the policy's own award does not already meet (solved side by side);
+    # dual sourcing is two vendors that each hold at least the backup share (a token second
+    # vendor is no backup: the lot's least volumes are raised to that share)
+    variants = {"single": ((1, 1), vendors == 1), "dual": ((2, most), real >= 2)}
     todo = [(j, lot, key, bounds) for j, lot in enumerate(inst.lot_ids)
             for key, (bounds, met) in variants.items() if not met[lot]]
-    solved = _side_by_side([lambda j=j, b=b: _risk_award(
-        inst, policy, scenarios, float(lam), float(alpha), {j: b}, time_limit=time_limit, mip_gap=mip_gap,
-        currency=currency, names=None) for j, _, _, b in todo])
+    seg_lot = inst.bid_lot[inst.seg_bid]
+
+    def on(j: int, key: str) -> Instance:
+        if key == "single":
+            return inst
+        lo = np.where(seg_lot == j, np.maximum(inst.seg_lo, m * inst.demand[j]), inst.seg_lo)
+        return dataclasses.replace(inst, seg_lo=lo)
+
+    solved = _side_by_side([lambda j=j, b=b, k=k: _risk_award(
+        on(j, k), policy, scenarios, float(lam), float(alpha), {j: b}, time_limit=time_limit, mip_gap=mip_gap,
+        currency=currency, names=None) for j, _, k, b in todo])
     res = {(lot, key): a for (_, lot, key, _), a in zip(todo, solved, strict=True)}
     recs = {}
     for lot in inst.lot_ids:
