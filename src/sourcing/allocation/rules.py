@@ -315,8 +315,10 @@ class _LotAverage(Rule):
     on_options = False
     _prefix = ""
 
-    def _score(self, inst_or_chk):
-        raise NotImplementedError
+    _attribute = ""  # the vendor score read: an attribute of the Instance and of the Check
+
+    def _score(self, obj):
+        return getattr(obj, self._attribute)
 
     def blocks(self, lay, policy):
         limit = getattr(policy, self.name)
@@ -346,8 +348,7 @@ class QualityFloor(_LotAverage):
     description = "quality floor"
     _prefix = "quality"
 
-    def _score(self, obj):
-        return obj.quality
+    _attribute = "quality"
 
 
 class RiskCap(_LotAverage):
@@ -358,8 +359,7 @@ class RiskCap(_LotAverage):
     description = "risk cap"
     _prefix = "risk"
 
-    def _score(self, obj):
-        return obj.risk_score
+    _attribute = "risk_score"
 
 
 class MaxVendorsTotal(Rule):
