@@ -472,7 +472,7 @@ def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
 _SOLVE = ("allocation.policy", "allocation.objective", "allocation.solver", "allocation.time_limit",
           "allocation.mip_gap")
 _WEIGHTS = ("scoring.method", "scoring.params", "scoring.weights", "scoring.aggregate",
-            "scoring.weighting", "scoring.price_formula")
+            "scoring.weighting", "scoring.price_formula", "scoring.gates")
 
 #: The stages in the order they run; each needs only stages before it.
 STAGES: dict[str, Stage] = {s.name: s for s in (
@@ -804,11 +804,14 @@ def check_scenario(scenario: Scenario, tender: Tender) -> None:
         ("allocation.policy.max_share_pct_by_lot", list(policy.get("max_share_pct_by_lot") or {}),
          lots, "lot"),
     ]
-    if scenario.scoring.weights and tender.settings.get("weighting") == "ahp":
+    if (scenario.scoring.weights and tender.settings.get("weighting") == "ahp"
+            and scenario.scoring.weighting != "direct"):
         raise ValidationError([Problem(Path(scenario.source).name or "<scenario>",
                                        scenario.line_of("scoring.weights"), "scoring.weights", "",
                                        "the tender's weights come from AHP judgments: weight points "
-                                       "cannot override them (remove scoring.weights)")],
+                                       "cannot override them (remove scoring.weights, or "
+                                       "set scoring.weighting: direct with points for every "
+                                       "criterion)")],
                               title=f"scenario does not fit the tender {tender.name}")
     problems = [Problem(Path(scenario.source).name or "<scenario>", scenario.line_of(key), key, str(v),
                         f"unknown {what}; valid: {', '.join(sorted(valid))}")

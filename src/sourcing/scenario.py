@@ -71,6 +71,8 @@ class ScoringSettings(BaseModel):
         None, description="Criterion weights: direct points or AHP judgments (default: tender setting).")
     price_formula: Literal["proportional", "linear", "reference"] | None = Field(
         None, description="Turn prices into points first (default: the method normalises price).")
+    gates: bool = Field(True, description="Apply the tender's knock-out gates (false: rank every "
+                        "vendor, a what-if).")
     smaa_samples: int = Field(10_000, ge=100, le=1_000_000,
                               description="Weight samples for SMAA rank acceptability.")
 
@@ -78,7 +80,8 @@ class ScoringSettings(BaseModel):
     def evaluate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``sourcing.scoring.evaluate`` for these settings."""
         return {"method": self.method, "aggregate": self.aggregate, "weighting": self.weighting,
-                "price_formula": self.price_formula, "weight_points": self.weights, **self.params}
+                "price_formula": self.price_formula, "weight_points": self.weights, "gates": self.gates,
+                **self.params}
 
     @field_validator("weights")
     @classmethod
@@ -95,6 +98,7 @@ class ScoringSettings(BaseModel):
         taken = {"method": "scoring.method", "weights": "scoring.weights",
                  "weight_points": "scoring.weights", "aggregate": "scoring.aggregate",
                  "weighting": "scoring.weighting", "price_formula": "scoring.price_formula",
+                 "gates": "scoring.gates",
                  "n": "scoring.smaa_samples", "smaa_samples": "scoring.smaa_samples",
                  "seed": "seed"}
         clash = [k for k in v if k in taken]

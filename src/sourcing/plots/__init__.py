@@ -20,6 +20,7 @@ from .scoring import (
     plot_agreement,
     plot_ahp,
     plot_contributions,
+    plot_gaia,
     plot_scores,
     plot_weight_stability,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "plot_agreement",
     "plot_ahp",
     "plot_contributions",
+    "plot_gaia",
     "plot_scores",
     "plot_weight_stability",
     # performance

@@ -13,6 +13,7 @@ __all__ = [
     "plot_agreement",
     "plot_ahp",
     "plot_contributions",
+    "plot_gaia",
     "plot_scores",
     "plot_weight_stability",
 ]
@@ -148,4 +149,41 @@ def plot_agreement(agreement, ax: Axes | None = None) -> Axes:
             ax.text(j, i, f"{k.iat[i, j]:.2f}", ha="center", va="center", fontsize=8)
     ax.figure.colorbar(im, ax=ax, label="Kendall's tau")
     ax.set_title("Agreement between ranking methods")
+    return ax
+
+
+def plot_gaia(plane, ax: Axes | None = None, *, names=None, criterion_names=None) -> Axes:
+    """The GAIA plane: vendors as points, criteria as axes, the decision stick in bold.
+
+    Criterion axes and the stick are scaled to the spread of the points so all are readable;
+    the title gives the share of information the plane keeps (delta).
+    """
+    ax = get_ax(ax)
+    pts, axes, stick = plane.alternatives, plane.criteria, plane.stick
+    reach = float(np.abs(pts.to_numpy()).max()) or 1.0
+    scale = 0.9 * reach / max(float(np.hypot(axes["u"], axes["v"]).max()), 1e-12)
+    for c, (u, v) in axes.iterrows():
+        ax.annotate("", xy=(u * scale, v * scale), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": "#8a8a8a", "lw": 1})
+        label = (criterion_names or {}).get(c, str(c))
+        ax.text(u * scale * 1.05, v * scale * 1.05, label, fontsize=7, color="#555555",
+                ha="center", va="center")
+    s = float(np.hypot(stick["u"], stick["v"]))
+    k = 0.9 * reach / s if s > 0 else 0.0
+    ax.annotate("", xy=(stick["u"] * k, stick["v"] * k), xytext=(0, 0),
+                arrowprops={"arrowstyle": "-|>", "color": "#c0392b", "lw": 2.5})
+    ax.text(stick["u"] * k, stick["v"] * k, "  decision stick", color="#c0392b", fontsize=8,
+            va="bottom")
+    ax.scatter(pts["u"], pts["v"], s=36, color="#2f6db5", zorder=3)
+    for a, (u, v) in pts.iterrows():
+        ax.text(u, v, "  " + name_of(a, names), fontsize=8, va="center", zorder=4)
+    lim = 1.25 * reach
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.axhline(0, color="#dddddd", lw=0.8, zorder=0)
+    ax.axvline(0, color="#dddddd", lw=0.8, zorder=0)
+    ax.set_xlabel("first principal component of the net flows")
+    ax.set_ylabel("second principal component")
+    ax.set_title(f"GAIA plane: the plane keeps {100 * plane.delta:.0f}% of the information")
     return ax

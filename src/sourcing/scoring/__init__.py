@@ -1,12 +1,13 @@
 """Multi-criteria vendor scoring on top of scikit-criteria.
 
 Weights (AHP with consistency, group AIJ/AIP, hierarchy, direct, swing, rank-based, entropy,
-CRITIC), hard gates, ranking methods (WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE and every
+CRITIC), hard gates, the GAIA plane, ranking methods (WSM, WPM, TOPSIS, VIKOR, PROMETHEE II, ELECTRE and every
 other scikit-criteria method), procurement price scoring, sensitivity (weight stability, SMAA-2,
 agreement between methods, rank reversal) and :func:`evaluate` for a whole :class:`~sourcing.Tender`.
 """
 
 from .evaluation import Evaluation, evaluate, tender_weights
+from .gaia import GaiaPlane, gaia, net_flows
 from .gates import GateResult, apply_gates
 from .methods import METHODS, PREFERENCE_TYPES, PROMETHEE2, Ranking, rank
 from .price import PRICE_FORMULAS, price_points
@@ -45,6 +46,7 @@ __all__ = [
     "AHPResult",
     "Agreement",
     "Evaluation",
+    "GaiaPlane",
     "GateResult",
     "RankReversalResult",
     "Ranking",
@@ -59,7 +61,9 @@ __all__ = [
     "direct_weights",
     "entropy_weights",
     "evaluate",
+    "gaia",
     "hierarchy_weights",
+    "net_flows",
     "pairwise_matrix",
     "price_points",
     "rank",

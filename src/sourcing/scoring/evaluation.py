@@ -147,9 +147,11 @@ def _group_judgments(tender, parent: str, items: list, ignore: set | frozenset =
     return aggregate_judgments(mats)
 
 
-def tender_weights(tender, weighting: str | None = None, *, ahp_method: str = "eigen"
+def tender_weights(tender, weighting: str | None = None, *, ahp_method: str = "eigen",
+                   weight_points: dict[str, float] | None = None
                    ) -> tuple[pd.Series, AHPResult | None]:
-    """Criterion weights of a tender (sum 1) and the root AHP result when AHP is used.
+    """Criterion weights of a tender (sum 1, every criterion, knock-out gates 0) and the root AHP
+    result when AHP is used.
 
     Parameters
     ----------
@@ -157,7 +159,12 @@ def tender_weights(tender, weighting: str | None = None, *, ahp_method: str = "e
     weighting : {"direct", "ahp"}, optional
         Default ``tender.settings["weighting"]``.
     ahp_method : {"eigen", "geometric"}
+    weight_points : dict, optional
+        Direct weights in points replacing ``criteria.weight`` for the criteria named (see
+        :func:`evaluate`).
     """
+    if weight_points:
+        return _weight_points(tender, weighting, weight_points), None
     how = weighting or str(tender.settings.get("weighting", "direct"))
     if how not in ("direct", "ahp"):
         raise ValueError(f"unknown weighting {how!r}; valid choices: direct, ahp")
@@ -191,6 +198,33 @@ def tender_weights(tender, weighting: str | None = None, *, ahp_method: str = "e
     return w.rename("weight"), res
 
 
+def _weight_points(tender, weighting: str | None, points: dict[str, float]) -> pd.Series:
+    """Direct weights: ``criteria.weight`` with *points* replacing the criteria they name,
+    normalised to sum 1.  On a tender weighted by AHP only ``weighting="direct"`` and points for
+    every rated criterion (its blank weights) are taken."""
+    crit = tender.criteria
+    how = weighting or str(tender.settings.get("weighting", "direct"))
+    if how != "direct":
+        raise ValueError("weight_points override direct weights; they cannot be combined with "
+                         "weighting='ahp' (give weighting='direct' and points for every criterion)")
+    unknown = sorted(set(points) - set(crit.index))
+    if unknown:
+        raise ValueError(f"weight_points name unknown criteria {unknown}; valid criteria: "
+                         + ", ".join(crit.index))
+    if any(not np.isfinite(v) or v < 0 for v in points.values()):
+        raise ValueError("weight_points must be finite and >= 0")
+    given = crit["weight"].astype(float)
+    given.update(pd.Series(points, dtype=float))
+    blank = [c for c in crit.index if pd.isna(given[c]) and c not in knockout_only(tender)]
+    if blank:
+        raise ValueError("criteria.weight is missing for " + ", ".join(map(str, blank))
+                         + "; give them weight points too")
+    given = given.fillna(0.0)
+    if not given.sum() > 0:
+        raise ValueError("weight_points leave no criterion with a positive weight")
+    return (given / given.sum()).rename("weight")
+
+
 def _split(score: np.ndarray, parts: np.ndarray) -> np.ndarray:
     tot = parts.sum(axis=1, keepdims=True)
     share = np.divide(parts, tot, out=np.full(parts.shape, 1.0 / parts.shape[1]), where=tot > 0)
@@ -200,7 +234,7 @@ def _split(score: np.ndarray, parts: np.ndarray) -> np.ndarray:
 def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, weighting: str | None = None,
              price_formula: str | None = None, price_options: dict | None = None,
              ahp_method: str = "eigen", weight_points: dict[str, float] | None = None,
-             **params) -> Evaluation:
+             gates: bool = True, **params) -> Evaluation:
     """Score and rank the tender's vendors.
 
     Parameters
@@ -222,7 +256,11 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     weight_points : dict, optional
         Direct weights in points replacing ``criteria.weight`` for the criteria named (a
         what-if, e.g. ``{"C16": 50}``); the others keep theirs; all are then normalised.
-        Only with direct weighting.
+        Only with direct weighting; on a tender weighted by AHP, ``weighting="direct"`` with
+        points for every rated criterion replaces the judgments (the what-if's weights).
+    gates : bool
+        Apply the knock-out gates (``criteria.gate``); ``False`` ranks every vendor (a what-if:
+        who would win without them).
     **params
         Method parameters (``normalization``, ``v``, ``preference``, ...).
 
@@ -232,27 +270,14 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     """
     dm = tender.decision_matrix(aggregate=aggregate)
     crit = tender.criteria
-    weights, ahp_res = tender_weights(tender, weighting, ahp_method=ahp_method)
-    if weight_points:
-        if ahp_res is not None:
-            raise ValueError("weight_points override direct weights; they cannot be combined with "
-                             "weighting='ahp'")
-        unknown = sorted(set(weight_points) - set(crit.index))
-        if unknown:
-            raise ValueError(f"weight_points name unknown criteria {unknown}; valid criteria: "
-                             + ", ".join(crit.index))
-        if any(not np.isfinite(v) or v < 0 for v in weight_points.values()):
-            raise ValueError("weight_points must be finite and >= 0")
-        points = crit["weight"].astype(float).fillna(0.0)
-        points.update(pd.Series(weight_points, dtype=float))
-        if not points.sum() > 0:
-            raise ValueError("weight_points leave no criterion with a positive weight")
-        weights = points / points.sum()
-    gates = apply_gates(dm, tender.gates, names=crit["name"].to_dict(), units=crit["unit"].to_dict())
-    admitted = gates.admitted
+    weights, ahp_res = tender_weights(tender, weighting, ahp_method=ahp_method,
+                                      weight_points=weight_points)
+    gated = apply_gates(dm, tender.gates if gates else [], names=crit["name"].to_dict(),
+                        units=crit["unit"].to_dict())
+    admitted = gated.admitted
     if len(admitted) < 2:
         raise ValueError(f"only {len(admitted)} vendor(s) pass the gates; at least 2 are needed to rank. "
-                         "Excluded: " + "; ".join(f"{v}: {r}" for v, r in gates.excluded["reason"].items()))
+                         "Excluded: " + "; ".join(f"{v}: {r}" for v, r in gated.excluded["reason"].items()))
     x = dm.loc[admitted].copy()
     objectives = crit["direction"].astype(str).copy()
     price_cols = [c for c in crit.index if crit.at[c, "source"] == "price"]
@@ -312,7 +337,7 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
         "score_aggregation": aggregate or str(tender.settings.get("score_aggregation", "mean")),
         "price": f"points by {price_formula!r} formula" if price_formula else
         f"evaluated annual price in {tender.currency}/year, min criterion",
-        "gates": [f"{g.criterion_id} {g.text}" for g in tender.gates],
+        "gates": [f"{g.criterion_id} {g.text}" for g in tender.gates] if gates else [],
         "dropped_criteria": dropped, "contributions": how, "quality": qnote,
     }
     if ahp_res is not None:
@@ -321,7 +346,7 @@ def evaluate(tender, method: str = "topsis", *, aggregate: str | None = None, we
     return Evaluation(
         scores=res.scores.set_axis(idx), ranks=res.ranks.set_axis(idx),
         contributions=pd.DataFrame(contrib, index=idx, columns=pd.Index(used, name="criterion_id")),
-        excluded=gates.excluded, weights=w.rename("weight"), conventions=conv,
+        excluded=gated.excluded, weights=w.rename("weight"), conventions=conv,
         quality=pd.Series(quality, index=idx, name="quality"),
         names=tender.vendors["name"].astype(object), details=res.details.set_axis(idx),
         title=tender.name, matrix=xu.copy(), objectives=obj.rename("objective"),

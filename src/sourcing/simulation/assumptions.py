@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 from .distributions import (
     Distribution,
     as_distribution,
@@ -19,7 +21,8 @@ from .distributions import (
     pert,
 )
 
-__all__ = ["ASSUMPTION_INFO", "Assumptions", "parse_assumptions"]
+__all__ = ["ASSUMPTION_INFO", "MULTIPLIERS", "Assumptions", "parse_assumptions", "scaled_specs",
+           "spec_of"]
 
 _DIST_FIELDS = ("indexation", "wage_inflation", "governance_share", "transition_overrun",
                 "breach_impact", "security_severity", "attrition")
@@ -83,6 +86,9 @@ class Assumptions:
         In-house staff attrition [fraction/yr]; PERT(8 %, 12 %, 20 %).
     hiring_cost : float
         Cost of replacing a leaver [fraction of a year's loaded labour cost]; 0.3.
+    failure_factor : float
+        Multiplier on every vendor's annual failure probability from the tender's risk table
+        (capped at 1) [-]; 1.  A what-if ("and if vendors were twice as likely to fail?").
     warm_switch_share : float
         Switching cost per unit moved to a vendor already serving the lot when a vendor fails,
         as a fraction of the lot's switching cost per unit (a cold replacement pays all of it)
@@ -117,6 +123,7 @@ class Assumptions:
     attrition: Distribution = field(default_factory=lambda: pert(0.08, 0.12, 0.20))
     hiring_cost: float = 0.3
     warm_switch_share: float = 0.25
+    failure_factor: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -198,6 +205,7 @@ ASSUMPTION_INFO: dict[str, tuple[str, str]] = {
     "failure_premium": ("Extra cost of a replacement vendor after a failure, share of fees",
                         "fraction"),
     "replacement_onboarding": ("Onboarding cost of a replacement vendor", "money"),
+    "failure_factor": ("Multiplier on the vendors' failure probabilities", "factor"),
     "warm_switch_share": ("Switching cost when a vendor already on the lot takes over, share of the "
                           "full switching cost", "fraction"),
     "security_severity": ("Loss per security incident at full exposure", "money"),
@@ -276,3 +284,71 @@ def parse_assumptions(values: Mapping[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError) as err:
         raise ValueError(str(err)) from None
     return out
+
+
+#: What-if multipliers on the assumptions: name -> (reader's label, the assumptions it scales).
+#: ``escalation`` scales vendor indexation and in-house wage inflation (the contractual cap on
+#: indexation still applies); ``fx_vol`` every currency's volatility.
+MULTIPLIERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "failure": ("Vendor failure probability", ("failure_factor",)),
+    "escalation": ("Price escalation", ("indexation", "wage_inflation")),
+    "fx_vol": ("Exchange-rate volatility", ("fx_vol", "fx_vol_by_currency")),
+    "breach_impact": ("Business impact of an SLA breach", ("breach_impact",)),
+}
+
+
+def spec_of(value: Any) -> Any:
+    """An assumption's value as a scenario file writes it (the inverse of
+    :func:`parse_assumptions`): a number, ``{pert: [low, mode, high]}``, ``{triangular: ...}``,
+    ``{uniform: [low, high]}``, ``{lognormal_90: [p5, p95]}`` or a mapping ISO code -> number."""
+    from .distributions import Constant, Lognormal, Pert, Triangular, Uniform
+
+    if isinstance(value, tuple):
+        return {k: float(x) for k, x in value}
+    if isinstance(value, Constant):
+        return float(value.value)
+    if isinstance(value, Pert):
+        if value.lamb != 4.0:
+            raise ValueError("a PERT with lamb other than 4 has no scenario-file form")
+        return {"pert": [float(value.low), float(value.mode), float(value.high)]}
+    if isinstance(value, Triangular):
+        return {"triangular": [float(value.low), float(value.mode), float(value.high)]}
+    if isinstance(value, Uniform):
+        return {"uniform": [float(value.low), float(value.high)]}
+    if isinstance(value, Lognormal):
+        return {"lognormal_90": [float(x) for x in value.ppf(np.array([0.05, 0.95]))]}
+    if value is None or isinstance(value, int | float):
+        return value if value is None else float(value)
+    raise ValueError(f"{type(value).__name__} has no scenario-file form")
+
+
+def scaled_specs(assumptions: Assumptions, factors: Mapping[str, float]) -> dict[str, Any]:
+    """Scenario-file values of *assumptions* with the :data:`MULTIPLIERS` *factors* applied.
+
+    Only the assumptions a factor other than 1 scales are returned (each value, or each bound of
+    a distribution, times its factor), ready for ``simulation.assumptions``; merged over the
+    scenario's own, they reproduce the what-if.
+    """
+    unknown = sorted(set(factors) - set(MULTIPLIERS))
+    if unknown:
+        raise ValueError(f"unknown multiplier(s) {unknown}; valid: {', '.join(MULTIPLIERS)}")
+    out: dict[str, Any] = {}
+    for name, factor in factors.items():
+        f = float(factor)
+        if not (math.isfinite(f) and f >= 0):
+            raise ValueError(f"multiplier {name} must be finite and >= 0, got {factor}")
+        if f == 1.0:
+            continue
+        for key in MULTIPLIERS[name][1]:
+            spec = spec_of(getattr(assumptions, key))
+            out[key] = _times(spec, f)
+    return out
+
+
+def _times(spec: Any, f: float) -> Any:
+    if isinstance(spec, float):
+        return spec * f
+    if len(spec) == 1 and next(iter(spec)) in _SPEC_KINDS:
+        (kind, args), = spec.items()
+        return {kind: [a * f for a in args]}
+    return {k: x * f for k, x in spec.items()}  # a mapping ISO code -> volatility

@@ -85,6 +85,8 @@ def _risk_table(tender: Any, a: Assumptions) -> pd.DataFrame:
     r = risk.reindex(tender.vendors.index)[cols].astype(float)
     r[["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "sla_breach_prob"]] = r[
         ["failure_prob", "exit_cost", "onboarding_cost", "incident_rate", "sla_breach_prob"]].fillna(0.0)
+    if a.failure_factor != 1.0:
+        r["failure_prob"] = (r["failure_prob"] * a.failure_factor).clip(upper=1.0)
     return r
 
 

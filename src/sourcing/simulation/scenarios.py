@@ -37,7 +37,7 @@ __all__ = ["RISK_ASSUMPTIONS", "contract_cost", "risk_scenarios"]
 #: The assumptions :func:`risk_scenarios` reads (the others change the simulation, not the
 #: scenarios of the risk-aware award); the pipeline keys the risk-aware award by these.
 RISK_ASSUMPTIONS = ("indexation", "escalation_cap", "growth_spread", "replacement_onboarding",
-                    "failure_premium", "warm_switch_share")
+                    "failure_premium", "warm_switch_share", "failure_factor")
 
 
 def risk_scenarios(tender: Any, n: int = 500, *, seed: Any = None, assumptions: Assumptions | None = None,
