@@ -108,9 +108,13 @@ class State:
         """The policy with *rules* set (``None`` lifts a rule)."""
         from .allocation import Policy
 
+        unknown = sorted(set(rules) - set(Policy.model_fields))
+        if unknown:
+            raise ValueError(f"unknown policy rule(s) {unknown}; valid: "
+                             + ", ".join(Policy.model_fields))
         policy = {**self.policy, **rules}
         policy = {k: v for k, v in policy.items() if v is not None}
-        Policy(**policy)  # refuses unknown rules and bad values, naming the valid ones
+        Policy(**policy)  # refuses bad values (a share above 100 %, ...)
         return replace(self, policy=policy)
 
     def with_multiplier(self, name: str, factor: float) -> State:
