@@ -1,6 +1,7 @@
 """Check a rendered report folder as a board member would read it.
 
 Every page exists (or the index says why it was skipped), has its figures and no traceback; the
+walking-weights page is linked and loads nothing from outside; the
 board page and the index carry the recommendation of the run; every page and the workbook follow
 the text rules of ``sourcing.present.text_problems`` (the tender's currency only, no NaN, None,
 True/False, scientific notation, reprs or local paths) and carry no sentence of another shipped
@@ -12,6 +13,7 @@ Usage: python .ci/check_report.py REPORT_DIR SCENARIO_YAML
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import openpyxl
 
 from sourcing import read_tender
 from sourcing.present import text_problems, visible_text
-from sourcing.report import NOTEBOOKS, skip_reason
+from sourcing.report import NOTEBOOKS, WALK_PAGE, skip_reason
 from sourcing.scenario import Scenario
 
 #: Figures each page draws at least (a backend that does not display inline draws none).
@@ -68,6 +70,14 @@ def main(folder: str, scenario_file: str) -> int:
         figures = text.count('src="data:image/png')
         if figures < MIN_FIGURES[name]:
             problems.append(f"{page.name} shows {figures} figures, expected {MIN_FIGURES[name]}+")
+    walk = out / WALK_PAGE
+    if not walk.is_file() or WALK_PAGE not in index:
+        problems.append(f"{WALK_PAGE} missing or not linked from the index")
+    else:
+        text = walk.read_text(encoding="utf-8")
+        pages[WALK_PAGE] = text
+        if re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text) or 'id="walk-data"' not in text:
+            problems.append(f"{WALK_PAGE} loads an external resource or embeds no data")
     board = visible_text(pages.get("04_board_scenarios.html", ""))
     if head["award_status"] not in ("optimal", "feasible"):
         problems.append(f"award status {head['award_status']}")

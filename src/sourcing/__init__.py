@@ -11,13 +11,18 @@ from .tender import Tender
 
 __version__ = "0.1.0"
 
-__all__ = ["Scenario", "Tender", "ValidationError", "__version__", "read_tender", "run"]
+__all__ = ["Scenario", "Tender", "ValidationError", "__version__", "explore", "read_tender", "run"]
 
 
 def __getattr__(name: str):
-    # ``run`` pulls in every stage (solvers, MCDA engine); import it only when asked for.
+    # ``run`` pulls in every stage (solvers, MCDA engine), ``explore`` ipywidgets: import them only
+    # when asked for.
     if name == "run":
         from .pipeline import run
 
         return run
+    if name == "explore":  # ipywidgets: the notebooks extra
+        from .explorer import explore
+
+        return explore
     raise AttributeError(f"module 'sourcing' has no attribute {name!r}")

@@ -34,7 +34,8 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 __all__ = [
-    "Markup", "Names", "bullets", "count", "escape", "display_frame", "heading", "html", "label",
+    "Markup", "Names", "bullets", "count", "escape", "display_frame", "group_title", "heading", "html",
+    "label",
     "listing", "money", "notes_as_text", "number", "paragraph", "percent", "show", "table", "text",
     "text_problems",
     "visible_text", "yes_no",
@@ -262,6 +263,19 @@ class Names:
     def label(self, key: str) -> str:
         """:func:`label` with this tender's names for the ids inside brackets."""
         return label(key, names=self)
+
+
+_ACRONYMS = {"sla", "it", "esg", "iso", "kpi", "ict", "csr"}
+
+
+def group_title(group: object) -> str:
+    """A criterion group's code as a heading: ``sla`` -> ``SLA``, ``price_fit`` -> ``Price fit``;
+    a name already capitalised is kept."""
+    text = str(group or "").strip()
+    if not text or any(ch.isupper() for ch in text):
+        return text
+    words = [w.upper() if w in _ACRONYMS else w for w in text.replace("_", " ").split()]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def label(key: str, *, names: Names | Mapping[str, str] | None = None) -> str:

@@ -1,9 +1,10 @@
 """Render the board report: execute the notebooks under a scenario, convert them to HTML.
 
 ``render`` runs the analysis once (:func:`sourcing.pipeline.run`, every stage the pages present),
-writes the results workbook, figures and ``summary.json`` into ``artefacts/`` and the run's stage
-cache into ``.run/``; then executes every notebook in ``notebooks/`` with papermill, injecting the
-scenario file, seed and that run folder into each notebook's ``parameters`` cell, so the pages
+writes the results workbook, figures and ``summary.json`` into ``artefacts/``, the walking-weights
+page (:mod:`sourcing.weight_walk`) beside the pages and the run's stage cache into ``.run/``; then
+executes every notebook in ``notebooks/`` with papermill, injecting the scenario file, seed and
+that run folder into each notebook's ``parameters`` cell, so the pages
 present the run and solve nothing again; converts the executed notebooks to HTML without code
 (nbconvert); writes an ``index.html`` that is the executive summary (tender, scenario, headline
 numbers and the recommendation in words, then the pages and files); and prints each page to PDF
@@ -34,8 +35,9 @@ from pathlib import Path
 from . import present as fmt
 from .outputs import staged
 from .scenario import Scenario
+from .weight_walk import walk_page
 
-__all__ = ["NOTEBOOKS", "PAGE_STAGES", "ReportError", "render", "skip_reason"]
+__all__ = ["NOTEBOOKS", "PAGE_STAGES", "WALK_PAGE", "ReportError", "render", "skip_reason"]
 
 #: Notebooks of the report, in reading order, with their titles.
 NOTEBOOKS: dict[str, str] = {
@@ -62,6 +64,8 @@ _NEEDS: dict[str, Callable[[Scenario], str | None]] = {
     "05_vendor_performance": lambda s: None if s.performance is not None else (
         "the scenario names no performance data of the incumbent (key 'performance')"),
 }
+#: The walking-weights page of a report (sliders that re-rank the vendors in the browser).
+WALK_PAGE = "walking-weights.html"
 #: Name of the run folder (the stage cache) inside a report.
 RUN_FOLDER = ".run"
 _REPO_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -176,6 +180,9 @@ def render(
             futures = {name: pool.submit(execute, name) for name in early}
             result = run(scenario, stages=REPORT_STAGES, cache=cache, progress=progress)
             result.write(staging / "artefacts")
+            (staging / WALK_PAGE).write_text(walk_page(
+                result.evaluation, title=result.tender.name, scenario=scenario.name,
+                groups=result.tender.criteria["group"].astype(str).to_dict()), encoding="utf-8")
             futures |= {name: pool.submit(execute, name) for name in todo if name not in early}
         for name in todo:  # the first page that failed, in reading order
             try:
@@ -270,6 +277,10 @@ def _index_html(scenario: Scenario, pages: list[tuple[str, Path]], skipped: list
         parts += [fmt.heading(2, "Key findings"), fmt.bullets(summary["findings"])]
     parts.append(fmt.heading(2, "Pages"))
     items = [fmt.html('<a href="{}">{}</a>', p.name, NOTEBOOKS[n]) for n, p in pages]
+    if (artefacts.parent / WALK_PAGE).is_file():
+        items.insert(min(2, len(items)), fmt.html(
+            '<a href="{}">Walk the weights</a>: move the criteria weights and watch the vendor '
+            'ranking change, in the browser, offline', WALK_PAGE))
     items += [fmt.html('<span class="skipped">{} &mdash; not rendered: {}</span>', NOTEBOOKS[n], why)
               for n, why in skipped]
     parts.append(fmt.bullets(items))

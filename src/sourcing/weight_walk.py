@@ -81,7 +81,7 @@ def walk_data(evaluation: Any, *, groups: dict[str, str] | None = None) -> dict[
         "vendors": [str(v) for v in evaluation.matrix.index],
         "vendor_names": [str(names.get(v, v)) for v in evaluation.matrix.index],
         "criteria": crits, "criterion_names": [str(cnames.get(c, c)) for c in crits],
-        "groups": [_group_title((groups or {}).get(c, "")) for c in crits],
+        "groups": [fmt.group_title((groups or {}).get(c, "")) for c in crits],
         "objectives": obj.tolist(), "weights": evaluation.weights.astype(float).tolist(),
         "matrix": matrix.tolist(), "higher_is_better": True,
     }
@@ -90,19 +90,6 @@ def walk_data(evaluation: Any, *, groups: dict[str, str] | None = None) -> dict[
         data["gaia"] = {"points": plane.alternatives.to_numpy().tolist(),
                         "axes": plane.criteria.to_numpy().tolist(), "delta": plane.delta}
     return data
-
-
-_ACRONYMS = {"sla", "it", "esg", "iso", "kpi", "ict", "csr"}
-
-
-def _group_title(group: object) -> str:
-    """A criterion group's code as a heading: ``sla`` -> ``SLA``, ``price_fit`` -> ``Price fit``."""
-    text = str(group or "").strip()
-    if not text or any(ch.isupper() for ch in text):
-        return text
-    words = text.replace("_", " ").split()
-    words = [w.upper() if w in _ACRONYMS else w for w in words]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def _json_for_script(data: dict[str, Any]) -> str:
