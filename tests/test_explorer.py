@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sourcing.cache import StageCache
-from sourcing.explorer import binding_story, explore
+from sourcing.explorer import explore
+from sourcing.narrative import binding_story
 from sourcing.present import text_problems, visible_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

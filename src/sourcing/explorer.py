@@ -37,7 +37,8 @@ POLICY_CONTROLS: dict[str, tuple[str, float, float, float, float]] = {
 
 
 def explore(scenario: Any, *, draws: int | None = 10_000, debounce: float = 0.4,
-            state: State | None = None, cache: Any = None) -> Explorer:
+            state: State | None = None, cache: Any = None, run_dir: Any = None,
+            **overrides: Any) -> Explorer:
     """The what-if explorer of *scenario* (a file or a :class:`~sourcing.Scenario`).
 
     Parameters
@@ -55,6 +56,11 @@ def explore(scenario: Any, *, draws: int | None = 10_000, debounce: float = 0.4,
         Where stage results are found and kept; default the user's cache folder, as the
         notebooks use it (:func:`sourcing.pipeline.open_run`), so the scenario's own results
         computed by a notebook are not computed again.
+    run_dir : path, optional
+        A report's run folder: its stages are read from there (the cache).
+    **overrides
+        Dotted scenario keys for a scenario file (``seed=7``, ``**{"simulation.n": 1000}``),
+        as the notebooks' parameters give them; ``None`` keeps the file's value.
 
     Returns
     -------
@@ -62,9 +68,13 @@ def explore(scenario: Any, *, draws: int | None = 10_000, debounce: float = 0.4,
         Displays itself in a notebook cell.
     """
     from .cache import StageCache, user_cache
+    from .scenario import Scenario
 
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.load(scenario, **overrides)
     if cache is None:
-        cache = StageCache(user_cache() / "stages", trim=True)
+        cache = StageCache(run_dir) if run_dir is not None else StageCache(user_cache() / "stages",
+                                                                             trim=True)
     return Explorer(WhatIf(scenario, draws=draws, cache=cache), debounce=debounce, state=state)
 
 
@@ -291,7 +301,7 @@ class Explorer:
         self.ranking.value = str(fmt.Markup("").join(parts))
 
     def _update_slow(self) -> None:
-        from .narrative import award_story, options_story
+        from .narrative import award_story, binding_story, options_story
 
         w, s, names = self.whatif, self.state, self.whatif.names
         try:
@@ -309,8 +319,8 @@ class Explorer:
                                 currency=self.currency, index_label="Option")
             lines = options_story(out.decision)
             if not out.risk_award_current:
-                lines.append("The risk-aware award is the one optimised for an earlier state: "
-                             "re-optimise it for these settings (a few seconds).")
+                lines.append("The risk-aware award is the one optimised for an earlier state; "
+                             "re-optimise it for these settings.")
             self.options.value = str(fmt.heading(3, "Sourcing options over the contract")
                                               + summary + fmt.bullets(lines))
             self.status.value = ""
@@ -344,18 +354,6 @@ def ranking_table(evaluation: Any, bands: Any) -> Any:
                           'Weight</th><th>Stability band</th><th>Holds from</th></tr></thead>'
                           '<tbody>{}</tbody></table>', fmt.Markup("").join(bars))
     return table + band_table
-
-
-def binding_story(award: Any, *, names: fmt.Names) -> list[str]:
-    """The policy rules that bind the award, one sentence (rule names and the lots they bind)."""
-    if not award.feasible or award.binding is None or award.binding.empty:
-        return []
-    parts = []
-    for rule, rows in award.binding.groupby("rule", sort=False):
-        scopes = [names(s) for s in rows["scope"] if s and s != "all"]
-        parts.append(fmt.label(str(rule)).lower()
-                     + (f" ({fmt.listing(scopes)})" if scopes else ""))
-    return [f"The rules that bind: {fmt.listing(parts)}."]
 
 
 def _png(draw) -> bytes:

@@ -19,7 +19,8 @@ from .allocation.risk import COST_LINES as RISK_AWARD_COST_LINES
 from .cost_lines import left_out
 
 __all__ = [
-    "assumptions_table", "award_section", "award_story", "backup_table", "board_story", "budget_story",
+    "assumptions_table", "award_section", "award_story", "backup_table", "binding_story", "board_story",
+    "budget_story",
     "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
     "ranking_story", "risk_story", "tender_story",
@@ -140,6 +141,18 @@ def award_story(award: Any, *, names: fmt.Names) -> list[str]:
     return [_who_runs(award, names),
             f"It costs {fmt.money(award.cost['total'], cur)} a year including one-off costs spread "
             f"over the contract: {status}."]
+
+
+def binding_story(award: Any, *, names: fmt.Names) -> list[str]:
+    """The policy rules that bind the award, one sentence (rule names and the lots they bind)."""
+    if not award.feasible or award.binding is None or award.binding.empty:
+        return []
+    parts = []
+    for rule, rows in award.binding.groupby("rule", sort=False):
+        scopes = [names(s) for s in rows["scope"] if s and s != "all"]
+        parts.append(fmt.label(str(rule)).lower()
+                     + (f" ({fmt.listing(scopes)})" if scopes else ""))
+    return [f"The rules that bind: {fmt.listing(parts)}."]
 
 
 def award_section(result: Any) -> tuple[str, list[str], Any]:

@@ -318,7 +318,42 @@ class WhatIf:
         over the scenario's risk scenarios)."""
         self._optimised = state
 
+    def gaia(self, state: State) -> Any:
+        """The GAIA plane of the state's PROMETHEE ranking (:func:`sourcing.scoring.gaia`), or
+        None when the state ranks by another method."""
+        from .scoring import gaia, net_flows
+
+        if state.method != "promethee":
+            return None
+        ev = self.ranking(state)
+        return gaia(net_flows(ev), ev.weights)
+
+    @property
+    def price_criteria(self) -> list[str]:
+        """The criteria that score the bid price (``criteria.source == "price"``)."""
+        crit = self.tender.criteria
+        return [str(c) for c in crit.index if crit.at[c, "source"] == "price"]
+
     # ---------------------------------------------------------------- words and files
+    def story(self, state: State) -> list[str]:
+        """What *state* changes and what follows, in sentences: the changes, who ranks first,
+        the least-cost award and its binding rules, the recommendation and why not the others."""
+        from .narrative import award_story, binding_story, options_story, ranking_story
+
+        out = self.changes(state) or ["The scenario as it is, with nothing changed."]
+        try:
+            out += ranking_story(self.ranking(state), method=state.method)
+        except ValueError as err:
+            return [*out, f"No ranking: {err}"]
+        award = self.award(state)
+        out += award_story(award, names=self.names) + binding_story(award, names=self.names)
+        outcome = self.outcome(state)
+        out += options_story(outcome.decision)
+        if not outcome.risk_award_current:
+            out.append("The risk-aware award is the one optimised for an earlier state; "
+                       "re-optimise it for these settings.")
+        return out
+
     def changes(self, state: State) -> list[str]:
         """What *state* changes against the scenario, one sentence each (names, percents)."""
         return describe(self.start, state, names=self.names, criteria=self.tender.criteria)
