@@ -117,7 +117,7 @@ def test_settings_map_onto_the_stage_apis():
     s = Scenario.load(SCENARIOS / "dual-sourcing.yaml")
     assert s.scoring.evaluate_kwargs == {"method": "promethee", "aggregate": None,
                                          "weighting": None, "price_formula": None,
-                                         "weight_points": None}
+                                         "weight_points": None, "gates": True}
     assert s.allocation.solve_kwargs == {"solver": "highs", "time_limit": 60.0, "mip_gap": None}
     policy = s.allocation.policy_model()
     assert isinstance(policy, Policy) and policy.min_vendors_per_lot == 2
