@@ -50,6 +50,18 @@ def test_moving_a_weight_slider_rescales_the_others_and_re_ranks(explorer):
     assert "weighs 5%" in visible_text(explorer.ranking.value)
 
 
+def test_a_group_slider_moves_its_criteria_together(explorer):
+    group, slider = next(iter(explorer.group_sliders.items()))
+    members = explorer.whatif.groups[group]
+    before = {c: explorer.state.weights[c] for c in members}
+    slider.value = 50.0
+    assert sum(explorer.state.weights[c] for c in members) == pytest.approx(0.5)
+    parts = [explorer.state.weights[c] / before[c] for c in members if before[c] > 0]
+    assert parts == pytest.approx([parts[0]] * len(parts))  # each keeps its part of the group
+    assert slider.value == pytest.approx(50.0)
+    assert sum(explorer.state.weights.values()) == pytest.approx(1.0)
+
+
 def test_a_policy_slider_re_solves_the_award(explorer):
     explorer.policy_sliders["max_vendors_per_lot"].value = 1
     assert explorer.state.policy["max_vendors_per_lot"] == 1

@@ -1,6 +1,7 @@
 """The what-if in JupyterLab: :func:`explore` builds sliders and live results with ipywidgets.
 
-The controls are the criterion weights (grouped by criterion group, shown as shares of 100 %),
+The controls are the criterion weights (grouped by criterion group, shown as shares of 100 %,
+with a slider for each group as a whole),
 the ranking method, the gates, the policy's main rules and the four assumption multipliers; the
 outputs are the ranking with its stability bands, the contribution chart, the award with its cost
 and binding rules, and the sourcing options with the recommendation.  The ranking follows a
@@ -86,8 +87,9 @@ class Explorer:
     whatif : WhatIf
     state : State
         The state the controls show.
-    weight_sliders, policy_sliders, multiplier_sliders : dict
-        The controls by criterion id, policy rule and multiplier name.
+    weight_sliders, group_sliders, policy_sliders, multiplier_sliders : dict
+        The controls by criterion id, criterion group (groups of two or more criteria), policy
+        rule and multiplier name.
     method, gates, save_name, save_button, reoptimise_button : ipywidgets
     ranking, award, options, status : ipywidgets.HTML
     chart : ipywidgets.Image
@@ -110,10 +112,19 @@ class Explorer:
         self.weight_sliders: dict[str, Any] = {}
         self._group_labels: dict[str, Any] = {}
         groups = []
+        self.group_sliders: dict[str, Any] = {}
         for group, members in whatif.groups.items():
             head = W.HTML()
             self._group_labels[group] = head
             rows = [head]
+            if len(members) > 1:  # the group as a whole; its criteria keep their parts of it
+                g = W.FloatSlider(min=0.0, max=100.0, step=0.5, readout_format=".1f",
+                                  description=f"{fmt.group_title(group)}, in all",
+                                  continuous_update=True, style={"description_width": "16rem"},
+                                  layout=W.Layout(width="34rem"))
+                g.observe(self._on_group(members), names="value")
+                self.group_sliders[group] = g
+                rows.append(g)
             for c in members:
                 s = W.FloatSlider(min=0.0, max=100.0, step=0.5, readout_format=".1f",
                                   description=str(crit.at[c, "name"]), continuous_update=True,
@@ -218,6 +229,13 @@ class Explorer:
             self._change(self.state.with_weight(criterion, float(change["new"]) / 100.0))
         return react
 
+    def _on_group(self, members: list[str]):
+        def react(change):
+            if self._quiet:
+                return
+            self._change(self.state.with_group_weight(members, float(change["new"]) / 100.0))
+        return react
+
     def _on_method(self, change) -> None:
         if self._quiet:
             return
@@ -268,6 +286,8 @@ class Explorer:
                 total = sum(float(s.weights.get(c, 0.0)) for c in members)
                 self._group_labels[group].value = str(fmt.html(
                     "<b>{}</b> &middot; {} in all", fmt.group_title(group), fmt.percent(total)))
+                if group in self.group_sliders:
+                    self.group_sliders[group].value = round(100.0 * total, 1)
             self.method.value = s.method
             self.gates.value = s.gates
             for rule, slider in self.policy_sliders.items():
