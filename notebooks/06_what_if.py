@@ -19,15 +19,14 @@
 # **Question.** And if price weighed 40 %? If each lot had at most two vendors? If vendors were
 # twice as likely to fail? What changes in the ranking, the award and the recommendation?
 #
-# **How.** Run this notebook in JupyterLab: the explorer below has a slider for every criterion
-# weight (grouped by criterion group, shown as shares of 100 %: moving one rescales the others in
-# proportion), the ranking method and the gates, the policy's main rules and multipliers on four
-# simulation assumptions. The ranking follows the slider; the award and the sourcing options
-# update once the sliders are still. **Save as scenario** writes the state as a scenario file
-# that `sourcing report --scenario FILE` renders; **Re-optimise** solves the risk-aware award
-# for the state shown (a few seconds).
-#
-# Below the explorer, two what-ifs are set from code, as one would in a meeting's minutes.
+# **How.** Two what-ifs are set from code first, as one would in a meeting's minutes. Then, run
+# in JupyterLab, the explorer shows the second one with a slider for every criterion weight
+# (grouped by criterion group, shown as shares of 100 %: moving one rescales the others in
+# proportion) and for each group as a whole, the ranking method and the gates, the policy's main
+# rules and multipliers on four simulation assumptions. The ranking follows the slider; the award
+# and the sourcing options update once the sliders are still. **Save as scenario** writes the
+# state as a scenario file that `sourcing report --scenario FILE` renders; **Re-optimise**
+# solves the risk-aware award for the state shown (a few seconds).
 
 # %% tags=["parameters"]
 scenario_file = "../data/scenarios/baseline.yaml"  # scenario YAML (paths relative to it)
@@ -50,14 +49,12 @@ fmt.notes_as_text()
 
 explorer = explore(scenario_file, draws=draws, run_dir=run_dir, seed=seed)
 whatif = explorer.whatif
-explorer
 
 # %% [markdown]
 # ## What if price weighed more?
 
 # %%
 first = whatif.start.with_group_weight(whatif.price_criteria, price_weight)
-explorer.set_state(first)  # the sliders move to it, as if dragged
 fmt.show(fmt.bullets(whatif.story(first)))
 
 # %% [markdown]
@@ -67,10 +64,18 @@ fmt.show(fmt.bullets(whatif.story(first)))
 second = first.with_policy(max_vendors_per_lot=max_vendors_per_lot).with_multiplier(
     "failure", failure_factor)
 whatif.reoptimise(second)  # the risk-aware award solved for these assumptions
-explorer.set_state(second)
 fmt.show(fmt.bullets(whatif.story(second)))
 if save_as:
     fmt.show(fmt.paragraph(f"Saved as {whatif.save(second, save_as).name}."))
+
+# %% [markdown]
+# ## The explorer: move the weights yourself
+#
+# It opens on the second what-if; every control can be moved from there.
+
+# %%
+explorer.set_state(second)  # the sliders stand at it
+explorer
 
 # %% [markdown]
 # ## Where the first-ranked vendor stays first

@@ -113,3 +113,14 @@ def test_binding_rules_are_named_with_their_lots(explorer):
     words = " ".join(binding_story(award, names=explorer.whatif.names))
     assert words.startswith("The rules that bind: maximum vendors per lot")
     assert all(name in words for name in explorer.whatif.tender.lots["name"])  # names, not ids
+
+
+def test_a_slider_snapping_to_its_grid_changes_nothing(explorer):
+    state = explorer.whatif.start.with_weight(next(iter(explorer.weight_sliders)), 0.123456)
+    explorer.set_state(state)
+    for c, slider in explorer.weight_sliders.items():  # what the browser echoes back
+        slider.value = round(100 * state.weights[c], 1) + 0.0
+    for slider in explorer.policy_sliders.values():
+        slider.value = slider.value
+    assert explorer.state.key() == state.key()
+

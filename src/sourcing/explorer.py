@@ -37,6 +37,10 @@ POLICY_CONTROLS: dict[str, tuple[str, float, float, float, float]] = {
 }
 
 
+#: Half a slider step (0.1 point): a value within it of the state's is the slider's rounding.
+_RESOLUTION = 0.0005 + 1e-12
+
+
 def explore(scenario: Any, *, draws: int | None = 10_000, debounce: float = 0.4,
             state: State | None = None, cache: Any = None, run_dir: Any = None,
             **overrides: Any) -> Explorer:
@@ -113,26 +117,22 @@ class Explorer:
         self._group_labels: dict[str, Any] = {}
         groups = []
         self.group_sliders: dict[str, Any] = {}
+        weight = {"min": 0.0, "max": 100.0, "step": 0.1, "readout_format": ".1f",
+                  "continuous_update": True}
         for group, members in whatif.groups.items():
             head = W.HTML()
             self._group_labels[group] = head
             rows = [head]
             if len(members) > 1:  # the group as a whole; its criteria keep their parts of it
-                g = W.FloatSlider(min=0.0, max=100.0, step=0.5, readout_format=".1f",
-                                  description=f"{fmt.group_title(group)}, in all",
-                                  continuous_update=True, style={"description_width": "16rem"},
-                                  layout=W.Layout(width="34rem"))
+                g, row = _labelled(W.FloatSlider(**weight), f"{fmt.group_title(group)}, in all")
                 g.observe(self._on_group(members), names="value")
                 self.group_sliders[group] = g
-                rows.append(g)
+                rows.append(row)
             for c in members:
-                s = W.FloatSlider(min=0.0, max=100.0, step=0.5, readout_format=".1f",
-                                  description=str(crit.at[c, "name"]), continuous_update=True,
-                                  style={"description_width": "16rem"},
-                                  layout=W.Layout(width="34rem"))
+                s, row = _labelled(W.FloatSlider(**weight), str(crit.at[c, "name"]))
                 s.observe(self._on_weight(c), names="value")
                 self.weight_sliders[c] = s
-                rows.append(s)
+                rows.append(row)
             groups.append(W.VBox(rows))
         from .scoring import METHODS
 
@@ -142,48 +142,53 @@ class Explorer:
         self.gates = W.Checkbox(value=self.state.gates, description="Apply the knock-out gates")
         self.gates.observe(lambda ch: self._change(self.state.with_gates(ch["new"])), names="value")
         self.policy_sliders: dict[str, Any] = {}
+        policy_rows = []
         n_vendors = len(tender.vendor_ids)
         for rule, (label, lo, hi, step, off) in POLICY_CONTROLS.items():
             if rule.endswith("vendors_per_lot"):
                 hi = off = max(int(hi), n_vendors) if rule.startswith("max") else off
-                s = W.IntSlider(min=int(lo), max=int(hi), step=int(step), description=label)
+                s = W.IntSlider(min=int(lo), max=int(hi), step=int(step), continuous_update=False)
             else:
-                s = W.FloatSlider(min=lo, max=hi, step=step, description=label, readout_format=".0f")
-            s.style = {"description_width": "16rem"}
-            s.layout = W.Layout(width="34rem")
-            s.continuous_update = False
+                s = W.FloatSlider(min=lo, max=hi, step=step, readout_format=".0f",
+                                  continuous_update=False)
+            s, row = _labelled(s, label)
             s.observe(self._on_policy(rule, off), names="value")
             self.policy_sliders[rule] = s
+            policy_rows.append(row)
         self.multiplier_sliders: dict[str, Any] = {}
+        multiplier_rows = []
         for name, (label, _) in MULTIPLIERS.items():
-            s = W.FloatSlider(min=0.0, max=3.0, step=0.1, description=f"{label} \u00d7",
-                              readout_format=".1f", continuous_update=False,
-                              style={"description_width": "16rem"}, layout=W.Layout(width="34rem"))
+            s, row = _labelled(W.FloatSlider(min=0.0, max=3.0, step=0.1, readout_format=".1f",
+                                             continuous_update=False), f"{label} \u00d7")
             s.observe(self._on_multiplier(name), names="value")
             self.multiplier_sliders[name] = s
+            multiplier_rows.append(row)
         self.save_name = W.Text(value="what-if.yaml", description="File")
         self.save_button = W.Button(description="Save as scenario", icon="save")
         self.save_button.on_click(lambda _: self.save(self.save_name.value))
         self.reoptimise_button = W.Button(description="Re-optimise the risk-aware award",
                                           layout=W.Layout(width="20rem"))
         self.reoptimise_button.on_click(lambda _: self.reoptimise())
-        self.status = W.HTML()
-        self.ranking = W.HTML()
+        box = {"width": "100%", "min_width": "0", "overflow": "auto"}  # wide tables scroll inside
+        self.status = W.HTML(layout=W.Layout(**box))
+        self.ranking = W.HTML(layout=W.Layout(**box))
         self.chart = W.Image(format="png", layout=W.Layout(max_width="42rem"))
-        self.award = W.HTML()
-        self.options = W.HTML()
+        self.award = W.HTML(layout=W.Layout(**box))
+        self.options = W.HTML(layout=W.Layout(**box))
         note = W.HTML(str(fmt.paragraph(
             "Weights are shares of 100%: moving one rescales the others in proportion, so they "
             "always sum to 100%. The ranking follows the slider; the award and the options "
             "update when the sliders are still.")))
         controls = W.VBox([note, *groups, W.HTML("<h4>Method and gates</h4>"), self.method,
-                           self.gates, W.HTML("<h4>Policy</h4>"), *self.policy_sliders.values(),
-                           W.HTML("<h4>Assumptions (times the scenario's)</h4>"),
-                           *self.multiplier_sliders.values(),
+                           self.gates, W.HTML("<h4>Policy</h4>"), *policy_rows,
+                           W.HTML("<h4>Assumptions (times the scenario's)</h4>"), *multiplier_rows,
                            W.HBox([self.save_name, self.save_button]), self.reoptimise_button])
+        controls.layout = W.Layout(width="27rem", min_width="27rem")
         results = W.VBox([self.status, self.ranking, self.chart, self.award, self.options],
-                         layout=W.Layout(min_width="36rem"))
-        self.widget = W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap"))
+                         layout=W.Layout(flex="1 1 30rem", min_width="24rem", width="0",
+                                         padding="0 0 0 1rem", overflow="hidden"))
+        self.widget = W.HBox([controls, results], layout=W.Layout(flex_flow="row wrap",
+                                                                  width="100%"))
         self._show_state()
         self._update_ranking()
         self._update_slow()
@@ -224,16 +229,20 @@ class Explorer:
     # ------------------------------------------------------------------ reactions
     def _on_weight(self, criterion: str):
         def react(change):
-            if self._quiet:
+            share = float(change["new"]) / 100.0
+            # a slider snapping the value it was given to its 0.1-point grid is no change
+            if self._quiet or abs(share - float(self.state.weights[criterion])) < _RESOLUTION:
                 return
-            self._change(self.state.with_weight(criterion, float(change["new"]) / 100.0))
+            self._change(self.state.with_weight(criterion, share))
         return react
 
     def _on_group(self, members: list[str]):
         def react(change):
-            if self._quiet:
+            share = float(change["new"]) / 100.0
+            now = sum(float(self.state.weights[c]) for c in members)
+            if self._quiet or abs(share - now) < _RESOLUTION:
                 return
-            self._change(self.state.with_group_weight(members, float(change["new"]) / 100.0))
+            self._change(self.state.with_group_weight(members, share))
         return react
 
     def _on_method(self, change) -> None:
@@ -245,15 +254,18 @@ class Explorer:
 
     def _on_policy(self, rule: str, off: float):
         def react(change):
-            if self._quiet:
-                return
             value = change["new"]
+            slider = self.policy_sliders[rule]
+            now = self.state.policy.get(rule)
+            if self._quiet or (now is not None and _snapped(now, slider) == value):
+                return  # the slider showing the rule on its grid, not a change of it
             self._change(self.state.with_policy(**{rule: None if value == off else value}))
         return react
 
     def _on_multiplier(self, name: str):
         def react(change):
-            if self._quiet:
+            slider = self.multiplier_sliders[name]
+            if self._quiet or _snapped(self.state.multipliers.get(name, 1.0), slider) == change["new"]:
                 return
             self._change(self.state.with_multiplier(name, float(change["new"])))
         return react
@@ -342,7 +354,8 @@ class Explorer:
                 lines.append("The risk-aware award is the one optimised for an earlier state; "
                              "re-optimise it for these settings.")
             self.options.value = str(fmt.heading(3, "Sourcing options over the contract")
-                                              + summary + fmt.bullets(lines))
+                                     + fmt.html('<div style="overflow-x:auto;font-size:92%">{}</div>',
+                                                summary) + fmt.bullets(lines))
             self.status.value = ""
         except ValueError as err:
             self.options.value = str(fmt.paragraph(f"No result: {err}"))
@@ -374,6 +387,22 @@ def ranking_table(evaluation: Any, bands: Any) -> Any:
                           'Weight</th><th>Stability band</th><th>Holds from</th></tr></thead>'
                           '<tbody>{}</tbody></table>', fmt.Markup("").join(bars))
     return table + band_table
+
+
+def _labelled(slider: Any, label: str) -> tuple[Any, Any]:
+    """*slider* with *label* beside it, wrapping on two lines rather than cut."""
+    import ipywidgets as W
+
+    slider.layout = W.Layout(width="14rem")
+    text = W.HTML(str(fmt.html('<span style="line-height:1.2">{}</span>', label)),
+                  layout=W.Layout(width="12rem"))
+    return slider, W.HBox([text, slider], layout=W.Layout(align_items="center"))
+
+
+def _snapped(value: float, slider: Any) -> float:
+    """*value* as *slider* shows it: on its grid of steps, within its range."""
+    steps = round((float(value) - slider.min) / slider.step)
+    return min(max(slider.min + steps * slider.step, slider.min), slider.max)
 
 
 def _png(draw) -> bytes:
