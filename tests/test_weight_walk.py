@@ -148,3 +148,19 @@ def test_a_moved_slider_re_ranks_the_table(browser, tender, tmp_path):
     assert "ranks first" in page.inner_text("#verdict") or "tie" in page.inner_text("#verdict")
     assert errors == []
     page.close()
+
+
+def test_each_group_has_one_heading(tender, browser, tmp_path):
+    ev = evaluate(tender, method="promethee", gates=False)
+    crits = list(ev.weights.index)
+    groups = {c: ("odd" if i % 2 else "even") for i, c in enumerate(crits)}  # interleaved
+    data = walk_data(ev, groups=groups)
+    assert data["groups"] == sorted(data["groups"], key=data["groups"].index)  # contiguous
+    w = dict(zip(data["criteria"], data["weights"], strict=True))
+    assert w == pytest.approx(ev.weights.to_dict())  # the same weights, regrouped
+    page, _, errors = _open(browser, walk_page(ev, title="Tokai", groups=groups), tmp_path)
+    assert page.locator(".group").all_inner_texts() == ["Even", "Odd"]
+    got = page.evaluate("() => sourcingWalk.last")
+    np.testing.assert_allclose(got["scores"], ev.scores.to_numpy(), atol=1e-9)
+    assert errors == []
+    page.close()

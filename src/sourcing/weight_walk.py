@@ -58,10 +58,16 @@ def walk_data(evaluation: Any, *, groups: dict[str, str] | None = None) -> dict[
     conv = evaluation.conventions
     ranked_by = str(conv.get("method", "wsm"))
     method = ranked_by if ranked_by in WALK_METHODS else "wsm"
-    crits = [str(c) for c in evaluation.weights.index]
-    x = evaluation.matrix[evaluation.weights.index].to_numpy(float)
-    obj = np.where(evaluation.objectives.reindex(evaluation.weights.index).to_numpy() == "max",
-                   1.0, -1.0)
+    # the criteria of a group side by side (in the order the groups first appear), so each
+    # group has one heading above its sliders
+    index = list(evaluation.weights.index)
+    first = {}
+    for c in index:
+        first.setdefault((groups or {}).get(c, ""), len(first))
+    index.sort(key=lambda c: first[(groups or {}).get(c, "")])
+    crits = [str(c) for c in index]
+    x = evaluation.matrix[index].to_numpy(float)
+    obj = np.where(evaluation.objectives.reindex(index).to_numpy() == "max", 1.0, -1.0)
     params: dict[str, Any] = {}
     if method == "wsm":
         matrix = minmax_normalize(x, obj)
@@ -73,7 +79,7 @@ def walk_data(evaluation: Any, *, groups: dict[str, str] | None = None) -> dict[
         else:
             matrix = vector_normalize(x)
     else:
-        matrix = net_flows(evaluation).to_numpy(float)
+        matrix = net_flows(evaluation)[index].to_numpy(float)
     names = evaluation.names
     cnames = conv.get("criterion_names", {})
     data: dict[str, Any] = {
@@ -82,11 +88,11 @@ def walk_data(evaluation: Any, *, groups: dict[str, str] | None = None) -> dict[
         "vendor_names": [str(names.get(v, v)) for v in evaluation.matrix.index],
         "criteria": crits, "criterion_names": [str(cnames.get(c, c)) for c in crits],
         "groups": [fmt.group_title((groups or {}).get(c, "")) for c in crits],
-        "objectives": obj.tolist(), "weights": evaluation.weights.astype(float).tolist(),
+        "objectives": obj.tolist(), "weights": evaluation.weights[index].astype(float).tolist(),
         "matrix": matrix.tolist(), "higher_is_better": True,
     }
     if method == "promethee":
-        plane = gaia(net_flows(evaluation), evaluation.weights)
+        plane = gaia(net_flows(evaluation)[index], evaluation.weights[index])
         data["gaia"] = {"points": plane.alternatives.to_numpy().tolist(),
                         "axes": plane.criteria.to_numpy().tolist(), "delta": plane.delta}
     return data
