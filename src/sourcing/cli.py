@@ -1,7 +1,8 @@
 """The ``sourcing`` command.
 
 ``sourcing validate PATH`` checks a tender (CSV folder or .xlsx) and prints a summary or the table
-of problems; ``sourcing template FILE.xlsx`` writes a blank tender workbook.  Every subcommand has
+of problems; ``sourcing template FILE.xlsx`` writes a blank tender workbook; ``sourcing break-even
+SCENARIO KEY`` says how far one input may move before the recommendation changes.  Every subcommand has
 ``--help``.  Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage,
 3 (``run``) the analysis ran but no award satisfies the policy.
 """
@@ -286,6 +287,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.award.feasible else 3
 
 
+def _cmd_break_even(args: argparse.Namespace) -> int:
+    from .breakeven import break_even, break_even_story
+    from .whatif import WhatIf
+
+    whatif = WhatIf(args.scenario, draws=args.draws)
+    low, high = args.range if args.range else (None, None)
+    result = break_even(whatif, args.key, low=low, high=high)
+    print(break_even_story(result, currency=whatif.tender.currency))
+    print(f"({result.evaluations} evaluations of the pipeline, common random numbers, seed "
+          f"{whatif.scenario.seed})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -413,6 +427,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write into a folder holding other files (they are kept, never deleted)")
     p.add_argument("--progress", action="store_true", help="show progress bars")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("break-even", help="how far one input may move before the recommendation "
+                       "changes", description="Move one input of the scenario, the others held, and "
+                       "find the values nearest its baseline at which another option is recommended "
+                       "(or none within the risk appetite): a scan, then bisection, every point with "
+                       "the same random numbers. KEY: weight.<criterion> (share 0-1), "
+                       "multiplier.<failure|escalation|fx_vol|breach_impact> (factor), "
+                       "policy.<rule>, simulation.budget, simulation.assumptions.<name>.")
+    p.add_argument("scenario", help="scenario YAML")
+    p.add_argument("key", help="the input to move (see above)")
+    p.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
+                   help="the range to search, in the input's unit (default: the input's whole "
+                   "sensible range)")
+    p.add_argument("--draws", type=int, default=10_000,
+                   help="simulation draws per option at each point (default 10,000)")
+    p.set_defaults(func=_cmd_break_even)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "

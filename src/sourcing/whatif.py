@@ -58,6 +58,9 @@ class State:
         percent, money in the tender currency per year).
     multipliers : dict
         :data:`MULTIPLIERS` name -> factor on the scenario's assumption (1 = as assumed).
+    overrides : dict
+        Other scenario values by dotted key (``simulation.budget``, a numeric
+        ``simulation.assumptions.<name>``), applied last.
     """
 
     weights: Mapping[str, float]
@@ -66,12 +69,14 @@ class State:
     gates: bool = True
     policy: Mapping[str, Any] = field(default_factory=dict)
     multipliers: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(MULTIPLIERS, 1.0))
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def key(self) -> str:
         """A text equal for equal states (the cache key of their results)."""
         return json.dumps({"weights": {k: round(float(v), 12) for k, v in self.weights.items()},
                            "method": self.method, "params": self.params, "gates": self.gates,
-                           "policy": self.policy, "multipliers": self.multipliers},
+                           "policy": self.policy, "multipliers": self.multipliers,
+                           "overrides": self.overrides},
                           sort_keys=True, default=str)
 
     def with_weight(self, criterion: str, share: float) -> State:
@@ -133,6 +138,12 @@ class State:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(METHODS)}")
         return replace(self, method=method, params=dict(params))
+
+    def with_overrides(self, **values: Any) -> State:
+        """Other scenario values by dotted key (``**{"simulation.budget": 6e7}``); ``None``
+        removes one.  Checked when the state becomes a scenario."""
+        overrides = {**self.overrides, **values}
+        return replace(self, overrides={k: v for k, v in overrides.items() if v is not None})
 
     def with_gates(self, on: bool) -> State:
         """Gates applied (True) or every vendor ranked (False)."""
@@ -242,6 +253,14 @@ class WhatIf:
             base = Assumptions.for_tender(self.tender, sc.simulation.assumptions)
             data["simulation"]["assumptions"] = {**sc.simulation.assumptions,
                                                  **scaled_specs(base, state.multipliers)}
+        for key, value in state.overrides.items():
+            *sections, last = key.split(".")
+            target = data
+            for part in sections:
+                if not isinstance(target.get(part), dict):
+                    raise ValueError(f"{key}: {part} is not a section of the scenario")
+                target = target[part]
+            target[last] = value
         if draws is not None:
             data["simulation"]["n"] = int(draws)
         data["source"] = sc.source
@@ -455,4 +474,9 @@ def describe(start: State, state: State, *, names: fmt.Names, criteria: pd.DataF
         f = float(state.multipliers.get(name, 1.0))
         if abs(f - float(start.multipliers.get(name, 1.0))) > 1e-9:
             out.append(f"{label} times {fmt.number(f, decimals=2)}.")
+    for key in sorted(set(state.overrides) | set(start.overrides)):
+        now, was = state.overrides.get(key), start.overrides.get(key)
+        if now != was:
+            out.append(f"{fmt.label(key.rsplit('.', 1)[-1])}: {fmt.text(now)}"
+                       + (f" (was {fmt.text(was)})." if was is not None else "."))
     return out

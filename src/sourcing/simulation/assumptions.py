@@ -349,6 +349,8 @@ def _times(spec: Any, f: float) -> Any:
     if isinstance(spec, float):
         return spec * f
     if len(spec) == 1 and next(iter(spec)) in _SPEC_KINDS:
+        if f == 0.0:
+            return 0.0  # a distribution times 0 is the constant 0 (its bounds would coincide)
         (kind, args), = spec.items()
         return {kind: [a * f for a in args]}
     return {k: x * f for k, x in spec.items()}  # a mapping ISO code -> volatility

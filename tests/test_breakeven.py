@@ -1,0 +1,126 @@
+"""Break-even values on a made-up tender (CHF, 5 bidders, 3 lots): a known answer (the budget at
+which the recommended option breaks the risk appetite is a quantile of its own draws) and the
+properties of the search."""
+
+from __future__ import annotations
+
+import pytest
+
+from sourcing.breakeven import NO_OPTION_WITHIN_APPETITE, break_even, break_even_story
+from sourcing.cache import StageCache
+from sourcing.whatif import WhatIf
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture(scope="module")
+def whatif(tmp_path_factory):
+    from tenders import make_scenario, make_tender
+
+    folder = tmp_path_factory.mktemp("geneva")
+    tender = make_tender(folder / "t", currency="CHF", n_vendors=5, n_lots=3, with_risk=True, seed=4)
+    path = make_scenario(folder, tender, allocation={"policy": {"max_vendors_per_lot": 2},
+                                                     "risk": {"enabled": False}},
+                         simulation={"n": 800, "budget": 1e9},
+                         decision={"max_p_over_budget": 0.3})
+    w = WhatIf(path, cache=StageCache())
+    summary = w.outcome(w.start).summary
+    rec = w.outcome(w.start).decision.recommended
+    # the budget at the recommended option's P90: comfortably within the 30 % appetite
+    return w.__class__(path.parent / _with_budget(path, float(summary.at[rec, "p90"]) * 1.05),
+                       cache=StageCache())
+
+
+def _said(decision):
+    return decision.recommended if decision.meets_appetite else NO_OPTION_WITHIN_APPETITE
+
+
+def _with_budget(path, budget):
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["simulation"]["budget"] = budget
+    out = path.with_name("budgeted.yaml")
+    out.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return out.name
+
+
+def test_the_budget_break_even_is_the_quantile_of_the_recommended_option(whatif):
+    out = whatif.outcome(whatif.start)
+    rec = out.decision.recommended
+    be = break_even(whatif, "simulation.budget", tol=1.0)
+    assert be.recommended == rec and be.below is not None
+    # below the budget at which P(cost > budget) passes 30 %, the option is too risky
+    draws = whatif._stages(whatif.start, ["simulate"])["simulate"].simulation.totals[rec].to_numpy()
+    p_over = [(draws > b).mean() for b in (be.below - 2.0, be.below + 2.0)]
+    assert p_over[0] > 0.3 >= p_over[1]
+    assert be.below_option != rec
+
+
+def test_the_boundary_separates_the_two_recommendations(whatif):
+    be = break_even(whatif, "simulation.budget", tol=1.0)
+    inside = whatif.start.with_overrides(**{"simulation.budget": be.below + 1.0})
+    outside = whatif.start.with_overrides(**{"simulation.budget": be.below - 1.0})
+    assert _said(whatif.outcome(inside).decision) == be.recommended
+    assert _said(whatif.outcome(outside).decision) == be.below_option
+    again = break_even(whatif, "simulation.budget", tol=1.0)
+    assert again.below == be.below  # common random numbers: the same value every time
+
+
+def test_a_count_rule_reports_the_first_whole_number_that_changes_it(whatif):
+    be = break_even(whatif, "policy.max_vendors_per_lot")
+    assert be.unit == "count" and be.baseline == 2
+    for v in (be.below, be.above):
+        assert v is None or float(v).is_integer()
+    assert be.evaluations <= len(whatif.tender.vendor_ids)
+
+
+def test_no_break_even_in_a_narrow_range_says_so(whatif):
+    be = break_even(whatif, "multiplier.failure", low=0.999, high=1.001, steps=2)
+    assert (be.below, be.above) == (None, None)
+    text = break_even_story(be, currency="CHF")
+    assert "no break-even in range" in text and "1.00" in text
+
+
+def test_a_weight_moves_the_single_vendor_option_to_another_vendor(whatif):
+    # the single-vendor option signs the best-ranked vendor able to serve everything: a weight
+    # that reorders two close vendors changes which option is recommended
+    crit = next(c for c, x in whatif.start.weights.items() if x > 0)
+    be = break_even(whatif, f"weight.{crit}")
+    assert be.unit == "share" and 0 <= be.low <= be.baseline <= be.high <= 1
+    for v, option in ((be.below, be.below_option), (be.above, be.above_option)):
+        if v is not None:
+            step = 0.01 * (be.high - be.low)
+            beyond = v + step if v > be.baseline else v - step
+            beyond = min(max(beyond, be.low), be.high)
+            assert _said(whatif.outcome(whatif.start.with_weight(crit, beyond)).decision) == option
+
+
+def test_the_story_names_both_sides_in_the_tender_currency(whatif):
+    text = break_even_story(break_even(whatif, "simulation.budget", tol=1.0), currency="CHF")
+    assert "stays recommended while the budget stays above CHF" in text and "below," in text
+
+
+def test_unknown_inputs_list_the_valid_forms(whatif):
+    with pytest.raises(ValueError, match="valid forms: weight"):
+        break_even(whatif, "nonsense")
+    with pytest.raises(ValueError, match="valid: failure, escalation"):
+        break_even(whatif, "multiplier.wages")
+    with pytest.raises(ValueError, match="must hold its baseline"):
+        break_even(whatif, "multiplier.failure", low=2.0, high=3.0)
+
+
+def test_a_zero_multiplier_is_a_constant_zero(whatif):
+    out = whatif.outcome(whatif.start.with_multiplier("escalation", 0.0))
+    assert out.decision.recommended is not None
+
+
+def test_the_command_line_says_it_in_one_sentence(whatif, capsys):
+    from sourcing.cli import main
+
+    code = main(["break-even", whatif.scenario.source, "multiplier.failure", "--range", "0.9", "1.1",
+                 "--draws", "300"])
+    out = capsys.readouterr().out
+    assert code == 0 and "stays recommended" in out and "evaluations of the pipeline" in out
+    assert main(["break-even", whatif.scenario.source, "multiplier.wages"]) == 1
+    assert "valid: failure" in capsys.readouterr().err
