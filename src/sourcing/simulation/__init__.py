@@ -3,7 +3,8 @@
 Distributions (:mod:`.distributions`), rank correlation (:mod:`.correlation`), sampling
 (:mod:`.sampling`), the assumptions (:mod:`.assumptions`), the outsourcing contract model
 (:mod:`.contract`) and the options built from a tender (:mod:`.options`), the engine
-(:func:`simulate`) and its :class:`SimulationResult`.
+(:func:`simulate`) and its :class:`SimulationResult`; variance-based sensitivity (Sobol indices
+by SALib) and stress analysis (:mod:`.sensitivity`).
 
 Example
 -------
@@ -33,12 +34,14 @@ from .engine import DEFAULT_CORRELATION, simulate, swing_table
 from .options import hybrid, inhouse, multi_vendor, single_vendor, standard_scenarios
 from .results import SimulationResult
 from .scenarios import contract_cost, risk_scenarios
+from .sensitivity import SobolResult, contract_sobol, sobol_indices, stress
 
 __all__ = [
     "DEFAULT_CORRELATION", "DRIVERS", "INHOUSE", "Assumptions", "Distribution", "SimulationResult",
-    "SourcingScenario", "bernoulli", "compound", "constant", "contract_cost", "empirical",
+    "SobolResult", "SourcingScenario", "bernoulli", "compound", "constant", "contract_cost",
+    "contract_sobol", "empirical",
     "gaussian_copula", "risk_scenarios",
     "hybrid", "iman_conover", "inhouse", "lognormal_ci", "multi_vendor", "nearest_correlation",
-    "normal", "pert", "simulate", "single_vendor", "spearman_to_pearson", "standard_scenarios",
-    "swing_table", "triangular", "uniform",
+    "normal", "pert", "simulate", "single_vendor", "sobol_indices", "spearman_to_pearson",
+    "standard_scenarios", "stress", "swing_table", "triangular", "uniform",
 ]
