@@ -46,7 +46,7 @@ from sourcing import narrative as story
 from sourcing import present as fmt
 from sourcing.pipeline import open_run
 
-analysis = open_run(scenario_file, stages=("decide",), run_dir=run_dir, seed=seed,
+analysis = open_run(scenario_file, stages=("decide", "drivers"), run_dir=run_dir, seed=seed,
                     **{"simulation.n": n_draws, "simulation.budget": budget})
 result, decision, cur = analysis.simulation, analysis.decision, analysis.tender.currency
 focus = decision.recommended or analysis.options[0].name
@@ -129,6 +129,28 @@ by_driver.columns = [fmt.label(c) for c in by_driver.columns]
 fmt.show(fmt.table(by_driver.T, dict.fromkeys(by_driver.index, "money"), currency=cur,
                    columns={c: c for c in by_driver.index}, caption="Mean cost by driver",
                    index_label="Cost driver"))
+
+# %% [markdown]
+# ## What decides the choice?
+#
+# The tornado above ranks the inputs by their effect on one option's cost. The board chooses
+# between options: an input that raises both costs alike does not change the choice. Below, the
+# share of the variance of the **cost difference** between the recommended option and the
+# runner-up that each input explains (Sobol indices by SALib, with bootstrap intervals;
+# inputs the simulation correlates count as one), and the costs when the first of them is at its
+# worst.
+
+# %%
+drivers = analysis.drivers
+if drivers is not None:
+    from sourcing.plots import plot_sobol
+
+    ax = plot_sobol(drivers.sobol, drivers.difference, names=analysis.names)
+    plt.show()
+    fmt.show(fmt.bullets(story.drivers_story(drivers, names=analysis.names, currency=cur)))
+else:
+    fmt.show(fmt.paragraph("Only one option was simulated, or the scenario switches the Sobol "
+                           "indices off (simulation.sobol_samples: 0)."))
 
 # %% [markdown]
 # ## Assumptions

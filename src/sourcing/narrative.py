@@ -20,7 +20,7 @@ from .cost_lines import left_out
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "backup_table", "binding_story", "board_story",
-    "budget_story",
+    "budget_story", "drivers_story",
     "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
     "ranking_story", "risk_story", "tender_story",
@@ -418,6 +418,44 @@ def options_story(decision: Any, *, options: list[Any] | None = None) -> list[st
     for opt, r in t.iterrows():
         if opt != decision.recommended:
             out.append(f"Not {opt}: {r['reason']}.")
+    return out
+
+
+def drivers_story(drivers: Any, *, names: fmt.Names, currency: str) -> list[str]:
+    """What decides between the recommended option and the runner-up, in sentences: the inputs
+    that move their cost difference most (total Sobol indices), and what each option costs when
+    the first of them is in its worst tenth."""
+    from .plots.simulation import factor_label
+
+    rec, runner = drivers.pair
+    ix = drivers.sobol.of(drivers.difference)
+    # indices distinguishable from 0 and from negligible (1 % of the variance)
+    top = ix[ix["ST"] > np.maximum(ix["ST_conf"], 0.01)].head(3)
+    if top.empty:
+        return [f"No single uncertain input stands out in the cost difference between {rec} and "
+                f"{runner}: each explains less than its own sampling error."]
+    parts = [f"{factor_label(f, names)} ({fmt.percent(max(float(r['ST']), 0.0))})"
+             for f, r in top.iterrows()]
+    out = [f"What decides between {rec} and {runner} is above all {fmt.listing(parts)}: the share "
+           "of the variance of their cost difference each input explains, with its interactions."]
+    width = float(top["ST_conf"].max())
+    out.append(f"The indices come from {fmt.number(drivers.sobol.n)} Sobol samples; each is "
+               f"within about {fmt.number(100 * width)} percentage points of its value (95% "
+               "interval).")
+    st = drivers.stress
+    if len(st):
+        first = st.index.get_level_values("input")[0]
+        rows = st.xs(first, level="input")
+        tail = "highest" if rows["tail"].iloc[0] == "high" else "lowest"
+        cheaper = rows["p50"].idxmin()
+        verdict = (f"{rec} stays the cheaper at the median" if cheaper == rec or
+                   rows.at[rec, "p50"] <= rows.at[runner, "p50"] else
+                   f"{runner} becomes the cheaper at the median")
+        out.append(f"In the tenth of the draws with the {tail} {fmt.label(first, names=names)}, "
+                   f"{rec} costs {fmt.money(rows.at[rec, 'p50'], currency)} at the median "
+                   f"(P90 {fmt.money(rows.at[rec, 'p90'], currency)}) and {runner} "
+                   f"{fmt.money(rows.at[runner, 'p50'], currency)} (P90 "
+                   f"{fmt.money(rows.at[runner, 'p90'], currency)}): {verdict}.")
     return out
 
 

@@ -4,7 +4,8 @@ The stages (:data:`STAGES`) are ``tender`` (read and check), ``score`` (the rank
 ``acceptability`` (SMAA-2), ``sensitivity`` (methods' agreement, weight stability), ``award`` (the
 least-cost award), ``rule_costs``, ``frontier`` (cost against quality), ``performance`` (the
 incumbent's SLA record), ``risk_award``, ``simulate`` (the sourcing options with common random
-numbers) and ``decide`` (the one recommendation).  Each has a key made from exactly the inputs it
+numbers), ``decide`` (the one recommendation) and ``drivers`` (what decides it: Sobol indices and
+stress).  Each has a key made from exactly the inputs it
 reads (:func:`stage_keys`), so a change re-runs only the stages downstream of it, and results are
 kept in a :class:`sourcing.cache.StageCache` (memory, and optionally a folder).
 
@@ -33,9 +34,9 @@ from .scenario import Scenario
 from .simulation.scenarios import RISK_ASSUMPTIONS
 from .tender import Tender
 
-__all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "RiskAnalysis", "RunResult", "Sensitivity", "Stage",
-           "check_scenario", "closure", "full_service_vendor", "open_run", "risk_analysis", "run",
-           "run_stages", "stage_keys"]
+__all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "Drivers", "RiskAnalysis", "RunResult",
+           "Sensitivity", "Stage", "check_scenario", "closure", "full_service_vendor", "open_run",
+           "risk_analysis", "run", "run_stages", "stage_keys"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 #: Ranks the workbook's acceptability sheet lists one by one; the rest are summed in one column.
@@ -87,6 +88,9 @@ class RunResult:
         Cost against quality of the award (the ``frontier`` stage).
     performance : sourcing.performance.PerformanceRecord or None
         The incumbent's SLA record, credits and invoice audit (when the scenario names its data).
+    drivers : Drivers or None
+        What decides between the recommended option and the runner-up: Sobol indices and stress
+        (the ``drivers`` stage; None when not computed or a single option).
     stages : dict
         Key of each stage computed or read (stage name -> key of its inputs).
     computed : list of str
@@ -110,6 +114,7 @@ class RunResult:
     sensitivity: Sensitivity | None = None
     frontier: Any = None
     performance: Any = None
+    drivers: Drivers | None = None
     stages: dict[str, str] = field(default_factory=dict)
     computed: list[str] = field(default_factory=list)
 
@@ -129,7 +134,8 @@ class RunResult:
             assumptions=sim.assumptions if sim else None, risk=results.get("risk_award"),
             option_awards=dict(sim.option_awards) if sim else {},
             sensitivity=results.get("sensitivity"), frontier=results.get("frontier"),
-            performance=perf, stages=dict(info["keys"]), computed=list(info["computed"]))
+            performance=perf, drivers=results.get("drivers"), stages=dict(info["keys"]),
+            computed=list(info["computed"]))
 
     @property
     def recommended_award(self) -> Any:
@@ -459,6 +465,49 @@ def _stage_simulate(scenario: Scenario, up: dict, opts: dict) -> SimulationStage
     return SimulationStage(chosen, simulation, assumptions, option_awards)
 
 
+@dataclass(frozen=True)
+class Drivers:
+    """Result of the ``drivers`` stage: what decides between the recommended option and the
+    runner-up.
+
+    Attributes
+    ----------
+    pair : tuple of str
+        (recommended option, runner-up: the cheapest other option at the decision's measure).
+    sobol : sourcing.simulation.SobolResult
+        Sobol indices of each option's contract cost and of the pair's cost difference.
+    stress : DataFrame
+        Every option's cost when each of the three inputs that move the difference most is in
+        its worst tenth for the recommended option (:func:`sourcing.simulation.stress`).
+    """
+
+    pair: tuple[str, str]
+    sobol: Any
+    stress: pd.DataFrame
+
+    @property
+    def difference(self) -> str:
+        """Name of the pair's cost-difference output."""
+        return f"{self.pair[0]} - {self.pair[1]}"
+
+
+def _stage_drivers(scenario: Scenario, up: dict, opts: dict) -> Drivers | None:
+    from .simulation import contract_sobol, stress
+
+    sim, decision = up["simulate"], up["decide"]
+    n = scenario.simulation.sobol_samples
+    if not n or decision.recommended is None or len(sim.options) < 2:
+        return None
+    rec = decision.recommended
+    runner = str(decision.table.drop(index=rec)["cost"].astype(float).idxmin())
+    sobol = contract_sobol(sim.options, n=n, seed=scenario.seed, differences=[(rec, runner)])
+    top = sobol.of(f"{rec} - {runner}").head(3).index
+    columns = set(sim.simulation.inputs.columns)
+    inputs = [next(m for m in sobol.groups[f] if m in columns) for f in top
+              if any(m in columns for m in sobol.groups[f])]
+    return Drivers((rec, runner), sobol, stress(sim.simulation, inputs, option=rec))
+
+
 def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
     from .decision import decide
 
@@ -492,6 +541,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("simulate", ("tender", "score", "award", "risk_award", "performance"),
           ("simulation", "seed"), (), _stage_simulate),
     Stage("decide", ("tender", "simulate"), ("allocation.policy", "decision"), (), _stage_decide),
+    Stage("drivers", ("simulate", "decide"), ("simulation.sobol_samples", "seed"), (),
+          _stage_drivers),
 )}
 
 #: What ``run`` computes by default (``sourcing run``); the report adds the pages' extras.

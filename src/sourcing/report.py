@@ -53,11 +53,11 @@ PAGE_STAGES: dict[str, tuple[str, ...]] = {
     "04_board_scenarios": ("acceptability", "rule_costs", "performance", "decide"),
     "01_tender_evaluation": ("acceptability", "sensitivity"),
     "02_award_allocation": ("rule_costs", "frontier"),
-    "03_risk_simulation": ("decide",),
+    "03_risk_simulation": ("decide", "drivers"),
     "05_vendor_performance": ("performance",),
 }
 #: Stages computed after the pages that need none of them have started.
-_LATE = ("risk_award", "simulate", "decide")
+_LATE = ("risk_award", "simulate", "decide", "drivers")
 
 #: What a page needs from the scenario: a function returning why it must be skipped, or None.
 _NEEDS: dict[str, Callable[[Scenario], str | None]] = {

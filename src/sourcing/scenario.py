@@ -181,6 +181,8 @@ class SimulationSettings(BaseModel):
     inhouse_lots: tuple[str, ...] = Field(
         (), description="Lots kept in-house in the hybrid option; default: the lot where "
         "in-house is cheapest relative to the award.")
+    sobol_samples: int = Field(1024, ge=0, le=2 ** 16, description="Base samples N of the Sobol "
+                               "indices of what decides the choice (a power of 2; 0: not computed).")
     assumptions: dict[str, Any] = Field(
         default_factory=dict,
         description="Risk and cost assumptions of the simulation by name (see "
@@ -195,6 +197,13 @@ class SimulationSettings(BaseModel):
             raise ValueError(f"budget_eur was renamed: write 'budget: {data['budget_eur']}' (the "
                              "budget over the contract in the tender's currency, whatever it is)")
         return data
+
+    @field_validator("sobol_samples")
+    @classmethod
+    def _power_of_two(cls, v: int) -> int:
+        if v and v & (v - 1):
+            raise ValueError(f"a power of 2 (Sobol points), e.g. 512, 1024 or 4096; or 0; got {v}")
+        return v
 
     @field_validator("assumptions")
     @classmethod

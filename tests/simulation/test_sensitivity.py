@@ -90,3 +90,40 @@ def test_stress_takes_the_worst_tenth_of_the_draws(simulated):
     assert row["p50"] <= row["p90"] <= row["cvar95"] + 1e-6
     with pytest.raises(ValueError, match="valid:"):
         stress(sim, ["nope"])
+
+
+def test_the_drivers_stage_and_its_words(tmp_path):
+    from sourcing import run
+    from sourcing.narrative import drivers_story
+    from sourcing.plots import plot_sobol
+    from sourcing.plots.simulation import factor_label
+    from sourcing.present import text_problems
+    from tenders import make_scenario, make_tender
+
+    tender = make_tender(tmp_path / "t", currency="PLN", n_vendors=4, n_lots=2, with_risk=True, seed=9)
+    path = make_scenario(tmp_path, tender, allocation={"risk": {"enabled": False}},
+                         simulation={"n": 3000, "sobol_samples": 256})
+    r = run(path, stages=["drivers"])
+    d = r.drivers
+    assert d.pair[0] == r.decision.recommended and d.pair[1] != d.pair[0]
+    assert d.difference in set(d.sobol.indices.index.get_level_values("output"))
+    words = drivers_story(d, names=r.names, currency="PLN")
+    text = " ".join(words)
+    assert f"between {d.pair[0]} and {d.pair[1]}" in text and "256 Sobol samples" in text
+    assert text_problems(text, currency="PLN") == []
+    assert plot_sobol(d.sobol, d.difference, names=r.names).get_title().startswith("What moves")
+    assert factor_label("fx[INR] + fx[offshore]") == "Exchange rates: INR and offshore"
+    off = run(make_scenario(tmp_path, tender, filename="off.yaml",
+                            allocation={"risk": {"enabled": False}},
+                            simulation={"n": 500, "sobol_samples": 0}), stages=["drivers"])
+    assert off.drivers is None
+
+
+def test_sobol_samples_must_be_a_power_of_two(tmp_path):
+    from sourcing import Scenario
+    from sourcing.schemas import ValidationError
+    from tenders import make_scenario, make_tender
+
+    tender = make_tender(tmp_path / "t", seed=1)
+    with pytest.raises(ValidationError, match="power of 2"):
+        Scenario.load(make_scenario(tmp_path, tender, simulation={"sobol_samples": 1000}))

@@ -30,6 +30,7 @@ from .simulation import (
     plot_fan_chart,
     plot_loss_exceedance,
     plot_scenario_comparison,
+    plot_sobol,
     plot_tornado,
 )
 
@@ -62,5 +63,6 @@ __all__ = [
     "plot_fan_chart",
     "plot_loss_exceedance",
     "plot_scenario_comparison",
+    "plot_sobol",
     "plot_tornado",
 ]

@@ -18,6 +18,8 @@ from ..present import label
 from ._style import get_ax, money_axis, money_formatter
 
 __all__ = [
+    "factor_label",
+    "plot_sobol",
     "plot_cost_cdf", "plot_cost_distribution", "plot_fan_chart", "plot_loss_exceedance",
     "plot_scenario_comparison", "plot_tornado",
 ]
@@ -127,6 +129,39 @@ def plot_tornado(result: Any, scenario: str | None = None, *, ax: Axes | None = 
     ax.set_xlabel(f"{what} with {metric} cost [-]")
     ax.set_title(f"What drives the cost: {tor.attrs.get('scenario', scenario)}")
     ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def factor_label(factor: str, names: Any = None) -> str:
+    """A Sobol factor for a reader: each input of a group by :func:`~sourcing.present.label`,
+    joined by "and" (``"fx[INR] + fx[offshore]"`` -> ``"Exchange rates: INR and offshore"``)."""
+    parts = [label(p.strip(), names=names) for p in str(factor).split(" + ")]
+    heads = {p.split(": ", 1)[0] for p in parts}
+    if len(parts) > 1 and len(heads) == 1 and all(": " in p for p in parts):  # one kind of input
+        return f"{heads.pop()}: " + " and ".join(p.split(": ", 1)[1] for p in parts)
+    return " and ".join(parts)
+
+
+def plot_sobol(result: Any, output: str, *, ax: Axes | None = None, top: int = 10,
+               names: Any = None) -> Axes:
+    """Total (bar) and first-order (dot) Sobol indices of one output, largest first, with the
+    bootstrap confidence intervals as whiskers; a :class:`~sourcing.simulation.SobolResult`."""
+    ix = result.of(output).head(top)
+    ax = get_ax(ax, figsize=(8, max(3.0, 0.35 * len(ix) + 1.2)))
+    labels = [textwrap.shorten(factor_label(f, names), 48) for f in ix.index][::-1]
+    st, s1 = ix["ST"].to_numpy()[::-1], ix["S1"].to_numpy()[::-1]
+    y = np.arange(len(ix))
+    ax.barh(y, st, xerr=ix["ST_conf"].to_numpy()[::-1], color="C0", alpha=0.75, capsize=2,
+            label="total index (with interactions)")
+    ax.errorbar(s1, y, xerr=ix["S1_conf"].to_numpy()[::-1], fmt="o", color="C3", capsize=2,
+                label="first-order index (alone)")
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, max(0.1, min(1.0, float(np.nanmax(st + ix["ST_conf"].to_numpy()[::-1])) * 1.1)))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"share of the variance of {output} [%]")
+    ax.set_title(f"What moves {output} (Sobol indices, N = {result.n:,})")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
     return ax
 
 
