@@ -35,8 +35,8 @@ from .simulation.scenarios import RISK_ASSUMPTIONS
 from .tender import Tender
 
 __all__ = ["REPORT_STAGES", "RUN_STAGES", "STAGES", "Drivers", "RiskAnalysis", "RunResult",
-           "Sensitivity", "Stage", "check_scenario", "closure", "full_service_vendor", "open_run",
-           "risk_analysis", "run", "run_stages", "stage_keys"]
+           "Sensitivity", "Stage", "board_summary", "check_scenario", "closure",
+           "full_service_vendor", "open_run", "risk_analysis", "run", "run_stages", "stage_keys"]
 
 _OPTION_FACTORIES = ("inhouse", "single_vendor", "multi_vendor", "hybrid")
 #: Ranks the workbook's acceptability sheet lists one by one; the rest are summed in one column.
@@ -151,13 +151,8 @@ class RunResult:
         return fmt.Names.of(self.tender)
 
     def summary(self) -> pd.DataFrame:
-        """Board table per sourcing option: cost over the contract at P50/P90 and mean (tender
-        currency, undiscounted), CVaR95, probability of exceeding the budget and of being the
-        cheapest option."""
-        s = self.simulation.summary()
-        cols = ["mean", "p50", "p90", "cvar95"] + [c for c in ("p_over_budget", "p_cheapest")
-                                                    if c in s.columns]
-        return s[cols]
+        """Board table per sourcing option (:func:`board_summary` of the simulation)."""
+        return board_summary(self.simulation)
 
     def headline(self) -> dict[str, object]:
         """Key numbers for the board as plain values (also checked by CI).
@@ -768,6 +763,16 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
         best.volumes.reindex_like(award.volumes).fillna(0).to_numpy(float),
         award.volumes.to_numpy(float), rtol=1e-6, atol=1e-6 * float(tender.demand.max())))
     return RiskAnalysis(best, front, backup, same)
+
+
+def board_summary(simulation: Any) -> pd.DataFrame:
+    """Board table per sourcing option: cost over the contract at its mean, P50 and P90 (tender
+    currency, undiscounted), CVaR95, probability of exceeding the budget and of being the
+    cheapest option."""
+    s = simulation.summary()
+    cols = ["mean", "p50", "p90", "cvar95"] + [c for c in ("p_over_budget", "p_cheapest")
+                                                if c in s.columns]
+    return s[cols]
 
 
 def _assumption_numbers(assumptions: Any) -> tuple[pd.DataFrame, list[str]]:

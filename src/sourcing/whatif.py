@@ -314,7 +314,7 @@ class WhatIf:
         """The sourcing options under *state*, simulated with common random numbers, and the
         recommendation; the risk-aware award is the one solved for the state last
         :meth:`reoptimise`\\ d (see :class:`Outcome`)."""
-        from .pipeline import _stage_decide, _stage_simulate
+        from .pipeline import _stage_decide, _stage_simulate, board_summary
 
         current = state.key() == self._optimised.key()
 
@@ -328,7 +328,7 @@ class WhatIf:
                 scn = self.scenario_of(state, draws=self.draws)
                 sim = _stage_simulate(scn, up, {})
                 decision = _stage_decide(scn, {"tender": self.tender, "simulate": sim}, {})
-            return Outcome(_summary(sim.simulation), decision, current)
+            return Outcome(board_summary(sim.simulation), decision, current)
 
         return self._memoised(f"outcome:{self._optimised.key()}", state, compute)
 
@@ -418,12 +418,6 @@ def _relative(path: Path, folder: Path) -> str:
         return os.path.relpath(path, folder)
     except ValueError:  # another drive
         return str(path)
-
-
-def _summary(simulation: Any) -> pd.DataFrame:
-    s = simulation.summary()
-    return s[["mean", "p50", "p90", "cvar95"] + [c for c in ("p_over_budget", "p_cheapest")
-                                                 if c in s.columns]]
 
 
 _POLICY_WORDS = {
