@@ -93,12 +93,13 @@ def test_stress_takes_the_worst_tenth_of_the_draws(simulated):
 
 
 def test_the_drivers_stage_and_its_words(tmp_path):
+    from tenders import make_scenario, make_tender
+
     from sourcing import run
     from sourcing.narrative import drivers_story
     from sourcing.plots import plot_sobol
     from sourcing.plots.simulation import factor_label
     from sourcing.present import text_problems
-    from tenders import make_scenario, make_tender
 
     tender = make_tender(tmp_path / "t", currency="PLN", n_vendors=4, n_lots=2, with_risk=True, seed=9)
     path = make_scenario(tmp_path, tender, allocation={"risk": {"enabled": False}},
@@ -120,9 +121,10 @@ def test_the_drivers_stage_and_its_words(tmp_path):
 
 
 def test_sobol_samples_must_be_a_power_of_two(tmp_path):
+    from tenders import make_scenario, make_tender
+
     from sourcing import Scenario
     from sourcing.schemas import ValidationError
-    from tenders import make_scenario, make_tender
 
     tender = make_tender(tmp_path / "t", seed=1)
     with pytest.raises(ValidationError, match="power of 2"):
