@@ -176,3 +176,40 @@ def test_backup_in_words_once_without_double_negatives():
     assert lines[-1] == ("A backup vendor is worth its expected cost at CVaR weight 1 on Cloud, "
                          "not on Service desk.")
     assert "fees, one-off costs and failure recourse" in lines[0]
+
+
+def _two_options(shift: float, n: int = 4000, budget: float | None = 105.0):
+    """A SimulationResult-like pair of options on common draws: B = A + shift + small noise."""
+    import types
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    a = 100 + 5 * rng.standard_normal(n)
+    b = a + shift + 0.5 * rng.standard_normal(n)
+    sim = types.SimpleNamespace(names=["A", "B"], totals=pd.DataFrame({"A": a, "B": b}),
+                                budget=budget)
+    decision = types.SimpleNamespace(recommended="A", table=pd.DataFrame(
+        {"cost": [np.median(a), np.median(b)]}, index=["A", "B"]))
+    return sim, decision
+
+
+def test_precision_story_gives_the_intervals_and_a_clear_difference():
+    from sourcing.narrative import precision_story
+
+    sim, decision = _two_options(shift=3.0)
+    first, second = precision_story(sim, decision, currency="CHF")
+    assert first.startswith("With 4,000 simulated contracts") and "percentage points" in first
+    assert "median to within CHF" in first and "P90 to within CHF" in first
+    assert second.startswith("On the same draws A costs on average CHF 3 less than B")
+    assert text_problems(first + " " + second, currency="CHF") == []
+
+
+def test_precision_story_says_when_two_options_are_tied():
+    from sourcing.narrative import precision_story
+
+    sim, decision = _two_options(shift=0.0, budget=None)
+    first, second = precision_story(sim, decision, currency="CHF")
+    assert "budget" not in first
+    assert "cost the same on average within the simulation's precision" in second
