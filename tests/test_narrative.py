@@ -201,7 +201,7 @@ def test_precision_story_gives_the_intervals_and_a_clear_difference():
     sim, decision = _two_options(shift=3.0)
     first, second = precision_story(sim, decision, currency="CHF")
     assert first.startswith("With 4,000 simulated contracts") and "percentage points" in first
-    assert "median to within CHF" in first and "P90 to within CHF" in first
+    assert "option's median is known to within CHF" in first and "P90 to within CHF" in first
     assert second.startswith("On the same draws A costs on average CHF 3 less than B")
     assert text_problems(first + " " + second, currency="CHF") == []
 

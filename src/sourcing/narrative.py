@@ -476,15 +476,15 @@ def precision_story(simulation: Any, decision: Any, *, currency: str) -> list[st
     n = len(x)
     _, h50 = half_width(x, "p50", 0.95)
     _, h90 = half_width(x, "p90", 0.95)
-    parts = [f"its median to within {fmt.money(h50, currency)}",
+    parts = [f"median is known to within {fmt.money(h50, currency)}",
              f"its P90 to within {fmt.money(h90, currency)}"]
     if simulation.budget:
         p = float((x > simulation.budget).mean())
         hp = 1.96 * math.sqrt(p * (1 - p) / n)
         parts.append("its risk of exceeding the budget to within "
                      f"{fmt.number(100 * hp, decimals=1)} percentage points")
-    out = [f"With {fmt.number(n)} simulated contracts, the recommended option's figures are "
-           f"known closely: {fmt.listing(parts)} (95% intervals)."]
+    out = [f"With {fmt.number(n)} simulated contracts, the recommended option's "
+           f"{fmt.listing(parts)} (95% intervals)."]
     others = [o for o in decision.table.index if o != rec and o in simulation.names]
     if others:
         runner = str(decision.table.loc[others, "cost"].astype(float).idxmin())
