@@ -300,6 +300,37 @@ def _cmd_break_even(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_price_to_win(args: argparse.Namespace) -> int:
+    from . import present as fmt
+    from .allocation.price_to_win import price_to_win
+    from .scenario import Scenario
+
+    scenario = Scenario.load(args.scenario)
+    found = _stages(scenario, ["award"])
+    tender, al = found["tender"], scenario.allocation
+    table = price_to_win(tender, al.policy_model(), quality=found["score"], award=found["award"],
+                         vendors=args.vendor or None, **al.solve_kwargs)
+    names, cur = fmt.Names.of(tender), tender.currency
+
+    def price(x: float) -> str:  # unit prices to the cent below 1,000 ("EUR 41.20 a ticket")
+        return fmt.money(x, cur, decimals=2) if abs(x) < 1000 else fmt.money(x, cur, exact=True)
+
+    for (lot, vendor), r in table.iterrows():
+        today = price(r["price"])
+        if r["awarded"]:
+            what = (f"keeps its share up to {price(r['price_to_lose'])} "
+                    f"({fmt.number(r['gap_pct'], decimals=1)}% above today)"
+                    if r["price_to_lose"] == r["price_to_lose"] else r["reason"])
+        else:
+            what = (f"would enter at {price(r['price_to_enter'])} "
+                    f"({fmt.number(-r['gap_pct'], decimals=1)}% below today)"
+                    if r["price_to_enter"] == r["price_to_enter"] else r["reason"])
+        print(f"{names(lot)}: {names(vendor)} at {today} a unit {what}")
+    if args.csv:
+        print(f"wrote {_write_csv({'price_to_win': table.reset_index()}, args)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -443,6 +474,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=10_000,
                    help="simulation draws per option at each point (default 10,000)")
     p.set_defaults(func=_cmd_break_even)
+
+    p = sub.add_parser("price-to-win", help="the unit price at which each bid enters or leaves "
+                       "the award", description="For every bid the least-cost award does not use, "
+                       "the highest unit price that would win it volume; for every bid it uses, "
+                       "the lowest price that would lose it (other bids fixed; a re-solve per "
+                       "bisection step). --vendor keeps one bidder's rows, for its feedback letter.")
+    p.add_argument("scenario", help="scenario YAML")
+    p.add_argument("--vendor", action="append", metavar="VENDOR_ID",
+                   help="only this bidder's bids (repeatable)")
+    p.add_argument("--csv", metavar="DIR", help="also write price_to_win.csv into DIR")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder holding other files (they are kept)")
+    p.set_defaults(func=_cmd_price_to_win)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "

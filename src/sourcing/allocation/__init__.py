@@ -11,9 +11,11 @@ from .award import Award
 from .diagnose import diagnose_policy
 from .frontier import Frontier, constraint_costs, frontier
 from .policy import Policy
+from .price_to_win import price_to_win
 from .risk import RiskAward, RiskFrontier, RiskScenarios, allocate_risk, backup_value, risk_frontier
 from .solve import allocate
 
 __all__ = ["Award", "Frontier", "Policy", "RiskAward", "RiskFrontier", "RiskScenarios", "allocate",
+           "price_to_win",
            "allocate_risk", "backup_value", "constraint_costs", "diagnose_policy", "frontier",
            "risk_frontier"]
