@@ -30,8 +30,7 @@ warnings.simplefilter("ignore", UserWarning)
 
 def main(path: str) -> None:
     result = pipeline.run(path, stages=["decide"], cache=StageCache())
-    opts, rec = result.options, result.decision.recommended
-    runner = str(result.decision.table.drop(index=rec)["cost"].astype(float).idxmin())
+    opts, rec, runner = result.options, result.decision.recommended, result.decision.runner_up
     sc = result.scenario.simulation
     t = time.perf_counter()
     simulate(opts, n=sc.n, seed=result.scenario.seed, sampling=sc.sampling)

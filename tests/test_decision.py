@@ -46,6 +46,8 @@ def test_a_cheaper_option_that_breaks_the_policy_is_not_recommended():
     assert d.table.at["In-house", "status"] == "costlier"
     assert d.reason("In-house") == "costs USD 30 more (P50 USD 130 against USD 100)"
     assert (d.table["status"] == "recommended").sum() == 1
+    # the option it was chosen over keeps the policy: in-house, not the cheaper single vendor
+    assert d.runner_up == "In-house"
 
 
 def test_risk_appetite_excludes_a_cheap_risky_option():

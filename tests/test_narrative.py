@@ -190,7 +190,7 @@ def _two_options(shift: float, n: int = 4000, budget: float | None = 105.0):
     b = a + shift + 0.5 * rng.standard_normal(n)
     sim = types.SimpleNamespace(names=["A", "B"], totals=pd.DataFrame({"A": a, "B": b}),
                                 budget=budget)
-    decision = types.SimpleNamespace(recommended="A", table=pd.DataFrame(
+    decision = types.SimpleNamespace(recommended="A", runner_up="B", table=pd.DataFrame(
         {"cost": [np.median(a), np.median(b)]}, index=["A", "B"]))
     return sim, decision
 

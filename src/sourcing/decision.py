@@ -68,6 +68,20 @@ class Decision:
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    @property
+    def runner_up(self) -> str | None:
+        """The option the recommended one was chosen over: the cheapest other option at the
+        measure that keeps the policy (status ``costlier``), else the cheapest other one; None
+        with fewer than two options or no recommendation."""
+        if self.recommended is None:
+            return None
+        others = self.table.drop(index=self.recommended)
+        if others.empty:
+            return None
+        eligible = others[others["status"] == "costlier"]
+        pool = eligible if len(eligible) else others
+        return str(pool["cost"].astype(float).idxmin())
+
     def reason(self, option: str) -> str:
         """The one-line reason of *option*."""
         return str(self.table.at[option, "reason"])

@@ -485,9 +485,8 @@ def precision_story(simulation: Any, decision: Any, *, currency: str) -> list[st
                      f"{fmt.number(100 * hp, decimals=1)} percentage points")
     out = [f"With {fmt.number(n)} simulated contracts, the recommended option's "
            f"{fmt.listing(parts)} (95% intervals)."]
-    others = [o for o in decision.table.index if o != rec and o in simulation.names]
-    if others:
-        runner = str(decision.table.loc[others, "cost"].astype(float).idxmin())
+    runner = decision.runner_up
+    if runner is not None and runner in simulation.names:
         d = x - simulation.totals[runner].to_numpy(float)
         m, se = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(n)
         lo, hi = m - 1.96 * se, m + 1.96 * se

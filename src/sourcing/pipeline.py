@@ -468,7 +468,8 @@ class Drivers:
     Attributes
     ----------
     pair : tuple of str
-        (recommended option, runner-up: the cheapest other option at the decision's measure).
+        (recommended option, runner-up: ``Decision.runner_up``, the cheapest other option that
+        keeps the policy).
     sobol : sourcing.simulation.SobolResult
         Sobol indices of each option's contract cost and of the pair's cost difference.
     stress : DataFrame
@@ -493,8 +494,7 @@ def _stage_drivers(scenario: Scenario, up: dict, opts: dict) -> Drivers | None:
     n = scenario.simulation.sobol_samples
     if not n or decision.recommended is None or len(sim.options) < 2:
         return None
-    rec = decision.recommended
-    runner = str(decision.table.drop(index=rec)["cost"].astype(float).idxmin())
+    rec, runner = decision.recommended, decision.runner_up
     sobol = contract_sobol(sim.options, n=n, seed=scenario.seed, differences=[(rec, runner)])
     top = sobol.of(f"{rec} - {runner}").head(3).index
     columns = set(sim.simulation.inputs.columns)
