@@ -202,7 +202,7 @@ def test_precision_story_gives_the_intervals_and_a_clear_difference():
     first, second = precision_story(sim, decision, currency="CHF")
     assert first.startswith("With 4,000 simulated contracts") and "percentage points" in first
     assert "option's median is known to within CHF" in first and "P90 to within CHF" in first
-    assert second.startswith("On the same draws A costs on average CHF 3 less than B")
+    assert second.startswith("On the same draws A costs on average CHF 3 less than B, give or take CHF")
     assert text_problems(first + " " + second, currency="CHF") == []
 
 

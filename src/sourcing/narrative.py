@@ -497,10 +497,9 @@ def precision_story(simulation: Any, decision: Any, *, currency: str) -> list[st
                        "them is the policy and the risk, not the expected cost.")
         else:
             word = "less" if m < 0 else "more"
-            a, b = sorted((abs(lo), abs(hi)))
             out.append(f"On the same draws {rec} costs on average {fmt.money(abs(m), currency)} "
-                       f"{word} than {runner} (95% interval {fmt.money(a, currency)} to "
-                       f"{fmt.money(b, currency)} {word}).")
+                       f"{word} than {runner}, give or take {fmt.money(1.96 * se, currency)} "
+                       "(95% interval).")
     return out
 
 
