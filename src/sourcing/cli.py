@@ -312,7 +312,7 @@ def _cmd_price_to_win(args: argparse.Namespace) -> int:
                          vendors=args.vendor or None, **al.solve_kwargs)
     names, cur = fmt.Names.of(tender), tender.currency
 
-    def price(x: float) -> str:  # unit prices to the cent below 1,000 ("EUR 41.20 a ticket")
+    def price(x: float) -> str:  # unit prices to the cent below 1,000 ("41.20 a ticket")
         return fmt.money(x, cur, decimals=2) if abs(x) < 1000 else fmt.money(x, cur, exact=True)
 
     for (lot, vendor), r in table.iterrows():

@@ -52,6 +52,15 @@ class _BidAt:
                     and a.volumes.at[self.vendor, self.lot] > _ENTERED)
 
 
+def _boundary(wins: Any, lo: float, hi: float, rel_tol: float) -> tuple[float, float]:
+    """Geometric bisection of a price factor: the bid wins at *lo* and loses at *hi*; returns
+    the bracket (lo, hi) once ``hi / lo - 1 <= rel_tol``."""
+    while hi / lo - 1 > rel_tol:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if wins(mid) else (lo, mid)
+    return lo, hi
+
+
 def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award: Any = None,
                  vendors: list[str] | None = None, rel_tol: float = 1e-3, max_factor: float = 4.0,
                  **solve: Any) -> pd.DataFrame:
@@ -113,29 +122,19 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
             row["reason"] = "excluded by a knock-out gate"
             rows.append(row)
             continue
-        bid_wins = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
-        wins = bid_wins.wins
-        if not awarded:
-            lo, hi = 1e-3, 1.0  # wins at lo (checked), loses at hi (today)
-            if not wins(lo):
+        bid = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
+        if not awarded:  # wins at 0.001 x today's price (checked), loses at today's
+            if not bid.wins(1e-3):
                 row["reason"] = "no price wins it: capacity, minimum volume or the policy rule it out"
             else:
-                while hi / lo - 1 > rel_tol:
-                    mid = math.sqrt(lo * hi)
-                    lo, hi = (mid, hi) if wins(mid) else (lo, mid)
-                row["price_to_enter"] = price * lo
-                row["gap_pct"] = 100.0 * (lo - 1.0)
+                f, _ = _boundary(bid.wins, 1e-3, 1.0, rel_tol)
+                row["price_to_enter"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
+        elif bid.wins(max_factor):  # wins at today's price, loses at max_factor x (checked)
+            row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
         else:
-            lo, hi = 1.0, float(max_factor)  # wins at lo (today), loses at hi (checked)
-            if wins(hi):
-                row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
-            else:
-                while hi / lo - 1 > rel_tol:
-                    mid = math.sqrt(lo * hi)
-                    lo, hi = (mid, hi) if wins(mid) else (lo, mid)
-                row["price_to_lose"] = price * hi
-                row["gap_pct"] = 100.0 * (hi - 1.0)
-        row["solves"] = bid_wins.solves
+            _, f = _boundary(bid.wins, 1.0, float(max_factor), rel_tol)
+            row["price_to_lose"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
+        row["solves"] = bid.solves
         rows.append(row)
     out = pd.DataFrame(rows, columns=["lot_id", "vendor_id", "awarded", "price", "price_to_enter",
                                       "price_to_lose", "gap_pct", "solves", "reason"])
