@@ -29,7 +29,7 @@ def test_the_loser_enters_below_the_winners_price_plus_its_annual_setup(tiny):
     assert bool(out.at[(lot, a), "awarded"]) and not bool(out.at[(lot, b), "awarded"])
 
 
-def test_bisection_agrees_with_enumeration_over_prices(tiny):
+def test_the_search_agrees_with_enumeration_over_prices(tiny):
     out = price_to_win(tiny, Policy(max_vendors_per_lot=1), rel_tol=1e-4)
     lot = tiny.lot_ids[0]
     b = tiny.bids["vendor_id"].iloc[1]
@@ -73,3 +73,35 @@ def test_the_command_line_writes_one_bidders_letter(tmp_path, capsys):
 
     csv = pd.read_csv(tmp_path / "out" / "price_to_win.csv")
     assert set(csv["vendor_id"]) == {vendor}  # no other bidder's prices
+
+
+def test_each_price_found_is_a_boundary_on_a_made_up_tender_with_a_spend_cap(tmp_path):
+    """Property on a tender the search was not built on (CHF, tiers, a spend-share cap, which
+    makes feasibility depend on prices): 0.5 % below the price found a bid wins volume, 0.5 % above
+    it it does not (at the price itself the two awards may cost the same)."""
+    from tenders import make_tender
+
+    from sourcing import read_tender
+
+    tender = read_tender(make_tender(tmp_path / "t", currency="CHF", n_vendors=4, n_lots=3,
+                                     with_tiers=True, seed=5))
+    policy = Policy(max_spend_share_pct=55, max_vendors_per_lot=2)
+    out = price_to_win(tender, policy, rel_tol=1e-3)
+    assert len(out) == len(tender.bids)
+    checked = 0
+    for (lot, vendor), r in out.iterrows():
+        found = r["price_to_enter"] if not r["awarded"] else r["price_to_lose"]
+        if found != found:
+            continue
+        for price, wins in ((found / 1.005, True), (found * 1.005, False)):
+            bids = tender.bids.copy()
+            row = (bids["vendor_id"] == vendor) & (bids["lot_id"] == lot)
+            f = price / r["price"]
+            bids.loc[row, "unit_price"] = price
+            tiers = tender.tiers.copy()
+            mine = (tiers["vendor_id"] == vendor) & (tiers["lot_id"] == lot)
+            tiers.loc[mine, "unit_price"] *= f
+            award = allocate(tender, policy, bids=bids, tiers=tiers, mip_gap=1e-7)
+            assert (award.volumes.at[vendor, lot] > 1e-6) == wins, (lot, vendor, price)
+        checked += 1
+    assert checked >= 3

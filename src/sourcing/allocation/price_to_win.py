@@ -3,12 +3,19 @@
 For a bid (vendor, lot) the least-cost award does not use, :func:`price_to_win` finds the highest
 price at which the vendor would get volume on the lot, the other bids fixed; for a bid it uses,
 the lowest price at which the vendor would lose its share.  The bid's unit price and its volume
-tiers are scaled by one factor ``f`` and the award re-solved (warm-started from today's award):
-the award model is a MILP, so a reduced cost alone is not the answer.  The search is a bisection
-on ``f``, valid because in a least-cost model the volume a bid wins never falls when only its own
-prices fall (the objective is linear in the bid's spend; an exchange argument gives it for any
-set of feasible awards, integer rules included).  Prices are in the tender currency per unit per
-year, before volume discounts.
+tiers are scaled by one factor ``f`` and the award re-solved (warm-started from the last award):
+the award model is a MILP, so a reduced cost alone is not the answer.
+
+A bid wins at ``f`` when the least total cost with it, ``C(f)``, is below ``C_out``, the least
+cost without it (today's cost for a bid not awarded; one solve for a bid awarded).  ``C(f)`` is
+the least of lines ``A + f s`` (one per feasible award: ``s`` the bid's spend at today's prices,
+``A`` everything else), so it is concave and increasing; the boundary ``f*`` solves
+``C(f*) = C_out``.  The search keeps a bracket (``lo`` wins, ``hi`` does not) and steps as
+Newton's method on that concave function: from the award solved at ``lo``, its line meets
+``C_out`` at or below ``f*``, in a few solves when rules do not depend on prices, and a
+bisection step follows any step that did not halve the bracket (a spend-share cap or a budget
+makes feasibility depend on prices).  Prices are in the tender currency per unit per year,
+before volume discounts.
 """
 
 from __future__ import annotations
@@ -16,27 +23,56 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["price_to_win"]
 
 #: Volume (units/year) above which a bid counts as awarded.
 _ENTERED = 1e-6
+#: Relative MIP gap of the re-solves when none is given: costs compared to ~1e-6 of the total.
+_GAP = 1e-6
 
 
 class _BidAt:
-    """Bid row *i* of the tender at ``f`` times its prices: does it win volume?"""
+    """Bid row *i* of the tender at ``f`` times its prices: the least total annual cost below a
+    cutoff and the bid's spend in that award (tender currency per year)."""
 
     def __init__(self, tender: Any, policy: Any, i: Any, price: float, *, quality: Any,
                  start: Any, solve: dict[str, Any]) -> None:
-        self.tender, self.policy, self.i, self.price = tender, policy, i, price
-        self.quality, self.start, self.solve = quality, start, solve
+        self.tender, self.i, self.price, self.quality = tender, i, price, quality
+        # the tie-break's second solve only picks among equally cheap awards: costs are compared
+        self.policy = policy.model_copy(update={"tie_break": False})
+        self.solve = {**solve, "mip_gap": _GAP if solve.get("mip_gap") is None else solve["mip_gap"]}
         self.vendor = str(tender.bids.at[i, "vendor_id"])
         self.lot = str(tender.bids.at[i, "lot_id"])
+        self.award = start  # today's award: the first MIP start
+        self.last: tuple[np.ndarray, np.ndarray] | None = None  # segment values of the last award
         self.solves = 0
 
-    def wins(self, f: float) -> bool:
+    def _mine(self, tiers: pd.DataFrame) -> Any:
+        return (tiers["vendor_id"].astype(str) == self.vendor) & (tiers["lot_id"].astype(str) == self.lot)
+
+    def without(self) -> float:
+        """Least total cost with the bid withdrawn (inf when no award meets the policy)."""
         from .solve import allocate
+
+        self.solves += 1
+        tiers = self.tender.tiers
+        award = allocate(self.tender, self.policy, bids=self.tender.bids.drop(index=self.i),
+                         tiers=tiers[~self._mine(tiers)] if len(tiers) else tiers,
+                         quality=self.quality, **self.solve)
+        return float(award.cost["total"]) if award.feasible else math.inf
+
+    def at(self, f: float, cutoff: float) -> tuple[float, float]:
+        """``(C(f), s)``: least total cost at ``f`` times the bid's prices, when below *cutoff*
+        with volume for the bid, and the bid's spend there; else ``(inf, 0)``."""
+        from ._data import make_instance
+        from ._solvers import solve_arrays
+        from .award import violations, volumes_of
+        from .heuristic import greedy
+        from .model import build_model, start_vector
+        from .solve import warm_start
 
         self.solves += 1
         bids = self.tender.bids.copy()
@@ -44,21 +80,64 @@ class _BidAt:
         tiers = self.tender.tiers
         if len(tiers):
             tiers = tiers.copy()
-            mine = (tiers["vendor_id"] == self.vendor) & (tiers["lot_id"] == self.lot)
+            mine = self._mine(tiers)
             tiers.loc[mine, "unit_price"] = tiers.loc[mine, "unit_price"] * f
-        a = allocate(self.tender, self.policy, bids=bids, tiers=tiers, quality=self.quality,
-                     start=self.start, **self.solve)
-        return bool(a.feasible and self.vendor in a.volumes.index
-                    and a.volumes.at[self.vendor, self.lot] > _ENTERED)
+        inst = make_instance(self.tender, self.policy, bids=bids, tiers=tiers, quality=self.quality)
+        model = build_model(inst, self.policy)
+        last = (warm_start(inst, self.policy, self.award) if self.last is None else None
+                if violations(inst, self.policy, volumes_of(inst, self.last[0]), atol=1e-7)
+                else self.last)  # the last award, where it keeps the rules at these prices
+        vecs = [start_vector(model, *s) for s in (greedy(inst, self.policy), last) if s is not None]
+        vec = min(vecs, key=model.objective_at, default=None)
+        info = solve_arrays(model, start=vec, **self.solve)
+        if not info.has_solution or model.cost_at(model.values) >= cutoff:
+            return math.inf, 0.0
+        x = model.values[model.cols("x")]
+        z = model.values[model.cols("z")] > 0.5
+        b = int(np.flatnonzero((np.asarray(inst.vendor_ids)[inst.bid_vendor] == self.vendor)
+                               & (np.asarray(inst.lot_ids)[inst.bid_lot] == self.lot))[0])
+        seg = slice(inst.seg_start[b], inst.seg_start[b + 1])
+        self.last = (x, model.values[model.cols("z")])
+        if not x[seg].sum() > _ENTERED:  # cheaper without the bid: the cost without it, to the
+            return math.inf, 0.0         # solver's precision (a MIP gap of 1e-6)
+        return (model.cost_at(model.values),
+                float(inst.seg_price[seg] @ x[seg] + inst.seg_intercept[seg] @ z[seg]))
 
 
-def _boundary(wins: Any, lo: float, hi: float, rel_tol: float) -> tuple[float, float]:
-    """Geometric bisection of a price factor: the bid wins at *lo* and loses at *hi*; returns
-    the bracket (lo, hi) once ``hi / lo - 1 <= rel_tol``."""
-    while hi / lo - 1 > rel_tol:
-        mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if wins(mid) else (lo, mid)
+def _boundary(bid: _BidAt, c_out: float, lo: float, line: tuple[float, float], hi: float | None,
+              *, rel_tol: float, cap: float) -> tuple[float, float | None]:
+    """The bracket ``(lo, hi)`` of the factor at which the bid stops winning, ``hi / lo - 1 <=
+    rel_tol``: *lo* wins with the award line ``line = (A, s)`` (cost ``A + f s``), *hi* does not
+    (None: unknown; then *cap* is the highest factor tried, and ``hi`` stays None if the bid
+    still wins there)."""
+    cutoff = _below(c_out)
+    step = 1.0 + rel_tol
+    newton = True
+    while hi is None or hi / lo > step:
+        a, s = line
+        p = (c_out - a) / s if newton and s > 0 else math.nan
+        if hi is None:  # the first step that does not win brackets it; none up to the cap: holds
+            p = cap if not p == p or p >= cap else max(p, lo * step)
+        elif not p == p or hi / lo <= step * step:
+            p = math.sqrt(lo * hi)
+        else:
+            p = min(max(p, lo * step), hi / step)
+        width = math.log(hi / lo) if hi is not None else math.inf
+        cost, spend = bid.at(p, cutoff)
+        if cost < cutoff:
+            if p >= cap:
+                return p, None
+            lo, line = p, (cost - spend, spend / p)
+        else:
+            hi = p
+        newton = hi is None or math.log(hi / lo) <= width / 2  # else a bisection step next
     return lo, hi
+
+
+def _below(cost: float) -> float:
+    """The cost (tender currency per year) a changed award must be below to count as cheaper:
+    *cost* less the solver's precision."""
+    return cost - (1e-9 * abs(cost) + 1e-6)
 
 
 def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award: Any = None,
@@ -82,7 +161,8 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
     max_factor : float
         How far above today's price an awarded bid is searched for the price that loses it.
     **solve
-        ``solver``, ``time_limit``, ``mip_gap`` of :func:`~sourcing.allocation.allocate`.
+        ``solver``, ``time_limit``, ``mip_gap`` of :func:`~sourcing.allocation.allocate`
+        (``mip_gap`` defaults to 1e-7 here: the search compares total costs).
 
     Returns
     -------
@@ -101,6 +181,7 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
         award = allocate(tender, policy, quality=quality, **solve)
     if not award.feasible:
         raise ValueError(f"no feasible award under the policy: {award.diagnosis}")
+    today = float(award.cost["total"])
     bids = tender.bids
     excluded = (set(quality.excluded.index) if quality is not None and hasattr(quality, "excluded")
                 else set())
@@ -122,19 +203,31 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
             row["reason"] = "excluded by a knock-out gate"
             rows.append(row)
             continue
-        bid = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
-        if not awarded:  # wins at 0.001 x today's price (checked), loses at today's
-            if not bid.wins(1e-3):
+        at = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
+        if not awarded:  # loses at today's price; wins at 0.001 x today's (checked)
+            floor = 1e-3
+            cost, spend = at.at(floor, _below(today))
+            if cost == math.inf:
                 row["reason"] = "no price wins it: capacity, minimum volume or the policy rule it out"
             else:
-                f, _ = _boundary(bid.wins, 1e-3, 1.0, rel_tol)
+                f, _ = _boundary(at, today, floor, (cost - spend, spend / floor), 1.0,
+                                 rel_tol=rel_tol, cap=1.0)
                 row["price_to_enter"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
-        elif bid.wins(max_factor):  # wins at today's price, loses at max_factor x (checked)
-            row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
-        else:
-            _, f = _boundary(bid.wins, 1.0, float(max_factor), rel_tol)
-            row["price_to_lose"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
-        row["solves"] = bid.solves
+        else:  # wins at today's price (the award given)
+            c_out = at.without()
+            spend = float(award.spend.at[v, lot])
+            if c_out == math.inf:
+                row["reason"] = "no award meets the policy without it"
+            elif not today < _below(c_out):  # as cheap without it: any rise loses it
+                row["price_to_lose"], row["gap_pct"] = price, 0.0
+            else:
+                _, f = _boundary(at, c_out, 1.0, (today - spend, spend), None, rel_tol=rel_tol,
+                                 cap=float(max_factor))
+                if f is None:
+                    row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
+                else:
+                    row["price_to_lose"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
+        row["solves"] = at.solves
         rows.append(row)
     out = pd.DataFrame(rows, columns=["lot_id", "vendor_id", "awarded", "price", "price_to_enter",
                                       "price_to_lose", "gap_pct", "solves", "reason"])
