@@ -213,3 +213,30 @@ def test_precision_story_says_when_two_options_are_tied():
     first, second = precision_story(sim, decision, currency="CHF")
     assert "budget" not in first
     assert "cost the same on average within the simulation's precision" in second
+
+
+def test_price_to_win_lines_read_as_sentences_with_the_lots_unit():
+    import math
+
+    import pandas as pd
+
+    from sourcing import present as fmt
+    from sourcing.narrative import per_unit, price_to_win_lines
+
+    table = pd.DataFrame(
+        {"awarded": [False, True, False], "price": [44.9, 2410.0, 30.0],
+         "price_to_enter": [41.2, math.nan, math.nan], "price_to_lose": [math.nan, 2651.0, math.nan],
+         "gap_pct": [100 * (41.2 / 44.9 - 1), 10.0, math.nan],
+         "reason": ["", "", "no price wins it: capacity, minimum volume or the policy rule it out"]},
+        index=pd.MultiIndex.from_tuples([("L1", "V3"), ("L2", "V1"), ("L1", "V9")],
+                                        names=["lot_id", "vendor_id"]))
+    names = fmt.Names({"L1": "Service desk", "L2": "Hosting", "V3": "Baltic IT", "V1": "Nordic",
+                       "V9": "Tiny"})
+    lines = price_to_win_lines(table, names=names, currency="EUR",
+                               units={"L1": "tickets", "L2": "servers"})
+    assert lines[0] == ("Service desk: Baltic IT at EUR 44.90 per ticket would enter at EUR 41.20 "
+                        "(8.2% below today)")
+    assert lines[1] == ("Hosting: Nordic at EUR 2,410 per server keeps its share up to EUR 2,651 "
+                        "(10.0% above today)")
+    assert lines[2].endswith("no price wins it: capacity, minimum volume or the policy rule it out")
+    assert per_unit("FTE") == "per FTE" and per_unit(None) == "a unit" and per_unit("access") == "per access"

@@ -360,3 +360,14 @@ def test_workbook_for_people(tmp_path):
 
 
 # ---------------------------------------------------------------------- hostile files (issue 11)
+
+
+def test_table_names_from_data_are_safe_short_and_unique():
+    from sourcing.outputs import table_name
+
+    assert table_name("price_to_win_", "V01") == "price_to_win_V01"
+    hostile = table_name("price_to_win_", "../../=cmd|'/C calc'!A0")
+    assert "/" not in hostile and "=" not in hostile and "." not in hostile and len(hostile) <= 31
+    long = "x" * 80
+    first = table_name("price_to_win_", long)
+    assert len(first) <= 31 and table_name("price_to_win_", long, {first}) == first + "_2"

@@ -240,3 +240,31 @@ def test_workbook_keeps_assumptions_as_numbers_and_names_ranks(result, tmp_path)
     assert {"low", "most likely", "high"} <= figures
     acc_head = next(book["acceptability"].iter_rows(values_only=True))
     assert "rank 1" in acc_head and 1 not in acc_head and "1" not in acc_head
+
+
+def test_price_to_win_sheets_hold_one_bidders_rows_only(tmp_path):
+    """A tender made up for the test (NOK, five bidders, three lots): each bidder's sheet lists
+    its own bids and no other bidder's price."""
+    from tenders import make_scenario, make_tender
+
+    from sourcing import pipeline
+    from sourcing.cache import StageCache
+
+    tender = make_tender(tmp_path / "t", currency="NOK", n_vendors=5, n_lots=3, seed=9)
+    path = make_scenario(tmp_path, tender, allocation={"risk": {"enabled": False}})
+    result = pipeline.run(path, stages=["acceptability", "decide", "price_to_win"], rule_costs=False,
+                          cache=StageCache())
+    table = result.price_to_win
+    assert table is not None and len(table) == len(result.tender.bids)
+    sheets = {k: v for k, v in result.tables().items() if k.startswith("price_to_win_")}
+    names = pipeline.fmt.Names.of(result.tender)
+    assert len(sheets) == result.tender.bids["vendor_id"].nunique()
+    for vendor in result.tender.bids["vendor_id"].unique():
+        frame = sheets[f"price_to_win_{vendor}"].frame
+        own = table.xs(vendor, level="vendor_id")
+        assert set(frame["bidder"]) == {names(vendor)}
+        assert sorted(frame["unit price today"]) == sorted(own["price"])
+        assert all("NOK" in line for line in frame["in words"])
+    off = make_scenario(tmp_path, tender, filename="off.yaml",
+                        allocation={"risk": {"enabled": False}, "price_to_win": False})
+    assert pipeline.run(off, stages=["price_to_win"], cache=StageCache()).price_to_win is None

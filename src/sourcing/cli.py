@@ -303,6 +303,7 @@ def _cmd_break_even(args: argparse.Namespace) -> int:
 def _cmd_price_to_win(args: argparse.Namespace) -> int:
     from . import present as fmt
     from .allocation.price_to_win import price_to_win
+    from .narrative import price_to_win_lines
     from .scenario import Scenario
 
     scenario = Scenario.load(args.scenario)
@@ -310,22 +311,9 @@ def _cmd_price_to_win(args: argparse.Namespace) -> int:
     tender, al = found["tender"], scenario.allocation
     table = price_to_win(tender, al.policy_model(), quality=found["score"], award=found["award"],
                          vendors=args.vendor or None, **al.solve_kwargs)
-    names, cur = fmt.Names.of(tender), tender.currency
-
-    def price(x: float) -> str:  # unit prices to the cent below 1,000 ("41.20 a ticket")
-        return fmt.money(x, cur, decimals=2) if abs(x) < 1000 else fmt.money(x, cur, exact=True)
-
-    for (lot, vendor), r in table.iterrows():
-        today = price(r["price"])
-        if r["awarded"]:
-            what = (f"keeps its share up to {price(r['price_to_lose'])} "
-                    f"({fmt.number(r['gap_pct'], decimals=1)}% above today)"
-                    if r["price_to_lose"] == r["price_to_lose"] else r["reason"])
-        else:
-            what = (f"would enter at {price(r['price_to_enter'])} "
-                    f"({fmt.number(-r['gap_pct'], decimals=1)}% below today)"
-                    if r["price_to_enter"] == r["price_to_enter"] else r["reason"])
-        print(f"{names(lot)}: {names(vendor)} at {today} a unit {what}")
+    for line in price_to_win_lines(table, names=fmt.Names.of(tender), currency=tender.currency,
+                                   units=tender.lots["unit"]):
+        print(line)
     if args.csv:
         print(f"wrote {_write_csv({'price_to_win': table.reset_index()}, args)}")
     return 0

@@ -20,7 +20,7 @@ from .cost_lines import left_out
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "backup_table", "binding_story", "board_story",
-    "budget_story", "drivers_story", "precision_story",
+    "budget_story", "drivers_story", "precision_story", "price_to_win_lines",
     "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
     "ranking_story", "risk_story", "tender_story",
@@ -611,3 +611,42 @@ def board_story(result: Any) -> dict[str, Any]:
     findings += list(result.notes)
     return {"tender": result.tender.name, "buyer": str(result.tender.settings.get("buyer") or ""),
             "scenario": result.scenario.name, "recommendation": stories[0], "findings": findings}
+
+
+def unit_price(value: float, currency: str) -> str:
+    """A unit price: to the cent below 1,000 (``EUR 41.20``), to the unit above."""
+    return (fmt.money(value, currency, decimals=2) if abs(value) < 1000
+            else fmt.money(value, currency, exact=True))
+
+
+def per_unit(unit: object) -> str:
+    """``"per ticket"`` from a lot's unit as tenders write it (``tickets``); ``"a unit"`` when
+    there is none."""
+    word = str(unit).strip() if isinstance(unit, str) else ""
+    if not word:
+        return "a unit"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    return f"per {word}"
+
+
+def price_to_win_lines(table: pd.DataFrame, *, names: fmt.Names, currency: str,
+                       units: Any = None) -> list[str]:
+    """One sentence per bid of a price-to-win table (:func:`~sourcing.allocation.price_to_win.
+    price_to_win`): "Service desk: Nordic Service Partners at EUR 44.90 per ticket would enter
+    at EUR 41.20 (8.2% below today)"; unit prices in the tender *currency* per unit per year,
+    *units* the lot's unit by lot id (the tender's ``lots.unit``)."""
+    units = {} if units is None else dict(units)
+    lines = []
+    for (lot, vendor), r in table.iterrows():
+        today = f"{unit_price(r['price'], currency)} {per_unit(units.get(lot))}"
+        if r["awarded"]:
+            what = (f"keeps its share up to {unit_price(r['price_to_lose'], currency)} "
+                    f"({fmt.number(r['gap_pct'], decimals=1)}% above today)"
+                    if r["price_to_lose"] == r["price_to_lose"] else r["reason"])
+        else:
+            what = (f"would enter at {unit_price(r['price_to_enter'], currency)} "
+                    f"({fmt.number(-r['gap_pct'], decimals=1)}% below today)"
+                    if r["price_to_enter"] == r["price_to_enter"] else r["reason"])
+        lines.append(f"{names(lot)}: {names(vendor)} at {today} {what}")
+    return lines

@@ -34,9 +34,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
     from .tender import Tender
 
 __all__ = ["MARKER", "STAGING_MARKER", "OutputError", "Sheet", "atomic_path", "check_file_target",
-           "neutralise", "publish", "staged", "write_tables", "write_template", "write_tender"]
+           "neutralise", "publish", "staged", "table_name", "write_tables", "write_template",
+           "write_tender"]
 
 #: Name of the marker file that makes a folder ours (JSON: tool, version, files, written).
 MARKER = ".sourcing-output.json"
@@ -229,6 +231,17 @@ def check_file_target(path: str | os.PathLike, *, force: bool = False) -> Path:
         raise OutputError(f"{path} exists; nothing was changed. Give another name, or --force "
                           "to replace it.")
     return path
+
+
+def table_name(prefix: str, text: object, taken: Iterable[str] = ()) -> str:
+    """A table name made from data (a vendor id): *prefix* and *text* reduced to letters,
+    digits, ``-`` and ``_`` (no path, no formula), at most 31 characters (a sheet name), made
+    unique against *taken* by a number."""
+    stem = (prefix + re.sub(r"[^A-Za-z0-9_-]+", "_", str(text)))[:28] or "table"
+    name, k, taken = stem, 2, set(taken)
+    while name in taken:
+        name, k = f"{stem}_{k}", k + 1
+    return name
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,10 @@ class RunResult:
     drivers : Drivers or None
         What decides between the recommended option and the runner-up: Sobol indices and stress
         (the ``drivers`` stage; None when not computed or a single option).
+    price_to_win : DataFrame or None
+        For every bid, the unit price at which it would enter the least-cost award or lose its
+        share (the ``price_to_win`` stage; None when not computed, switched off by
+        ``allocation.price_to_win: false``, for an objective other than cost or without an award).
     stages : dict
         Key of each stage computed or read (stage name -> key of its inputs).
     computed : list of str
@@ -115,6 +119,7 @@ class RunResult:
     frontier: Any = None
     performance: Any = None
     drivers: Drivers | None = None
+    price_to_win: pd.DataFrame | None = None
     stages: dict[str, str] = field(default_factory=dict)
     computed: list[str] = field(default_factory=list)
 
@@ -134,7 +139,8 @@ class RunResult:
             assumptions=sim.assumptions if sim else None, risk=results.get("risk_award"),
             option_awards=dict(sim.option_awards) if sim else {},
             sensitivity=results.get("sensitivity"), frontier=results.get("frontier"),
-            performance=perf, drivers=results.get("drivers"), stages=dict(info["keys"]),
+            performance=perf, drivers=results.get("drivers"),
+            price_to_win=results.get("price_to_win"), stages=dict(info["keys"]),
             computed=list(info["computed"]))
 
     @property
@@ -231,6 +237,9 @@ class RunResult:
         sheets["assumptions"] = Sheet(numbers.merge(words.rename(columns={"value": "as written"}),
                                                     on="assumption", how="left"),
                                       row_formats=units, currency=cur)
+        if self.price_to_win is not None:
+            sheets.update(price_to_win_sheets(self.price_to_win, names=names, currency=cur,
+                                              units=self.tender.lots["unit"], taken=sheets))
         if self.sla is not None:
             sheets["sla_calibration"] = Sheet(self.sla, {"breach_prob": "percent",
                                                          "credit_pct": "pct"})
@@ -503,6 +512,45 @@ def _stage_drivers(scenario: Scenario, up: dict, opts: dict) -> Drivers | None:
     return Drivers((rec, runner), sobol, stress(sim.simulation, inputs, option=rec))
 
 
+def _stage_price_to_win(scenario: Scenario, up: dict, opts: dict) -> pd.DataFrame | None:
+    from .allocation.price_to_win import price_to_win
+
+    al, award = scenario.allocation, up["award"]
+    if not al.price_to_win or al.objective != "cost" or award is None or not award.feasible:
+        return None
+    return price_to_win(up["tender"], al.policy_model(), quality=up["score"], award=award,
+                        **al.solve_kwargs)
+
+
+def price_to_win_sheets(table: pd.DataFrame, *, names: fmt.Names, currency: str, units: Any = None,
+                        taken: Iterable[str] = ()) -> dict[str, Sheet]:
+    """One workbook sheet per bidder from a price-to-win table, to hand to that bidder: its own
+    bids only (no other bidder's price), unit prices in *currency* per unit per year."""
+    from .narrative import price_to_win_lines
+    from .outputs import table_name
+
+    sheets: dict[str, Sheet] = {}
+    taken = set(taken)
+    for vendor, rows in table.groupby(level="vendor_id", sort=False):
+        lots = rows.index.get_level_values("lot_id")
+        frame = pd.DataFrame({
+            "lot": [names(lot) for lot in lots],
+            "bidder": names(vendor),
+            "awarded today": ["yes" if a else "no" for a in rows["awarded"]],
+            "unit price today": rows["price"].to_numpy(),
+            "price to enter": rows["price_to_enter"].to_numpy(),
+            "price to lose the share": rows["price_to_lose"].to_numpy(),
+            "change needed": rows["gap_pct"].to_numpy(),
+            "in words": price_to_win_lines(rows, names=names, currency=currency, units=units),
+        })
+        name = table_name("price_to_win_", vendor, taken)
+        taken.add(name)
+        sheets[name] = Sheet(frame, {"unit price today": "number", "price to enter": "number",
+                                     "price to lose the share": "number", "change needed": "pct"},
+                             currency=currency)
+    return sheets
+
+
 def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
     from .decision import decide
 
@@ -535,6 +583,8 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
            *(f"simulation.assumptions.{a}" for a in RISK_ASSUMPTIONS)), (), _stage_risk_award),
     Stage("simulate", ("tender", "score", "award", "risk_award", "performance"),
           ("simulation", "seed"), (), _stage_simulate),
+    Stage("price_to_win", ("tender", "score", "award"), (*_SOLVE, "allocation.price_to_win"), (),
+          _stage_price_to_win),
     Stage("decide", ("tender", "simulate"), ("allocation.policy", "decision"), (), _stage_decide),
     Stage("drivers", ("simulate", "decide"), ("simulation.sobol_samples", "seed"), (),
           _stage_drivers),

@@ -138,6 +138,8 @@ class AllocationSettings(BaseModel):
     mip_gap: float | None = Field(None, ge=0, le=1, description="Relative MIP gap accepted.")
     risk: RiskSettings = RiskSettings()
     frontier_points: int = Field(6, ge=2, le=50, description="Points on the cost-quality frontier.")
+    price_to_win: bool = Field(True, description="Compute each bid's price to win for the report's "
+                                                 "workbook (a few solves a bid).")
 
     @property
     def solve_kwargs(self) -> dict[str, Any]:
