@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 
 from sourcing import narrative as story
 from sourcing import present as fmt
-from sourcing.pipeline import RUN_STAGES, open_run
+from sourcing.pipeline import RUN_STAGES, board_summary, open_run
 from sourcing.plots import plot_acceptability, plot_rule_costs
 
 fmt.notes_as_text()
@@ -58,14 +58,17 @@ fmt.show(fmt.html("<p><b>{}</b> &middot; {} &middot; scenario {}</p>", board["te
 # P50 is the median outcome (half of the simulated contracts cost less), P90 a prudent planning
 # figure (nine in ten cost less), CVaR95 the average of the worst 5 % of outcomes; all are
 # undiscounted totals over the contract years in the tender's currency, risk costs included.
+# Each "give or take" is the 95 % precision of the figure beside it from the simulated draws.
 
 # %%
-summary = result.summary().join(decision.table[["status"]])
-fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "p50", "p90", "cvar95")} | {
-    "p_over_budget": "percent", "p_cheapest": "percent"}, currency=cur,
-    columns={"mean": "Mean", "p50": "P50 (median)", "p90": "P90", "cvar95": "CVaR95",
-             "p_over_budget": "Risk of exceeding the budget", "p_cheapest": "Chance of being the cheapest",
-             "status": "Decision"}, index_label="Option"))
+summary = board_summary(result.simulation, intervals=True).join(decision.table[["status"]])
+fmt.show(fmt.table(summary, {c: "money" for c in ("mean", "p50", "p50_pm", "p90", "p90_pm", "cvar95")} | {
+    "p_over_budget": "percent", "p_over_budget_pm": "percent", "p_cheapest": "percent"}, currency=cur,
+    columns={"mean": "Mean", "p50": "P50 (median)", "p50_pm": "give or take", "p90": "P90",
+             "p90_pm": "give or take", "cvar95": "CVaR95",
+             "p_over_budget": "Risk of exceeding the budget", "p_over_budget_pm": "give or take",
+             "p_cheapest": "Chance of being the cheapest", "status": "Decision"},
+    index_label="Option"))
 fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
 result.simulation.plot("compare", ax=ax)
 plt.show()

@@ -124,3 +124,51 @@ def test_the_command_line_says_it_in_one_sentence(whatif, capsys):
     assert code == 0 and "stays recommended" in out and "evaluations of the pipeline" in out
     assert main(["break-even", whatif.scenario.source, "multiplier.wages"]) == 1
     assert "valid: failure" in capsys.readouterr().err
+
+
+def test_key_inputs_are_the_drivers_multipliers_then_the_heaviest_weights():
+    import pandas as pd
+
+    from sourcing.breakeven import key_inputs
+
+    class Sobol:
+        def of(self, output):
+            assert output == "A - B"
+            return pd.DataFrame({"ST": [0.5, 0.3, 0.2, 0.1]},
+                                index=["security[V01]", "growth[L1]", "fx[INR] + fx[offshore]",
+                                       "failure[V02]"])
+
+    class Drivers:
+        sobol, difference = Sobol(), "A - B"
+
+    weights = {"C1": 0.2, "C2": 0.45, "C3": 0.35}
+    assert key_inputs(Drivers(), weights) == ["multiplier.security", "multiplier.fx_vol",
+                                              "weight.C2", "weight.C3"]
+    assert key_inputs(None, weights, n_weights=1) == ["weight.C2"]
+
+
+def test_the_board_says_how_far_the_key_inputs_may_move(tmp_path):
+    """A tender made up for the test (SEK, five bidders, two lots, no tiers or risk table): the
+    report's stages give one break-even sentence per key input, and the board's findings hold them."""
+    from tenders import make_scenario, make_tender
+
+    from sourcing import pipeline
+    from sourcing.cache import StageCache
+    from sourcing.narrative import board_story
+
+    tender = make_tender(tmp_path / "t", currency="SEK", n_vendors=5, n_lots=2, seed=4)
+    path = make_scenario(tmp_path, tender, simulation={"n": 1000, "sobol_samples": 64},
+                         allocation={"risk": {"enabled": False}, "price_to_win": False})
+    result = pipeline.run(path, stages=[*pipeline.RUN_STAGES, "break_even"], cache=StageCache())
+    assert 1 <= len(result.break_even) <= 4
+    weights = WhatIf(path).start.weights
+    heaviest = sorted(weights, key=lambda c: (-weights[c], c))[:2]
+    assert [b.key for b in result.break_even][-2:] == [f"weight.{c}" for c in heaviest]
+    findings = board_story(result)["findings"]
+    lines = [f for f in findings if "stays recommended" in f]
+    assert len(lines) == len(result.break_even)
+    assert all(result.decision.recommended in f for f in lines)
+    off = make_scenario(tmp_path, tender, filename="off.yaml", decision={"break_even": False},
+                        simulation={"n": 1000, "sobol_samples": 64},
+                        allocation={"risk": {"enabled": False}, "price_to_win": False})
+    assert pipeline.run(off, stages=["break_even"], cache=StageCache()).break_even == []

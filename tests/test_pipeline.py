@@ -268,3 +268,37 @@ def test_price_to_win_sheets_hold_one_bidders_rows_only(tmp_path):
     off = make_scenario(tmp_path, tender, filename="off.yaml",
                         allocation={"risk": {"enabled": False}, "price_to_win": False})
     assert pipeline.run(off, stages=["price_to_win"], cache=StageCache()).price_to_win is None
+
+
+def test_board_summary_intervals_match_the_median_standard_error():
+    """The 95 % half-width of a median of n normal draws is 1.96 x sqrt(pi / 2) sigma / sqrt(n)
+    asymptotically (the sample median's standard error, e.g. Stuart & Ord, Kendall's Advanced
+    Theory of Statistics, 10.10); of a probability p, 1.96 sqrt(p (1 - p) / n)."""
+    import numpy as np
+    import pandas as pd
+
+    from sourcing.pipeline import board_summary
+
+    rng = np.random.default_rng(3)
+    n, sigma = 40_000, 1_000.0
+    totals = pd.DataFrame({"A": 50_000 + sigma * rng.standard_normal(n),
+                           "B": 52_000 + sigma * rng.standard_normal(n)})
+
+    class Sim:
+        def __init__(self):
+            self.totals = totals
+
+        def summary(self):
+            q = totals.quantile([0.5, 0.9]).T
+            return pd.DataFrame({"mean": totals.mean(), "p50": q[0.5], "p90": q[0.9],
+                                 "cvar95": totals.quantile(0.975), "p_over_budget":
+                                 (totals > 51_000).mean(), "p_cheapest": [0.9, 0.1]})
+
+    out = board_summary(Sim(), intervals=True)
+    assert list(out.columns[:5]) == ["mean", "p50", "p50_pm", "p90", "p90_pm"]
+    expected = 1.96 * np.sqrt(np.pi / 2) * sigma / np.sqrt(n)
+    assert out["p50_pm"].to_numpy() == pytest.approx([expected, expected], rel=0.15)
+    p = out["p_over_budget"].to_numpy()
+    assert out["p_over_budget_pm"].to_numpy() == pytest.approx(1.96 * np.sqrt(p * (1 - p) / n))
+    assert list(board_summary(Sim()).columns) == ["mean", "p50", "p90", "cvar95", "p_over_budget",
+                                                  "p_cheapest"]

@@ -30,7 +30,7 @@ from typing import Any
 from . import present as fmt
 from .whatif import MULTIPLIERS, State, WhatIf
 
-__all__ = ["NO_OPTION_WITHIN_APPETITE", "BreakEven", "break_even", "break_even_story"]
+__all__ = ["NO_OPTION_WITHIN_APPETITE", "BreakEven", "break_even", "break_even_story", "key_inputs"]
 
 #: The recommendation when no option keeps the policy within the risk appetite.
 NO_OPTION_WITHIN_APPETITE = "no option within the risk appetite"
@@ -94,7 +94,7 @@ def _input(whatif: WhatIf, key: str, state: State) -> tuple[str, str, float, Any
     if head == "multiplier":
         if name not in MULTIPLIERS:
             raise ValueError(f"unknown multiplier {name!r}; valid: {', '.join(MULTIPLIERS)}")
-        return (MULTIPLIERS[name][0].lower() + " (times the assumption)", "factor",
+        return (MULTIPLIERS[name][0].lower(), "factor",
                 float(state.multipliers.get(name, 1.0)), lambda v: state.with_multiplier(name, v),
                 (0.0, 4.0))
     if head in ("policy", "allocation.policy"):
@@ -236,6 +236,30 @@ def break_even(whatif: WhatIf, key: str, *, low: float | None = None, high: floa
     return BreakEven(key, label, unit, base, lo, hi, rec, below, above, below_opt, above_opt, count)
 
 
+#: The multiplier that moves each kind of simulation input (the name before ``[``).
+_MULTIPLIER_OF = {"indexation": "escalation", "wage_inflation": "escalation", "fx": "fx_vol",
+                  "failure": "failure", "breach_impact": "breach_impact", "sla": "breach_impact",
+                  "security": "security"}
+
+
+def key_inputs(drivers: Any, weights: Any, *, n_inputs: int = 2, n_weights: int = 2) -> list[str]:
+    """The inputs the board's break-even lines are about: the multipliers of the *n_inputs*
+    strongest drivers of the choice that have one (total Sobol index of the cost difference,
+    :class:`~sourcing.pipeline.Drivers`; None: no drivers), then the *n_weights* heaviest
+    criteria of *weights* (a mapping criterion -> share), as :func:`break_even` keys."""
+    keys: list[str] = []
+    if drivers is not None:
+        for factor in drivers.sobol.of(drivers.difference).index:
+            kinds = {_MULTIPLIER_OF.get(part.strip().split("[", 1)[0]) for part in str(factor).split(" + ")}
+            for m in sorted(k for k in kinds if k is not None):
+                if f"multiplier.{m}" not in keys and len(keys) < n_inputs:
+                    keys.append(f"multiplier.{m}")
+            if len(keys) >= n_inputs:
+                break
+    heavy = sorted(weights.items(), key=lambda kv: (-float(kv[1]), str(kv[0])))[:n_weights]
+    return keys + [f"weight.{c}" for c, _ in heavy]
+
+
 def _value(x: float, unit: str, currency: str) -> str:
     if unit == "share":
         return fmt.percent(x, decimals=1)
@@ -247,6 +271,8 @@ def _value(x: float, unit: str, currency: str) -> str:
         return fmt.money(x, currency)
     if unit == "count":
         return fmt.number(x)
+    if unit == "factor":
+        return f"{fmt.number(x, decimals=2)} times the assumed level"
     return fmt.number(x, decimals=2)
 
 
@@ -257,8 +283,12 @@ def break_even_story(result: BreakEven, *, currency: str) -> str:
         return _value(x, result.unit, currency)
 
     rec = result.recommended or "no option"
-    base = f"(baseline {v(result.baseline)})"
+    base = ("(baseline: as assumed)" if result.unit == "factor" and result.baseline == 1.0
+            else f"(baseline {v(result.baseline)})")
     lo, hi = result.below, result.above
+    if lo is None and hi is None and result.unit == "factor":
+        return (f"{rec} stays recommended for {result.label} anywhere from "
+                f"{fmt.number(result.low, decimals=2)} to {v(result.high)}: no break-even in range.")
     if lo is None and hi is None:
         return (f"{rec} stays recommended for every value of {result.label} from {v(result.low)} "
                 f"to {v(result.high)} {base}: no break-even in range.")

@@ -604,6 +604,10 @@ def board_story(result: Any) -> dict[str, Any]:
     stories = options_story(decision)
     findings += stories[1:]
     findings += precision_story(result.simulation, decision, currency=result.tender.currency)
+    if result.break_even:
+        from .breakeven import break_even_story
+
+        findings += [break_even_story(b, currency=result.tender.currency) for b in result.break_even]
     if decision.recommended is not None:
         findings += budget_story(result.summary(), result.simulation.by_driver(), decision.recommended,
                                  budget=result.simulation.budget, currency=result.tender.currency,

@@ -91,6 +91,10 @@ class RunResult:
     drivers : Drivers or None
         What decides between the recommended option and the runner-up: Sobol indices and stress
         (the ``drivers`` stage; None when not computed or a single option).
+    break_even : list of BreakEven
+        How far each key input may move before the recommendation changes (the ``break_even``
+        stage, :func:`sourcing.breakeven.key_inputs`; empty when not computed or switched off by
+        ``decision.break_even: false``).
     price_to_win : DataFrame or None
         For every bid, the unit price at which it would enter the least-cost award or lose its
         share (the ``price_to_win`` stage; None when not computed, switched off by
@@ -120,6 +124,7 @@ class RunResult:
     performance: Any = None
     drivers: Drivers | None = None
     price_to_win: pd.DataFrame | None = None
+    break_even: list[Any] = field(default_factory=list)
     stages: dict[str, str] = field(default_factory=dict)
     computed: list[str] = field(default_factory=list)
 
@@ -140,7 +145,8 @@ class RunResult:
             option_awards=dict(sim.option_awards) if sim else {},
             sensitivity=results.get("sensitivity"), frontier=results.get("frontier"),
             performance=perf, drivers=results.get("drivers"),
-            price_to_win=results.get("price_to_win"), stages=dict(info["keys"]),
+            price_to_win=results.get("price_to_win"),
+            break_even=list(results.get("break_even") or []), stages=dict(info["keys"]),
             computed=list(info["computed"]))
 
     @property
@@ -561,6 +567,25 @@ def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
                   names=fmt.Names.of(tender))
 
 
+def _stage_break_even(scenario: Scenario, up: dict, opts: dict) -> list[Any]:
+    from .breakeven import break_even, key_inputs
+    from .whatif import WhatIf
+
+    if not scenario.decision.break_even or up["decide"].recommended is None:
+        return []
+    from .cache import StageCache
+
+    run = opts.get("cache")  # the what-if reads the run's stages but keeps its own points apart
+    whatif = WhatIf(scenario, cache=StageCache(previous=getattr(run, "folder", None)))
+    out = []
+    for key in key_inputs(up["drivers"], whatif.start.weights):
+        try:
+            out.append(break_even(whatif, key, steps=4))
+        except ValueError as err:  # an input this tender does not have: said, not fatal
+            warnings.warn(f"no break-even for {key}: {err}", UserWarning, stacklevel=2)
+    return out
+
+
 _SOLVE = ("allocation.policy", "allocation.objective", "allocation.solver", "allocation.time_limit",
           "allocation.mip_gap")
 _WEIGHTS = ("scoring.method", "scoring.params", "scoring.weights", "scoring.aggregate",
@@ -588,6 +613,10 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("decide", ("tender", "simulate"), ("allocation.policy", "decision"), (), _stage_decide),
     Stage("drivers", ("simulate", "decide"), ("simulation.sobol_samples", "seed"), (),
           _stage_drivers),
+    # the what-if re-runs the stages: it reads every section they read, and the tender's files
+    Stage("break_even", ("tender", "score", "award", "performance", "decide", "drivers"),
+          ("scoring", "allocation", "simulation", "decision", "seed", "performance_asof"),
+          ("tender", "performance"), _stage_break_even),
 )}
 
 #: What ``run`` computes by default (``sourcing run``); the report adds the pages' extras.
@@ -669,7 +698,7 @@ def run_stages(scenario: Scenario | str | os.PathLike, stages: Sequence[str] = R
     for name, key in keys.items():
         found, entry = cache.get(name, key)
         if not found:
-            entry = _compute(STAGES[name], scenario, results, {"progress": progress})
+            entry = _compute(STAGES[name], scenario, results, {"progress": progress, "cache": cache})
             cache.put(name, key, entry)
             computed.append(name)
         results[name] = entry.value
@@ -815,14 +844,34 @@ def risk_analysis(tender: Tender, policy: Any, evaluation: Any, award: Any, sett
     return RiskAnalysis(best, front, backup, same)
 
 
-def board_summary(simulation: Any) -> pd.DataFrame:
+def board_summary(simulation: Any, *, intervals: bool = False) -> pd.DataFrame:
     """Board table per sourcing option: cost over the contract at its mean, P50 and P90 (tender
     currency, undiscounted), CVaR95, probability of exceeding the budget and of being the
-    cheapest option."""
+    cheapest option.
+
+    *intervals* adds, after P50, P90 and the risk of exceeding the budget, the 95 % half-width
+    of each (``p50_pm``, ``p90_pm`` in the tender currency: distribution-free, from the order
+    statistics; ``p_over_budget_pm`` a probability: normal approximation), the precision of the
+    simulated figure (for independent draws; Latin hypercube draws are at least this precise).
+    """
+    from .simulation.engine import half_width
+
     s = simulation.summary()
     cols = ["mean", "p50", "p90", "cvar95"] + [c for c in ("p_over_budget", "p_cheapest")
                                                 if c in s.columns]
-    return s[cols]
+    out = s[cols].copy()
+    if not intervals:
+        return out
+    totals = {o: simulation.totals[o].to_numpy(float) for o in out.index}
+    for stat in ("p50", "p90"):
+        out.insert(out.columns.get_loc(stat) + 1, f"{stat}_pm",
+                   [half_width(totals[o], stat, 0.95)[1] for o in out.index])
+    if "p_over_budget" in out.columns:
+        p = out["p_over_budget"].astype(float)
+        n = np.array([len(totals[o]) for o in out.index], float)
+        out.insert(out.columns.get_loc("p_over_budget") + 1, "p_over_budget_pm",
+                   1.96 * np.sqrt(p * (1 - p) / n))
+    return out
 
 
 def _assumption_numbers(assumptions: Any) -> tuple[pd.DataFrame, list[str]]:

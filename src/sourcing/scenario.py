@@ -225,6 +225,10 @@ class DecisionSettings(BaseModel):
     max_p_over_budget: float | None = Field(
         None, ge=0, le=1, description="Risk appetite: highest acceptable probability of "
         "exceeding the budget (0.2 = 20 %); none = cost alone decides.")
+    break_even: bool = Field(
+        True, description="Find how far the key inputs (the two strongest drivers of the choice "
+        "and the two heaviest weights) may move before the recommendation changes, for the "
+        "board page (a few dozen pipeline evaluations).")
 
 
 class Scenario(BaseModel):

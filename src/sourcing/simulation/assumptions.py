@@ -294,6 +294,7 @@ MULTIPLIERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "escalation": ("Price escalation", ("indexation", "wage_inflation")),
     "fx_vol": ("Exchange-rate volatility", ("fx_vol", "fx_vol_by_currency")),
     "breach_impact": ("Business impact of an SLA breach", ("breach_impact",)),
+    "security": ("Loss per security incident", ("security_severity",)),
 }
 
 
