@@ -6,19 +6,28 @@ Measured in one process:
    difference at N = 4,096 base samples: seconds, model evaluations, and the ratio to one
    simulation of the same options at the scenario's draws (timed alongside);
 2. break-even searches on the what-if (a multiplier, a weight, a policy count): seconds and
-   pipeline evaluations each.
+   pipeline evaluations each;
+3. price to win for every bid of the scenario's tender: seconds, solves, and the ratio to one
+   award solve timed alongside;
+4. with ``--event``: price to win for a few bids of a made-up 50-vendor, 200-lot event (9,999
+   bids), seconds a bid, and what every losing bid would take at that rate.
 
-Run: ``python benchmarks/bench_sensitivity.py [SCENARIO]`` (default the baseline scenario).
+Run: ``python benchmarks/bench_sensitivity.py [SCENARIO] [--event]`` (default the baseline).
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from sourcing import pipeline
+import pandas as pd
+
+from sourcing import pipeline, read_tender
+from sourcing.allocation import Policy, allocate
+from sourcing.allocation.price_to_win import price_to_win
 from sourcing.breakeven import break_even, break_even_story
 from sourcing.cache import StageCache
 from sourcing.simulation import contract_sobol, simulate
@@ -53,7 +62,45 @@ def main(path: str) -> None:
         be = break_even(w, key)
         print(f"2. break-even {key}: {time.perf_counter() - t:6.2f} s, {be.evaluations} evaluations: "
               f"{break_even_story(be, currency=w.tender.currency)}")
+    al, tender = result.scenario.allocation, result.tender
+    t = time.perf_counter()
+    award = allocate(tender, al.policy_model(), quality=result.evaluation, **al.solve_kwargs)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    table = price_to_win(tender, al.policy_model(), quality=result.evaluation, award=award,
+                         **al.solve_kwargs)
+    secs = time.perf_counter() - t
+    print(f"3. price to win, {len(table)} bids: {secs:6.2f} s, {int(table['solves'].sum())} solves "
+          f"({table['solves'].mean():.1f} a bid); one award solve {one:5.2f} s = {secs / one:5.1f}x")
+
+
+def event(n_bids: int = 1) -> None:
+    """Price to win for *n_bids* losing bids of a made-up 50 x 200 event."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tenders import make_tender
+
+    tender = read_tender(make_tender(Path(tempfile.mkdtemp()) / "event", currency="EUR",
+                                     n_vendors=50, n_lots=200, seed=1))
+    policy = Policy(max_vendors_per_lot=2, max_spend_share_pct=20)
+    t = time.perf_counter()
+    award = allocate(tender, policy, time_limit=120)
+    one = time.perf_counter() - t
+    awarded = (award.volumes > 1e-6).stack()
+    bids = tender.bids
+    losing = [(str(b["vendor_id"]), str(b["lot_id"])) for _, b in bids.iterrows()
+              if not awarded.get((b["vendor_id"], b["lot_id"]), False)][:n_bids]
+    t = time.perf_counter()
+    table = pd.concat([price_to_win(tender, policy, award=award, vendors=[v], lots=[lot],
+                                    time_limit=120) for v, lot in losing])
+    secs = (time.perf_counter() - t) / max(len(table), 1)
+    n_losing = int(len(tender.bids) - awarded.sum())
+    print(f"4. event 50 x 200 ({len(tender.bids):,} bids): award {one:6.1f} s; price to win "
+          f"{secs:6.1f} s a bid over {len(table)} bids ({table['solves'].mean():.1f} solves a bid); "
+          f"every losing bid ({n_losing:,}) at that rate: {secs * n_losing / 3600:,.0f} h")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "data" / "scenarios" / "baseline.yaml"))
+    args = [a for a in sys.argv[1:] if a != "--event"]
+    main(args[0] if args else str(ROOT / "data" / "scenarios" / "baseline.yaml"))
+    if "--event" in sys.argv:
+        event()

@@ -105,3 +105,10 @@ def test_each_price_found_is_a_boundary_on_a_made_up_tender_with_a_spend_cap(tmp
             assert (award.volumes.at[vendor, lot] > 1e-6) == wins, (lot, vendor, price)
         checked += 1
     assert checked >= 3
+
+
+def test_lots_keep_the_bids_on_those_lots_only(tiny):
+    lot = tiny.lot_ids[0]
+    assert set(price_to_win(tiny, Policy(), lots=[lot]).index.get_level_values("lot_id")) == {lot}
+    with pytest.raises(ValueError, match="valid:"):
+        price_to_win(tiny, Policy(), lots=["NOPE"])

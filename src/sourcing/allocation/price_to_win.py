@@ -141,7 +141,8 @@ def _below(cost: float) -> float:
 
 
 def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award: Any = None,
-                 vendors: list[str] | None = None, rel_tol: float = 1e-3, max_factor: float = 4.0,
+                 vendors: list[str] | None = None, lots: list[str] | None = None,
+                 rel_tol: float = 1e-3, max_factor: float = 4.0,
                  **solve: Any) -> pd.DataFrame:
     """For every bid, the price at which it would enter the award or lose its share.
 
@@ -156,6 +157,8 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
         Today's least-cost award (solved when not given).
     vendors : list of str, optional
         Only these bidders' bids (a letter to one bidder holds only its own rows).
+    lots : list of str, optional
+        Only the bids on these lots (e.g. the lots still in negotiation).
     rel_tol : float
         Relative precision of the price found.
     max_factor : float
@@ -188,10 +191,13 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
     unknown = sorted(set(vendors or ()) - set(tender.vendor_ids))
     if unknown:
         raise ValueError(f"unknown vendor(s) {unknown}; valid: {', '.join(tender.vendor_ids)}")
+    unknown = sorted(set(lots or ()) - set(tender.lot_ids))
+    if unknown:
+        raise ValueError(f"unknown lot(s) {unknown}; valid: {', '.join(tender.lot_ids)}")
     rows = []
     for i, bid in bids.iterrows():
         v, lot = str(bid["vendor_id"]), str(bid["lot_id"])
-        if vendors is not None and v not in vendors:
+        if (vendors is not None and v not in vendors) or (lots is not None and lot not in lots):
             continue
         price = float(bid["unit_price"])
         now = float(award.volumes.at[v, lot]) if v in award.volumes.index else 0.0
