@@ -618,7 +618,7 @@ def board_story(result: Any) -> dict[str, Any]:
 
 
 def unit_price(value: float, currency: str) -> str:
-    """A unit price: to the cent below 1,000 (``EUR 41.20``), to the unit above."""
+    """A unit price in *currency*: to the cent below 1,000 (``41.20``), to the unit above."""
     return (fmt.money(value, currency, decimals=2) if abs(value) < 1000
             else fmt.money(value, currency, exact=True))
 
@@ -637,8 +637,9 @@ def per_unit(unit: object) -> str:
 def price_to_win_lines(table: pd.DataFrame, *, names: fmt.Names, currency: str,
                        units: Any = None) -> list[str]:
     """One sentence per bid of a price-to-win table (:func:`~sourcing.allocation.price_to_win.
-    price_to_win`): "Service desk: Nordic Service Partners at EUR 44.90 per ticket would enter
-    at EUR 41.20 (8.2% below today)"; unit prices in the tender *currency* per unit per year,
+    price_to_win`): "Service desk: Nordic Service Partners at <currency> 44.90 per ticket would
+    enter at <currency> 41.20 (8.2% below today)"; unit prices in the tender *currency* per unit
+    per year,
     *units* the lot's unit by lot id (the tender's ``lots.unit``)."""
     units = {} if units is None else dict(units)
     lines = []

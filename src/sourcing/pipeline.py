@@ -614,7 +614,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("drivers", ("simulate", "decide"), ("simulation.sobol_samples", "seed"), (),
           _stage_drivers),
     # the what-if re-runs the stages: it reads every section they read, and the tender's files
-    Stage("break_even", ("tender", "score", "award", "performance", "decide", "drivers"),
+    Stage("break_even", ("decide", "drivers"),
           ("scoring", "allocation", "simulation", "decision", "seed", "performance_asof"),
           ("tender", "performance"), _stage_break_even),
 )}

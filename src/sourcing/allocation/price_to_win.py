@@ -90,18 +90,17 @@ class _BidAt:
         vecs = [start_vector(model, *s) for s in (greedy(inst, self.policy), last) if s is not None]
         vec = min(vecs, key=model.objective_at, default=None)
         info = solve_arrays(model, start=vec, **self.solve)
-        if not info.has_solution or model.cost_at(model.values) >= cutoff:
+        cost = model.cost_at(model.values) if info.has_solution else math.inf
+        if cost >= cutoff:
             return math.inf, 0.0
-        x = model.values[model.cols("x")]
-        z = model.values[model.cols("z")] > 0.5
+        x, z = model.values[model.cols("x")], model.values[model.cols("z")]
+        self.last = (x, z)
         b = int(np.flatnonzero((np.asarray(inst.vendor_ids)[inst.bid_vendor] == self.vendor)
                                & (np.asarray(inst.lot_ids)[inst.bid_lot] == self.lot))[0])
         seg = slice(inst.seg_start[b], inst.seg_start[b + 1])
-        self.last = (x, model.values[model.cols("z")])
         if not x[seg].sum() > _ENTERED:  # cheaper without the bid: the cost without it, to the
             return math.inf, 0.0         # solver's precision (a MIP gap of 1e-6)
-        return (model.cost_at(model.values),
-                float(inst.seg_price[seg] @ x[seg] + inst.seg_intercept[seg] @ z[seg]))
+        return cost, float(inst.seg_price[seg] @ x[seg] + inst.seg_intercept[seg] @ (z[seg] > 0.5))
 
 
 def _boundary(bid: _BidAt, c_out: float, lo: float, line: tuple[float, float], hi: float | None,
@@ -165,7 +164,7 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
         How far above today's price an awarded bid is searched for the price that loses it.
     **solve
         ``solver``, ``time_limit``, ``mip_gap`` of :func:`~sourcing.allocation.allocate`
-        (``mip_gap`` defaults to 1e-7 here: the search compares total costs).
+        (``mip_gap`` defaults to 1e-6 here: the search compares total costs).
 
     Returns
     -------
