@@ -89,7 +89,8 @@ class _BidAt:
                 else self.last)  # the last award, where it keeps the rules at these prices
         vecs = [start_vector(model, *s) for s in (greedy(inst, self.policy), last) if s is not None]
         vec = min(vecs, key=model.objective_at, default=None)
-        info = solve_arrays(model, start=vec, **self.solve)
+        # from a near-optimal start, HiGHS's root heuristics cost more than they find
+        info = solve_arrays(model, start=vec, heuristics=vec is None, **self.solve)
         cost = model.cost_at(model.values) if info.has_solution else math.inf
         if cost >= cutoff:
             return math.inf, 0.0
