@@ -172,3 +172,38 @@ def test_the_board_says_how_far_the_key_inputs_may_move(tmp_path):
                         simulation={"n": 1000, "sobol_samples": 64},
                         allocation={"risk": {"enabled": False}, "price_to_win": False})
     assert pipeline.run(off, stages=["break_even"], cache=StageCache()).break_even == []
+
+
+def test_a_tender_cell_moves_through_the_scenario_and_its_boundary_separates(whatif):
+    # the in-house cost of every unit of one lot: cheap enough, in-house or hybrid wins; the
+    # tender's files are not touched (the cell is the scenario's tender_cells)
+    from sourcing.io import read_tender
+
+    lot = whatif.tender.lot_ids[0]
+    base = float(whatif.tender.lots.at[lot, "inhouse_unit_cost"])
+    be = break_even(whatif, f"lots.{lot}.inhouse_unit_cost", low=0.01 * base, high=3 * base, tol=base / 1e4)
+    assert be.unit == "unit price" and be.baseline == base
+    assert whatif.tender.lots.at[lot, "name"] in be.label
+    assert be.below is not None or be.above is not None
+    for v, option in ((be.below, be.below_option), (be.above, be.above_option)):
+        if v is not None:
+            step = base / 1e3 if v > be.baseline else -base / 1e3
+            key = f"tender_cells.lots.{lot}.inhouse_unit_cost"
+            assert _said(whatif.outcome(whatif.start.with_overrides(**{key: v + step})).decision) == option
+            assert _said(whatif.outcome(whatif.start.with_overrides(**{key: v - step})).decision) \
+                == be.recommended
+    assert read_tender(whatif.scenario.tender).lots.at[lot, "inhouse_unit_cost"] == base
+    text = break_even_story(be, currency="CHF")
+    assert "CHF" in text and "in-house unit cost of" in text
+
+
+def test_tender_cells_name_their_table_row_and_column(whatif):
+    vendor = whatif.tender.vendor_ids[0]
+    with pytest.raises(ValueError, match="no row 'NOPE' in risk; valid: "):
+        break_even(whatif, "risk.NOPE.failure_prob")
+    with pytest.raises(ValueError, match="a tender cell of bids is bids.<vendor>.<lot>.<column>"):
+        break_even(whatif, f"bids.{vendor}.unit_price")
+    with pytest.raises(ValueError, match="vendors.name is not a number"):
+        break_even(whatif, f"vendors.{vendor}.name")
+    be = break_even(whatif, f"risk.{vendor}.failure_prob", steps=2)
+    assert be.unit == "fraction" and 0.0 == be.low <= be.baseline <= be.high <= 1.0

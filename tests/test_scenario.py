@@ -289,3 +289,18 @@ def test_values_the_scenario_forwards_are_checked_and_located(tmp_path, block, k
     problem = info.value.problems[0]
     assert problem.source == "bad.yaml" and problem.column == key and problem.row is not None
     assert words in problem.rule
+
+
+def test_tender_cells_change_the_tender_stage_and_what_follows_only(tmp_path):
+    from sourcing.pipeline import run_stages, stage_keys
+
+    base = Scenario.load(BASELINE)
+    cells = Scenario.load(BASELINE, **{"tender_cells.bids.V01.L2.unit_price": 1500.0})
+    assert cells.tender_cells == {"bids": {"V01": {"L2": {"unit_price": 1500.0}}}}
+    a, b = stage_keys(base, ["score", "performance"]), stage_keys(cells, ["score", "performance"])
+    assert a["tender"] != b["tender"] and a["score"] != b["score"]
+    results, _ = run_stages(cells, ["tender"])
+    bids = results["tender"].bids
+    assert bids.loc[(bids.vendor_id == "V01") & (bids.lot_id == "L2"), "unit_price"].item() == 1500.0
+    with pytest.raises(ValidationError, match="valid: vendors, criteria, lots, risk, bids"):
+        Scenario.load(BASELINE, **{"tender_cells.tiers.V01.from_volume": 3})

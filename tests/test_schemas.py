@@ -91,3 +91,15 @@ def test_native_infinity_from_a_workbook_is_an_error_not_a_number():
     frame, problems = parse("lots", lot_id=["L1"], name=["x"], unit=["u"], annual_demand=[float("inf")])
     assert [(p.row, p.column, p.value) for p in problems] == [(2, "annual_demand", "inf")]
     assert frame["annual_demand"].isna().all()
+
+
+def test_numpy_numbers_in_a_text_column_read_as_their_value():
+    # a DataFrame built in a notebook can hold numpy scalars among text: np.float64's repr is
+    # 'np.float64(0.03)', which must not turn the cell into a blank
+    import numpy as np
+    import pandas as pd
+
+    from sourcing.schemas import _as_text
+
+    cells = pd.Series([np.float64(0.03), np.int64(3), np.float32(0.5), 2.0, "7"], dtype=object)
+    assert list(_as_text(cells)) == ["0.03", "3", "0.5", "2", "7"]

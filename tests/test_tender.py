@@ -348,3 +348,40 @@ def test_ids_in_nfd_and_nfc_are_one_id_and_look_alikes_say_why(tmp_path):
         with pytest.raises(ValidationError) as info:
             read_tender(bad)
         assert any(why in p.rule for p in info.value.problems), str(info.value)
+
+
+def test_with_cells_sets_only_the_cells_named_and_validates_again(tender):
+    new = tender.with_cells({"risk": {"V03": {"failure_prob": 0.2}},
+                             "bids": {"V01": {"L2": {"unit_price": 1500.0}}},
+                             "lots": {"L1": {"annual_demand": 1000}}})
+    assert new.risk.at["V03", "failure_prob"] == 0.2 and tender.risk.at["V03", "failure_prob"] != 0.2
+    bid = (new.bids.vendor_id == "V01") & (new.bids.lot_id == "L2")
+    assert new.bids.loc[bid, "unit_price"].item() == 1500.0
+    assert new.lots.at["L1", "annual_demand"] == 1000.0
+    # everything else as it was, in the same types; the original tender is unchanged
+    for name in ("vendors", "criteria", "scores", "tiers", "pairwise"):
+        assert getattr(new, name).equals(getattr(tender, name))
+    for name in ("risk", "bids", "lots"):
+        assert getattr(new, name).dtypes.equals(getattr(tender, name).dtypes)
+    assert new.cell("bids", ("V01", "L2"), "unit_price") == 1500.0
+    assert tender.with_cells({}) is tender
+    same = tender.with_cells({"risk": {"V03": {"failure_prob": tender.cell("risk", "V03", "failure_prob")}}})
+    assert same.equals(tender)
+
+
+@pytest.mark.parametrize("cells, message", [
+    ({"scores": {}}, "no tender cells in table 'scores'; valid: vendors, criteria, lots, risk, bids"),
+    ({"risk": {"V99": {"failure_prob": 0.1}}}, "no row 'V99' in risk; valid: V01, V02"),
+    ({"risk": {"V01": {"risk_appetite": 1}}}, "no column 'risk_appetite' to set; valid: failure_prob"),
+    ({"risk": {"V01": {"vendor_id": "V09"}}}, "no column 'vendor_id' to set"),
+    ({"bids": {"V01": {"L9": {"unit_price": 1.0}}}}, "no bid of V01 for lot L9; bids: V01.L1"),
+    ({"bids": {"V01": 3}}, "bids.V01: a mapping of lot ids"),
+])
+def test_with_cells_names_what_is_wrong_and_lists_the_valid(tender, cells, message):
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        tender.with_cells(cells)
+
+
+def test_with_cells_refuses_a_value_the_column_refuses(tender):
+    with pytest.raises(ValidationError, match="failure_prob"):
+        tender.with_cells({"risk": {"V01": {"failure_prob": 3.0}}})

@@ -19,7 +19,11 @@ Inputs, by key:
 * ``policy.<rule>`` or ``allocation.policy.<rule>``: a numeric policy rule (percent as percent,
   counts of vendors as whole numbers, money in the tender currency per year);
 * ``simulation.budget`` (tender currency over the contract) and any numeric
-  ``simulation.assumptions.<name>`` (its own unit).
+  ``simulation.assumptions.<name>`` (its own unit);
+* a tender cell, ``<table>.<row id>.<column>`` (or ``tender_cells.<table>...``: ``risk.V03.
+  failure_prob``, ``lots.L1.annual_demand``) and ``bids.<vendor>.<lot>.<column>``
+  (``bids.V02.L1.unit_price``), in the column's unit (``data/README.md``), set through the
+  scenario's ``tender_cells``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import present as fmt
+from .tender import CELL_TABLES
 from .whatif import MULTIPLIERS, State, WhatIf
 
 __all__ = ["NO_OPTION_WITHIN_APPETITE", "BreakEven", "break_even", "break_even_story", "key_inputs"]
@@ -50,7 +55,8 @@ class BreakEven:
     label : str
         Its name for a reader.
     unit : str
-        ``share`` (of the weights), ``factor``, ``percent``, ``count``, ``money`` or ``number``.
+        ``share`` (of the weights), ``factor``, ``percent``, ``fraction``, ``count``, ``money``,
+        ``unit price`` (tender currency per unit of demand) or ``number``.
     baseline : float
         The input's value in the state.
     low, high : float
@@ -148,9 +154,62 @@ def _input(whatif: WhatIf, key: str, state: State) -> tuple[str, str, float, Any
             hi = min(1.0, max(hi, 0.1))
         return (label, unit, value, lambda v: state.with_overrides(**{key: float(v)}),
                 (0.5 * value if unit == "money" else 0.0, hi))
+    if key.split(".", 1)[0] in ("tender_cells", *CELL_TABLES):
+        return _cell_input(whatif, key, state)
     raise ValueError(f"unknown input {key!r}; valid forms: weight.<criterion>, multiplier.<"
                      f"{'|'.join(MULTIPLIERS)}>, policy.<rule>, simulation.budget, "
-                     "simulation.assumptions.<name>")
+                     "simulation.assumptions.<name>, <table>.<row>.<column> (a tender cell; "
+                     f"tables {', '.join(CELL_TABLES)}; bids.<vendor>.<lot>.<column>)")
+
+
+#: Names of the tender columns a break-even is most often asked of (others: the column's words).
+_CELL_LABELS = {"failure_prob": "failure probability", "sla_breach_prob": "SLA breach probability",
+                "incident_rate": "security incident rate", "annual_demand": "annual demand",
+                "inhouse_unit_cost": "in-house unit cost", "demand_growth_pct": "demand growth"}
+#: Tender columns that are a price per unit of demand (shown to the cent).
+_UNIT_PRICES = ("unit_price", "inhouse_unit_cost", "switching_cost_per_unit")
+
+
+def _cell_input(whatif: WhatIf, key: str, state: State) -> tuple[str, str, float, Any, tuple[float, float]]:
+    """:func:`_input` of a tender cell ``[tender_cells.]<table>.<row>[.<lot>].<column>``."""
+    from .schemas import TABLES
+
+    parts = key.split(".")
+    parts = parts[1:] if parts[0] == "tender_cells" else parts
+    table, *row, column = parts
+    if len(row) != (2 if table == "bids" else 1):
+        form = "bids.<vendor>.<lot>.<column>" if table == "bids" else f"{table}.<row id>.<column>"
+        raise ValueError(f"a tender cell of {table} is {form}, not {key!r}")
+    full = ".".join(["tender_cells", table, *row, column])
+    value = state.overrides.get(full)
+    if value is None:  # the cell as the tender (with the scenario's own cells) has it
+        value = whatif.tender.cell(table, tuple(row), column)
+    spec = TABLES[table].column(column)
+    if spec.kind not in ("float", "int"):
+        raise ValueError(f"{table}.{column} is not a number; numeric columns: " + ", ".join(
+            c.name for c in TABLES[table].columns if c.kind in ("float", "int")))
+    names = whatif.names
+    words = _CELL_LABELS.get(column, fmt.label(column).lower())
+    label = (f"the {words} of {names(row[0])} for {names(row[1])}" if table == "bids"
+             else f"the {words} of {names(row[0])}")
+    value = float(value)
+    if column in _UNIT_PRICES:
+        unit = "unit price"
+    elif column.endswith("_pct"):
+        unit = "percent"
+    elif spec.le == 1:
+        unit = "fraction"
+    elif "cost" in column:
+        unit = "money"
+    else:
+        unit = "number"
+    hi = 2.0 * value if value > 0 else 1.0
+    if unit == "fraction":
+        hi = min(1.0, max(hi, 0.1))
+    elif unit == "percent" and spec.le is not None:
+        hi = min(float(spec.le), max(hi, 10.0))
+    lo = 0.0 if unit in ("fraction", "percent") and spec.ge is not None else 0.5 * value
+    return (label, unit, value, lambda v: state.with_overrides(**{full: float(v)}), (lo, hi))
 
 
 def break_even(whatif: WhatIf, key: str, *, low: float | None = None, high: float | None = None,
@@ -269,6 +328,10 @@ def _value(x: float, unit: str, currency: str) -> str:
         return fmt.percent(x, decimals=2)
     if unit == "money":
         return fmt.money(x, currency)
+    if unit == "unit price":
+        from .narrative import unit_price
+
+        return unit_price(x, currency)
     if unit == "count":
         return fmt.number(x)
     if unit == "factor":

@@ -371,7 +371,7 @@ def _smaa_method(settings: Any) -> tuple[str, dict]:
 
 
 def _stage_tender(scenario: Scenario, up: dict, opts: dict) -> Tender:
-    return read_tender(scenario.tender)
+    return read_tender(scenario.tender).with_cells(scenario.tender_cells)
 
 
 def _stage_score(scenario: Scenario, up: dict, opts: dict) -> Any:
@@ -593,7 +593,7 @@ _WEIGHTS = ("scoring.method", "scoring.params", "scoring.weights", "scoring.aggr
 
 #: The stages in the order they run; each needs only stages before it.
 STAGES: dict[str, Stage] = {s.name: s for s in (
-    Stage("tender", (), (), ("tender",), _stage_tender),
+    Stage("tender", (), ("tender_cells",), ("tender",), _stage_tender),
     Stage("score", ("tender",), _WEIGHTS, (), _stage_score),
     Stage("acceptability", ("score",), ("scoring.method", "scoring.params", "scoring.smaa_samples",
                                         "seed"), (), _stage_acceptability),

@@ -247,6 +247,8 @@ class Scenario(BaseModel):
         :class:`SimulationSettings`, :class:`DecisionSettings`.
     performance : Path, optional
         Folder with ticket, availability and invoice logs of the incumbent.
+    tender_cells : dict
+        Cells of the tender replaced for this run (:meth:`sourcing.Tender.with_cells`).
     performance_asof : str, optional
         Reporting instant of the performance data (default: the end of the ticket log).
     """
@@ -262,10 +264,26 @@ class Scenario(BaseModel):
     simulation: SimulationSettings = SimulationSettings()
     decision: DecisionSettings = DecisionSettings()
     performance: Path | None = None
+    tender_cells: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Tender cells replaced for this analysis, in the "
+        "column's unit: table -> row id -> column -> value (vendors, criteria, lots, risk), and "
+        "bids -> vendor id -> lot id -> column -> value; e.g. {risk: {V03: {failure_prob: "
+        "0.08}}} or the dotted key tender_cells.risk.V03.failure_prob.")
     performance_asof: str | None = Field(
         None, description="Reporting instant of the performance data, e.g. '2026-10-31 23:59' "
         "(default: the end of the ticket log).")
     source: str = Field("", exclude=True, description="File the scenario was read from.")
+
+    @field_validator("tender_cells")
+    @classmethod
+    def _cell_tables(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from .tender import CELL_TABLES
+
+        unknown = [t for t in v if t not in CELL_TABLES]
+        if unknown:
+            raise ValueError(f"no tender cells in table(s) {', '.join(unknown)}; valid: "
+                             f"{', '.join(CELL_TABLES)}")
+        return v
 
     @field_validator("tender", "performance")
     @classmethod

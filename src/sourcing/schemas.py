@@ -446,6 +446,7 @@ def _as_text(values: pd.Series) -> pd.Series:
         if isinstance(v, float):
             if np.isnan(v):
                 return ""
+            v = float(v)  # numpy's repr is 'np.float64(0.03)': the number, not its type
             return repr(v) if not v.is_integer() else str(int(v)) if abs(v) < 1e15 else repr(v)
         if isinstance(v, bool):
             return "yes" if v else "no"

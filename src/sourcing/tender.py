@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from .schemas import TABLES, Problem, ValidationError, parse_number, parse_table
 
-__all__ = ["SETTINGS", "Gate", "Tender"]
+__all__ = ["CELL_TABLES", "SETTINGS", "Gate", "Tender"]
 
 #: Known settings keys: (parser, default, doc).
 SETTINGS: dict[str, tuple[str, object, str]] = {
@@ -155,6 +155,65 @@ class Tender:
             frame = frame.reset_index() if frame.index.name in TABLES[name].column_names else frame
             raw[name] = (frame, name, range(2, len(frame) + 2))
         return build(raw, source=source)
+
+    def cell(self, table: str, row: str | tuple[str, ...], column: str) -> object:
+        """One cell: *row* is the row's id (``("V02", "L1")``, vendor and lot, in ``bids``);
+        a column the file left out gives its default.  Raises ValueError listing the valid
+        tables, rows or columns."""
+        if table not in CELL_TABLES:
+            raise ValueError(f"no tender cells in table {table!r}; valid: {', '.join(CELL_TABLES)}")
+        row = (row,) if isinstance(row, str) else tuple(row)
+        frame, spec = getattr(self, table), TABLES[table]
+        index = _cell_index(frame, table, row)
+        if column not in spec.column_names:
+            raise ValueError(f"{table}: no column {column!r}; valid: {', '.join(spec.column_names)}")
+        return frame.at[index, column] if column in frame.columns else spec.column(column).default
+
+    def with_cells(self, cells: Mapping[str, Mapping]) -> Tender:
+        """This tender with some cells replaced, validated again as a whole.
+
+        Parameters
+        ----------
+        cells : mapping
+            Table -> row id -> column -> value for the tables with one key (``vendors``,
+            ``criteria``, ``lots``, ``risk``), and ``bids`` -> vendor id -> lot id -> column ->
+            value.  Values are in the column's unit (``data/README.md``: money in the tender
+            currency, probabilities as fractions, percent as percent), e.g.
+            ``{"risk": {"V03": {"failure_prob": 0.08}}, "bids": {"V02": {"L1": {"unit_price": 41.2}}}}``.
+
+        Returns
+        -------
+        Tender
+            A new tender (this one is unchanged); the same tender when *cells* is empty.
+
+        Raises
+        ------
+        ValueError
+            An unknown table, row, column or a key column, listing the valid ones.
+        ValidationError
+            A value the column's rule refuses (as for a file).
+        """
+        if not cells:
+            return self
+        frames = {n: getattr(self, n).copy() for n in _FRAMES}
+        for table, rows in cells.items():
+            if table not in CELL_TABLES:
+                raise ValueError(f"no tender cells in table {table!r}; valid: {', '.join(CELL_TABLES)}")
+            frame, spec = frames[table], TABLES[table]
+            for row, value in _cell_rows(table, rows):
+                index = _cell_index(frame, table, row)
+                for column, v in value.items():
+                    if column not in spec.column_names or column in spec.key:
+                        valid = [c for c in spec.column_names if c not in spec.key]
+                        raise ValueError(f"{table}.{'.'.join(row)}: no column {column!r} to set; "
+                                         f"valid: {', '.join(valid)}")
+                    if column not in frame.columns:
+                        frame[column] = spec.column(column).default
+                    frame[column] = frame[column].astype(object)
+                    frame.loc[index, column] = v
+        for n in ("vendors", "criteria", "lots", "risk"):
+            frames[n] = frames[n].reset_index()
+        return Tender.from_frames(**frames, settings=dict(self.settings), source=self.source)
 
     # ------------------------------------------------------------------ simple views
     @property
@@ -323,6 +382,44 @@ class Tender:
 
 
 _FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise")
+#: Tables whose cells :meth:`Tender.with_cells` sets (a scenario's ``tender_cells``).
+CELL_TABLES = ("vendors", "criteria", "lots", "risk", "bids")
+
+
+def _cell_rows(table: str, rows: Mapping) -> Iterator[tuple[tuple[str, ...], Mapping]]:
+    """(row key, column -> value) of a :meth:`Tender.with_cells` table mapping."""
+    if not isinstance(rows, Mapping):
+        raise ValueError(f"tender cells of {table}: a mapping of row ids, not {type(rows).__name__}")
+    for row, value in rows.items():
+        if table == "bids":
+            if not isinstance(value, Mapping):
+                raise ValueError(f"bids.{row}: a mapping of lot ids to columns")
+            for lot, cols in value.items():
+                if not isinstance(cols, Mapping):
+                    raise ValueError(f"bids.{row}.{lot}: a mapping of columns to values")
+                yield (str(row), str(lot)), cols
+        else:
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{table}.{row}: a mapping of columns to values")
+            yield (str(row),), value
+
+
+def _cell_index(frame: pd.DataFrame, table: str, row: tuple[str, ...]) -> object:
+    """Index label of *row* in *frame* (a key of the table), or a ValueError listing the valid."""
+    if table == "bids":
+        if len(row) != 2:
+            raise ValueError(f"a bid is a vendor id and a lot id, not {'.'.join(row)!r}")
+        vendor, lot = row
+        hit = frame.index[(frame["vendor_id"] == vendor) & (frame["lot_id"] == lot)]
+        if len(hit) != 1:
+            pairs = [f"{v}.{lot_}" for v, lot_ in zip(frame["vendor_id"], frame["lot_id"], strict=True)]
+            raise ValueError(f"no bid of {vendor} for lot {lot}; bids: {_listing(pd.Index(pairs))}")
+        return hit[0]
+    if len(row) != 1:
+        raise ValueError(f"a row of {table} is one id, not {'.'.join(row)!r}")
+    if row[0] not in frame.index:
+        raise ValueError(f"no row {row[0]!r} in {table}; valid: {_listing(frame.index)}")
+    return row[0]
 
 
 # ---------------------------------------------------------------------- validation

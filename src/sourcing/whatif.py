@@ -60,7 +60,8 @@ class State:
         :data:`MULTIPLIERS` name -> factor on the scenario's assumption (1 = as assumed).
     overrides : dict
         Other scenario values by dotted key (``simulation.budget``, a numeric
-        ``simulation.assumptions.<name>``), applied last.
+        ``simulation.assumptions.<name>``, a tender cell ``tender_cells.<table>.<row>.<column>``),
+        applied last.
     """
 
     weights: Mapping[str, float]
@@ -256,7 +257,9 @@ class WhatIf:
         for key, value in state.overrides.items():
             *sections, last = key.split(".")
             target = data
-            for part in sections:
+            for i, part in enumerate(sections):
+                if i and sections[0] == "tender_cells":  # cells are nested only where set
+                    target.setdefault(part, {})
                 if not isinstance(target.get(part), dict):
                     raise ValueError(f"{key}: {part} is not a section of the scenario")
                 target = target[part]
