@@ -126,11 +126,11 @@ class Axis(BaseModel):
     @model_validator(mode="after")
     def _values_or_range(self) -> Axis:
         if (self.values is None) == (self.range is None):
-            raise ValueError("give either values: [...] or range: [low, high]")
+            raise _Located("give either values: [...] or range: [low, high]", ("key",))
         if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError(f"range: low must be below high; got {list(self.range)}")
+            raise _Located(f"low must be below high; got {list(self.range)}", ("range",))
         if self.key == "tender" and self.range is not None:
-            raise ValueError("a tender axis lists tender files under values")
+            raise _Located("a tender axis lists tender files under values", ("range",))
         return self
 
 
@@ -270,7 +270,11 @@ class Sweep(BaseModel):
         except PydanticError as err:
             lines = _line_index(node)
             problems = []
-            for e in err.errors():
+            errors = err.errors()
+            for e in errors:
+                if e["type"] == "too_short" and any(
+                        o["loc"][:len(e["loc"])] == e["loc"] and o is not e for o in errors):
+                    continue  # a list whose item failed is not also "too short"
                 where = (e.get("ctx") or {}).get("error")
                 loc = tuple(p for p in e["loc"] if not str(p).startswith("function-"))
                 loc += getattr(where, "loc", ())
@@ -557,7 +561,11 @@ def read_store(store: str | os.PathLike) -> pd.DataFrame:
     frames = [pq.read_table(_point_path(store, i)).to_pandas() for i in sorted(_done(store))]
     if not frames:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    for c in table.columns:  # text as plain Python strings, missing as None (as every table)
+        if pd.api.types.is_string_dtype(table[c]) and table[c].dtype != object:
+            table[c] = table[c].astype(object).where(table[c].notna(), None)
+    return table
 
 
 # ---------------------------------------------------------------------- running

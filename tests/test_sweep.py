@@ -1,0 +1,312 @@
+"""Sweeps (``sourcing.sweep``): the sweep file, its points, the store, resume, Dask determinism,
+the decision table and the flip sentence, on a small made-up tender (tests/tenders.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sourcing.outputs import MARKER, OutputError
+from sourcing.schemas import ValidationError
+from sourcing.sweep import Sweep, decision_table, flip_points, flip_story, run_sweep, scenario_key
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    """A fast scenario: four USD bidders, three lots, a risk table, 500 draws, no risk-aware award."""
+    from tenders import make_scenario, make_tender
+
+    tender = make_tender(tmp_path / "tender", with_risk=True)
+    return make_scenario(tmp_path, tender, simulation={"n": 500, "sobol_samples": 0},
+                         allocation={"risk": {"enabled": False}, "price_to_win": False},
+                         decision={"break_even": False})
+
+
+def write_sweep(folder: Path, scenario: Path, text: str | None = None, **fields) -> Path:
+    """A sweep file for *scenario*: *text* as written (after name and scenario), or *fields*."""
+    path = folder / "sweep.yaml"
+    head = f"name: Test sweep\nscenario: {scenario.name}\n"
+    body = text if text is not None else yaml.safe_dump(fields, sort_keys=False)
+    path.write_text(head + body, encoding="utf-8")
+    return path
+
+
+GRID = {"seed": 11, "design": "grid", "axes": [
+    {"key": "simulation.assumptions.wage_inflation", "values": [0.0, 0.05]},
+    {"key": "allocation.policy.max_spend_share_pct", "values": [50, 100]}]}
+
+
+# ---------------------------------------------------------------------- the file
+@pytest.mark.parametrize(("body", "line", "column", "words"), [
+    ("axes:\n  - key: simulaton.n\n    values: [1]\n", 4, "axes.0.key", "valid: a scenario key"),
+    ("axes:\n  - key: seed\n    range: [1, 2]\n", 5, "axes.0.range", "lists values"),
+    ("design: sobol\nn: 10\naxes:\n  - key: seed\n    range: [1, 2]\n", 4, "n", "power of 2"),
+    ("design: lhs\naxes:\n  - key: seed\n    range: [1, 2]\n", 3, "design", "needs n"),
+    ("axes:\n  - key: seed\n    values: [1]\n  - key: seed\n    values: [2]\n", 6, "axes.1.key",
+     "each key once"),
+    ("design: points\naxes:\n  - key: seed\n    values: [1, 2]\n  - key: simulation.n\n"
+     "    values: [500]\n", 4, "axes", "same number of values"),
+    ("design: cube\naxes:\n  - key: seed\n    values: [1]\n", 3, "design", "grid"),
+    ("axes:\n  - key: seed\n    range: [3, 1]\n", 5, "axes.0.range", "low must be below high"),
+    ("stages: [decide, wishes]\naxes:\n  - key: seed\n    values: [1]\n", 3, "stages", "valid: tender"),
+    ("base: {simulation.n: 5}\naxes:\n  - key: seed\n    values: [1]\n", 3, "simulation.n",
+     "greater than or equal to 100"),
+])
+def test_errors_name_the_key_and_the_line(tmp_path, scenario, body, line, column, words):
+    path = write_sweep(tmp_path, scenario, body)
+    with pytest.raises(ValidationError) as err:
+        Sweep.load(path)
+    problem = err.value.problems[0]
+    assert (problem.row, problem.column) == (line, column), str(err.value)
+    assert words in problem.rule
+    assert "sweep.yaml" in str(err.value)
+
+
+def test_a_missing_scenario_and_a_duplicate_key_are_located(tmp_path, scenario):
+    path = write_sweep(tmp_path, scenario, "axes:\n  - key: seed\n    values: [1]\n")
+    path.write_text(path.read_text().replace(scenario.name, "nowhere.yaml"))
+    with pytest.raises(ValidationError, match="no scenario file") as err:
+        Sweep.load(path)
+    assert err.value.problems[0].row == 2
+    path.write_text("name: a\nname: b\n")
+    with pytest.raises(ValidationError, match="duplicate key"):
+        Sweep.load(path)
+
+
+def test_grid_points_lhs_and_sobol_give_their_points(tmp_path, scenario):
+    grid = Sweep.load(write_sweep(tmp_path, scenario, **GRID)).points()
+    assert grid.index.name == "point" and list(grid.index) == [0, 1, 2, 3]
+    assert grid.to_dict("list") == {"simulation.assumptions.wage_inflation": [0.0, 0.0, 0.05, 0.05],
+                                    "allocation.policy.max_spend_share_pct": [50, 100, 50, 100]}
+    points = Sweep.load(write_sweep(tmp_path, scenario, design="points", axes=[
+        {"key": "seed", "values": [1, 2, 3]}, {"key": "simulation.n", "values": [500, 600, 700]}]))
+    assert points.points().to_dict("list") == {"seed": [1, 2, 3], "simulation.n": [500, 600, 700]}
+    ranges = [{"key": "simulation.assumptions.wage_inflation", "range": [0.01, 0.09]},
+              {"key": "simulation.budget", "range": [1e6, 3e6]}]
+    lhs = Sweep.load(write_sweep(tmp_path, scenario, design="lhs", n=10, seed=5, axes=ranges))
+    p = lhs.points()
+    assert len(p) == 10
+    # Latin hypercube: one point in each tenth of every range
+    for axis in ranges:
+        lo, hi = axis["range"]
+        bins = np.floor((p[axis["key"]].to_numpy() - lo) / (hi - lo) * 10).astype(int)
+        assert sorted(bins) == list(range(10))
+    assert p.equals(lhs.points())  # the sweep seed fixes the sample
+    other = Sweep.load(write_sweep(tmp_path, scenario, design="lhs", n=10, seed=6, axes=ranges))
+    assert not p.equals(other.points())
+    sobol = Sweep.load(write_sweep(tmp_path, scenario, design="sobol", n=16, seed=5, axes=ranges))
+    s = sobol.points()
+    assert len(s) == 16
+    for axis in ranges:
+        lo, hi = axis["range"]
+        assert s[axis["key"]].between(lo, hi).all()
+        assert s[axis["key"]].nunique() == 16
+
+
+def test_seeds_common_and_per_point(tmp_path, scenario):
+    common = Sweep.load(write_sweep(tmp_path, scenario, **GRID))
+    assert {common.point_seed(i) for i in range(4)} == {11}
+    per = Sweep.load(write_sweep(tmp_path, scenario, **{**GRID, "seeds": "per_point"}))
+    seeds = [per.point_seed(i) for i in range(4)]
+    assert len(set(seeds)) == 4
+    assert seeds[2] == int(np.random.SeedSequence(11, spawn_key=(2,)).generate_state(1)[0])
+
+
+def test_tender_cells_and_tender_files_are_axes(tmp_path, scenario):
+    assert scenario_key("risk.V03.failure_prob") == "tender_cells.risk.V03.failure_prob"
+    assert scenario_key("bids.V1.L1.unit_price") == "tender_cells.bids.V1.L1.unit_price"
+    assert scenario_key("simulation.n") == "simulation.n"
+    from tenders import make_tender
+
+    other = make_tender(tmp_path / "other", currency="USD", seed=3, with_risk=True)
+    path = write_sweep(tmp_path, scenario, design="points", axes=[
+        {"key": "risk.B1.failure_prob", "values": [0.01, 0.6]},
+        {"key": "tender", "values": ["tender", "other"]}])
+    sweep = Sweep.load(path)
+    assert sweep.axis("tender").values == (str((tmp_path / "tender").resolve()),
+                                           str(other.resolve()))
+    result = run_sweep(sweep, out=tmp_path / "out", workers=0, figures=False)
+    table = result.table
+    assert not result.failed, result.failed
+    assert sorted(table["risk.B1.failure_prob"].unique()) == [0.01, 0.6]
+    assert table["tender"].nunique() == 2
+    # the failure probability reaches the simulation: the awarded options cost more
+    by = table.groupby("point")["p90"].max()
+    assert by[1] != by[0]
+
+
+# ---------------------------------------------------------------------- running and the store
+def test_serial_run_writes_the_store_and_the_decision_map(tmp_path, scenario):
+    out = tmp_path / "out"
+    result = run_sweep(write_sweep(tmp_path, scenario, **GRID), out=out, workers=0)
+    assert sorted(result.computed) == [0, 1, 2, 3] and not result.failed
+    table = decision_table(out)
+    assert list(table.columns) == ["point", "simulation.assumptions.wage_inflation",
+                                   "allocation.policy.max_spend_share_pct", "option", "p50", "p90",
+                                   "cvar95", "p_over_budget", "recommended_option",
+                                   "awarded_vendors", "error"]
+    assert table["point"].nunique() == 4 and table["error"].isna().all()
+    assert (table["p90"] >= table["p50"]).all() and table["recommended_option"].notna().all()
+    assert set(table["recommended_option"]) <= set(table["option"])
+    assert table["awarded_vendors"].str.len().gt(0).all()
+    for name in ("decision_table.csv", "decision_map.xlsx", "summary.txt", "summary.json",
+                 "decision_map.png", "tornado.png", "recommendation_share.png"):
+        assert (out / name).is_file(), name
+    stored = sorted(p.name for p in (out / "store").glob("point-*.parquet"))
+    assert stored == [f"point-{i:06d}.parquet" for i in range(4)]
+    listed = set(yaml.safe_load((out / MARKER).read_text())["files"])
+    assert {f"store/{n}" for n in stored} <= listed and "decision_table.csv" in listed
+    assert "four points" in (out / "summary.txt").read_text()
+
+
+def test_resume_computes_only_the_missing_points_and_a_rerun_needs_resume(tmp_path, scenario):
+    path, out = write_sweep(tmp_path, scenario, **GRID), tmp_path / "out"
+    first = run_sweep(path, out=out, workers=0, limit=2)  # stopped after two points
+    assert first.computed == [0, 1]
+    with pytest.raises(OutputError, match="--resume"):
+        run_sweep(path, out=out, workers=0)
+    second = run_sweep(path, out=out, workers=0, resume=True)
+    assert second.computed == [2, 3]
+    assert sorted(second.table["point"].unique()) == [0, 1, 2, 3]
+    again = run_sweep(path, out=out, workers=0, resume=True)
+    assert again.computed == []
+    pd.testing.assert_frame_equal(again.table, second.table)
+
+
+def test_a_changed_sweep_is_refused_against_the_old_store(tmp_path, scenario):
+    out = tmp_path / "out"
+    run_sweep(write_sweep(tmp_path, scenario, **GRID), out=out, workers=0, limit=1)
+    changed = {**GRID, "axes": [GRID["axes"][0], {**GRID["axes"][1], "values": [50, 90]}]}
+    with pytest.raises(OutputError, match="another sweep"):
+        run_sweep(write_sweep(tmp_path, scenario, **changed), out=out, workers=0, resume=True)
+    assert len(list((out / "store").glob("point-*.parquet"))) == 1  # nothing lost
+
+
+def test_a_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path, scenario):
+    path = write_sweep(tmp_path, scenario, design="points", axes=[
+        {"key": "scoring.weights.Q1", "values": [10, -5, 20]}])
+    result = run_sweep(path, out=tmp_path / "out", workers=0)
+    assert list(result.failed) == [1]
+    assert "weights are points" in result.failed[1]
+    bad = result.table[result.table["point"] == 1]
+    assert len(bad) == 1 and bad["p50"].isna().all()
+    assert result.table[result.table["point"] != 1]["error"].isna().all()
+    text = (tmp_path / "out" / "summary.txt").read_text()
+    assert "one failed point" in text and "weights are points" in text
+
+
+def test_foreign_files_in_out_are_refused_then_kept(tmp_path, scenario):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    path = write_sweep(tmp_path, scenario, **GRID)
+    with pytest.raises(OutputError, match="did not write"):
+        run_sweep(path, out=out, workers=0)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # refused before any work
+    run_sweep(path, out=out, workers=0, force=True, limit=3)
+    run_sweep(path, out=out, workers=0, force=True, resume=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert len(list((out / "store").glob("point-*.parquet"))) == 4
+    assert (out / "decision_table.csv").is_file()
+
+
+def test_a_killed_sweep_resumes_without_losing_or_repeating_a_point(tmp_path, scenario):
+    grid = {"seed": 3, "design": "grid", "axes": [
+        {"key": "simulation.assumptions.wage_inflation",
+         "values": [round(0.005 * k, 3) for k in range(12)]}]}
+    path, out = write_sweep(tmp_path, scenario, **grid), tmp_path / "out"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "sourcing.cli", "sweep", str(path), "--out",
+                             str(out), "--workers", "0"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(out.glob("store/point-*.parquet"))) < 3:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    before = {p.name: p.read_bytes() for p in out.glob("store/point-*.parquet")}
+    assert 3 <= len(before)
+    result = run_sweep(path, out=out, workers=0, resume=True)
+    done = {int(n[6:12]) for n in before}
+    assert sorted(result.computed) == sorted(set(range(12)) - done)  # none repeated
+    assert sorted(result.table["point"].unique()) == list(range(12))  # none lost
+    for name, blob in before.items():  # the points stored before the kill were kept as they were
+        assert (out / "store" / name).read_bytes() == blob
+    assert not list(out.glob("store/.point-*"))  # no half-written point counts as done
+
+
+@pytest.mark.parametrize("seeds", ["common", "per_point"])
+def test_two_workers_give_the_serial_numbers_byte_for_byte(tmp_path, scenario, seeds):
+    path = write_sweep(tmp_path, scenario, **{**GRID, "seeds": seeds})
+    serial = run_sweep(path, out=tmp_path / "serial", workers=0, figures=False)
+    dask = run_sweep(path, out=tmp_path / "dask", workers=2, figures=False)
+    assert sorted(dask.computed) == [0, 1, 2, 3]
+    assert serial.table.to_csv(index=False) == dask.table.to_csv(index=False)
+    assert ((tmp_path / "serial" / "decision_table.csv").read_bytes()
+            == (tmp_path / "dask" / "decision_table.csv").read_bytes())
+    for p in sorted((tmp_path / "serial" / "store").glob("point-*.parquet")):
+        assert p.read_bytes() == (tmp_path / "dask" / "store" / p.name).read_bytes(), p.name
+    if seeds == "per_point":  # independent noise per point: two points on the same inputs differ
+        assert serial.table["p50"].nunique() > 1
+
+
+# ---------------------------------------------------------------------- words
+def _table(values, cost_a, cost_b) -> pd.DataFrame:
+    rows = []
+    for k, (x, a, b) in enumerate(zip(values, cost_a, cost_b, strict=True)):
+        rec = "Multi-vendor" if a <= b else "In-house"
+        for option, cost in (("Multi-vendor", a), ("In-house", b)):
+            rows.append({"point": k, "simulation.assumptions.wage_inflation": x, "option": option,
+                         "p50": cost, "p90": cost * 1.1, "cvar95": cost * 1.2, "p_over_budget": 0.1,
+                         "recommended_option": rec, "awarded_vendors": "Acme", "error": None})
+    return pd.DataFrame(rows)
+
+
+def test_the_flip_of_a_one_axis_sweep_in_words():
+    xs = [0.0, 0.02, 0.04, 0.06, 0.08]
+    # multi-vendor flat at 100M; in-house falls by 1M per point of the input: equal at 6.8 %
+    table = _table(xs, [100e6] * 5, [100e6 + (0.068 - x) * 500e6 for x in xs])
+    (flip,) = flip_points(table, "simulation.assumptions.wage_inflation")
+    assert (flip.low, flip.high, flip.before, flip.after) == (0.06, 0.08, "Multi-vendor", "In-house")
+    assert flip.at == pytest.approx(0.068)
+    text = flip_story(table, "simulation.assumptions.wage_inflation", currency="CHF")
+    assert text == ("Multi-vendor is recommended while in-house wage inflation per year stays below "
+                    "6.8%; above it, In-house is (swept from 0.0% to 8.0%).")
+    flat = _table(xs, [100e6] * 5, [120e6] * 5)
+    assert "does not flip" in flip_story(flat, "simulation.assumptions.wage_inflation",
+                                         currency="CHF")
+
+
+def test_the_flip_of_a_price_reads_in_the_tender_currency():
+    xs = [18.0, 19.0, 20.0, 21.0]
+    table = _table(xs, [5e6 + (x - 19.5) * 1e5 for x in xs], [5e6] * 4).rename(
+        columns={"simulation.assumptions.wage_inflation": "bids.S1.DESK.unit_price"})
+    text = flip_story(table, "bids.S1.DESK.unit_price", currency="GBP",
+                      label="Quayside's desk price per ticket")
+    assert "stays below GBP 19.50" in text and "GBP 18.00 to GBP 21.00" in text
+
+
+def test_the_cli_runs_a_sweep_and_refuses_a_bad_file_in_one_line(tmp_path, scenario, capsys):
+    from sourcing.cli import main
+
+    path = write_sweep(tmp_path, scenario, **GRID)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0"]) == 0
+    shown = capsys.readouterr().out
+    assert "four points" in shown and "wrote the decision table" in shown
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0"]) == 1
+    assert "--resume" in capsys.readouterr().err
+    bad = write_sweep(tmp_path, scenario, "axes:\n  - key: seed\n    range: [1, 2]\n")
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "o2")]) == 1
+    err = capsys.readouterr().err
+    assert "axes.0.range" in err and "Traceback" not in err
