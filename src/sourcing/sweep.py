@@ -1022,6 +1022,12 @@ def axis_unit(key: str) -> str:
     return "number"
 
 
+#: How tender columns read in sentences (others: the column name in words).
+_COLUMN_WORDS = {"failure_prob": "failure probability", "sla_breach_prob": "SLA breach probability",
+                 "unit_price": "unit price", "incident_rate": "incident rate",
+                 "security_score": "security score", "annual_demand": "annual demand"}
+
+
 def axis_label(key: str, label: str | None = None, *, names: Any = None) -> str:
     """How a swept key reads (``wage inflation``, ``the weight of Evaluated annual price``,
     ``failure probability of Acme``); *label* when given."""
@@ -1039,7 +1045,8 @@ def axis_label(key: str, label: str | None = None, *, names: Any = None) -> str:
     if parts[:2] == ["scoring", "weights"] and len(parts) == 3:
         return f"the weight of {name(parts[2])}"
     if parts[0] in _cell_tables() and len(parts) >= 3:
-        return f"{parts[-1].replace('_', ' ')} of {' / '.join(name(p) for p in parts[1:-1])}"
+        column = _COLUMN_WORDS.get(parts[-1], parts[-1].replace("_", " "))
+        return f"{column} of {' / '.join(name(p) for p in parts[1:-1])}"
     if key == "tender":
         return "the tender"
     return fmt.label(parts[-1]).lower()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -30,9 +31,7 @@ def _value_axis(ax: Axes, axis: str, unit: str, currency: str) -> None:
     from ..sweep import axis_value
 
     target = ax.xaxis if axis == "x" else ax.yaxis
-    if unit == "money":
-        money_axis(ax, axis, currency)
-    elif unit in ("percent", "fraction", "points"):
+    if unit in ("money", "percent", "fraction", "points"):
         target.set_major_formatter(FuncFormatter(lambda v, _: axis_value(v, unit, currency)))
 
 
@@ -96,11 +95,7 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     ax.pcolormesh(gx, gy, z, cmap=cmap, vmin=-0.5, vmax=len(options) - 0.5, shading="nearest",
                   alpha=0.85)
     present = [k for k in range(len(options)) if np.any(z == k)]
-    if len(present) > 1 and len(gx) > 1 and len(gy) > 1:
-        mx, my = np.meshgrid(gx, gy)
-        for k in present:
-            ax.contour(mx, my, (z == k).astype(float), levels=[0.5], colors="black",
-                       linewidths=1.6)
+    ax.add_collection(LineCollection(_boundary(gx, gy, z), colors="black", linewidths=1.6))
     if not grid:
         ax.scatter(cell[x], cell[y], s=9, c="black", alpha=0.5, linewidths=0)
     bx, by = baseline.get(x), baseline.get(y)
@@ -122,6 +117,27 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     more = len([c for c in rec.columns if c not in ("point", "recommended_option")]) > 2
     ax.set_title("Recommended option" + (" (most often, over the other swept inputs)" if more else ""))
     return ax
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around *centres*: midway between neighbours, half a step beyond the ends."""
+    c = np.asarray(centres, float)
+    if len(c) == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
+
+
+def _boundary(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> list:
+    """Segments between neighbouring cells of *z* (rows along *gy*) that hold different options:
+    the flip boundary, drawn on the cell edges."""
+    ex, ey = _edges(gx), _edges(gy)
+    segments = []
+    for i, j in zip(*np.nonzero(z[:, 1:] != z[:, :-1]), strict=True):  # vertical edges
+        segments.append([(ex[j + 1], ey[i]), (ex[j + 1], ey[i + 1])])
+    for i, j in zip(*np.nonzero(z[1:, :] != z[:-1, :]), strict=True):  # horizontal edges
+        segments.append([(ex[j], ey[i + 1]), (ex[j + 1], ey[i + 1])])
+    return segments
 
 
 def _one_axis(table, rec, x, ax, *, colours, baseline, labels, units, currency, measure) -> Axes:
