@@ -237,8 +237,9 @@ class Sweep(BaseModel):
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Sweep:
-        """Read and validate a sweep YAML file (and its base scenario with the base overrides).
+    def load(cls, path: str | os.PathLike, *, seed: int | None = None) -> Sweep:
+        """Read and validate a sweep YAML file (and its base scenario with the base overrides);
+        *seed* replaces the file's sweep seed (a notebook parameter; ``None`` keeps it).
 
         Raises
         ------
@@ -265,6 +266,8 @@ class Sweep(BaseModel):
         if isinstance(data.get("base"), dict) and isinstance(data["base"].get("tender"), str):
             data["base"]["tender"] = str((folder / data["base"]["tender"]).resolve())
         data["source"] = str(path)
+        if seed is not None:
+            data["seed"] = seed
         try:
             sweep = cls.model_validate(data)
         except PydanticError as err:
@@ -632,17 +635,62 @@ class SweepResult:
                 "recommended_share": {k: float(v) for k, v in self.shares().items()},
                 "flips": self.stories(), "currency": self.currency, "seeds": self.sweep.seeds}
 
-    def summary_text(self) -> str:
-        """The summary in words (``summary.txt``)."""
+    def story(self) -> list[str]:
+        """The sweep in sentences: points and failures (and why), how often each option is
+        recommended, and for one axis where the recommendation flips."""
         s = self.summary()
         lines = [f"Sweep {self.sweep.name}: {fmt.count(s['points'], 'point')} "
                  f"({self.sweep.design} design), {fmt.count(s['failed'], 'failed point')}."]
         for f in s["failures"]:
-            lines.append(f"  {fmt.count(f['points'], 'point')} failed: {f['error']}")
+            lines.append(f"{fmt.count(f['points'], 'point')} failed: {f['error']}")
         for option, share in s["recommended_share"].items():
             lines.append(f"{option} is recommended in {fmt.percent(share)} of the points.")
-        lines += s["flips"]
-        return "\n".join(lines) + "\n"
+        return lines + s["flips"]
+
+    def summary_text(self) -> str:
+        """The summary in words (``summary.txt``)."""
+        return "\n".join(self.story()) + "\n"
+
+    def labels(self) -> dict[str, str]:
+        """How each swept key reads (:func:`axis_label`)."""
+        return {k: axis_label(k, self.sweep.axis(k).label, names=self.names) for k in self.sweep.keys}
+
+    def points_table(self) -> pd.DataFrame:
+        """One row per point for reading: the swept values in words and the recommended option
+        (or the error)."""
+        rows = []
+        ok = recommended_by_point(self.table).set_index("point")["recommended_option"]
+        errors = self.failed
+        for point in sorted(self.table["point"].unique()):
+            first = self.table[self.table["point"] == point].iloc[0]
+            row = {"point": int(point) + 1}
+            for key, what in self.labels().items():
+                value = first[key]
+                row[what] = (axis_value(float(value), axis_unit(key), self.currency)
+                             if isinstance(value, int | float | np.number) else fmt.text(
+                                 Path(str(value)).name if key == "tender" else value))
+            row["recommended"] = (fmt.text(ok.get(point) or "no option") if point not in errors
+                                  else f"failed: {errors[int(point)]}")
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("point")
+
+    def plot(self, kind: str = "map", *, ax: Any = None) -> Any:
+        """Draw the decision map (``map``), the tornado (``tornado``) or the recommendation
+        shares (``share``) of the sweep; returns the Axes."""
+        from .plots.sweep import plot_decision_map, plot_recommendation_share, plot_sweep_tornado
+
+        keys, table, labels = self.sweep.keys, self.table, self.labels()
+        units = {k: axis_unit(k) for k in keys}
+        if kind == "map":
+            return plot_decision_map(table, keys[0], keys[1] if len(keys) > 1 else None, ax=ax,
+                                     baseline=self.baseline, labels=labels, units=units,
+                                     currency=self.currency, measure=self.measure)
+        if kind == "tornado":
+            return plot_sweep_tornado(table, keys, ax=ax, labels=labels, currency=self.currency,
+                                      measure=self.measure, option=_baseline_option(self))
+        if kind == "share":
+            return plot_recommendation_share(table, ax=ax)
+        raise ValueError(f"unknown plot {kind!r}; valid: map, tornado, share")
 
 
 def _base_entries(scenario: Any, stages: Sequence[str]) -> tuple[dict[str, tuple[str, Any]], dict]:
@@ -868,33 +916,14 @@ def _link_tree(source: Path, target: Path) -> None:
 
 
 def _figures(result: SweepResult, folder: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .plots.sweep import plot_decision_map, plot_recommendation_share, plot_sweep_tornado
-
-    keys, table = result.sweep.keys, result.table
-    labels = {k: axis_label(k, result.sweep.axis(k).label, names=result.names) for k in keys}
-    units = {k: axis_unit(k) for k in keys}
-    draws: dict[str, Callable] = {
-        "recommendation_share.png": lambda ax: plot_recommendation_share(table, ax=ax)}
-    if len(keys) >= 2:
-        draws["decision_map.png"] = lambda ax: plot_decision_map(
-            table, keys[0], keys[1], ax=ax, baseline=result.baseline, labels=labels, units=units,
-            currency=result.currency)
-    else:
-        draws["decision_map.png"] = lambda ax: plot_decision_map(
-            table, keys[0], None, ax=ax, baseline=result.baseline, labels=labels, units=units,
-            currency=result.currency, measure=result.measure)
-    if any(pd.api.types.is_float_dtype(table[k]) for k in keys):
-        draws["tornado.png"] = lambda ax: plot_sweep_tornado(
-            table, keys, ax=ax, labels=labels, currency=result.currency, measure=result.measure,
-            option=_baseline_option(result))
-    for name, draw in draws.items():
+    kinds = {"decision_map.png": "map", "recommendation_share.png": "share"}
+    if any(pd.api.types.is_float_dtype(result.table[k]) for k in result.sweep.keys):
+        kinds["tornado.png"] = "tornado"
+    for name, kind in kinds.items():
         fig, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
-        draw(ax)
+        result.plot(kind, ax=ax)
         fig.savefig(folder / name, dpi=110, format="png")
         plt.close(fig)
 
