@@ -368,6 +368,17 @@ class Sweep(BaseModel):
         out["seed"] = self.point_seed(index)
         return out
 
+    def point_scenario(self, index: int):
+        """The scenario of point *index*: the base scenario with the point's overrides and seed
+        (what :func:`run_sweep` runs there)."""
+        from .scenario import Scenario
+
+        data = self.base_scenario().model_dump(mode="json")
+        data["source"] = str(self.scenario)
+        for key, value in self.point_overrides(index, self.points().loc[index]).items():
+            _set(data, key, value)
+        return Scenario.validate_dict(data, label=f"{Path(self.source).name or 'sweep'} point {index}")
+
     def digest(self) -> str:
         """Digest of what the sweep computes: the validated file, the base scenario's content
         and the fingerprints of the tenders and performance data it reads.  A store made for
