@@ -29,23 +29,29 @@
 
 # %% tags=["parameters"]
 sweep_file = "../data/sweeps/smallco-desk-price.yaml"  # sweep YAML (paths relative to it)
+scenario_file = None  # str or None, a scenario naming a sweep (key sweep): that sweep is shown
 seed = None  # int or None, the sweep's seed if None
 workers = 0  # int, Dask worker processes (0: run the points in this kernel)
-run_dir = None  # str or None, a sweep's output folder (sourcing sweep --out); None: a new folder
+sweep_dir = None  # str or None, a sweep's output folder (sourcing sweep --out DIR)
+run_dir = None  # str or None, a report's run folder: the sweep runs into its folder sweep
 
 # %%
 # %matplotlib inline
 import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from sourcing import Scenario
 from sourcing import present as fmt
 from sourcing.sweep import Sweep, run_sweep
 
 fmt.notes_as_text()
 
+if scenario_file is not None:  # a report page: the sweep the scenario names
+    sweep_file = str(Scenario.load(scenario_file).sweep)
 sweep = Sweep.load(sweep_file, seed=seed)
-out = run_dir or tempfile.mkdtemp(prefix="sourcing-sweep-")
+out = sweep_dir or (Path(run_dir) / "sweep" if run_dir else tempfile.mkdtemp(prefix="sweep-"))
 result = run_sweep(sweep, out=out, workers=workers, resume=True)
 fmt.show(fmt.bullets(result.story()))
 

@@ -61,7 +61,7 @@ def test_parameters_cell_carries_seed_and_scenario(path):
     assert "run_dir" in tagged[0].source
     if path.stem in SWEEPS:  # the sweep's output folder, or a new one
         assert "Sweep.load(sweep_file, seed=seed)" in first_code.source
-        assert "run_dir or" in first_code.source
+        assert "sweep_dir or" in first_code.source and "run_dir" in first_code.source
         return
     opens = "explore(scenario_file" if path.stem in INTERACTIVE else "open_run(scenario_file"
     assert opens in first_code.source and "run_dir=run_dir" in first_code.source

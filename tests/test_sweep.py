@@ -310,3 +310,24 @@ def test_the_cli_runs_a_sweep_and_refuses_a_bad_file_in_one_line(tmp_path, scena
     assert main(["sweep", str(bad), "--out", str(tmp_path / "o2")]) == 1
     err = capsys.readouterr().err
     assert "axes.0.range" in err and "Traceback" not in err
+
+
+def test_the_report_shows_the_sweep_its_scenario_names(tmp_path, scenario):
+    from sourcing.present import text_problems, visible_text
+    from sourcing.report import render, skip_reason
+    from sourcing.scenario import Scenario
+
+    assert "names no sweep" in skip_reason("07_decision_map", Scenario.load(scenario))
+    sweep = write_sweep(tmp_path, scenario, design="points", axes=[
+        {"key": "simulation.assumptions.wage_inflation", "values": [0.0, 0.1]}])
+    named = scenario.with_name("named.yaml")
+    named.write_text(scenario.read_text() + f"sweep: {sweep.name}\n", encoding="utf-8")
+    assert Scenario.load(named).sweep == sweep.resolve()
+    assert skip_reason("07_decision_map", Scenario.load(named)) is None
+    index = render(named, out=tmp_path / "report", only=["07_decision_map"])
+    page = (index.parent / "07_decision_map.html").read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Sweep Test sweep: two points" in text and "Traceback" not in page
+    assert page.count('src="data:image/png') >= 2
+    assert not text_problems(text, currency="USD")
+    assert (index.parent / ".run" / "sweep" / "store" / "point-000001.parquet").is_file()

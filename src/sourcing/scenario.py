@@ -251,6 +251,8 @@ class Scenario(BaseModel):
         Cells of the tender replaced for this run (:meth:`sourcing.Tender.with_cells`).
     performance_asof : str, optional
         Reporting instant of the performance data (default: the end of the ticket log).
+    sweep : Path, optional
+        A sweep file whose decision map the report shows (its page ``07_decision_map``).
     """
 
     model_config = _STRICT
@@ -272,6 +274,9 @@ class Scenario(BaseModel):
     performance_asof: str | None = Field(
         None, description="Reporting instant of the performance data, e.g. '2026-10-31 23:59' "
         "(default: the end of the ticket log).")
+    sweep: Path | None = Field(
+        None, description="A sweep file (data/sweeps/*.yaml) whose decision map the report shows "
+        "(sourcing.sweep; read by no stage of this scenario's run).")
     source: str = Field("", exclude=True, description="File the scenario was read from.")
 
     @field_validator("tender_cells")
@@ -285,7 +290,7 @@ class Scenario(BaseModel):
                              f"{', '.join(CELL_TABLES)}")
         return v
 
-    @field_validator("tender", "performance")
+    @field_validator("tender", "performance", "sweep")
     @classmethod
     def _exists(cls, v: Path | None) -> Path | None:
         if v is not None and not v.exists():
@@ -323,7 +328,7 @@ class Scenario(BaseModel):
                                            f"must be a mapping to override {key}")],
                                   title=title) from None
         base = path.resolve().parent
-        for key in ("tender", "performance"):
+        for key in ("tender", "performance", "sweep"):
             if isinstance(data.get(key), str):
                 data[key] = str((base / data[key]).resolve())
         data["source"] = str(path)

@@ -536,9 +536,10 @@ def _write_point(store: Path, index: int, frame: pd.DataFrame) -> None:
 def _open_store(out: Path, sweep: Sweep, digest: str, *, resume: bool, force: bool) -> Path:
     """The store below *out*, created or checked: a store of another sweep is refused, and one of
     this sweep is continued only with *resume*."""
-    from .outputs import OutputError, _check_folder, _write_marker
+    from .outputs import OutputError, _check_folder, _restore_interrupted, _write_marker
 
     store = out / STORE
+    _restore_interrupted(out)  # a publish killed mid-swap set the folder (and its store) aside
     _check_folder(out, force=force)  # not ours and not forced: refused before any work
     info = _store_info(store) if store.is_dir() else None
     if store.exists() and info is None:
@@ -791,12 +792,13 @@ def run_sweep(sweep: Sweep | str | os.PathLike, *, out: str | os.PathLike,
                 bar.update()
     elif tasks:
         _run_dask(tasks, stored, base=dumped, entries=entries, stages=sweep.stages, label=label,
-                  scheduler=scheduler, workers=workers, bar=bar)
+                  scheduler=scheduler, workers=workers, bar=bar, tag=digest[:12])
     if bar is not None:
         bar.close()
     tender = base_results["tender"]
     result = SweepResult(sweep, pd.DataFrame(), out, computed=computed,
-                         currency=tender.currency, baseline=_baseline(sweep, dumped),
+                         currency=tender.currency,
+                         baseline=_baseline(sweep, dumped, base_results.get("simulate")),
                          measure=base.decision.measure, names=fmt.Names.of(tender))
     if limit is not None and len(_done(store)) < len(points):
         result.table = read_store(store)
@@ -816,7 +818,7 @@ def _progress(total: int, name: str):
     return tqdm(total=total, desc=f"sweep {name}", unit="point")
 
 
-def _run_dask(tasks, stored, *, base, entries, stages, label, scheduler, workers, bar) -> None:
+def _run_dask(tasks, stored, *, base, entries, stages, label, scheduler, workers, bar, tag) -> None:
     """Run *tasks* on a Dask cluster; each result is stored on the client as it completes."""
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -831,7 +833,8 @@ def _run_dask(tasks, stored, *, base, entries, stages, label, scheduler, workers
     try:
         shipped = client.scatter(entries, broadcast=True)  # once per worker, not once per point
         futures = [client.submit(run_point, index, overrides, row, base=base, entries=shipped,
-                                 stages=tuple(stages), label=label, key=f"sweep-point-{index}",
+                                 stages=tuple(stages), label=label,
+                                 key=f"sweep-{tag}-point-{index}",
                                  pure=False)
                    for index, overrides, row in tasks]
         by_key = {f.key: i for f, (i, _, _) in zip(futures, tasks, strict=True)}
@@ -853,17 +856,32 @@ def _failures(table: pd.DataFrame) -> dict[int, str]:
     return {int(p): str(e) for p, e in zip(bad["point"], bad["error"], strict=True)}
 
 
-def _baseline(sweep: Sweep, dumped: dict) -> dict[str, Any]:
-    """The base scenario's value of each swept key (None where it sets none, e.g. a tender cell)."""
+def _baseline(sweep: Sweep, dumped: dict, simulated: Any = None) -> dict[str, Any]:
+    """The base scenario's value of each swept key: as the scenario sets it, else the tender's
+    cell or the simulation's assumption (a distribution's most likely value); None where there
+    is no single value."""
     from .pipeline import _value
 
     out = {}
     for key in sweep.keys:
         value = _value(dumped, scenario_key(key))
+        parts = key.split(".")
+        if value is None and simulated is not None and parts[:2] == ["simulation", "assumptions"]:
+            value = _typical(getattr(simulated.assumptions, parts[-1], None))
         out[key] = value if isinstance(value, int | float | str) and not isinstance(value, bool) else None
     if any(v is None for k, v in out.items() if k.split(".", 1)[0] in _cell_tables()):
         out.update(_cell_baseline(sweep, dumped, out))
     return out
+
+
+def _typical(value: Any) -> float | None:
+    """A number for an assumption: itself, a constant's value, or a distribution's mode."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    for attr in ("value", "mode"):
+        if isinstance(getattr(value, attr, None), int | float):
+            return float(getattr(value, attr))
+    return None
 
 
 def _cell_baseline(sweep: Sweep, dumped: dict, found: dict) -> dict[str, Any]:
