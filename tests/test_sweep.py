@@ -119,6 +119,14 @@ def test_seeds_common_and_per_point(tmp_path, scenario):
     seeds = [per.point_seed(i) for i in range(4)]
     assert len(set(seeds)) == 4
     assert seeds[2] == int(np.random.SeedSequence(11, spawn_key=(2,)).generate_state(1)[0])
+    assert per.point_overrides(2, per.point_values(2))["seed"] == seeds[2]
+    # a swept seed is the point's seed; whole numbers stay whole beside fractions
+    swept = Sweep.load(write_sweep(tmp_path, scenario, design="points", axes=[
+        {"key": "seed", "values": [1, 2]}, {"key": "simulation.assumptions.fx_vol",
+                                            "values": [0.1, 0.2]}]))
+    values = swept.point_values(1)
+    assert values == {"seed": 2, "simulation.assumptions.fx_vol": 0.2}
+    assert isinstance(values["seed"], int) and swept.point_scenario(1).seed == 2
 
 
 def test_tender_cells_and_tender_files_are_axes(tmp_path, scenario):

@@ -362,11 +362,18 @@ class Sweep(BaseModel):
         return int(np.random.SeedSequence(self.sweep_seed, spawn_key=(int(index),))
                    .generate_state(1)[0])
 
-    def point_overrides(self, index: int, row: pd.Series) -> dict[str, Any]:
-        """Dotted scenario overrides of point *index* (its row of :meth:`points`), seed included."""
-        out = {scenario_key(k): _plain(v) for k, v in row.items()}
-        out["seed"] = self.point_seed(index)
+    def point_overrides(self, index: int, row: pd.Series | dict) -> dict[str, Any]:
+        """Dotted scenario overrides of point *index* (its row of :meth:`points`), seed included
+        (a swept ``seed`` is the point's seed)."""
+        out = {scenario_key(k): _plain(v) for k, v in dict(row).items()}
+        out.setdefault("seed", self.point_seed(index))
         return out
+
+    def point_values(self, index: int, points: pd.DataFrame | None = None) -> dict[str, Any]:
+        """The swept values of point *index*, each in its column's own type (a whole number stays
+        whole beside a fraction)."""
+        points = self.points() if points is None else points
+        return {k: _plain(points.at[index, k]) for k in points.columns}
 
     def point_scenario(self, index: int):
         """The scenario of point *index*: the base scenario with the point's overrides and seed
@@ -375,7 +382,7 @@ class Sweep(BaseModel):
 
         data = self.base_scenario().model_dump(mode="json")
         data["source"] = str(self.scenario)
-        for key, value in self.point_overrides(index, self.points().loc[index]).items():
+        for key, value in self.point_overrides(index, self.point_values(index)).items():
             _set(data, key, value)
         return Scenario.validate_dict(data, label=f"{Path(self.source).name or 'sweep'} point {index}")
 
@@ -773,8 +780,8 @@ def run_sweep(sweep: Sweep | str | os.PathLike, *, out: str | os.PathLike,
     dumped = base.model_dump(mode="json")
     dumped["source"] = str(sweep.scenario)
     label = Path(sweep.source).name or "sweep"
-    tasks = [(int(i), sweep.point_overrides(i, points.loc[i]),
-              {k: _plain(v) for k, v in points.loc[i].items()}) for i in todo]
+    rows = {int(i): sweep.point_values(i, points) for i in todo}
+    tasks = [(i, sweep.point_overrides(i, row), row) for i, row in rows.items()]
     computed: list[int] = []
 
     def stored(index: int, frame: pd.DataFrame) -> None:
