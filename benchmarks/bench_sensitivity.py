@@ -17,6 +17,7 @@ Run: ``python benchmarks/bench_sensitivity.py [SCENARIO] [--event]`` (default th
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -66,12 +67,16 @@ def main(path: str) -> None:
     t = time.perf_counter()
     award = allocate(tender, al.policy_model(), quality=result.evaluation, **al.solve_kwargs)
     one = time.perf_counter() - t
-    t = time.perf_counter()
-    table = price_to_win(tender, al.policy_model(), quality=result.evaluation, award=award,
-                         **al.solve_kwargs)
-    secs = time.perf_counter() - t
-    print(f"3. price to win, {len(table)} bids: {secs:6.2f} s, {int(table['solves'].sum())} solves "
-          f"({table['solves'].mean():.1f} a bid); one award solve {one:5.2f} s = {secs / one:5.1f}x")
+    secs = {}
+    for workers in (1, None):  # in this process, then one process per core (as the pipeline)
+        t = time.perf_counter()
+        table = price_to_win(tender, al.policy_model(), quality=result.evaluation, award=award,
+                             workers=workers, **al.solve_kwargs)
+        secs[workers] = time.perf_counter() - t
+    print(f"3. price to win, {len(table)} bids: {secs[1]:6.2f} s in one process, {secs[None]:6.2f} s "
+          f"on {os.cpu_count()} cores ({secs[1] / secs[None]:.2f}x), {int(table['solves'].sum())} "
+          f"solves ({table['solves'].mean():.1f} a bid); one award solve {one:5.2f} s = "
+          f"{secs[None] / one:5.1f}x")
 
 
 def event(n_bids: int = 1) -> None:

@@ -83,8 +83,10 @@ if award.feasible:
 # %%
 costs = result.rule_costs
 if len(costs):
-    ax = plot_rule_costs(costs)
-    plt.show()
+    fmt.show(fmt.bullets(story.rule_cost_lines(costs, currency=cur)))
+    if (costs["cost_of_rule"] > 0).any():  # a chart of nothing but zeros says nothing
+        ax = plot_rule_costs(costs)
+        plt.show()
     fmt.show(fmt.table(costs[["description", "cost_with", "cost_without", "cost_of_rule"]],
                        dict.fromkeys(("cost_with", "cost_without", "cost_of_rule"), "money"),
                        currency=cur, index=False,

@@ -124,9 +124,11 @@ plt.show()
 
 # %%
 if len(result.rule_costs):
-    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
-    plot_rule_costs(result.rule_costs, ax=ax)
-    plt.show()
+    fmt.show(fmt.bullets(story.rule_cost_lines(result.rule_costs, currency=cur)))
+    if (result.rule_costs["cost_of_rule"] > 0).any():  # a chart of nothing but zeros says nothing
+        fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+        plot_rule_costs(result.rule_costs, ax=ax)
+        plt.show()
     fmt.show(fmt.table(result.rule_costs[["description", "cost_of_rule"]], {"cost_of_rule": "money"},
                        currency=cur, index=False,
                        columns={"description": "Rule", "cost_of_rule": f"Cost per year ({cur})"}))

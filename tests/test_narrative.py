@@ -240,3 +240,28 @@ def test_price_to_win_lines_read_as_sentences_with_the_lots_unit():
                         "(10.0% above today)")
     assert lines[2].endswith("no price wins it: capacity, minimum volume or the policy rule it out")
     assert per_unit("FTE") == "per FTE" and per_unit(None) == "a unit" and per_unit("access") == "per access"
+
+
+def test_rule_cost_lines_price_the_rules_that_cost_and_group_the_free_ones():
+    import pandas as pd
+
+    from sourcing.narrative import rule_cost_lines
+
+    costs = pd.DataFrame({
+        "description": ["maximum vendors per lot", "at least two vendors per lot", "quality floor",
+                        "maximum spend share"],
+        "cost_with": [7_200_000_000.0, 7_200_000_000.0, 7_200_000_000.0, 7_200_000_000.0],
+        "cost_without": [7_200_000_000.0, 7_150_000_000.0, 7_199_999_000.0, float("nan")],
+        "cost_of_rule": [0.0, 50_000_000.0, 1_000.0, float("nan")],
+    }, index=["max_vendors_per_lot", "min_vendors_per_lot", "quality_floor", "max_spend_share_pct"])
+    lines = rule_cost_lines(costs, currency="JPY")
+    assert lines == [
+        "At least two vendors per lot costs JPY 50.0M a year: without it the award would cost "
+        "JPY 7.15bn instead of JPY 7.20bn.",
+        # 1,000 yen of 7.2 billion is within the solver's precision: nothing
+        "Maximum vendors per lot and quality floor cost nothing: the least-cost award keeps them "
+        "anyway.",
+        "Without maximum spend share no award is found, so its cost cannot be stated."]
+    one = rule_cost_lines(costs.iloc[:1], currency="JPY")
+    assert one == ["Maximum vendors per lot costs nothing: the least-cost award keeps it anyway."]
+    assert rule_cost_lines(costs.iloc[:0], currency="JPY") == []

@@ -15,9 +15,25 @@ from sourcing import present as fmt
     (11_512_345, "USD", "USD 11.5M"), (450_000, "GBP", "GBP 450k"), (9_500, "EUR", "EUR 9,500"),
     (-1.42e-14, "EUR", "EUR 0"), (-2_290_000, "CHF", "-CHF 2.3M"), (float("nan"), "EUR", "n/a"),
     (None, "EUR", "n/a"), (math.inf, "EUR", "n/a"),
+    (7_169_800_000, "JPY", "JPY 7.17bn"), (999_949_999, "INR", "INR 999.9M"),
+    (-1.2e12, "KRW", "-KRW 1,200.00bn"),
 ])
 def test_money(value, currency, expected):
     assert fmt.money(value, currency) == expected
+
+
+def test_money_apart_of_billions_adds_decimals_then_the_exact_amounts():
+    assert fmt.money_apart([7_169_800_000, 7_166_000_000], "JPY") == ["JPY 7.170bn", "JPY 7.166bn"]
+    assert fmt.money_apart([7_169_800_000, 7_169_700_000], "JPY") == ["JPY 7,169,800,000",
+                                                                       "JPY 7,169,700,000"]
+
+
+def test_money_ticks_of_billions_read_in_billions():
+    from sourcing.plots._style import money_formatter
+
+    assert money_formatter("JPY").format_ticks([6e9, 7e9, 7.5e9]) == ["JPY 6.0bn", "JPY 7.0bn",
+                                                                      "JPY 7.5bn"]
+    assert money_formatter("JPY").format_ticks([5e8, 1e9]) == ["JPY 500.0M", "JPY 1.0bn"]
 
 
 def test_money_exact_has_separators_and_no_scientific_notation():

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["MEMORY_ENTRIES", "StageCache", "code_fingerprint", "digest", "file_fingerprint",
+__all__ = ["MEMORY_ENTRIES", "StageCache", "code_fingerprint", "digest", "dumps", "file_fingerprint",
            "user_cache"]
 
 #: Results kept in memory per process (the most recently used).
@@ -167,7 +167,9 @@ class _Pickler(pickle.Pickler):
 
 
 
-def _dumps(value: Any) -> bytes:
+def dumps(value: Any) -> bytes:
+    """*value* pickled, read-only mappings included (a tender's settings), for the stage cache
+    and for other processes; ``pickle.loads`` reads it back."""
     buf = io.BytesIO()
     _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buf.getvalue()
@@ -256,7 +258,7 @@ class StageCache:
         if path.is_file():
             return
         try:
-            body = _dumps(value)
+            body = dumps(value)
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # kept in memory only
         if len(body) > MAX_ENTRY_BYTES:

@@ -311,7 +311,7 @@ def _cmd_price_to_win(args: argparse.Namespace) -> int:
     found = _stages(scenario, ["award"])
     tender, al = found["tender"], scenario.allocation
     table = price_to_win(tender, al.policy_model(), quality=found["score"], award=found["award"],
-                         vendors=args.vendor or None, **al.solve_kwargs)
+                         vendors=args.vendor or None, workers=args.workers, **al.solve_kwargs)
     for line in price_to_win_lines(table, names=fmt.Names.of(tender), currency=tender.currency,
                                    units=tender.lots["unit"]):
         print(line)
@@ -486,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vendor", action="append", metavar="VENDOR_ID",
                    help="only this bidder's bids (repeatable)")
     p.add_argument("--csv", metavar="DIR", help="also write price_to_win.csv into DIR")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes searching bids side by side (default one per core from 16 "
+                        "bids on; 1: none)")
     p.add_argument("--force", action="store_true",
                    help="write into a folder holding other files (they are kept)")
     p.set_defaults(func=_cmd_price_to_win)

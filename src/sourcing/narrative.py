@@ -23,7 +23,7 @@ __all__ = [
     "budget_story", "drivers_story", "precision_story", "price_to_win_lines",
     "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
-    "ranking_story", "risk_story", "tender_story",
+    "ranking_story", "risk_story", "rule_cost_lines", "tender_story",
 ]
 
 _METHOD_NAMES = {"wsm": "the weighted sum", "wpm": "the weighted product", "topsis": "TOPSIS",
@@ -153,6 +153,40 @@ def binding_story(award: Any, *, names: fmt.Names) -> list[str]:
         parts.append(fmt.label(str(rule)).lower()
                      + (f" ({fmt.listing(scopes)})" if scopes else ""))
     return [f"The rules that bind: {fmt.listing(parts)}."]
+
+
+def rule_cost_lines(costs: pd.DataFrame, *, currency: str) -> list[str]:
+    """What each policy rule costs, in sentences: one per rule that costs money a year (dearest
+    first), then one for the rules that cost nothing (the least-cost award keeps them anyway)
+    and one for those without which no award is found.
+
+    *costs* is :func:`sourcing.allocation.constraint_costs` output (tender currency per year);
+    a cost within the solver's precision (a millionth of the award's cost) counts as nothing.
+    """
+    if costs is None or costs.empty:
+        return []
+    priced, free, unpriced = [], [], []
+    for _, r in costs.iterrows():
+        name, c = str(r["description"]), r["cost_of_rule"]
+        if c is None or not np.isfinite(float(c)):
+            unpriced.append(name)
+        elif float(c) > max(0.5, 1e-6 * abs(float(r["cost_with"]))):
+            with_, without = fmt.money_apart([r["cost_with"], r["cost_without"]], currency)
+            priced.append((-float(c), f"{name[:1].upper()}{name[1:]} costs {fmt.money(c, currency)} "
+                           f"a year: without it the award would cost {without} instead of {with_}."))
+        else:
+            free.append(name)
+    lines = [line for _, line in sorted(priced, key=lambda x: x[0])]
+    if free:
+        one = len(free) == 1
+        names = fmt.listing(free)
+        lines.append(f"{names[:1].upper()}{names[1:]} cost{'s' if one else ''} nothing: the "
+                     f"least-cost award keeps {'it' if one else 'them'} anyway.")
+    if unpriced:
+        one = len(unpriced) == 1
+        lines.append(f"Without {fmt.listing(unpriced, conjunction='or')} no award is found, so "
+                     f"{'its' if one else 'their'} cost cannot be stated.")
+    return lines
 
 
 def award_section(result: Any) -> tuple[str, list[str], Any]:

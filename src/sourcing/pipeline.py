@@ -525,7 +525,7 @@ def _stage_price_to_win(scenario: Scenario, up: dict, opts: dict) -> pd.DataFram
     if not al.price_to_win or al.objective != "cost" or award is None or not award.feasible:
         return None
     return price_to_win(up["tender"], al.policy_model(), quality=up["score"], award=award,
-                        **al.solve_kwargs)
+                        workers=None, **al.solve_kwargs)
 
 
 def price_to_win_sheets(table: pd.DataFrame, *, names: fmt.Names, currency: str, units: Any = None,

@@ -80,7 +80,8 @@ def number(value: object, *, decimals: int = 0) -> str:
 
 
 def money(value: object, currency: str, *, exact: bool = False, decimals: int | None = None) -> str:
-    """An amount of money in *currency*: ``"USD 2.9M"``, ``"GBP 450k"``, ``"CHF 9,500"``.
+    """An amount of money in *currency*: ``"USD 2.9M"``, ``"GBP 450k"``, ``"CHF 9,500"``,
+    ``"JPY 7.17bn"``.
 
     Parameters
     ----------
@@ -91,12 +92,15 @@ def money(value: object, currency: str, *, exact: bool = False, decimals: int | 
     exact : bool
         Full amount with thousands separators (``"USD 2,912,345"``) instead of ``M``/``k``.
     decimals : int, optional
-        Decimals of an exact amount (default 0) or of the ``M`` figure (default 1).
+        Decimals of an exact amount (default 0), of the ``k`` figure (default 0), the ``M``
+        figure (default 1) or the ``bn`` figure (default 2).
 
     Examples
     --------
     >>> money(1_234_567, "GBP"), money(1_234_567, "GBP", exact=True), money(450_000, "JPY")
     ('GBP 1.2M', 'GBP 1,234,567', 'JPY 450k')
+    >>> money(7_169_800_000, "JPY"), money(-12_345_678_901, "INR")
+    ('JPY 7.17bn', '-INR 12.35bn')
     """
     x = _finite(value)
     if x is None:
@@ -106,9 +110,11 @@ def money(value: object, currency: str, *, exact: bool = False, decimals: int | 
         body = number(x, decimals=decimals or 0)
     elif x < 1_000_000:
         body = f"{number(x / 1e3, decimals=decimals or 0)}k"
-    else:
+    elif x < 1_000_000_000:
         body = f"{number(x / 1e6, decimals=1 if decimals is None else decimals)}M"
-    if re.fullmatch(r"0(\.0*)?k?M?", body):
+    else:  # a board reads billions (yen, rupees, large contracts) as billions
+        body = f"{number(x / 1e9, decimals=2 if decimals is None else decimals)}bn"
+    if re.fullmatch(r"0(\.0*)?(k|M|bn)?", body):
         sign = ""
     return f"{sign}{currency} {body}"
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sourcing.allocation import Policy, allocate
@@ -112,3 +113,20 @@ def test_lots_keep_the_bids_on_those_lots_only(tiny):
     assert set(price_to_win(tiny, Policy(), lots=[lot]).index.get_level_values("lot_id")) == {lot}
     with pytest.raises(ValueError, match="valid:"):
         price_to_win(tiny, Policy(), lots=["NOPE"])
+
+
+def test_searching_in_two_processes_gives_the_same_table(tmp_path):
+    """The bids are independent searches: spread over two processes, the same prices, solves
+    and reasons, in the same order (a made-up SEK tender with tiers and a concentration cap)."""
+    from tenders import make_tender
+
+    from sourcing import read_tender
+
+    tender = read_tender(make_tender(tmp_path / "t", currency="SEK", n_vendors=4, n_lots=2,
+                                     with_tiers=True, seed=8))
+    policy = Policy(max_vendors_per_lot=2, max_spend_share_pct=70)
+    serial = price_to_win(tender, policy, workers=1)
+    assert serial["solves"].sum() > 0
+    pd.testing.assert_frame_equal(price_to_win(tender, policy, workers=2), serial)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        price_to_win(tender, policy, workers=0)

@@ -141,7 +141,7 @@ def _below(cost: float) -> float:
 
 def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award: Any = None,
                  vendors: list[str] | None = None, lots: list[str] | None = None,
-                 rel_tol: float = 1e-3, max_factor: float = 4.0,
+                 rel_tol: float = 1e-3, max_factor: float = 4.0, workers: int | None = 1,
                  **solve: Any) -> pd.DataFrame:
     """For every bid, the price at which it would enter the award or lose its share.
 
@@ -162,6 +162,9 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
         Relative precision of the price found.
     max_factor : float
         How far above today's price an awarded bid is searched for the price that loses it.
+    workers : int or None
+        Processes searching bids side by side (None: one per core when there are 16 bids or
+        more; 1: this process).  The result does not depend on it.
     **solve
         ``solver``, ``time_limit``, ``mip_gap`` of :func:`~sourcing.allocation.allocate`
         (``mip_gap`` defaults to 1e-6 here: the search compares total costs).
@@ -183,7 +186,6 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
         award = allocate(tender, policy, quality=quality, **solve)
     if not award.feasible:
         raise ValueError(f"no feasible award under the policy: {award.diagnosis}")
-    today = float(award.cost["total"])
     bids = tender.bids
     excluded = (set(quality.excluded.index) if quality is not None and hasattr(quality, "excluded")
                 else set())
@@ -193,47 +195,111 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
     unknown = sorted(set(lots or ()) - set(tender.lot_ids))
     if unknown:
         raise ValueError(f"unknown lot(s) {unknown}; valid: {', '.join(tender.lot_ids)}")
-    rows = []
-    for i, bid in bids.iterrows():
-        v, lot = str(bid["vendor_id"]), str(bid["lot_id"])
-        if (vendors is not None and v not in vendors) or (lots is not None and lot not in lots):
-            continue
-        price = float(bid["unit_price"])
-        now = float(award.volumes.at[v, lot]) if v in award.volumes.index else 0.0
-        awarded = now > _ENTERED
-        row = {"lot_id": lot, "vendor_id": v, "awarded": awarded, "price": price,
-               "price_to_enter": math.nan, "price_to_lose": math.nan, "gap_pct": math.nan,
-               "solves": 0, "reason": ""}
-        if v in excluded:
-            row["reason"] = "excluded by a knock-out gate"
-            rows.append(row)
-            continue
-        at = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
-        if not awarded:  # loses at today's price; wins at 0.001 x today's (checked)
-            floor = 1e-3
-            cost, spend = at.at(floor, _below(today))
-            if cost == math.inf:
-                row["reason"] = "no price wins it: capacity, minimum volume or the policy rule it out"
-            else:
-                f, _ = _boundary(at, today, floor, (cost - spend, spend / floor), 1.0,
-                                 rel_tol=rel_tol, cap=1.0)
-                row["price_to_enter"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
-        else:  # wins at today's price (the award given)
-            c_out = at.without()
-            spend = float(award.spend.at[v, lot])
-            if c_out == math.inf:
-                row["reason"] = "no award meets the policy without it"
-            elif not today < _below(c_out):  # as cheap without it: any rise loses it
-                row["price_to_lose"], row["gap_pct"] = price, 0.0
-            else:
-                _, f = _boundary(at, c_out, 1.0, (today - spend, spend), None, rel_tol=rel_tol,
-                                 cap=float(max_factor))
-                if f is None:
-                    row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
-                else:
-                    row["price_to_lose"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
-        row["solves"] = at.solves
-        rows.append(row)
+    todo = [i for i, bid in bids.iterrows()
+            if (vendors is None or str(bid["vendor_id"]) in vendors)
+            and (lots is None or str(bid["lot_id"]) in lots)]
+    common = (tender, policy, quality, award, excluded, rel_tol, float(max_factor), solve)
+    n = _workers(workers, len(todo))
+    rows = _in_processes(common, todo, n) if n > 1 else None
+    if rows is None:
+        rows = [_one_bid(common, i) for i in todo]
     out = pd.DataFrame(rows, columns=["lot_id", "vendor_id", "awarded", "price", "price_to_enter",
                                       "price_to_lose", "gap_pct", "solves", "reason"])
     return out.set_index(["lot_id", "vendor_id"]).sort_index(kind="stable")
+
+
+def _one_bid(common: tuple, i: Any) -> dict[str, Any]:
+    """The row of :func:`price_to_win` for bid row *i*."""
+    tender, policy, quality, award, excluded, rel_tol, max_factor, solve = common
+    bid = tender.bids.loc[i]
+    today = float(award.cost["total"])
+    v, lot = str(bid["vendor_id"]), str(bid["lot_id"])
+    price = float(bid["unit_price"])
+    now = float(award.volumes.at[v, lot]) if v in award.volumes.index else 0.0
+    awarded = now > _ENTERED
+    row = {"lot_id": lot, "vendor_id": v, "awarded": awarded, "price": price,
+           "price_to_enter": math.nan, "price_to_lose": math.nan, "gap_pct": math.nan,
+           "solves": 0, "reason": ""}
+    if v in excluded:
+        row["reason"] = "excluded by a knock-out gate"
+        return row
+    at = _BidAt(tender, policy, i, price, quality=quality, start=award, solve=solve)
+    if not awarded:  # loses at today's price; wins at 0.001 x today's (checked)
+        floor = 1e-3
+        cost, spend = at.at(floor, _below(today))
+        if cost == math.inf:
+            row["reason"] = "no price wins it: capacity, minimum volume or the policy rule it out"
+        else:
+            f, _ = _boundary(at, today, floor, (cost - spend, spend / floor), 1.0,
+                             rel_tol=rel_tol, cap=1.0)
+            row["price_to_enter"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
+    else:  # wins at today's price (the award given)
+        c_out = at.without()
+        spend = float(award.spend.at[v, lot])
+        if c_out == math.inf:
+            row["reason"] = "no award meets the policy without it"
+        elif not today < _below(c_out):  # as cheap without it: any rise loses it
+            row["price_to_lose"], row["gap_pct"] = price, 0.0
+        else:
+            _, f = _boundary(at, c_out, 1.0, (today - spend, spend), None, rel_tol=rel_tol,
+                             cap=max_factor)
+            if f is None:
+                row["reason"] = f"keeps its share up to {max_factor:g} times today's price"
+            else:
+                row["price_to_lose"], row["gap_pct"] = price * f, 100.0 * (f - 1.0)
+    row["solves"] = at.solves
+    return row
+
+
+#: Fewest bids searched in other processes when *workers* is None (starting one costs ~1 s).
+_PARALLEL_BIDS = 16
+
+
+def _workers(workers: int | None, bids: int) -> int:
+    """Processes for *bids* searches: *workers* (None: one per core, from :data:`_PARALLEL_BIDS`
+    bids on), one inside a process that may not start others (a Dask or multiprocessing worker)
+    or whose main script a new process cannot read (``python -``), never more than the bids."""
+    import multiprocessing
+    import os
+    import sys
+
+    if workers is not None and int(workers) < 1:
+        raise ValueError(f"workers must be at least 1 (or None: one per core), not {workers}")
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if multiprocessing.current_process().daemon or (main is not None and not os.path.isfile(main)):
+        return 1
+    if workers is None:
+        return min(os.cpu_count() or 1, bids) if bids >= _PARALLEL_BIDS else 1
+    return min(int(workers), bids)
+
+
+def _in_processes(common: tuple, todo: list, n: int) -> list[dict[str, Any]] | None:
+    """The rows of *todo* searched by *n* new processes, the inputs sent once to each; None
+    when the processes could not be started or died (the caller searches them itself)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..cache import dumps
+
+    try:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_receive, initargs=(dumps(common),)) as pool:
+            return list(pool.map(_one_bid_received, todo, chunksize=1))
+    except (BrokenProcessPool, OSError):
+        return None
+
+
+_RECEIVED: tuple | None = None
+
+
+def _receive(common: bytes) -> None:
+    import pickle
+
+    global _RECEIVED
+    _RECEIVED = pickle.loads(common)
+
+
+def _one_bid_received(i: Any) -> dict[str, Any]:
+    assert _RECEIVED is not None
+    return _one_bid(_RECEIVED, i)

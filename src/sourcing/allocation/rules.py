@@ -547,7 +547,8 @@ class MaxSpendSharePct(Rule):
             return []
         spend = chk.spend.sum(axis=1)
         engaged = chk.awarded.any(axis=1)
-        pct = 100 * spend / max(float(spend.sum()), 1e-12)
+        with np.errstate(invalid="ignore"):  # volume no bid segment admits: spend inf, a "bid"
+            pct = 100 * spend / max(float(spend.sum()), 1e-12)  # breach of its own (violations)
         return [Value(self.name, vid, float(pct[v]), float(policy.max_spend_share_pct), self.sense)
                 for v, vid in enumerate(chk.vendor_ids) if engaged[v]]
 

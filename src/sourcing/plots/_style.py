@@ -18,8 +18,8 @@ __all__ = ["category_ticks", "get_ax", "money_axis", "money_formatter", "name_of
 
 
 class MoneyFormatter(Formatter):
-    """Tick labels in money, e.g. ``GBP 1.2M`` or ``USD 950k``, with as many decimals as the
-    ticks need to differ (never ``2.5M, 2.5M, 2.4M``)."""
+    """Tick labels in money, e.g. ``GBP 1.2M``, ``USD 950k`` or ``JPY 7.5bn``, with as many
+    decimals as the ticks need to differ (never ``2.5M, 2.5M, 2.4M``)."""
 
     def __init__(self, currency: str, scale: str = "auto") -> None:
         self.currency, self.scale = currency, scale
@@ -27,6 +27,8 @@ class MoneyFormatter(Formatter):
 
     def _one(self, x: float, decimals: int) -> str:
         a = abs(x)
+        if self.scale == "bn" or (self.scale == "auto" and a >= 1e9):
+            return f"{self.currency} {number(x / 1e9, decimals=decimals)}bn"
         if self.scale == "M" or (self.scale == "auto" and a >= 1e6):
             return f"{self.currency} {number(x / 1e6, decimals=decimals)}M"
         if self.scale == "k" or (self.scale == "auto" and a >= 1e4):
@@ -52,10 +54,10 @@ def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyForma
     ----------
     currency : str
         ISO 4217 code put before the amount (the tender's currency).
-    scale : {"auto", "unit", "k", "M"}
-        ``auto`` picks k or M per tick; the others fix the scale.
+    scale : {"auto", "unit", "k", "M", "bn"}
+        ``auto`` picks k, M or bn per tick; the others fix the scale.
     """
-    valid = ("auto", "unit", "k", "M")
+    valid = ("auto", "unit", "k", "M", "bn")
     if scale not in valid:
         raise ValueError(f"unknown scale {scale!r}; valid choices: {', '.join(valid)}")
     return MoneyFormatter(currency, scale)
