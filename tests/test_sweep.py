@@ -269,6 +269,16 @@ def test_two_workers_give_the_serial_numbers_byte_for_byte(tmp_path, scenario, s
         assert serial.table["p50"].nunique() > 1
 
 
+def test_the_workers_start_from_the_base_run(tmp_path, scenario):
+    """The base run's stages reach every worker once (scattered): a point that moves only a
+    simulation assumption computes the simulation and the decision, nothing before them."""
+    path = write_sweep(tmp_path, scenario, seed=5, design="points", axes=[
+        {"key": "simulation.assumptions.wage_inflation", "values": [0.01, 0.02, 0.03, 0.04]}])
+    result = run_sweep(path, out=tmp_path / "out", workers=2, figures=False)
+    assert set(result.stages_run) == {0, 1, 2, 3}
+    assert all(ran == ["simulate", "decide"] for ran in result.stages_run.values()), result.stages_run
+
+
 # ---------------------------------------------------------------------- words
 def _table(values, cost_a, cost_b) -> pd.DataFrame:
     rows = []

@@ -325,8 +325,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 0:
         raise ValueError(f"--workers {args.workers}: 0 (in this process) or more")
-    result = run_sweep(args.file, out=args.out, scheduler=args.scheduler, workers=args.workers,
-                       resume=args.resume, force=args.force, progress=args.progress)
+    try:
+        result = run_sweep(args.file, out=args.out, scheduler=args.scheduler,
+                           workers=args.workers, resume=args.resume, force=args.force,
+                           progress=args.progress)
+    except KeyboardInterrupt:  # every point stored so far is kept: the rerun continues there
+        print(f"interrupted; the points stored in {Path(args.out) / 'store'} are kept: run again "
+              "with --resume to compute only the missing ones", file=sys.stderr)
+        return 130
     print(result.summary_text(), end="")
     print(f"wrote the decision table, maps and summary in {args.out} ({len(result.computed):,} "
           f"points computed now, {fmt.number(result.seconds, decimals=1)} s)")

@@ -488,8 +488,10 @@ def run_point(index: int, overrides: dict[str, Any], row: dict[str, Any], *, bas
         scenario = Scenario.validate_dict(data, label=f"{label} point {index}")
         from .pipeline import run_stages
 
-        results, _ = run_stages(scenario, stages, cache=_seed_cache(entries))
-        return _point_frame(index, list(row), row, results, None)
+        results, info = run_stages(scenario, stages, cache=_seed_cache(entries))
+        frame = _point_frame(index, list(row), row, results, None)
+        frame.attrs["computed"] = list(info["computed"])  # not stored: which stages ran here
+        return frame
     except Exception as err:  # a failing point is recorded and the sweep goes on
         text = str(err).strip() or type(err).__name__
         return _point_frame(index, list(row), row, None, text.splitlines()[0][:500]
@@ -616,6 +618,9 @@ class SweepResult:
         Vendor, lot and criterion names of the base tender.
     seconds : float
         Wall time of this call.
+    stages_run : dict
+        Point -> the stages computed for it (the others were the base run's, shipped once to
+        every worker, or an earlier point's).
     """
 
     sweep: Sweep
@@ -628,6 +633,7 @@ class SweepResult:
     measure: str = "p50"
     names: Any = None
     seconds: float = 0.0
+    stages_run: dict[int, list[str]] = field(default_factory=dict)
 
     def shares(self) -> pd.Series:
         """Share of the (successful) points in which each option is recommended."""
@@ -783,8 +789,10 @@ def run_sweep(sweep: Sweep | str | os.PathLike, *, out: str | os.PathLike,
     rows = {int(i): sweep.point_values(i, points) for i in todo}
     tasks = [(i, sweep.point_overrides(i, row), row) for i, row in rows.items()]
     computed: list[int] = []
+    ran: dict[int, list[str]] = {}
 
     def stored(index: int, frame: pd.DataFrame) -> None:
+        ran[index] = list(frame.attrs.pop("computed", []))
         _write_point(store, index, frame)
         computed.append(index)
         if on_point is not None:
@@ -803,7 +811,7 @@ def run_sweep(sweep: Sweep | str | os.PathLike, *, out: str | os.PathLike,
     if bar is not None:
         bar.close()
     tender = base_results["tender"]
-    result = SweepResult(sweep, pd.DataFrame(), out, computed=computed,
+    result = SweepResult(sweep, pd.DataFrame(), out, computed=computed, stages_run=ran,
                          currency=tender.currency,
                          baseline=_baseline(sweep, dumped, base_results.get("simulate")),
                          measure=base.decision.measure, names=fmt.Names.of(tender))
