@@ -142,9 +142,16 @@ def test_tender_cells_and_tender_files_are_axes(tmp_path, scenario):
     sweep = Sweep.load(path)
     assert sweep.axis("tender").values == (str((tmp_path / "tender").resolve()),
                                            str(other.resolve()))
-    result = run_sweep(sweep, out=tmp_path / "out", workers=0, figures=False)
+    result = run_sweep(sweep, out=tmp_path / "out", workers=0)
     table = result.table
     assert not result.failed, result.failed
+    assert (tmp_path / "out" / "decision_map.png").is_file()  # a text axis is drawn by category
+    assert set(table["currency"]) == {"USD"}
+    # a tender portfolio alone: the recommendation per tender, in words, by file name
+    alone = write_sweep(tmp_path, scenario, axes=[{"key": "tender", "values": ["tender", "other"]}])
+    words = run_sweep(alone, out=tmp_path / "out2", workers=0).stories()[0]
+    assert "is recommended for" in words and "other" in words and str(tmp_path) not in words
+    assert (tmp_path / "out2" / "decision_map.png").is_file()
     assert sorted(table["risk.B1.failure_prob"].unique()) == [0.01, 0.6]
     assert table["tender"].nunique() == 2
     # the failure probability reaches the simulation: the awarded options cost more
@@ -159,7 +166,8 @@ def test_serial_run_writes_the_store_and_the_decision_map(tmp_path, scenario):
     assert sorted(result.computed) == [0, 1, 2, 3] and not result.failed
     table = decision_table(out)
     assert list(table.columns) == ["point", "simulation.assumptions.wage_inflation",
-                                   "allocation.policy.max_spend_share_pct", "option", "p50", "p90",
+                                   "allocation.policy.max_spend_share_pct", "option", "currency",
+                                   "p50", "p90",
                                    "cvar95", "p_over_budget", "recommended_option",
                                    "awarded_vendors", "error"]
     assert table["point"].nunique() == 4 and table["error"].isna().all()

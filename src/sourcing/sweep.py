@@ -436,7 +436,8 @@ def _point_frame(index: int, keys: Sequence[str], row: dict[str, Any], results: 
     error and no figures when the point failed)."""
     from .pipeline import board_summary
 
-    cols = ["point", *keys, "option", *FIGURES, "recommended_option", "awarded_vendors", "error"]
+    cols = ["point", *keys, "option", "currency", *FIGURES, "recommended_option", "awarded_vendors",
+            "error"]
     if results is None:
         rec = dict.fromkeys(cols)
         rec.update({"point": index, **row, "error": error})
@@ -447,7 +448,7 @@ def _point_frame(index: int, keys: Sequence[str], row: dict[str, Any], results: 
     vendors = ", ".join(names(v) for v in award.vendors) if award.feasible else ""
     records = []
     for option, figures in summary.iterrows():
-        rec = {"point": index, **row, "option": str(option)}
+        rec = {"point": index, **row, "option": str(option), "currency": tender.currency}
         rec.update({c: float(figures[c]) if c in figures.index else float("nan") for c in FIGURES})
         rec.update({"recommended_option": decision.recommended, "awarded_vendors": vendors,
                     "error": None})
@@ -460,7 +461,7 @@ def _typed(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     frame["point"] = frame["point"].astype("int64")
     for c in FIGURES:
         frame[c] = frame[c].astype("float64")
-    for c in ("option", "recommended_option", "awarded_vendors", "error"):
+    for c in ("option", "currency", "recommended_option", "awarded_vendors", "error"):
         frame[c] = frame[c].astype("string")
     for k in keys:
         if frame[k].map(lambda v: isinstance(v, str)).any():
@@ -932,8 +933,10 @@ def _publish(result: SweepResult, store: Path, *, force: bool, figures: bool) ->
 
     table = result.table
     money = {c: "money" for c in ("p50", "p90", "cvar95")}
+    currencies = set(table["currency"].dropna()) if "currency" in table else set()
     sheets = {"decision_table": Sheet(table, {**money, "p_over_budget": "percent"},
-                                      currency=result.currency)}
+                                      # a portfolio of tenders in several currencies: per row
+                                      currency=result.currency if len(currencies) <= 1 else None)}
     shares = result.shares().rename("share").rename_axis("option").reset_index()
     sheets["recommended_share"] = Sheet(shares, {"share": "percent"})
     _write_marker(store, {p.name for p in store.iterdir() if p.is_file() and p.name != MARKER})
@@ -982,10 +985,11 @@ def _baseline_option(result: SweepResult) -> str | None:
 def decision_table(source: str | os.PathLike | SweepResult) -> pd.DataFrame:
     """The tidy decision table: one row per point and option.
 
-    Columns: ``point``, each swept key, ``option``, ``p50``, ``p90``, ``cvar95`` (tender currency
-    over the contract), ``p_over_budget`` (probability), ``recommended_option`` (the option's
-    name), ``awarded_vendors`` (names of the least-cost award's vendors, ``", "``-joined) and
-    ``error`` (the failure of a point, which has no figures).
+    Columns: ``point``, each swept key, ``option``, ``currency`` (the point's tender's),
+    ``p50``, ``p90``, ``cvar95`` (that currency over the contract), ``p_over_budget``
+    (probability), ``recommended_option`` (the option's name), ``awarded_vendors`` (names of
+    the least-cost award's vendors, ``", "``-joined) and ``error`` (the failure of a point,
+    which has no figures).
 
     Parameters
     ----------
@@ -1011,7 +1015,7 @@ def recommended_by_point(table: pd.DataFrame) -> pd.DataFrame:
     """One row per successful point: the point, its swept values and the recommended option."""
     ok = table[table["error"].isna()]
     keys = [c for c in table.columns if c not in
-            ("option", *FIGURES, "recommended_option", "awarded_vendors", "error")]
+            ("option", "currency", *FIGURES, "recommended_option", "awarded_vendors", "error")]
     return ok.drop_duplicates("point")[keys + ["recommended_option"]].reset_index(drop=True)
 
 
@@ -1151,6 +1155,11 @@ def flip_story(table: pd.DataFrame, key: str, *, currency: str, names: Any = Non
     rec = recommended_by_point(table)
     if not len(rec):
         return f"No point of the sweep over {what} ran: see the errors in the summary."
+    if not pd.api.types.is_numeric_dtype(rec[key]):  # tender files, or other text: by value
+        shown = rec[key].map(lambda v: Path(str(v)).name if key == "tender" else str(v))
+        groups = shown.groupby(rec["recommended_option"].fillna("no option"), sort=False)
+        return "; ".join(f"{option} is recommended for {fmt.listing(list(values))}"
+                         for option, values in groups) + "."
     ordered = rec.sort_values(key, kind="stable")
     lo, hi = float(ordered[key].iloc[0]), float(ordered[key].iloc[-1])
 

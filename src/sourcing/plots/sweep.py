@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,20 +68,30 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     options = _options(table)
     colours = {o: f"C{k % 10}" for k, o in enumerate(options)}
     rec = _recommended(table)
+    ticks = {}
+    for key in (x, y):
+        if key is not None and not pd.api.types.is_numeric_dtype(rec[key]):
+            ticks[key], coded = _categories(rec[key], key)
+            rec = rec.assign(**{key: coded})
+            table = table.assign(**{key: _categories(table[key], key)[1]})
+            baseline.pop(key, None)
     if y is None:
-        return _one_axis(table, rec, x, ax, colours=colours, baseline=baseline, labels=labels,
-                         units=units, currency=currency, measure=measure)
+        _one_axis(table, rec, x, ax, colours=colours, baseline=baseline, labels=labels,
+                  units=units, currency=currency, measure=measure, text=x in ticks)
+        _category_ticks(ax, ticks)
+        return ax
     cell = (rec.groupby([x, y])["recommended_option"]
             .agg(lambda s: s.value_counts().index[0]).reset_index())
     xs, ys = np.sort(cell[x].unique()), np.sort(cell[y].unique())
     code = {o: k for k, o in enumerate(options)}
     cmap = ListedColormap([colours[o] for o in options])
     grid = len(cell) == len(xs) * len(ys) and len(xs) * len(ys) <= 4 * len(rec) + 1
+    scattered = not grid and (bool(ticks) or len(cell) < 8)  # too few, or text: no plane
     if grid:
         z = (cell.assign(c=cell["recommended_option"].map(code))
              .pivot(index=y, columns=x, values="c").reindex(index=ys, columns=xs).to_numpy(float))
         gx, gy = xs, ys
-    else:
+    elif not scattered:
         from scipy.interpolate import NearestNDInterpolator
 
         lo = np.array([cell[x].min(), cell[y].min()], float)
@@ -92,11 +103,17 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
         gy = np.linspace(lo[1], lo[1] + span[1], 160)
         mx, my = np.meshgrid((gx - lo[0]) / span[0], (gy - lo[1]) / span[1])
         z = near(mx, my)
-    ax.pcolormesh(gx, gy, z, cmap=cmap, vmin=-0.5, vmax=len(options) - 0.5, shading="nearest",
-                  alpha=0.85)
-    present = [k for k in range(len(options)) if np.any(z == k)]
-    ax.add_collection(LineCollection(_boundary(gx, gy, z), colors="black", linewidths=1.6))
-    if not grid:
+    if scattered:  # each point in its option's colour, no boundary guessed between them
+        ax.scatter(cell[x], cell[y], s=160, c=[colours[o] for o in cell["recommended_option"]],
+                   edgecolors="black", linewidths=0.8, zorder=3)
+        present = sorted({code[o] for o in cell["recommended_option"]})
+        ax.margins(0.15)
+    else:
+        ax.pcolormesh(gx, gy, z, cmap=cmap, vmin=-0.5, vmax=len(options) - 0.5,
+                      shading="nearest", alpha=0.85)
+        present = [k for k in range(len(options)) if np.any(z == k)]
+        ax.add_collection(LineCollection(_boundary(gx, gy, z), colors="black", linewidths=1.6))
+    if not grid and not scattered:
         ax.scatter(cell[x], cell[y], s=9, c="black", alpha=0.5, linewidths=0)
     bx, by = baseline.get(x), baseline.get(y)
     if isinstance(bx, int | float) and isinstance(by, int | float):
@@ -104,7 +121,8 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
                 linestyle="none", label="baseline")
     handles = [Patch(color=colours[o], label=textwrap.shorten(o, 40)) for o in options
                if code[o] in present]
-    handles.append(ax.plot([], [], color="black", linewidth=1.6, label="flip boundary")[0])
+    if not scattered:
+        handles.append(ax.plot([], [], color="black", linewidth=1.6, label="flip boundary")[0])
     if isinstance(bx, int | float) and isinstance(by, int | float):
         handles.append(ax.plot([], [], marker="*", markersize=12, color="white",
                                markeredgecolor="black", linestyle="none", label="baseline")[0])
@@ -114,6 +132,7 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     ax.set_ylabel(labels.get(y, y))
     _value_axis(ax, "x", units.get(x, "number"), currency)
     _value_axis(ax, "y", units.get(y, "number"), currency)
+    _category_ticks(ax, ticks, x=x, y=y)
     more = len([c for c in rec.columns if c not in ("point", "recommended_option")]) > 2
     ax.set_title("Recommended option" + (" (most often, over the other swept inputs)" if more else ""))
     return ax
@@ -140,21 +159,39 @@ def _boundary(gx: np.ndarray, gy: np.ndarray, z: np.ndarray) -> list:
     return segments
 
 
-def _one_axis(table, rec, x, ax, *, colours, baseline, labels, units, currency, measure) -> Axes:
+def _categories(values: pd.Series, key: str) -> tuple[list[str], pd.Series]:
+    """Text values (tender files) as positions 0, 1, ... in order of appearance, with their
+    labels (a file's name, not its path)."""
+    text = values.astype(str)
+    order = list(dict.fromkeys(text))
+    names = [Path(v).name if key == "tender" else v for v in order]
+    return names, text.map({v: float(k) for k, v in enumerate(order)})
+
+
+def _category_ticks(ax: Axes, ticks: Mapping[str, list[str]], *, x: str | None = None,
+                    y: str | None = None) -> None:
+    for key, names in ticks.items():
+        where = ax.set_yticks if key == y and key != x else ax.set_xticks
+        where(range(len(names)), [textwrap.shorten(n, 24) for n in names])
+
+
+def _one_axis(table, rec, x, ax, *, colours, baseline, labels, units, currency, measure,
+              text=False) -> Axes:
     from ..sweep import flip_points
 
     ok = table[table["error"].isna()]
     col = measure if measure in ok.columns else "p50"
     for option, rows in ok.groupby("option", sort=False):
         line = rows.groupby(x)[col].mean().sort_index()
-        ax.plot(line.index, line.to_numpy(), marker="o", markersize=3, color=colours[option],
+        ax.plot(line.index, line.to_numpy(), marker="o", markersize=3 if not text else 7,
+                linestyle="none" if text else "-", color=colours[option],
                 label=textwrap.shorten(str(option), 40))
     order = rec.sort_values(x)
     xs = order[x].to_numpy(float)
     edges = np.concatenate([[xs[0]], (xs[1:] + xs[:-1]) / 2, [xs[-1]]]) if len(xs) else xs
     for k, option in enumerate(order["recommended_option"]):
         ax.axvspan(edges[k], edges[k + 1], color=colours.get(option, "grey"), alpha=0.12, lw=0)
-    for f in flip_points(table, x, measure=col):
+    for f in flip_points(table, x, measure=col) if not text else ():
         ax.axvline(f.at, color="black", linestyle="--", linewidth=1.2)
     b = baseline.get(x)
     if isinstance(b, int | float):
@@ -165,7 +202,8 @@ def _one_axis(table, rec, x, ax, *, colours, baseline, labels, units, currency, 
     _value_axis(ax, "x", units.get(x, "number"), currency)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Cost of each option; shaded: recommended; dashed: where it flips")
+    ax.set_title("Cost of each option; shaded: recommended" + ("" if text else
+                                                              "; dashed: where it flips"))
     return ax
 
 
