@@ -233,6 +233,13 @@ def test_foreign_files_in_out_are_refused_then_kept(tmp_path, scenario):
     assert (out / "notes.txt").read_text() == "mine"
     assert len(list((out / "store").glob("point-*.parquet"))) == 4
     assert (out / "decision_table.csv").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "store").symlink_to(elsewhere)
+    with pytest.raises(OutputError, match="symbolic link"):
+        run_sweep(path, out=tmp_path / "linked", workers=0, force=True)
+    assert not list(elsewhere.iterdir())
 
 
 def test_a_killed_sweep_resumes_without_losing_or_repeating_a_point(tmp_path, scenario):

@@ -531,12 +531,14 @@ def _write_point(store: Path, index: int, frame: pd.DataFrame) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from .outputs import _umask
+
     table = pa.Table.from_pandas(frame, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=".point-", suffix=".tmp", dir=store)
     os.close(fd)
     try:
         pq.write_table(table, tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_umask())  # as any other output (mkstemp makes 0600)
         os.replace(tmp, _point_path(store, index))
     finally:
         if os.path.exists(tmp):
@@ -546,11 +548,14 @@ def _write_point(store: Path, index: int, frame: pd.DataFrame) -> None:
 def _open_store(out: Path, sweep: Sweep, digest: str, *, resume: bool, force: bool) -> Path:
     """The store below *out*, created or checked: a store of another sweep is refused, and one of
     this sweep is continued only with *resume*."""
-    from .outputs import OutputError, _check_folder, _restore_interrupted, _write_marker
+    from .outputs import OutputError, _check_folder, _restore_interrupted, _umask, _write_marker
 
     store = out / STORE
     _restore_interrupted(out)  # a publish killed mid-swap set the folder (and its store) aside
     _check_folder(out, force=force)  # not ours and not forced: refused before any work
+    if store.is_symlink():
+        raise OutputError(f"{store} is a symbolic link; nothing was changed: a sweep writes its "
+                          "store itself, give another --out")
     info = _store_info(store) if store.is_dir() else None
     if store.exists() and info is None:
         raise OutputError(f"{store} exists but is not a sweep store of sourcing; nothing was "
@@ -572,6 +577,7 @@ def _open_store(out: Path, sweep: Sweep, digest: str, *, resume: bool, force: bo
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump({"tool": "sourcing", "name": sweep.name, "digest": digest,
                    "points": int(len(sweep.points()))}, fh, indent=1)
+    os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, store / STORE_INFO)
     # the store is a result set of ours on its own: its files are never foreign to *out*
     _write_marker(store, {STORE_INFO})
