@@ -242,25 +242,29 @@ def test_foreign_files_in_out_are_refused_then_kept(tmp_path, scenario):
     assert not list(elsewhere.iterdir())
 
 
-def test_a_killed_sweep_resumes_without_losing_or_repeating_a_point(tmp_path, scenario):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_killed_sweep_resumes_without_losing_or_repeating_a_point(tmp_path, scenario, workers):
+    """``sourcing sweep`` killed (SIGKILL, with its cluster's worker processes) after three
+    points: the rerun with --resume computes exactly the missing points, on the same workers."""
     grid = {"seed": 3, "design": "grid", "axes": [
         {"key": "simulation.assumptions.wage_inflation",
          "values": [round(0.005 * k, 3) for k in range(12)]}]}
     path, out = write_sweep(tmp_path, scenario, **grid), tmp_path / "out"
     env = {**os.environ, "MPLBACKEND": "Agg"}
     proc = subprocess.Popen([sys.executable, "-m", "sourcing.cli", "sweep", str(path), "--out",
-                             str(out), "--workers", "0"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             str(out), "--workers", str(workers)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # its own group: the workers die with it
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(list(out.glob("store/point-*.parquet"))) < 3:
             time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
     finally:
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     before = {p.name: p.read_bytes() for p in out.glob("store/point-*.parquet")}
     assert 3 <= len(before)
-    result = run_sweep(path, out=out, workers=0, resume=True)
+    result = run_sweep(path, out=out, workers=workers, resume=True)
     done = {int(n[6:12]) for n in before}
     assert sorted(result.computed) == sorted(set(range(12)) - done)  # none repeated
     assert sorted(result.table["point"].unique()) == list(range(12))  # none lost
@@ -282,6 +286,23 @@ def test_two_workers_give_the_serial_numbers_byte_for_byte(tmp_path, scenario, s
         assert p.read_bytes() == (tmp_path / "dask" / "store" / p.name).read_bytes(), p.name
     if seeds == "per_point":  # independent noise per point: two points on the same inputs differ
         assert serial.table["p50"].nunique() > 1
+
+
+def test_a_sweep_on_an_existing_cluster_stops_and_resumes_there(tmp_path, scenario):
+    """--scheduler ADDRESS: two points on a running 2-worker cluster, then the rest with
+    --resume; the table is the in-process one, byte for byte."""
+    from dask.distributed import LocalCluster
+
+    path = write_sweep(tmp_path, scenario, **GRID)
+    serial = run_sweep(path, out=tmp_path / "serial", workers=0, figures=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        first = run_sweep(path, out=tmp_path / "dask", scheduler=cluster.scheduler_address,
+                          limit=2)
+        rest = run_sweep(path, out=tmp_path / "dask", scheduler=cluster.scheduler_address,
+                         resume=True, figures=False)
+    assert len(first.computed) == 2 and sorted(first.computed + rest.computed) == [0, 1, 2, 3]
+    assert serial.table.to_csv(index=False) == rest.table.to_csv(index=False)
 
 
 def test_the_workers_start_from_the_base_run(tmp_path, scenario):
