@@ -714,9 +714,10 @@ class SweepResult:
         keys, table, labels = self.sweep.keys, self.table, self.labels()
         units = {k: axis_unit(k) for k in keys}
         if kind == "map":
+            limits = {a.key: a.range for a in self.sweep.axes if a.range is not None}
             return plot_decision_map(table, keys[0], keys[1] if len(keys) > 1 else None, ax=ax,
                                      baseline=self.baseline, labels=labels, units=units,
-                                     currency=self.currency, measure=self.measure)
+                                     currency=self.currency, measure=self.measure, limits=limits)
         if kind == "tornado":
             return plot_sweep_tornado(table, keys, ax=ax, labels=labels, currency=self.currency,
                                       measure=self.measure, option=_baseline_option(self))

@@ -54,14 +54,16 @@ def _recommended(table: pd.DataFrame) -> pd.DataFrame:
 def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: Axes | None = None,
                       baseline: Mapping[str, Any] | None = None,
                       labels: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None,
-                      currency: str = "", measure: str = "p50") -> Axes:
+                      currency: str = "", measure: str = "p50",
+                      limits: Mapping[str, tuple[float, float]] | None = None) -> Axes:
     """The recommended option over the swept inputs *x* and *y*, coloured, with the baseline
     (a star) and the flip boundary (black lines, between the points that differ) drawn.
 
     Points of a grid colour their cells; sampled points (Latin hypercube, Sobol) colour the plane
     by their nearest point and are shown as dots.  With more swept inputs, a cell shows the option
     recommended most often over the others.  With *y* None, each option's *measure* cost along *x*
-    (tender currency), the band of the recommended option shaded and each flip marked.
+    (tender currency), the band of the recommended option shaded and each flip marked.  *limits*
+    (key -> (low, high), a sampled sweep's ranges) is the plane the sampled points colour.
     """
     labels, units, baseline = dict(labels or {}), dict(units or {}), dict(baseline or {})
     ax = get_ax(ax, figsize=(9, 5.5))
@@ -94,8 +96,9 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     elif not scattered:
         from scipy.interpolate import NearestNDInterpolator
 
-        lo = np.array([cell[x].min(), cell[y].min()], float)
-        span = np.array([cell[x].max(), cell[y].max()], float) - lo
+        bounds = dict(limits or {})
+        lo = np.array([bounds.get(k, (cell[k].min(), None))[0] for k in (x, y)], float)
+        span = np.array([bounds.get(k, (None, cell[k].max()))[1] for k in (x, y)], float) - lo
         span[span == 0] = 1.0
         pts = (cell[[x, y]].to_numpy(float) - lo) / span
         near = NearestNDInterpolator(pts, cell["recommended_option"].map(code).to_numpy(float))
@@ -118,7 +121,7 @@ def plot_decision_map(table: pd.DataFrame, x: str, y: str | None = None, *, ax: 
     bx, by = baseline.get(x), baseline.get(y)
     if isinstance(bx, int | float) and isinstance(by, int | float):
         ax.plot([bx], [by], marker="*", markersize=16, color="white", markeredgecolor="black",
-                linestyle="none", label="baseline")
+                linestyle="none", label="baseline", clip_on=False, zorder=5)
     handles = [Patch(color=colours[o], label=textwrap.shorten(o, 40)) for o in options
                if code[o] in present]
     if not scattered:
