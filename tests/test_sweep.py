@@ -385,3 +385,14 @@ def test_the_report_shows_the_sweep_its_scenario_names(tmp_path, scenario):
     assert page.count('src="data:image/png') >= 2
     assert not text_problems(text, currency="USD")
     assert (index.parent / ".run" / "sweep" / "store" / "point-000001.parquet").is_file()
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "data" / "sweeps")
+                                        .glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_sweep_is_valid(path):
+    """Each example sweep loads, with its base scenario, into a small set of points (each runs
+    into a decision map with ``sourcing sweep`` in about a minute on two cores)."""
+    sweep = Sweep.load(path)
+    points = sweep.points()
+    assert 2 <= len(points) <= 40
+    assert sweep.point_scenario(len(points) - 1).simulation.n <= 2000
