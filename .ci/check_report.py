@@ -26,7 +26,7 @@ from sourcing.scenario import Scenario
 
 #: Figures each page draws at least (a backend that does not display inline draws none).
 MIN_FIGURES = {"01_tender_evaluation": 3, "02_award_allocation": 2, "03_risk_simulation": 3,
-               "04_board_scenarios": 4, "05_vendor_performance": 2}
+               "04_board_scenarios": 4, "05_vendor_performance": 2, "07_decision_map": 2}
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 

@@ -284,7 +284,7 @@ def make_scenario(folder: str | os.PathLike, tender_path: str | os.PathLike, *,
             "allocation": {"policy": {}, "objective": "cost", "time_limit": 10},
             "simulation": {"n": 2000}}
     data = deep_merge(base, settings)
-    for key in ("tender", "performance"):
+    for key in ("tender", "performance", "sweep"):
         if data.get(key) is not None:
             data[key] = str(Path(data[key]).resolve())
     path = folder / filename

@@ -47,6 +47,7 @@ def rendered(request, tmp_path_factory, usd_tender_path):
         scenario = out / "in" / "smallco.yaml"
         scenario.parent.mkdir()
         scenario.write_text(text.replace("../sample-smallco", str(DATA / "sample-smallco"))
+                            .replace("../sweeps/", f"{DATA / 'sweeps'}/")
                             .replace("n: 10000", "n: 2000"), encoding="utf-8")
         tender_path = DATA / "sample-smallco"
     index = render(scenario, out=out / "report", only=PAGES)

@@ -18,12 +18,15 @@ ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 #: Notebooks that are not report pages: their widgets need a kernel (the report has the
 #: walking-weights page instead).
 INTERACTIVE = {"06_what_if"}
+#: Notebooks that present a sweep (its output folder, or a sweep they run), not one scenario's
+#: run: they take a sweep file instead of a scenario file.
+SWEEPS = {"07_decision_map"}
 
 
 def test_the_report_pages_and_the_what_if_exist():
     from sourcing.report import NOTEBOOKS as REPORT
 
-    assert {p.stem for p in ALL} == set(REPORT) | INTERACTIVE
+    assert {p.stem for p in ALL} == set(REPORT) | INTERACTIVE | SWEEPS
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
@@ -50,11 +53,16 @@ def test_parameters_cell_carries_seed_and_scenario(path):
     nb = nbformat.read(path, as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    assert "seed" in tagged[0].source and "scenario_file" in tagged[0].source
+    settings = "sweep_file" if path.stem in SWEEPS else "scenario_file"
+    assert "seed" in tagged[0].source and settings in tagged[0].source
     first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0]
                       and nb.cells.index(c) > nb.cells.index(tagged[0]))
     # the page presents the report's run (run_dir) or computes it from the scenario file
     assert "run_dir" in tagged[0].source
+    if path.stem in SWEEPS:  # the sweep's output folder, or a new one
+        assert "Sweep.load(sweep_file, seed=seed)" in first_code.source
+        assert "sweep_dir or" in first_code.source and "run_dir" in first_code.source
+        return
     opens = "explore(scenario_file" if path.stem in INTERACTIVE else "open_run(scenario_file"
     assert opens in first_code.source and "run_dir=run_dir" in first_code.source
 

@@ -172,7 +172,7 @@ def test_shipped_smallco_scenario(tmp_path):
 def _shipped_scenario(path: Path, tmp_path: Path, **changes) -> Path:
     """A shipped scenario as a temporary file: paths made absolute, *changes* merged in."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for key in ("tender", "performance"):
+    for key in ("tender", "performance", "sweep"):
         if raw.get(key):
             raw[key] = str((path.parent / raw[key]).resolve())
     tender = raw.pop("tender")

@@ -2,7 +2,8 @@
 
 ``sourcing validate PATH`` checks a tender (CSV folder or .xlsx) and prints a summary or the table
 of problems; ``sourcing template FILE.xlsx`` writes a blank tender workbook; ``sourcing break-even
-SCENARIO KEY`` says how far one input may move before the recommendation changes.  Every subcommand has
+SCENARIO KEY`` says how far one input may move before the recommendation changes; ``sourcing
+sweep FILE`` runs a scenario sweep into a decision map.  Every subcommand has
 ``--help``.  Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage,
 3 (``run``) the analysis ran but no award satisfies the policy.
 """
@@ -319,6 +320,25 @@ def _cmd_price_to_win(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+
+    if args.workers is not None and args.workers < 0:
+        raise ValueError(f"--workers {args.workers}: 0 (in this process) or more")
+    try:
+        result = run_sweep(args.file, out=args.out, scheduler=args.scheduler,
+                           workers=args.workers, resume=args.resume, force=args.force,
+                           progress=args.progress)
+    except KeyboardInterrupt:  # every point stored so far is kept: the rerun continues there
+        print(f"interrupted; the points stored in {Path(args.out) / 'store'} are kept: run again "
+              "with --resume to compute only the missing ones", file=sys.stderr)
+        return 130
+    print(result.summary_text(), end="")
+    print(f"wrote the decision table, maps and summary in {args.out} ({len(result.computed):,} "
+          f"points computed now, {fmt.number(result.seconds, decimals=1)} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sourcing`` command."""
     parser = argparse.ArgumentParser(
@@ -478,6 +498,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="write into a folder holding other files (they are kept)")
     p.set_defaults(func=_cmd_price_to_win)
+
+    p = sub.add_parser("sweep", help="where the recommendation flips: a scenario sweep on Dask",
+                       description="Run every point of a sweep file (a base scenario and axes of "
+                       "overrides: a grid, a list of points, or a Latin-hypercube or Sobol sample "
+                       "of ranges) through the pipeline, on a local Dask cluster (one worker per "
+                       "core), an existing one (--scheduler) or in this process (--workers 0); "
+                       "each point is stored as it completes (DIR/store), so a stopped sweep "
+                       "continues with --resume. Writes the decision table (CSV, workbook), the "
+                       "decision map, tornado and recommendation-share plots, and a summary.")
+    p.add_argument("file", help="sweep YAML, e.g. data/sweeps/smallco-desk-price.yaml")
+    p.add_argument("--out", default="sweep", help="output folder (default sweep); a folder "
+                   "holding files sourcing did not write is refused")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes of the local cluster (default: the cores); 0 runs the "
+                   "points in this process")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the sweep stored in --out: only the missing points are computed")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder holding other files (they are kept, never deleted)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("template", help="write a blank tender workbook",
                        description="Write a blank .xlsx tender with a README sheet, headers and "

@@ -46,6 +46,7 @@ NOTEBOOKS: dict[str, str] = {
     "02_award_allocation": "Award allocation: who runs which lot",
     "03_risk_simulation": "Risk and cost simulation",
     "05_vendor_performance": "Incumbent SLA performance",
+    "07_decision_map": "Decision map: where the recommendation flips",
 }
 
 #: The stages each page presents (it reads them from the report's run folder).
@@ -55,6 +56,7 @@ PAGE_STAGES: dict[str, tuple[str, ...]] = {
     "02_award_allocation": ("rule_costs", "frontier"),
     "03_risk_simulation": ("decide", "drivers"),
     "05_vendor_performance": ("performance",),
+    "07_decision_map": ("tender",),  # its sweep runs in the page, into the run folder
 }
 #: Stages computed after the pages that need none of them have started.
 _LATE = ("risk_award", "simulate", "decide", "drivers")
@@ -63,7 +65,11 @@ _LATE = ("risk_award", "simulate", "decide", "drivers")
 _NEEDS: dict[str, Callable[[Scenario], str | None]] = {
     "05_vendor_performance": lambda s: None if s.performance is not None else (
         "the scenario names no performance data of the incumbent (key 'performance')"),
+    "07_decision_map": lambda s: None if s.sweep is not None else (
+        "the scenario names no sweep (key 'sweep')"),
 }
+#: Pages that present a sweep: the sweep's own seed holds (they are given none).
+_SWEEP_PAGES = ("07_decision_map",)
 #: The walking-weights page of a report (sliders that re-rank the vendors in the browser).
 WALK_PAGE = "walking-weights.html"
 #: Name of the run folder (the stage cache) inside a report.
@@ -161,7 +167,8 @@ def render(
         def execute(name: str) -> Path:
             executed = staging / "executed" / f"{name}.ipynb"
             pm.execute_notebook(
-                str(source_dir / f"{name}.ipynb"), str(executed), parameters=params,
+                str(source_dir / f"{name}.ipynb"), str(executed),
+                parameters={**params, "seed": None} if name in _SWEEP_PAGES else params,
                 # no cwd: papermill would chdir the whole process, and pages run side by side
                 # (every path a page gets is absolute)
                 kernel_name="python3", language="python", progress_bar=False,

@@ -251,6 +251,8 @@ class Scenario(BaseModel):
         Cells of the tender replaced for this run (:meth:`sourcing.Tender.with_cells`).
     performance_asof : str, optional
         Reporting instant of the performance data (default: the end of the ticket log).
+    sweep : Path, optional
+        A sweep file whose decision map the report shows (its page ``07_decision_map``).
     """
 
     model_config = _STRICT
@@ -272,6 +274,9 @@ class Scenario(BaseModel):
     performance_asof: str | None = Field(
         None, description="Reporting instant of the performance data, e.g. '2026-10-31 23:59' "
         "(default: the end of the ticket log).")
+    sweep: Path | None = Field(
+        None, description="A sweep file (data/sweeps/*.yaml) whose decision map the report shows "
+        "(sourcing.sweep; read by no stage of this scenario's run).")
     source: str = Field("", exclude=True, description="File the scenario was read from.")
 
     @field_validator("tender_cells")
@@ -285,7 +290,7 @@ class Scenario(BaseModel):
                              f"{', '.join(CELL_TABLES)}")
         return v
 
-    @field_validator("tender", "performance")
+    @field_validator("tender", "performance", "sweep")
     @classmethod
     def _exists(cls, v: Path | None) -> Path | None:
         if v is not None and not v.exists():
@@ -311,42 +316,9 @@ class Scenario(BaseModel):
             Naming the key and the file line of each problem.
         """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no scenario file at {path}")
         title = f"invalid scenario {path}"
-        size = path.stat().st_size
-        if size > MAX_SCENARIO_BYTES:
-            raise ValidationError([Problem(path.name, None, None, f"{size:,} bytes",
-                                           f"file too large for a scenario: at most "
-                                           f"{MAX_SCENARIO_BYTES:,} bytes")], title=title)
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise ValidationError([Problem(path.name, raw[: err.start].count(b"\n") + 1, None,
-                                           repr(raw[err.start:err.start + 4])[2:-1],
-                                           "file is not UTF-8: save it as UTF-8")],
-                                  title=title) from None
-        try:
-            refused = _refuse_anchors_and_depth(text, path.name)
-            if refused:
-                raise ValidationError(refused, title=title)
-            # safe to compose now: no alias can expand, and the tree is shallow
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise ValidationError([Problem(path.name, line, None, "", f"not valid YAML: {err}")],
-                                  title=title) from None
-        duplicates = _duplicate_keys(node)
-        if duplicates:  # YAML keeps the last silently: the first value would be lost unseen
-            raise ValidationError([Problem(path.name, line, key, "", "duplicate key: give it once")
-                                   for key, line in duplicates], title=title)
-        if not isinstance(data, dict):
-            raise ValidationError([Problem(path.name, 1, None, "", "a scenario is a YAML mapping "
-                                           "of keys (name, tender, seed, scoring, ...)")],
-                                  title=title)
+        data, node = read_yaml_mapping(path, kind="scenario",
+                                       keys="name, tender, seed, scoring, ...")
         lines = _line_index(node)
         try:
             _override(data, overrides)
@@ -356,7 +328,7 @@ class Scenario(BaseModel):
                                            f"must be a mapping to override {key}")],
                                   title=title) from None
         base = path.resolve().parent
-        for key in ("tender", "performance"):
+        for key in ("tender", "performance", "sweep"):
             if isinstance(data.get(key), str):
                 data[key] = str((base / data[key]).resolve())
         data["source"] = str(path)
@@ -407,6 +379,56 @@ class Scenario(BaseModel):
     def to_yaml(self) -> str:
         """The scenario as YAML text (paths absolute)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def read_yaml_mapping(path: Path, *, kind: str, keys: str) -> tuple[dict[str, Any], yaml.Node]:
+    """Read a settings file of *kind* (``scenario``, ``sweep``) safely: bounded size, UTF-8,
+    no anchors or aliases, bounded depth, no duplicate key, a mapping at the top (*keys* names
+    its usual keys in the error).  Returns the data and the composed tree (for lines of keys).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at *path*.
+    ValidationError
+        Naming the file and line of each problem.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no {kind} file at {path}")
+    title = f"invalid {kind} {path}"
+    size = path.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise ValidationError([Problem(path.name, None, None, f"{size:,} bytes",
+                                       f"file too large for a {kind}: at most "
+                                       f"{MAX_SCENARIO_BYTES:,} bytes")], title=title)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValidationError([Problem(path.name, raw[: err.start].count(b"\n") + 1, None,
+                                       repr(raw[err.start:err.start + 4])[2:-1],
+                                       "file is not UTF-8: save it as UTF-8")],
+                              title=title) from None
+    try:
+        refused = _refuse_anchors_and_depth(text, path.name)
+        if refused:
+            raise ValidationError(refused, title=title)
+        # safe to compose now: no alias can expand, and the tree is shallow
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ValidationError([Problem(path.name, line, None, "", f"not valid YAML: {err}")],
+                              title=title) from None
+    duplicates = _duplicate_keys(node)
+    if duplicates:  # YAML keeps the last silently: the first value would be lost unseen
+        raise ValidationError([Problem(path.name, line, key, "", "duplicate key: give it once")
+                               for key, line in duplicates], title=title)
+    if not isinstance(data, dict):
+        raise ValidationError([Problem(path.name, 1, None, "", f"a {kind} is a YAML mapping "
+                                       f"of keys ({keys})")], title=title)
+    return data, node
 
 
 class _NotAMapping(Exception):
