@@ -34,6 +34,9 @@ def test_money_ticks_of_billions_read_in_billions():
     assert money_formatter("JPY").format_ticks([6e9, 7e9, 7.5e9]) == ["JPY 6.0bn", "JPY 7.0bn",
                                                                       "JPY 7.5bn"]
     assert money_formatter("JPY").format_ticks([5e8, 1e9]) == ["JPY 500.0M", "JPY 1.0bn"]
+    # the sign before the currency, as in the sentences; no "-JPY 0"
+    assert money_formatter("JPY").format_ticks([-4e7, 0.0, 1e7]) == ["-JPY 40.0M", "JPY 0", "JPY 10.0M"]
+    assert fmt.money(-4e7, "JPY") == "-JPY 40.0M"
 
 
 def test_money_exact_has_separators_and_no_scientific_notation():

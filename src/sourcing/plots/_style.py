@@ -26,14 +26,19 @@ class MoneyFormatter(Formatter):
         self.decimals = 1
 
     def _one(self, x: float, decimals: int) -> str:
-        a = abs(x)
+        # the sign before the currency, as present.money writes it ("-JPY 40.0M")
+        sign, a = ("-" if x < 0 else ""), abs(x)
         if self.scale == "bn" or (self.scale == "auto" and a >= 1e9):
-            return f"{self.currency} {number(x / 1e9, decimals=decimals)}bn"
-        if self.scale == "M" or (self.scale == "auto" and a >= 1e6):
-            return f"{self.currency} {number(x / 1e6, decimals=decimals)}M"
-        if self.scale == "k" or (self.scale == "auto" and a >= 1e4):
-            return f"{self.currency} {number(x / 1e3, decimals=max(decimals - 1, 0))}k"
-        return f"{self.currency} {number(x, decimals=max(decimals - 2, 0))}"
+            body = f"{number(a / 1e9, decimals=decimals)}bn"
+        elif self.scale == "M" or (self.scale == "auto" and a >= 1e6):
+            body = f"{number(a / 1e6, decimals=decimals)}M"
+        elif self.scale == "k" or (self.scale == "auto" and a >= 1e4):
+            body = f"{number(a / 1e3, decimals=max(decimals - 1, 0))}k"
+        else:
+            body = number(a, decimals=max(decimals - 2, 0))
+        if not any(ch in "123456789" for ch in body):
+            sign = ""  # a tick that rounds to zero has no sign
+        return f"{sign}{self.currency} {body}"
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         return self._one(x, self.decimals)
