@@ -81,8 +81,8 @@ plt.show()
 # ## Every point
 #
 # The decision table (one row per point and option, with P50, P90, CVaR95 and the risk of
-# exceeding the budget) is in the sweep's output folder as `decision_table.csv` and
-# `decision_map.xlsx`.
+# exceeding the budget) is the workbook `decision_map.xlsx` (and `decision_table.csv`): in a
+# report, among its files; after `sourcing sweep`, in the sweep's output folder.
 
 # %%
 fmt.show(fmt.table(result.points_table(), index_label="point"))

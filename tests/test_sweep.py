@@ -385,6 +385,9 @@ def test_the_report_shows_the_sweep_its_scenario_names(tmp_path, scenario):
     assert page.count('src="data:image/png') >= 2
     assert not text_problems(text, currency="USD")
     assert (index.parent / ".run" / "sweep" / "store" / "point-000001.parquet").is_file()
+    # the decision map's workbook is among the report's files, linked from the index
+    assert (index.parent / "artefacts" / "decision_map.xlsx").is_file()
+    assert 'href="artefacts/decision_map.xlsx"' in index.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "data" / "sweeps")

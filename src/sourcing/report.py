@@ -70,6 +70,8 @@ _NEEDS: dict[str, Callable[[Scenario], str | None]] = {
 }
 #: Pages that present a sweep: the sweep's own seed holds (they are given none).
 _SWEEP_PAGES = ("07_decision_map",)
+#: The sweep's tables a report's files list (copied from its run folder).
+_SWEEP_FILES = ("decision_map.xlsx", "decision_table.csv")
 #: The walking-weights page of a report (sliders that re-rank the vendors in the browser).
 WALK_PAGE = "walking-weights.html"
 #: Name of the run folder (the stage cache) inside a report.
@@ -205,6 +207,10 @@ def render(
             page = staging / f"{name}.html"
             page.write_text(body.replace("</head>", _PRINT_STYLE + "</head>", 1), encoding="utf-8")
             pages.append((name, page))
+        sweep_files = run_dir / "sweep"  # a decision-map page's sweep: its tables beside the rest
+        for f in _SWEEP_FILES:
+            if (sweep_files / f).is_file():
+                shutil.copyfile(sweep_files / f, staging / "artefacts" / f)
         if pdf:
             _print_pdfs([p for _, p in pages])
         index = staging / "index.html"
@@ -292,7 +298,9 @@ def _index_html(scenario: Scenario, pages: list[tuple[str, Path]], skipped: list
               for n, why in skipped]
     parts.append(fmt.bullets(items))
     files = [(f"artefacts/{f}", label) for f, label in (
-        ("results.xlsx", "Results workbook (Excel)"),) if (artefacts / f).is_file()]
+        ("results.xlsx", "Results workbook (Excel)"),
+        ("decision_map.xlsx", "Decision map: every point of the sweep (Excel)"))
+        if (artefacts / f).is_file()]
     files += [(p.with_suffix(".pdf").name, f"{NOTEBOOKS[n]} (PDF)") for n, p in pages
               if p.with_suffix(".pdf").is_file()]
     if files:
