@@ -3,7 +3,7 @@
 A sweep file (YAML, validated like a scenario, errors located by key and line) names a base
 scenario and axes of overrides; every point of the design is one scenario run through the same
 pipeline stages (:func:`sourcing.pipeline.run_stages`), so a point re-runs only the stages its
-overrides touch.  Example (``data/sweeps/baseline-escalation-price.yaml``)::
+overrides touch.  Example (the shipped sweeps are in ``data/sweeps/``)::
 
     name: Escalation against the spend cap
     scenario: ../scenarios/baseline.yaml       # relative to the sweep file
@@ -917,18 +917,13 @@ def _cell_baseline(sweep: Sweep, dumped: dict, found: dict) -> dict[str, Any]:
         return {}
     out = {}
     for key, value in found.items():
-        parts = key.split(".")
-        if value is not None or parts[0] not in _cell_tables():
+        table, *row = key.split(".")
+        if value is not None or table not in _cell_tables() or len(row) < 2:
             continue
+        *row, column = row
         try:
-            if parts[0] == "bids":
-                bids = tender.bids.set_index(["vendor_id", "lot_id"])
-                out[key] = float(bids.at[(parts[1], parts[2]), parts[3]])
-            else:
-                frame = getattr(tender, parts[0])
-                frame = frame if frame.index.name else frame.set_index(frame.columns[0])
-                out[key] = float(frame.at[parts[1], parts[2]])
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+            out[key] = float(tender.cell(table, tuple(row), column))
+        except (ValueError, TypeError):  # no such cell: no marker (the sweep says so itself)
             continue
     return out
 
