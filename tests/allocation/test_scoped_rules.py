@@ -91,13 +91,14 @@ def test_each_example_changes_the_award_and_holds(tender, cheapest, example):
 def test_examples_read_as_the_buyer_says(tender):
     words = {k: ScopedRule(**v).label for k, v in EXAMPLES.items()}
     assert words["incumbent keeps 30 % of the service desk"] == (
-        "Service desk: the incumbent keeps at least 30 % of the demand")
+        "Service desk: the incumbent keeps at least 30% of the demand")
     assert words["security operations only to SOC 2 holders"] == "Security: only to SOC 2 holders"
     assert words["SEC and EUC to the same vendor"] == "SEC and EUC go to the same vendor"
     story = policy_story(Policy(rules=tuple(ScopedRule(**v) for v in EXAMPLES.values())),
                          currency=tender.currency)
-    assert "Service desk: the incumbent keeps at least 30 % of the demand." in story
-    assert "All lots: vendors of any one country take at most 40 % of the spend." in story
+    assert "Service desk: the incumbent keeps at least 30% of the demand." in story
+    assert "All lots: vendors of any one country take at most 40% of the spend." in story
+    assert "All lots: at most 2 offshore vendors (offshore share at least 30%) in total." in story
     named = ScopedRule(name="Keep the incumbent on the desk", **EXAMPLES[
         "incumbent keeps 30 % of the service desk"])
     assert named.label == "Keep the incumbent on the desk"
@@ -193,7 +194,7 @@ def test_rule_cost_table_prices_a_scoped_rule_by_its_name(tender, cheapest):
     policy = Policy(max_vendors_per_lot=2, rules=(rule,))
     cc = constraint_costs(tender, policy, mip_gap=0)
     assert list(cc.index) == ["max_vendors_per_lot", rule.label]
-    assert rule.label in cc.loc[rule.label, "description"]
+    assert cc.loc[rule.label, "description"] == f"the rule \u201c{rule.label}\u201d"
     with_rule = allocate(tender, policy, mip_gap=0).cost["total"]
     assert cc.loc[rule.label, "cost_of_rule"] == pytest.approx(with_rule - cheapest.cost["total"], rel=1e-6)
     assert cc.loc[rule.label, "cost_of_rule"] > 0
@@ -252,7 +253,7 @@ def test_breach_words_name_the_group():
     chk = Check(["A", "B"], ["L1"], np.array([[70.0], [30.0]]), np.array([[700.0], [300.0]]),
                 demand=np.array([100.0]))
     said = breach_sentences(breaches(chk, Policy(rules=(rule,))))
-    assert said == ["\u201cAll lots: vendors of any one country take at most 40 % of the spend\u201d is "
+    assert said == ["\u201cAll lots: vendors of any one country take at most 40% of the spend\u201d is "
                     "broken: IN at 70% of the spend"]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..present import Names
 from ._data import DEFAULT_CURRENCY, make_instance
 from ._solvers import COST_TOLERANCE
 from .arrays import GE, block
@@ -161,6 +162,8 @@ def constraint_costs(
     if bad:
         raise ValueError(f"unknown rule(s) {', '.join(bad)}; valid rules: {', '.join([*RULES, *scoped])}")
     kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
+    by_label = {r.label: r for r in policy.rules}
+    names = Names.of(tender) if tender is not None else None
     base = allocate(tender, policy, **kw)
     with_cost = float(base.cost["total"]) if base.feasible else np.nan
     recs = []
@@ -174,7 +177,8 @@ def constraint_costs(
             # never dearer, whatever the re-solve's last bit or time limit says
             without = with_cost if not np.isfinite(without) else min(without, with_cost)
         # a scoped rule is priced on its own, under its label (the buyer's words)
-        words = f"the rule \u201c{rule}\u201d" if rule in scoped else rule_of(rule).description
+        words = (f"the rule \u201c{by_label[rule].words(names)}\u201d" if rule in scoped
+                 else rule_of(rule).description)
         recs.append({"rule": rule, "description": words, "cost_with": with_cost,
                      "cost_without": without, "cost_of_rule": with_cost - without,
                      "status_without": a.status})

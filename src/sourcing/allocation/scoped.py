@@ -63,6 +63,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..present import percent
+
 __all__ = ["BOUNDS", "MEASURES", "OPERATORS", "ScopedRule", "resolve", "resolve_policy"]
 
 #: What a scoped rule measures (see the module notes).
@@ -237,7 +239,7 @@ class ScopedRule(BaseModel):
             verb = "take" if m == "spend_share" else ("keeps" if one else "keep")
             if what in ("demand", "spend"):
                 what = "the " + what
-            return f"{where}: {subject} {verb} {bound} {self.value:g} % of {what}"
+            return f"{where}: {subject} {verb} {bound} {percent(self.value, of=100)} of {what}"
         if m == "vendors":
             n = f"{bound} {int(self.value)} {who}"
             tail = {"all": " in total", "lot": " on each lot"}.get(
@@ -275,7 +277,7 @@ def _who(sel, name) -> str:
                    "in": "one of", "contains": "holding", "lacks": "without"}
             said = " and ".join(f"{ops[k]} {_value_words(v)}".strip() for k, v in cond.items())
             if col == "offshore_share_pct":
-                parts.append(f"vendors offshore {said} %")
+                parts.append(f"offshore vendors (offshore share {said}%)")
             else:
                 parts.append(f"vendors with {label} {said}")
         else:
