@@ -300,3 +300,33 @@ def test_scenario_rules_are_validated_against_the_tender(tender, tender_path, tm
     path.write_text(head + "      - {lots: [SEC], measure: every}\n", encoding="utf-8")
     with pytest.raises(Exception, match="rules.0.measure.*'demand_share'"):
         Scenario.load(path)
+
+
+def test_binding_scoped_rule_has_its_shadow_price(tender):
+    rule = ScopedRule(lots=["HELP"], vendors=["B1"], measure="demand_share", bound="at_least", value=30)
+    award = allocate(tender, Policy(rules=(rule,)), mip_gap=0)
+    row = award.binding[award.binding["rule"] == "rules"].iloc[0]
+    assert row["scope"] == rule.label == "HELP: B1 keeps at least 30% of the demand"
+    # one more unit of the desk with the dear incumbent costs its price gap over the cheapest (B3)
+    assert row["shadow_price"] == pytest.approx((1.10 - 0.90) * 22.0, rel=1e-6)
+
+
+def test_decide_stage_checks_options_on_the_resolved_rules(tender):
+    from sourcing.pipeline import _stage_decide
+
+    rules = [EXAMPLES["security operations only to SOC 2 holders"]]
+    policy = Policy(rules=tuple(ScopedRule(**r) for r in rules))
+    scenario = types.SimpleNamespace(
+        allocation=types.SimpleNamespace(policy_model=lambda: policy),
+        decision=types.SimpleNamespace(measure="p50", max_p_over_budget=None))
+    lines = pd.DataFrame({"lot_id": ["SEC"], "provider": ["B2"], "lot_share": [1.0], "units": [14_000.0],
+                          "unit_price": [38.0]})
+    options = [types.SimpleNamespace(name="B2 runs security", lines=lines),
+               types.SimpleNamespace(name="B3 runs security", lines=lines.assign(provider="B3"))]
+    summary = pd.DataFrame({"p50": [1.0e6, 1.1e6], "mean": [1.0e6, 1.1e6], "p90": [1.2e6, 1.3e6]},
+                           index=[o.name for o in options])
+    sim = types.SimpleNamespace(simulation=types.SimpleNamespace(summary=lambda: summary), options=options)
+    decision = _stage_decide(scenario, {"simulate": sim, "tender": tender}, {})
+    assert decision.recommended == "B3 runs security"
+    assert decision.table.at["B2 runs security", "status"] == "breaks the policy"
+    assert "Security: only to SOC 2 holders" in decision.reason("B2 runs security")

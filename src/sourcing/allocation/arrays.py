@@ -59,6 +59,9 @@ class Block:
         Per row, the index of its prefix in ``names`` (default 0).
     structural : bool
         Part of the formulation rather than a rule: no slack in the elastic model, no shadow price.
+    labels : tuple of str, optional
+        Per row, the scope as the rule's checks name it (a scoped rule's label, with its lot,
+        vendor or group), replacing the lot or vendor id in the shadow prices' keys.
     """
 
     rule: str
@@ -73,6 +76,7 @@ class Block:
     names: tuple[str, ...]
     kind: np.ndarray | None = None
     structural: bool = False
+    labels: tuple[str, ...] | None = None
 
     @property
     def n_rows(self) -> int:

@@ -712,6 +712,22 @@ _CODE = {">=": GE, "<=": LE, "==": EQ}
 
 
 def _scoped_blocks(lay, i: int, r) -> list[Block]:
+    """The rows of scoped rule *r* (the *i*-th of the policy), each labelled with the scope its
+    check names (the rule's label, with the lot, vendor or group of the row)."""
+    import dataclasses
+
+    rows = [b for b in _scoped_rows(lay, i, r) if b.n_rows]
+    if r.measure in ("same_vendor", "only"):
+        return [dataclasses.replace(b, labels=(r.label,) * b.n_rows) for b in rows]
+    inst = lay.inst
+    vm, lm = _masks(r, inst.vendor_ids, inst.lot_ids)
+    _, kind, labels = _keys(r, inst.vendor_ids, inst.lot_ids, vm, lm)
+    scopes = tuple(r.label if kind == "all" else f"{r.label} [{labels[k]}]"
+                   for k in _candidates(r, kind, vm, lm, labels))
+    return [b if b.structural else dataclasses.replace(b, labels=scopes) for b in rows]
+
+
+def _scoped_rows(lay, i: int, r) -> list[Block]:
     """The rows of scoped rule *r* (the *i*-th of the policy) over the layout's columns."""
     inst = lay.inst
     vm, lm = _masks(r, inst.vendor_ids, inst.lot_ids)

@@ -235,7 +235,8 @@ class ScopedRule(BaseModel):
                 what = "each lot's " + what
             else:
                 subject = f"{who} of any one {per.replace('_', ' ')}"
-            one = subject.startswith(("the ", "each "))
+            one = subject.startswith(("the ", "each ")) or (
+                isinstance(self.vendors, tuple) and len(self.vendors) == 1 and per == "all")
             verb = "take" if m == "spend_share" else ("keeps" if one else "keep")
             if what in ("demand", "spend"):
                 what = "the " + what
