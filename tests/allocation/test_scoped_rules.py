@@ -139,6 +139,14 @@ def test_per_lot_and_per_vendor_forms(tender, cheapest):
     two = ScopedRule(lots=["HELP"], measure="vendors", bound="at_least", value=2, per="lot")
     c = allocate(tender, Policy(rules=(two,)), mip_gap=0)
     assert (c.volumes["HELP"] > 1e-9).sum() == 2
+    # at most one vendor from any one country: with the incumbent B1 kept on the desk, B2 (also US)
+    # loses security operations
+    one_each = ScopedRule(measure="vendors", bound="at_most", value=1, per="country")
+    desk = ScopedRule(**EXAMPLES["incumbent keeps 30 % of the service desk"])
+    e = allocate(tender, Policy(rules=(desk,)), mip_gap=0)
+    f = allocate(tender, Policy(rules=(desk, one_each)), mip_gap=0)
+    assert {"B1", "B2"} <= set(e.vendors)
+    assert f.status == "optimal" and "B1" in f.vendors and "B2" not in f.vendors
     # at least three vendors engaged in all: an engaged vendor holds volume
     three = ScopedRule(measure="vendors", bound="at_least", value=3)
     d = allocate(tender, Policy(rules=(three,)), mip_gap=0)
@@ -178,14 +186,19 @@ def _brute_force(policy, step: float = 0.1) -> float:
     dict(lots=["L1", "L2"], measure="same_vendor"),
     dict(lots=["L1", "L2"], vendors=["B", "C"], measure="same_vendor"),
     dict(measure="vendors", bound="at_most", value=1),
+    dict(vendors=["C"], measure="demand_share", bound="equal", value=30),
+    dict(vendors=["B", "C"], measure="vendors", bound="at_least", value=2),
     dict(vendors=["A"], measure="lots", bound="at_most", value=0),
 ])
 def test_optimum_agrees_with_brute_force(rule):
     lots, bids, _ = _tiny()
-    policy = Policy(rules=(ScopedRule(**rule),))
+    # no token awards (a vendor awarded a lot holds 10 % or more): every optimum is on the grid
+    policy = Policy(min_share_pct=10, rules=(ScopedRule(**rule),))
     award = allocate(lots=lots, bids=bids, policy=policy, mip_gap=0)
     assert award.status == "optimal"
     assert award.cost["total"] == pytest.approx(_brute_force(policy), rel=1e-9)
+    # the rule binds: without it L1 goes to A and L2 to B for 1,900 a year
+    assert award.cost["total"] > 1900 + 1e-6
 
 
 # ---------------------------------------------------------------------- price, diagnosis, risk
