@@ -343,3 +343,26 @@ def test_decide_stage_checks_options_on_the_resolved_rules(tender):
     assert decision.recommended == "B3 runs security"
     assert decision.table.at["B2 runs security", "status"] == "breaks the policy"
     assert "Security: only to SOC 2 holders" in decision.reason("B2 runs security")
+
+
+def test_scenario_form_runs_through_the_award_stages(tender, tender_path, tmp_path):
+    from sourcing.pipeline import _stage_award, _stage_rule_costs, check_scenario
+    from sourcing.scenario import Scenario
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(f"name: scoped\ntender: {tender_path}\nallocation:\n  mip_gap: 0\n  policy:\n"
+                    "    rules:\n"
+                    "      - {lots: {tower: [service_desk]}, vendors: {incumbent: true},\n"
+                    "         measure: demand_share, bound: at_least, value: 30}\n"
+                    "      - {name: Security stays with SOC 2 holders, lots: {tower: security},\n"
+                    "         vendors: {certifications: SOC 2}, measure: only}\n", encoding="utf-8")
+    scenario = Scenario.load(path)
+    check_scenario(scenario, tender)
+    award = _stage_award(scenario, {"tender": tender, "score": None}, {})
+    assert award.status == "optimal"
+    assert award.shares.at["B1", "HELP"] >= 0.3 - 1e-9
+    assert award.shares.loc[["B2", "B4"], "SEC"].sum() == pytest.approx(0.0, abs=1e-9)
+    costs = _stage_rule_costs(scenario, {"tender": tender, "score": None, "award": award}, {})
+    assert list(costs.index) == ["Service desk: the incumbent keeps at least 30% of the demand",
+                                 "Security stays with SOC 2 holders"]
+    assert (costs["cost_of_rule"] > 0).all()
