@@ -39,7 +39,8 @@ class Block:
     rule : str
         Policy rule the rows enforce (a name of :data:`~sourcing.allocation.policy.RULES`, or
         ``"demand"``), or a structural name (``"link"``, ``"one_segment"``,
-        ``"spend_total"``, ``"epsilon_quality"``, ``"tie_break_primary"``) when ``structural``.
+        ``"spend_total"``, ``"epsilon_quality"``, ``"tie_break_primary"``, ``"rules_engaged"``) when
+        ``structural``.
     scope : {"lot", "vendor", "segment", "bid", "all"}
         What ``keys`` index: each row's lot, vendor, price segment or bid (``"all"``: one row
         for the whole award).

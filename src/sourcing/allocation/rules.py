@@ -21,6 +21,13 @@ checks and the tightened segment caps alike.
 
 Adding a rule is one class here (appended to :data:`REGISTRY`), its field on ``Policy`` and its
 wording in :func:`sourcing.narrative.breach_sentences`.
+
+The scoped rules of ``Policy.rules`` (:mod:`~sourcing.allocation.scoped`) are one entry,
+:class:`ScopedRules`: rows, values and breaches for every measure, each rule under its label (the
+buyer's ``name`` or generated words), which its rows carry for the shadow prices and its breach
+records (``Breach.scoped``) for the words.  The rows read the rules resolved against the tender
+(``Instance.rules``), the checks those of ``Check.rules`` or, when a policy names ids only, the
+policy's own (:func:`concrete_rules`).
 """
 
 from __future__ import annotations
