@@ -284,6 +284,8 @@ def test_validation_errors_list_the_valid_choices(tender):
         ScopedRule(measure="demand_share", bound="at_most", value=130)
     with pytest.raises(PydanticError, match="unknown condition ~; valid: >=, >"):
         ScopedRule(vendors={"country": {"~": "IN"}}, measure="only", lots=["SEC"])
+    with pytest.raises(PydanticError, match="lots lists no id"):
+        ScopedRule(lots=[], vendors=["B1"], measure="only")
     with pytest.raises(PydanticError, match="same name"):
         Policy(rules=[dict(lots=["SEC"], vendors=["B1"], measure="only")] * 2)
     bad = [(dict(lots={"tower": ["desk"]}, vendors=["B1"], measure="only"), "valid towers: application"),

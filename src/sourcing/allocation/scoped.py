@@ -148,6 +148,9 @@ class ScopedRule(BaseModel):
                 raise ValueError(f"value of a {m} is a percent in [0, 100], got {self.value:g}")
             if m not in _SHARES and (self.value < 0 or not float(self.value).is_integer()):
                 raise ValueError(f"value of a {m} count is a whole number >= 0, got {self.value:g}")
+        for key in ("lots", "vendors"):
+            if getattr(self, key) == ():
+                raise ValueError(f"{key} lists no id; leave {key} out to mean every one")
         if isinstance(self.lots, dict):
             bad = sorted(set(self.lots) - {"tower"})
             if bad or not self.lots:
