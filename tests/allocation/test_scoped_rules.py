@@ -292,6 +292,8 @@ def test_validation_errors_list_the_valid_choices(tender):
            (dict(lots=["NOPE"], measure="only", vendors=["B1"]), "valid lots: HELP, EHR"),
            (dict(lots=["SEC"], vendors=["B9"], measure="only"), "valid vendors: B1, B2"),
            (dict(lots=["SEC"], vendors={"colour": "red"}, measure="only"), "valid columns: .*country"),
+           (dict(vendors=["B1"], measure="demand_share", bound="at_least", value=10),
+            "adds up the units of its lots, which differ \\(FTE, devices"),
            (dict(measure="spend_share", bound="at_most", value=40, per="region"),
             "per 'region' is no vendors")]
     for rule, words in bad:
@@ -368,3 +370,18 @@ def test_scenario_form_runs_through_the_award_stages(tender, tender_path, tmp_pa
     assert list(costs.index) == ["Service desk: the incumbent keeps at least 30% of the demand",
                                  "Security stays with SOC 2 holders"]
     assert (costs["cost_of_rule"] > 0).all()
+
+
+def test_vendors_by_an_extension_column(tmp_path):
+    t = tender_tables(currency=CURRENCY, n_vendors=3, n_lots=2)
+    t["vendors"] = t["vendors"].assign(x_partner_level=["gold", "silver", "gold"], x_rating=["7", "9", "4"])
+    write_tables(t, tmp_path / "t")
+    tender = read_tender(tmp_path / "t")
+    pol = resolve_policy(Policy(rules=(
+        ScopedRule(vendors={"x_partner_level": "gold"}, measure="spend_share", bound="at_least", value=50),
+        ScopedRule(vendors={"x_rating": {">=": 5}}, measure="vendors", bound="at_most", value=1))), tender)
+    assert pol.rules[0].vendors == ("B1", "B3") and pol.rules[1].vendors == ("B1", "B2")
+    award = allocate(tender, pol, mip_gap=0)
+    assert award.status == "optimal"
+    assert award.spend.loc[["B1", "B3"]].sum().sum() >= 0.5 * award.spend.sum().sum() * (1 - 1e-9)
+    assert len(set(award.vendors) & {"B1", "B2"}) <= 1

@@ -29,7 +29,8 @@ Measures (``value`` in percent for shares, a whole number for counts)
 ---------------------------------------------------------------------
 ``demand_share``
     Units/year the scope's vendors hold on the scope's lots, in percent of those lots' annual
-    demand (the demand, not the volume bought, where over-buying is allowed).
+    demand (the demand, not the volume bought, where over-buying is allowed).  The units of the
+    lots are added up, so the lots of one bound share a unit (``per: lot`` bounds each lot).
 ``spend_share``
     Unit-price spend of the scope's vendors on the scope's lots (tender currency per year, after
     volume discounts), in percent of the spend of every vendor on those lots.
@@ -402,6 +403,14 @@ def resolve(rules, *, vendor_ids, lot_ids, vendors: pd.DataFrame | None = None,
             if bad:
                 raise ValueError(f"{where}: unknown vendor(s) {', '.join(bad)}; valid vendors: "
                                  f"{', '.join(vendor_ids[:20])}")
+        chosen = update.get("lots", r.lots)
+        if r.measure == "demand_share" and r.per_ != "lot" and lt is not None and "unit" in lt.columns:
+            scope = lt if chosen is None else lt.reindex([str(x) for x in chosen])
+            units = sorted({str(u) for u in scope["unit"].dropna()})
+            if len(units) > 1:
+                raise ValueError(f"{where}: a demand share adds up the units of its lots, which differ "
+                                 f"({', '.join(units)}); set per: lot, choose lots of one unit, or "
+                                 "measure spend_share")
         if r.per_ not in ("all", "lot", "vendor") and r.groups is None:
             if r.per_ not in vt.columns:
                 cols = sorted(c for c in vt.columns if c != "name")
