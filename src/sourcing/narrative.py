@@ -149,6 +149,9 @@ def binding_story(award: Any, *, names: fmt.Names) -> list[str]:
         return []
     parts = []
     for rule, rows in award.binding.groupby("rule", sort=False):
+        if rule == "rules":  # scoped rules: each by its words
+            parts += [f"the rule \u201c{s}\u201d" for s in dict.fromkeys(rows["scope"])]
+            continue
         scopes = [names(s) for s in rows["scope"] if s and s != "all"]
         parts.append(fmt.label(str(rule)).lower()
                      + (f" ({fmt.listing(scopes)})" if scopes else ""))
@@ -261,11 +264,36 @@ def policy_story(policy: Any, *, currency: str, names: fmt.Names | None = None) 
     }
     out = [make(getattr(p, key)) for key, make in rules.items()
            if getattr(p, key, None) not in (None, (), {})]
+    out += [_sentence(r.words(name)) for r in getattr(p, "rules", ())]
     one_off = {"straight": "spread evenly over the contract years",
                "annuity": "spread as an annuity at the tender's discount rate",
                "ignore": "left out of the comparison"}.get(str(p.one_off), str(p.one_off))
     out.append(f"One-off costs (setup, onboarding, switching) are {one_off}.")
     return out or ["No sourcing rule is set: the cheapest split of each lot wins."]
+
+
+def _sentence(words: str) -> str:
+    """Words as a sentence: capital first letter, full stop."""
+    words = words.strip()
+    return words[:1].upper() + words[1:] + ("" if words.endswith((".", "!", "?")) else ".")
+
+
+def _scoped_clause(b: Any, name: fmt.Names) -> str:
+    """A broken scoped rule in words: the rule, then what the volumes measure (and where)."""
+    r = b.scoped
+    where = b.group or (name(b.lots[0]) if b.lots else (name(b.vendors[0]) if b.vendors else ""))
+    if r.measure in ("demand_share", "spend_share"):
+        what = "demand" if r.measure == "demand_share" else "spend"
+        got = f"{fmt.percent(b.value, of=100)} of the {what}"
+    elif r.measure == "vendors":
+        got = fmt.count(b.value, "vendor")
+    elif r.measure == "lots":
+        got = fmt.count(b.value, "lot")
+    elif r.measure == "same_vendor" and b.limit == 1:
+        got = f"{fmt.count(b.value, 'vendor')} hold them"
+    else:
+        got = f"other vendors hold {fmt.percent(b.value, of=100)} of the demand"
+    return f"\u201c{r.words(name)}\u201d is broken: {(where + ' at ') if where else ''}{got}"
 
 
 def breach_sentences(breaches: list[Any], *, names: fmt.Names | None = None, n_lots: int | None = None,
@@ -337,6 +365,8 @@ def breach_sentences(breaches: list[Any], *, names: fmt.Names | None = None, n_l
             key = ("no volume for {vendors}, who must be included",)
         elif b.rule == "exclude":
             key = ("{vendors} excluded by the policy",)
+        elif b.rule == "rules":
+            key = (_scoped_clause(b, name), b.scoped.label, b.group, b.lots, b.vendors)
         elif b.rule == "budget":
             over, budget = fmt.money_apart([b.value - b.limit, b.limit], currency)
             key = (f"the award costs {over} a year more than the budget of {budget}", None)

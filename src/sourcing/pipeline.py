@@ -558,10 +558,13 @@ def price_to_win_sheets(table: pd.DataFrame, *, names: fmt.Names, currency: str,
 
 
 def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
+    from .allocation.scoped import resolve_policy
     from .decision import decide
 
     sim, tender = up["simulate"], up["tender"]
-    return decide(sim.simulation.summary(), sim.options, scenario.allocation.policy_model(),
+    # scoped rules name towers and vendor columns: an option's split is checked on their ids
+    policy = resolve_policy(scenario.allocation.policy_model(), tender)
+    return decide(sim.simulation.summary(), sim.options, policy,
                   measure=scenario.decision.measure,
                   max_p_over_budget=scenario.decision.max_p_over_budget, currency=tender.currency,
                   names=fmt.Names.of(tender))
@@ -943,7 +946,8 @@ def check_scenario(scenario: Scenario, tender: Tender) -> None:
     ValidationError
         One problem per unknown id: the scenario file, the line of the key, the dotted key
         (``scoring.weights``, ``simulation.single_vendor``, ``simulation.inhouse_lots``,
-        ``allocation.policy.include`` ...), the id and the valid ids.
+        ``allocation.policy.include`` ...), the id and the valid ids; a scoped rule of
+        ``allocation.policy.rules`` naming an unknown lot, tower, vendor or vendors column.
     """
     from .schemas import Problem, ValidationError
 
@@ -971,6 +975,15 @@ def check_scenario(scenario: Scenario, tender: Tender) -> None:
     problems = [Problem(Path(scenario.source).name or "<scenario>", scenario.line_of(key), key, str(v),
                         f"unknown {what}; valid: {', '.join(sorted(valid))}")
                 for key, given, valid, what in checks for v in given if v not in valid]
+    if policy.get("rules"):
+        from .allocation.scoped import resolve_policy
+
+        try:  # lots, towers, vendors and vendor columns of the scoped rules
+            resolve_policy(scenario.allocation.policy_model(), tender)
+        except ValueError as e:
+            key = "allocation.policy.rules"
+            problems.append(Problem(Path(scenario.source).name or "<scenario>", scenario.line_of(key), key,
+                                    "", str(e)))
     if problems:
         raise ValidationError(problems, title=f"scenario does not fit the tender {tender.name}")
 

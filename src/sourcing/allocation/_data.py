@@ -15,6 +15,7 @@ from ..cost_lines import onboarding_applies, setup_applies
 from ..schemas import Problem, ValidationError
 from ..tender import DEFAULT_CURRENCY
 from .policy import Policy
+from .scoped import resolve
 
 __all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
 
@@ -63,6 +64,7 @@ class Instance:
     has_quality: bool
     has_risk: bool
     currency: str = DEFAULT_CURRENCY  # ISO 4217 code of every amount (the tender's)
+    rules: tuple = ()             # the policy's scoped rules resolved against the tender (ids)
 
     @property
     def n_vendors(self) -> int:
@@ -239,6 +241,8 @@ def make_instance(
     if unknown_lots:
         raise ValueError("max_share_pct_by_lot names unknown lot(s) " + ", ".join(unknown_lots)
                          + "; valid lots: " + ", ".join(lot_ids[:20]))
+    scoped = resolve(policy.rules, vendor_ids=vendor_ids, lot_ids=lot_ids, vendors=vendors,
+                     lots=lots) if policy.rules else ()
     # ----- vendors: incumbency, risk, quality, exclusion
     incumbent = np.zeros(V, bool)
     if vendors is not None and "incumbent" in vendors.columns:
@@ -314,7 +318,7 @@ def make_instance(
         onboarding=onboarding, incumbent=incumbent, risk_score=risk_score, quality=quality_arr,
         eligible=eligible, excluded_reason=excluded, dropped_bids=dropped, annualise=factor,
         years=years, has_quality=q is not None, has_risk=bool(np.isfinite(risk_score).any()),
-        currency=currency,
+        currency=currency, rules=scoped,
     )
 
 

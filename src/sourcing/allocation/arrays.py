@@ -39,7 +39,8 @@ class Block:
     rule : str
         Policy rule the rows enforce (a name of :data:`~sourcing.allocation.policy.RULES`, or
         ``"demand"``), or a structural name (``"link"``, ``"one_segment"``,
-        ``"spend_total"``, ``"epsilon_quality"``, ``"tie_break_primary"``) when ``structural``.
+        ``"spend_total"``, ``"epsilon_quality"``, ``"tie_break_primary"``, ``"rules_engaged"``) when
+        ``structural``.
     scope : {"lot", "vendor", "segment", "bid", "all"}
         What ``keys`` index: each row's lot, vendor, price segment or bid (``"all"``: one row
         for the whole award).
@@ -59,6 +60,9 @@ class Block:
         Per row, the index of its prefix in ``names`` (default 0).
     structural : bool
         Part of the formulation rather than a rule: no slack in the elastic model, no shadow price.
+    labels : tuple of str, optional
+        Per row, the scope as the rule's checks name it (a scoped rule's label, with its lot,
+        vendor or group), replacing the lot or vendor id in the shadow prices' keys.
     """
 
     rule: str
@@ -73,6 +77,7 @@ class Block:
     names: tuple[str, ...]
     kind: np.ndarray | None = None
     structural: bool = False
+    labels: tuple[str, ...] | None = None
 
     @property
     def n_rows(self) -> int:

@@ -266,7 +266,7 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
         total = float(made.cost["total"])
     return Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
                  inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None,
-                 total, dict(lot_vendors or {}))
+                 total, dict(lot_vendors or {}), inst.rules)
 
 
 _NO_BINDING = pd.DataFrame(columns=["rule", "scope", "value", "limit", "slack", "shadow_price"])
@@ -278,7 +278,8 @@ def binding_rules(inst: Instance, policy: Policy, vol: np.ndarray, spend: np.nda
     """Rules of *policy* that hold with equality on the volumes (relative tolerance 1e-4): rule,
     scope, value, limit, slack and shadow price."""
     chk = Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
-                inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None)
+                inst.quality if inst.has_quality else None, inst.risk_score if inst.has_risk else None,
+                rules=inst.rules)
     recs = []
     for v in rule_values(chk, policy):
         if v.rule in ("demand", "exclude", "include", "budget"):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..present import Names
 from ._data import DEFAULT_CURRENCY, make_instance
 from ._solvers import COST_TOLERANCE
 from .arrays import GE, block
@@ -143,6 +144,9 @@ def constraint_costs(
     Each re-solve starts from the award under the whole policy (feasible once a rule is relaxed),
     so its cost is never above the base cost.
 
+    Each scoped rule of ``policy.rules`` is a rule of its own, indexed and described by its
+    label (its ``name``, or the generated words).
+
     Returns
     -------
     DataFrame
@@ -153,10 +157,13 @@ def constraint_costs(
     """
     policy = policy if policy is not None else Policy()
     chosen = policy.active_rules() if rules is None else list(rules)
-    bad = [r for r in chosen if r not in RULES]
+    scoped = policy.scoped_labels()
+    bad = [r for r in chosen if r not in RULES and r not in scoped]
     if bad:
-        raise ValueError(f"unknown rule(s) {', '.join(bad)}; valid rules: {', '.join(RULES)}")
+        raise ValueError(f"unknown rule(s) {', '.join(bad)}; valid rules: {', '.join([*RULES, *scoped])}")
     kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
+    by_label = {r.label: r for r in policy.rules}
+    names = Names.of(tender) if tender is not None else None
     base = allocate(tender, policy, **kw)
     with_cost = float(base.cost["total"]) if base.feasible else np.nan
     recs = []
@@ -169,7 +176,10 @@ def constraint_costs(
             # the whole policy's award is feasible without the rule: the optimum without it is
             # never dearer, whatever the re-solve's last bit or time limit says
             without = with_cost if not np.isfinite(without) else min(without, with_cost)
-        recs.append({"rule": rule, "description": rule_of(rule).description, "cost_with": with_cost,
+        # a scoped rule is priced on its own, under its label (the buyer's words)
+        words = (f"the rule \u201c{by_label[rule].words(names)}\u201d" if rule in scoped
+                 else rule_of(rule).description)
+        recs.append({"rule": rule, "description": words, "cost_with": with_cost,
                      "cost_without": without, "cost_of_rule": with_cost - without,
                      "status_without": a.status})
     out = pd.DataFrame(recs, columns=["rule", "description", "cost_with", "cost_without",

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .scoped import ScopedRule
+
 __all__ = ["RULES", "Policy"]
 
 #: Policy fields that are rules (constraints); ``constraint_costs`` relaxes them one at a time.
@@ -28,6 +30,7 @@ RULES = (
     "budget",
     "include",
     "exclude",
+    "rules",
 )
 
 
@@ -89,6 +92,10 @@ class Policy(BaseModel):
         discount rate r; ``ignore`` leaves them out of the objective (they are still reported).
     contract_years : int, optional
         Years to annualise over; default the tender's ``contract_years``.
+    rules : tuple of ScopedRule
+        Scoped rules (:mod:`~sourcing.allocation.scoped`): a share of demand or spend, a number
+        of vendors or lots, or lots that go together, over some lots and vendors, each priced,
+        diagnosed and checked on its own under its label (its ``name`` or generated words).
     tie_break : bool
         Break ties between equally cheap awards by a second, lexicographic objective: among
         optimal awards, put volume with vendors earlier in vendor order (file order of
@@ -119,6 +126,7 @@ class Policy(BaseModel):
     one_off: Literal["straight", "annuity", "ignore"] = "straight"
     contract_years: int | None = Field(None, ge=1, le=30)
     tie_break: bool = True
+    rules: tuple[ScopedRule, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -153,13 +161,26 @@ class Policy(BaseModel):
                 self.max_spend_share_pct * self.max_vendors_total < 100 - 1e-9):
             problems.append(f"max_vendors_total ({self.max_vendors_total}) x max_spend_share_pct "
                             f"({self.max_spend_share_pct:g}) cannot cover 100 % of spend")
+        labels = [r.label for r in self.rules]
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            problems.append("scoped rules with the same name (give each its own name): " + "; ".join(twice))
+        clash = sorted(set(labels) & set(RULES))
+        if clash:
+            problems.append("scoped rules named like a policy field: " + ", ".join(clash))
         if problems:
             raise ValueError("contradictory policy: " + "; ".join(problems))
         return self
 
     def active_rules(self) -> list[str]:
-        """Names of the rules (see :data:`RULES`) this policy sets."""
-        return [r for r in RULES if getattr(self, r) not in (None, (), {})]
+        """Names of the rules (see :data:`RULES`) this policy sets, then the labels of its scoped
+        rules."""
+        fields = [r for r in RULES if r != "rules" and getattr(self, r) not in (None, (), {})]
+        return fields + self.scoped_labels()
+
+    def scoped_labels(self) -> list[str]:
+        """The labels of the scoped rules (``name`` or generated words), in order."""
+        return [r.label for r in self.rules]
 
     @property
     def backup_share(self) -> float:
@@ -170,8 +191,11 @@ class Policy(BaseModel):
         return float(pct) / 100.0
 
     def relaxed(self, rule: str) -> Policy:
-        """A copy without *rule* (one of :data:`RULES`)."""
+        """A copy without *rule* (one of :data:`RULES`, or a scoped rule's label)."""
+        if rule in self.scoped_labels():
+            return self.model_copy(update={"rules": tuple(r for r in self.rules if r.label != rule)})
         if rule not in RULES:
-            raise ValueError(f"unknown rule {rule!r}; valid rules: {', '.join(RULES)}")
-        empty = () if rule in ("include", "exclude") else None
+            valid = ", ".join([*RULES, *self.scoped_labels()])
+            raise ValueError(f"unknown rule {rule!r}; valid rules: {valid}")
+        empty = () if rule in ("include", "exclude", "rules") else None
         return self.model_copy(update={rule: empty})

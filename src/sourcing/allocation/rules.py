@@ -21,6 +21,13 @@ checks and the tightened segment caps alike.
 
 Adding a rule is one class here (appended to :data:`REGISTRY`), its field on ``Policy`` and its
 wording in :func:`sourcing.narrative.breach_sentences`.
+
+The scoped rules of ``Policy.rules`` (:mod:`~sourcing.allocation.scoped`) are one entry,
+:class:`ScopedRules`: rows, values and breaches for every measure, each rule under its label (the
+buyer's ``name`` or generated words), which its rows carry for the shadow prices and its breach
+records (``Breach.scoped``) for the words.  The rows read the rules resolved against the tender
+(``Instance.rules``), the checks those of ``Check.rules`` or, when a policy names ids only, the
+policy's own (:func:`concrete_rules`).
 """
 
 from __future__ import annotations
@@ -29,10 +36,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .arrays import EQ, GE, LE, Block, block, group_rows
+from .arrays import EQ, GE, LE, Block, block, group_rows, summed
 
-__all__ = ["REGISTRY", "Breach", "Check", "Rule", "Value", "breaches", "rule", "rule_values",
-           "vendor_count_rules", "vendor_limits"]
+__all__ = ["REGISTRY", "Breach", "Check", "Rule", "Value", "breaches", "concrete_rules", "rule",
+           "rule_values", "vendor_count_rules", "vendor_limits"]
 
 #: Volumes below this (units/year) are no award (a vendor with less is not counted on a lot).
 AWARDED = 1e-9
@@ -69,6 +76,8 @@ class Breach:
     vendors: tuple[str, ...] = ()
     value: float = float("nan")
     limit: float = float("nan")
+    scoped: object = None   # the ScopedRule broken (rule "rules")
+    group: str = ""         # the value of its ``per`` column broken (e.g. a country)
 
 
 @dataclass
@@ -89,6 +98,10 @@ class Check:
         Total annual cost with one-off costs annualised (tender currency per year), for the budget.
     lot_vendors : dict
         Lot index -> ``(least, most)`` vendor count replacing the policy's on that lot.
+    rules : tuple of ScopedRule
+        The policy's scoped rules resolved against the tender (explicit ids; see
+        :func:`~sourcing.allocation.scoped.resolve`); empty: the policy's own, which then must
+        name ids only.
     """
 
     vendor_ids: list[str]
@@ -100,6 +113,7 @@ class Check:
     risk_score: np.ndarray | None = None
     total_cost: float | None = None
     lot_vendors: dict = field(default_factory=dict)
+    rules: tuple = ()
 
     @property
     def awarded(self) -> np.ndarray:
@@ -553,6 +567,283 @@ class MaxSpendSharePct(Rule):
                 for v, vid in enumerate(chk.vendor_ids) if engaged[v]]
 
 
+class ScopedRules(Rule):
+    """The policy's scoped rules (``Policy.rules``, :mod:`~sourcing.allocation.scoped`): per rule,
+    one row per key of its ``per`` (the whole scope, a lot, a vendor or a group of vendors).
+
+    Rows (``p`` the value as a fraction, ``K`` the scope's segments of the key):
+
+    * ``demand_share``: ``sum_K x (sense) p D`` with ``D`` the demand of the scope's lots (of the
+      key's lot for ``per: lot``); violation unit 1 % of ``D``;
+    * ``spend_share``: ``sum_K spend - p sum_lots spend (sense) 0`` with the spend of every
+      vendor on the scope's lots (on the key's lot for ``per: lot``); unit 1 % of the cost scale;
+    * ``vendors``: ``sum_K z (sense) k`` on each lot, or ``sum u (sense) k`` over the key's vendors
+      (with ``u[v] <= sum_s z[s]`` for a lower bound, so an engaged vendor holds volume);
+    * ``lots``: ``sum z (sense) k`` over each vendor's segments on the scope's lots;
+    * ``same_vendor``: at most one vendor per lot (``sum z <= 1``), each vendor's binaries equal
+      on every lot (``z(v, l) - z(v, l0) == 0``), none for vendors outside the scope;
+    * ``only``: ``sum x <= 0`` over the segments of vendors outside the scope on its lots.
+    """
+
+    name = "rules"
+    sense = "<="
+    description = "scoped rules"
+
+    def active(self, policy, lot_vendors=None) -> bool:
+        return bool(getattr(policy, "rules", ()))
+
+    def blocks(self, lay, policy):
+        out = []
+        inst = lay.inst
+        for i, r in enumerate(concrete_rules(policy, inst.rules)):
+            out += _scoped_blocks(lay, i, r)
+        return out
+
+    def _records(self, chk: Check, policy):
+        """(rule, key kind, key label, Value) of every scoped rule's every key."""
+        out = []
+        vol = chk.volumes
+        d = chk.demand if chk.demand is not None else vol.sum(axis=0)
+        awarded = chk.awarded
+        for r in concrete_rules(policy, chk.rules):
+            vm, lm = _masks(r, chk.vendor_ids, chk.lot_ids)
+            if not lm.any():
+                continue
+            m, per, label = r.measure, r.per_, r.label
+            if m in ("same_vendor", "only"):
+                outside = vol[~vm][:, lm].sum()
+                share = 100 * outside / max(float(d[lm].sum()), 1e-300)
+                if m == "same_vendor":
+                    holders = float(awarded[:, lm].any(axis=1).sum())
+                    out.append((r, "all", "", Value(self.name, label, holders, 1.0, "<=")))
+                if r.vendors is not None or m == "only":
+                    out.append((r, "all", "", Value(self.name, label, float(share), 0.0, "<=")))
+                continue
+            keys, kind, labels = _keys(r, chk.vendor_ids, chk.lot_ids, vm, lm)
+            if m in ("demand_share", "spend_share"):
+                amount = vol if m == "demand_share" else chk.spend
+                ok = keys >= 0
+                with np.errstate(invalid="ignore"):
+                    num = np.bincount(keys[ok], weights=amount[ok], minlength=len(labels))
+                    if m == "demand_share":
+                        den = d[lm].sum() if per != "lot" else d
+                    else:
+                        den = chk.spend[:, lm].sum() if per != "lot" else chk.spend.sum(axis=0)
+                    den = np.broadcast_to(np.asarray(den, float), num.shape)
+                    val = np.where(den > 0, 100 * num / np.maximum(den, 1e-300), 0.0)
+            elif m == "vendors" and per == "lot":
+                val = (awarded & vm[:, None]).sum(axis=0).astype(float)
+            elif m == "vendors":
+                engaged = awarded[:, lm].any(axis=1) & vm
+                vkey = keys.max(axis=1) if keys.size else np.full(len(vm), -1)
+                val = np.bincount(vkey[engaged & (vkey >= 0)], minlength=len(labels)).astype(float)
+            else:  # lots per vendor
+                val = (awarded & lm[None, :]).sum(axis=1).astype(float)
+            for k in _candidates(r, kind, vm, lm, labels):
+                scope = f"{label} [{labels[k]}]" if kind != "all" else label
+                out.append((r, kind, labels[k], Value(self.name, scope, float(val[k]), r.limit, r.sense)))
+        return out
+
+    def values(self, chk, policy):
+        return [v for *_, v in self._records(chk, policy)]
+
+    def breaches(self, chk, policy, *, atol=1e-6):
+        out = []
+        for r, kind, key, v in self._records(chk, policy):
+            if _broken(v, atol):
+                lots = (key,) if kind == "lot" else ()
+                vendors = (key,) if kind == "vendor" else ()
+                out.append(Breach(self.name, lots, vendors, float(v.value), float(v.limit), r,
+                                  key if kind == "group" else ""))
+        return out
+
+
+def concrete_rules(policy, resolved=()) -> tuple:
+    """The policy's scoped rules with explicit ids: each as it stands when it names ids only, else
+    its resolved form from *resolved* (matched by label)."""
+    known = {r.label: r for r in resolved}
+    out = []
+    for r in getattr(policy, "rules", ()):
+        if r.label in known:
+            out.append(known[r.label])
+        elif r.resolved:
+            out.append(r)
+        else:
+            raise ValueError(f"scoped rule {r.label!r} selects lots by tower or vendors by a column: "
+                             "resolve it against the tender first (sourcing.allocation.scoped.resolve)")
+    return tuple(out)
+
+
+def _masks(r, vendor_ids, lot_ids) -> tuple[np.ndarray, np.ndarray]:
+    vm = np.ones(len(vendor_ids), bool) if r.vendors is None else np.isin(np.asarray(vendor_ids, object),
+                                                                          list(r.vendors))
+    lm = np.ones(len(lot_ids), bool) if r.lots is None else np.isin(np.asarray(lot_ids, object), list(r.lots))
+    return vm, lm
+
+
+def _keys(r, vendor_ids, lot_ids, vm, lm):
+    """Key of each vendor x lot cell in the rule's scope (-1 outside), the key's kind (``all``,
+    ``lot``, ``vendor``, ``group``) and the keys' labels."""
+    V, L = len(vendor_ids), len(lot_ids)
+    inside = vm[:, None] & lm[None, :]
+    per = r.per_
+    if per == "all":
+        keys, kind, labels = np.zeros((V, L), np.int64), "all", [""]
+    elif per == "lot":
+        keys, kind, labels = np.broadcast_to(np.arange(L), (V, L)).copy(), "lot", list(lot_ids)
+    elif per == "vendor":
+        keys, kind, labels = np.broadcast_to(np.arange(V)[:, None], (V, L)).copy(), "vendor", list(vendor_ids)
+    else:
+        groups = r.groups or {}
+        labels = sorted({groups[v] for v in vendor_ids if v in groups})
+        at = {g: k for k, g in enumerate(labels)}
+        gv = np.array([at.get(groups.get(v), -1) for v in vendor_ids], np.int64)
+        keys, kind = np.broadcast_to(gv[:, None], (V, L)).copy(), "group"
+        inside &= gv[:, None] >= 0
+    keys[~inside] = -1
+    return keys, kind, labels
+
+
+def _candidates(r, kind, vm, lm, labels) -> list[int]:
+    """Keys that get a bound: the whole scope, its lots, its vendors or the groups of its vendors."""
+    if kind == "all":
+        return [0]
+    if kind == "lot":
+        return np.flatnonzero(lm).tolist()
+    if kind == "vendor":
+        return np.flatnonzero(vm).tolist()
+    return list(range(len(labels)))
+
+
+_CODE = {">=": GE, "<=": LE, "==": EQ}
+
+
+def _scoped_blocks(lay, i: int, r) -> list[Block]:
+    """The rows of scoped rule *r* (the *i*-th of the policy), each labelled with the scope its
+    check names (the rule's label, with the lot, vendor or group of the row)."""
+    import dataclasses
+
+    rows = [b for b in _scoped_rows(lay, i, r) if b.n_rows]
+    if r.measure in ("same_vendor", "only"):
+        return [dataclasses.replace(b, labels=(r.label,) * b.n_rows) for b in rows]
+    inst = lay.inst
+    vm, lm = _masks(r, inst.vendor_ids, inst.lot_ids)
+    _, kind, labels = _keys(r, inst.vendor_ids, inst.lot_ids, vm, lm)
+    scopes = tuple(r.label if kind == "all" else f"{r.label} [{labels[k]}]"
+                   for k in _candidates(r, kind, vm, lm, labels))
+    return [b if b.structural else dataclasses.replace(b, labels=scopes) for b in rows]
+
+
+def _scoped_rows(lay, i: int, r) -> list[Block]:
+    """The rows of scoped rule *r* (the *i*-th of the policy) over the layout's columns."""
+    inst = lay.inst
+    vm, lm = _masks(r, inst.vendor_ids, inst.lot_ids)
+    sv, sl = lay.seg_v, lay.seg_l
+    seg_in = lm[sl]
+    tag = f"rule{i}"
+    d = inst.demand
+    m, sense = r.measure, _CODE[r.sense]
+    if m == "only":
+        segs = np.flatnonzero(seg_in & ~vm[sv])
+        D = float(d[lm].sum())
+        return [block("rules", "all", [0], np.zeros(len(segs)), lay.x(segs), 1.0, LE, 0.0,
+                      scale=max(D, 1e-9) / 100, names=(f"{tag}_only",))]
+    if m == "same_vendor":
+        out = []
+        lots = np.flatnonzero(lm)
+        r0, c0, a0 = _per_lot(lay, lay.z(), 1.0, lots)
+        out.append(block("rules", "lot", lots, r0, c0, a0, LE, 1.0, scale=0.1, names=(f"{tag}_one",)))
+        segs = np.flatnonzero(seg_in)
+        bidders = np.unique(sv[segs])
+        first, rest = lots[0], lots[1:]
+        # one row per (bidder, later lot): z(v, l) - z(v, first) == 0
+        pos_v = np.full(inst.n_vendors, -1, np.int64)
+        pos_v[bidders] = np.arange(len(bidders))
+        pos_l = np.full(inst.n_lots, -1, np.int64)
+        pos_l[rest] = np.arange(len(rest))
+        later = segs[sl[segs] != first]
+        head = segs[sl[segs] == first]
+        n_rest = len(rest)
+        row = np.concatenate([pos_v[sv[later]] * n_rest + pos_l[sl[later]],
+                              (pos_v[sv[head]][:, None] * n_rest + np.arange(n_rest)[None, :]).ravel()])
+        col = np.concatenate([lay.z(later), np.repeat(lay.z(head), n_rest)])
+        coef = np.concatenate([np.ones(len(later)), -np.ones(len(head) * n_rest)])
+        keys = np.arange(len(bidders) * n_rest)
+        out.append(block("rules", "segment", keys, row, col, coef, EQ, 0.0, scale=0.1,
+                         names=(f"{tag}_together",)))
+        if r.vendors is not None:
+            segs = np.flatnonzero(seg_in & ~vm[sv])
+            out.append(block("rules", "all", [0], np.zeros(len(segs)), lay.x(segs), 1.0, LE, 0.0,
+                             scale=max(float(d[lm].sum()), 1e-9) / 100, names=(f"{tag}_outside",)))
+        return out
+    keys, kind, labels = _keys(r, inst.vendor_ids, inst.lot_ids, vm, lm)
+    cand = np.asarray(_candidates(r, kind, vm, lm, labels), np.int64)
+    seg_key = keys[sv, sl] if lay.S else np.zeros(0, np.int64)
+    p = r.limit / 100.0
+    scope, row_keys, names, kind_idx = _row_naming(kind, cand, tag, inst)
+    if m == "demand_share":
+        r_, c_, a_ = _keyed_rows(seg_key, lay.x(), 1.0, cand, len(labels))
+        D = d if kind == "lot" else np.full(len(labels), float(d[lm].sum()))
+        rhs = p * D[cand]
+        return [block("rules", scope, row_keys, r_, c_, a_, sense, rhs, scale=np.maximum(D[cand], 1e-9) / 100,
+                      names=names, kind=kind_idx)]
+    if m == "spend_share":
+        col, coef = spend_columns(lay, np.arange(lay.S))
+        key2 = np.tile(seg_key, 2)
+        r1, c1, a1 = _keyed_rows(key2, col, coef, cand, len(labels))
+        lots2 = np.tile(sl, 2)
+        if kind == "lot":
+            r2, c2, a2 = group_rows(lots2, col, -p * coef, cand, inst.n_lots)
+        else:
+            den = np.flatnonzero(lm[lots2])
+            r2 = np.repeat(np.arange(len(cand)), len(den))
+            c2 = np.tile(col[den], len(cand))
+            a2 = np.tile(-p * coef[den], len(cand))
+        # a segment in the key's scope is in its numerator and denominator: one entry each
+        rows, cols, coefs = summed(np.concatenate([r1, r2]), np.concatenate([c1, c2]),
+                                   np.concatenate([a1, a2]))
+        return [block("rules", scope, row_keys, rows, cols, coefs, sense, 0.0,
+                      scale=(lay.cost_ref or 1.0) / 100, names=names,
+                      kind=kind_idx)]
+    if m == "lots" or (m == "vendors" and kind == "lot"):
+        # per vendor: its segments on the scope's lots; per lot: the scope's vendors there
+        r_, c_, a_ = _keyed_rows(seg_key, lay.z(), 1.0, cand, len(labels))
+        return [block("rules", scope, row_keys, r_, c_, a_, sense, r.limit, scale=0.1, names=names,
+                      kind=kind_idx)]
+    # vendors over all lots: engaged binaries of the key's vendors
+    vkey = keys.max(axis=1) if keys.size else np.full(inst.n_vendors, -1)
+    with_bid = np.flatnonzero((vkey >= 0) & (lay.u_col >= 0))
+    r_, c_, a_ = _keyed_rows(vkey[with_bid], lay.u_col[with_bid], 1.0, cand, len(labels))
+    out = [block("rules", scope, row_keys, r_, c_, a_, sense, r.limit, scale=0.1, names=names, kind=kind_idx)]
+    if r.sense in (">=", "==") and len(with_bid):
+        # an engaged vendor holds volume: u[v] - sum_s z[s] <= 0
+        rz, cz, az = _per_vendor(lay, lay.z(), -1.0, with_bid)
+        out.append(block("rules_engaged", "vendor", with_bid, np.concatenate([np.arange(len(with_bid)), rz]),
+                         np.concatenate([lay.u_col[with_bid], cz]),
+                         np.concatenate([np.ones(len(with_bid)), az]), LE, 0.0,
+                         names=(f"{tag}_engaged",), structural=True))
+    return out
+
+
+def _keyed_rows(keys, cols, coef, cand, n_keys):
+    """:func:`group_rows` over the entries whose key is >= 0 (in the rule's scope)."""
+    ok = np.asarray(keys) >= 0
+    coef = np.broadcast_to(np.asarray(coef, float), ok.shape)
+    return group_rows(np.asarray(keys)[ok], np.asarray(cols)[ok], coef[ok], cand, max(n_keys, 1))
+
+
+def _row_naming(kind, cand, tag, inst):
+    """Scope, keys, row-name prefixes and prefix index of a scoped rule's rows (names unique in
+    the model: ``rule<i>_<lot or vendor index>``, ``rule<i>_g<k>`` per group)."""
+    if kind == "lot":
+        return "lot", cand, (tag,), None
+    if kind == "vendor":
+        return "vendor", cand, (tag,), None
+    if kind == "group":
+        return "all", cand, tuple(f"{tag}_g{k}" for k in cand.tolist()), np.arange(len(cand))
+    return "all", cand, (tag,), None
+
+
 class Budget(Rule):
     """Total annual cost (one-off costs annualised) at most the budget.  Violation unit: 1 % of
     the larger of the budget and the cost scale, so that an absurdly low budget is relaxed before
@@ -587,6 +878,7 @@ class Budget(Rule):
 REGISTRY: tuple[Rule, ...] = (
     Demand(), MinVendorsPerLot(), MaxVendorsPerLot(), QualityFloor(), RiskCap(), MaxVendorsTotal(),
     MaxLotsPerVendor(), Include(), MinSharePct(), MaxSharePct(), MaxSharePctByLot(), Exclude(),
+    ScopedRules(),
     MaxSpendSharePct(), Budget(),
 )
 

@@ -56,7 +56,8 @@ def _shadow_prices(model: ArrayModel, solver: str) -> pd.Series:
     for blk, off in model.rule_rows():
         pi = model.duals[off:off + blk.n_rows]
         for i in np.flatnonzero(np.abs(pi) > 1e-9).tolist():
-            key = f"{blk.rule}:{scope_label(model.inst, blk, int(blk.keys[i]))}"
+            scope = blk.labels[i] if blk.labels else scope_label(model.inst, blk, int(blk.keys[i]))
+            key = f"{blk.rule}:{scope}"
             out[key] = out.get(key, 0.0) + float(pi[i])
     return pd.Series(out, dtype=float, name="shadow_price")
 
