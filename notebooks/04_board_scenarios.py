@@ -40,7 +40,7 @@ from sourcing.plots import plot_acceptability, plot_rule_costs
 
 fmt.notes_as_text()
 
-result = open_run(scenario_file, stages=RUN_STAGES, run_dir=run_dir, seed=seed,
+result = open_run(scenario_file, stages=(*RUN_STAGES, "break_even"), run_dir=run_dir, seed=seed,
                   **{"simulation.n": n_draws})
 scenario, tender, decision, names = result.scenario, result.tender, result.decision, result.names
 cur = tender.currency

@@ -81,6 +81,9 @@ def test_one_recommendation_everywhere(rendered):
     index = visible_text((report / "index.html").read_text(encoding="utf-8"))
     assert summary["recommendation"] in board and summary["recommendation"] in index
     assert board.count("Recommended:") == 1
+    # the board page and the index say the same about how far the key inputs may move
+    lines = [f for f in summary["findings"] if " stays recommended " in f]
+    assert len(lines) == 4 and all(f in board and f in index for f in lines)
     # one award section: the award the recommendation signs, or the least-cost one named as such
     headings = [board.count("The recommended award"), board.count("The least-cost award under the policy")]
     assert sorted(headings) == [0, 1]

@@ -410,8 +410,10 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
         fmts.get(c) is None and pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])) for c in frame.columns]
     left, right = "text-align:left", "text-align:right;white-space:nowrap"
+    # headers wrap (a long one would widen its column past the page); amounts never break
     cells = ([f'<th style="{left}">{escape(index_head)}</th>'] if index else []) + [
-        f'<th style="{right if numeric[j] else left}">{escape(h)}</th>' for j, h in enumerate(heads)]
+        f'<th style="{"text-align:right" if numeric[j] else left}">{escape(h)}</th>'
+        for j, h in enumerate(heads)]
     parts.append("<thead><tr>" + "".join(cells) + "</tr></thead><tbody>")
     for key, row in shown.iterrows():
         tds = ([f'<th style="{left}">{escape(key)}</th>'] if index else []) + [

@@ -51,7 +51,7 @@ NOTEBOOKS: dict[str, str] = {
 
 #: The stages each page presents (it reads them from the report's run folder).
 PAGE_STAGES: dict[str, tuple[str, ...]] = {
-    "04_board_scenarios": ("acceptability", "rule_costs", "performance", "decide"),
+    "04_board_scenarios": ("acceptability", "rule_costs", "performance", "decide", "break_even"),
     "01_tender_evaluation": ("acceptability", "sensitivity"),
     "02_award_allocation": ("rule_costs", "frontier"),
     "03_risk_simulation": ("decide", "drivers"),
