@@ -193,3 +193,39 @@ def test_a_workbook_tender_with_a_rules_sheet_reads(tmp_path, with_table):
         read_tender(book)
     (p,) = err.value.problems
     assert (p.source, p.row, p.column, p.value) == ("tender.xlsx[rules]", 3, "towers", "securty")
+
+
+def test_check_scenario_locates_a_clash_with_the_tender_rules(tmp_path, with_table):
+    from sourcing.pipeline import check_scenario
+
+    path = make_scenario(tmp_path, with_table, allocation={"policy": {"rules": SCENARIO_RULES[1:]}})
+    with pytest.raises(ValidationError) as err:
+        check_scenario(Scenario.load(path), read_tender(with_table))
+    (p,) = err.value.problems
+    assert p.column == "allocation.policy.rules" and SOC2 in p.rule
+
+
+def test_the_rules_csv_obeys_the_readers_bounds(tmp_path, monkeypatch):
+    import sourcing.io as sio
+
+    rows = pd.concat([ROWS.iloc[[0]].assign(rule_id=f"R{i}", name=f"rule {i}") for i in range(12)])
+    folder = write_tables(_tables(rows), tmp_path / "t")
+    monkeypatch.setattr(sio, "MAX_TABLE_ROWS", 10)
+    with pytest.raises(ValidationError) as err:
+        read_tender(folder)
+    found = [p for p in err.value.problems if p.source == "rules.csv"]
+    assert len(found) == 1 and found[0].rule.startswith("too many rows")
+    monkeypatch.setattr(sio, "MAX_TABLE_ROWS", 10**6)
+    monkeypatch.setattr(sio, "MAX_CSV_BYTES", (folder / "rules.csv").stat().st_size - 1)
+    with pytest.raises(ValidationError) as err:
+        read_tender(folder)
+    assert any(p.source == "rules.csv" and p.rule.startswith("file too large")
+               for p in err.value.problems)
+
+
+def test_a_duplicate_rule_name_in_the_table_is_located(tmp_path):
+    rows = ROWS.assign(name=KEEP)
+    with pytest.raises(ValidationError) as err:
+        read_tender(write_tables(_tables(rows), tmp_path / "t"))
+    (p,) = err.value.problems
+    assert (p.source, p.row, p.column) == ("rules.csv", 3, "name") and "row 2" in p.rule

@@ -6,9 +6,9 @@ A :class:`Tender` is what every later stage starts from.  Build one with
 all problems are raised together as one :class:`~sourcing.schemas.ValidationError`.
 
 Tables with a single key are indexed by it (``vendors`` by ``vendor_id``, ``criteria`` by
-``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``); long tables (``scores``,
-``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender currency
-(``settings.currency``, EUR by default) and per year unless a column says otherwise.
+``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``, ``rules`` by ``rule_id``);
+long tables (``scores``, ``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender
+currency (``settings.currency``, EUR by default) and per year unless a column says otherwise.
 """
 
 from __future__ import annotations
