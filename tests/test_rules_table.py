@@ -229,3 +229,30 @@ def test_a_duplicate_rule_name_in_the_table_is_located(tmp_path):
         read_tender(write_tables(_tables(rows), tmp_path / "t"))
     (p,) = err.value.problems
     assert (p.source, p.row, p.column) == ("rules.csv", 3, "name") and "row 2" in p.rule
+
+
+def test_an_option_breaking_a_tender_rule_is_named_by_the_check(tmp_path, with_table):
+    """The decide stage's check (resolve_policy of the combined policy) sees the tender's rules."""
+    import types
+
+    from sourcing.allocation.scoped import resolve_policy
+    from sourcing.decision import policy_breaches
+
+    tender = read_tender(with_table)
+    scenario = Scenario.load(make_scenario(tmp_path, with_table))
+    policy = resolve_policy(policy_of(scenario, tender), tender)
+    lines = pd.DataFrame({"lot_id": ["SEC", "HELP"], "provider": ["B2", "B1"],
+                          "lot_share": [1.0, 1.0], "units": [14_000.0, 90_000.0],
+                          "unit_price": [38.0, 24.0]})
+    said = policy_breaches(types.SimpleNamespace(lines=lines), policy)
+    assert said == [f"\u201c{SOC2}\u201d is broken: other vendors hold 100% of the demand"]
+
+
+def test_the_award_page_words_name_the_tender_rules(tmp_path, with_table):
+    from sourcing.narrative import policy_story
+
+    got, _ = run_stages(make_scenario(tmp_path, with_table), ["award"], cache=StageCache())
+    award = got["award"]
+    assert [r.label for r in award.policy.rules] == [KEEP, SOC2]
+    text = " ".join(policy_story(award.policy, currency=CURRENCY))
+    assert KEEP.capitalize() in text and SOC2.capitalize() in text  # a sentence each
