@@ -256,3 +256,10 @@ def test_the_award_page_words_name_the_tender_rules(tmp_path, with_table):
     assert [r.label for r in award.policy.rules] == [KEEP, SOC2]
     text = " ".join(policy_story(award.policy, currency=CURRENCY))
     assert KEEP.lower() in text.lower() and SOC2.lower() in text.lower()  # a sentence each
+
+
+def test_a_tender_with_cells_keeps_its_rules(with_table):
+    tender = read_tender(with_table)
+    changed = tender.with_cells({"lots": {"HELP": {"annual_demand": 80_000}}})
+    pd.testing.assert_frame_equal(changed.rules, tender.rules)
+    assert tender_rules(changed) == tender_rules(tender)
