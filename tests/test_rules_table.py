@@ -137,6 +137,9 @@ def test_a_scenario_rule_named_like_a_tender_rule_is_refused(tmp_path, with_tabl
     ({"bound": ""}, "bound", "at_least, at_most, equal"),
     ({"per": "region"}, "per", "valid: all"),
     ({"vendor_op": "~"}, "vendor_op", ">=, >, <=, <, ==, !=, in, contains, lacks"),
+    ({"measure": "only"}, "value", "takes no bound or value"),
+    ({"vendor_column": "offshore_share_pct", "vendor_op": ">=", "vendor_value": "half"}, "vendor_value",
+     "needs a number"),
 ])
 def test_a_bad_rules_row_is_located_with_the_valid_values(tmp_path, cell, column, listed):
     rows = ROWS.copy().astype(object)
@@ -144,6 +147,8 @@ def test_a_bad_rules_row_is_located_with_the_valid_values(tmp_path, cell, column
         rows.loc[0, k] = v
         if k == "lots":
             rows.loc[0, "towers"] = ""
+        if k == "measure" and v == "only":
+            rows.loc[0, "bound"] = ""
         if k == "vendors":
             rows.loc[0, ["vendor_column", "vendor_op", "vendor_value"]] = ""
     folder = write_tables(_tables(rows), tmp_path / "t")

@@ -543,6 +543,8 @@ def table_rule(row, rule_id: str) -> ScopedRule:
             where = next((c for c in ("per", "bound", "value", "lots", "vendors")
                           if re.search(rf"\b{c}\b", msg.replace(f"measure {rule_name(data)}", ""))),
                          "measure")
+            if "takes no bound or value" in msg:  # the cell that holds one
+                where = "bound" if data["bound"] is not None else "value"
         raise RowError({"lots": "towers" if towers else "lots",
                         "vendors": "vendor_column" if column else "vendors"}.get(where, where),
                        msg) from None
