@@ -305,13 +305,15 @@ def _cmd_price_to_win(args: argparse.Namespace) -> int:
     from . import present as fmt
     from .allocation.price_to_win import price_to_win
     from .narrative import price_to_win_lines
+    from .pipeline import policy_of
     from .scenario import Scenario
 
     scenario = Scenario.load(args.scenario)
     found = _stages(scenario, ["award"])
     tender, al = found["tender"], scenario.allocation
-    table = price_to_win(tender, al.policy_model(), quality=found["score"], award=found["award"],
-                         vendors=args.vendor or None, workers=args.workers, **al.solve_kwargs)
+    table = price_to_win(tender, policy_of(scenario, tender), quality=found["score"],
+                         award=found["award"], vendors=args.vendor or None, workers=args.workers,
+                         **al.solve_kwargs)
     for line in price_to_win_lines(table, names=fmt.Names.of(tender), currency=tender.currency,
                                    units=tender.lots["unit"]):
         print(line)

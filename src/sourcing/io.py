@@ -35,7 +35,7 @@ def read_tender(path: str | os.PathLike) -> Tender:
     ----------
     path : str or path-like
         A folder holding ``vendors.csv``, ``criteria.csv``, ``scores.csv``, ``lots.csv``,
-        ``bids.csv`` (and optionally ``tiers.csv``, ``risk.csv``, ``pairwise.csv``,
+        ``bids.csv`` (and optionally ``tiers.csv``, ``risk.csv``, ``pairwise.csv``, ``rules.csv``,
         ``settings.csv``), or an ``.xlsx`` workbook with sheets of the same names.
 
     Returns

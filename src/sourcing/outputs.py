@@ -536,7 +536,8 @@ def write_tender(tender: Tender, path: str | os.PathLike) -> Path:
     """
     tables = {"settings": pd.DataFrame({"key": list(tender.settings),
                                         "value": [str(v) for v in tender.settings.values()]})}
-    for name in ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise"):
+    for name in ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise",
+                 "rules"):
         frame = getattr(tender, name)
         if len(frame) or TABLES[name].required:
             tables[name] = frame
@@ -600,6 +601,12 @@ def write_template(path: str | os.PathLike) -> Path:
                                     allow_blank=col.nullable or not col.required)
                 dv.error = f"{col.name} must be one of: {', '.join(choices)}"
                 dv.showErrorMessage = True
+                ws.add_data_validation(dv)
+                dv.add(f"{letter}2:{letter}1000")
+            elif col.suggestions:  # usual values offered, others allowed (rules.per: any column)
+                dv = DataValidation(type="list", formula1='"' + ",".join(col.suggestions) + '"',
+                                    allow_blank=True)
+                dv.showErrorMessage = False
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}2:{letter}1000")
             elif col.kind in ("float", "int"):

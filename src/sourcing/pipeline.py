@@ -398,12 +398,21 @@ def _stage_sensitivity(scenario: Scenario, up: dict, opts: dict) -> Sensitivity:
                        weight_stability(ev.matrix, ev.objectives, ev.weights, method=method, **params))
 
 
+def policy_of(scenario: Scenario, tender: Tender):
+    """The policy every stage solves: the scenario's ``allocation.policy`` with the tender's
+    rules table after its scoped rules (:func:`sourcing.allocation.scoped.with_tender_rules`;
+    a rule named in both is refused)."""
+    from .allocation.scoped import with_tender_rules
+
+    return with_tender_rules(scenario.allocation.policy_model(), tender)
+
+
 def _stage_award(scenario: Scenario, up: dict, opts: dict) -> Any:
     from .allocation import allocate
 
     al = scenario.allocation
-    award = allocate(up["tender"], al.policy_model(), quality=up["score"], objective=al.objective,
-                     **al.solve_kwargs)
+    award = allocate(up["tender"], policy_of(scenario, up["tender"]), quality=up["score"],
+                     objective=al.objective, **al.solve_kwargs)
     if not award.feasible:
         warnings.warn(f"no feasible award under the policy: {award.diagnosis}", UserWarning,
                       stacklevel=2)
@@ -416,7 +425,8 @@ def _stage_rule_costs(scenario: Scenario, up: dict, opts: dict) -> pd.DataFrame:
     if not up["award"].feasible:
         return pd.DataFrame()
     al = scenario.allocation
-    return constraint_costs(up["tender"], al.policy_model(), quality=up["score"], **al.solve_kwargs)
+    return constraint_costs(up["tender"], policy_of(scenario, up["tender"]), quality=up["score"],
+                            **al.solve_kwargs)
 
 
 def _stage_frontier(scenario: Scenario, up: dict, opts: dict) -> Any:
@@ -425,8 +435,8 @@ def _stage_frontier(scenario: Scenario, up: dict, opts: dict) -> Any:
     if not up["award"].feasible:
         return None
     al = scenario.allocation
-    return frontier(up["tender"], al.policy_model(), n_points=al.frontier_points, quality=up["score"],
-                    **al.solve_kwargs)
+    return frontier(up["tender"], policy_of(scenario, up["tender"]), n_points=al.frontier_points,
+                    quality=up["score"], **al.solve_kwargs)
 
 
 def _stage_performance(scenario: Scenario, up: dict, opts: dict) -> Any:
@@ -445,7 +455,7 @@ def _stage_risk_award(scenario: Scenario, up: dict, opts: dict) -> RiskAnalysis 
     if not (al.risk.enabled and award.feasible):
         return None
     tender = up["tender"]
-    return risk_analysis(tender, al.policy_model(), up["score"], award, al.risk, seed=scenario.seed,
+    return risk_analysis(tender, policy_of(scenario, tender), up["score"], award, al.risk, seed=scenario.seed,
                          assumptions=Assumptions.for_tender(tender, scenario.simulation.assumptions))
 
 
@@ -524,7 +534,7 @@ def _stage_price_to_win(scenario: Scenario, up: dict, opts: dict) -> pd.DataFram
     al, award = scenario.allocation, up["award"]
     if not al.price_to_win or al.objective != "cost" or award is None or not award.feasible:
         return None
-    return price_to_win(up["tender"], al.policy_model(), quality=up["score"], award=award,
+    return price_to_win(up["tender"], policy_of(scenario, up["tender"]), quality=up["score"], award=award,
                         workers=None, **al.solve_kwargs)
 
 
@@ -563,7 +573,7 @@ def _stage_decide(scenario: Scenario, up: dict, opts: dict) -> Any:
 
     sim, tender = up["simulate"], up["tender"]
     # scoped rules name towers and vendor columns: an option's split is checked on their ids
-    policy = resolve_policy(scenario.allocation.policy_model(), tender)
+    policy = resolve_policy(policy_of(scenario, tender), tender)
     return decide(sim.simulation.summary(), sim.options, policy,
                   measure=scenario.decision.measure,
                   max_p_over_budget=scenario.decision.max_p_over_budget, currency=tender.currency,
@@ -978,8 +988,8 @@ def check_scenario(scenario: Scenario, tender: Tender) -> None:
     if policy.get("rules"):
         from .allocation.scoped import resolve_policy
 
-        try:  # lots, towers, vendors and vendor columns of the scoped rules
-            resolve_policy(scenario.allocation.policy_model(), tender)
+        try:  # lots, towers, vendors and vendor columns of the scoped rules; names the tender's
+            resolve_policy(policy_of(scenario, tender), tender)
         except ValueError as e:
             key = "allocation.policy.rules"
             problems.append(Problem(Path(scenario.source).name or "<scenario>", scenario.line_of(key), key,

@@ -170,6 +170,9 @@ class Column:
         Value for blank cells or a missing optional column.
     doc : str
         Meaning, with unit and currency, shown in the template and data dictionary.
+    suggestions : tuple of str, optional
+        Usual values of a free column, offered as a drop-down in the template but not enforced
+        (``rules.per``: ``all``, ``lot``, ``vendor`` or any vendors column).
     """
 
     name: str
@@ -183,12 +186,15 @@ class Column:
     unique: bool = False
     default: object = None
     doc: str = ""
+    suggestions: tuple[str, ...] | None = None
 
     def rule(self) -> str:
         """The column's constraint in words."""
         bits = []
         if self.choices:
             bits.append("one of " + ", ".join(self.choices))
+        elif self.suggestions:
+            bits.append("e.g. " + ", ".join(self.suggestions))
         elif self.kind == "bool":
             bits.append("yes or no")
         elif self.kind in ("float", "int"):
@@ -244,6 +250,12 @@ TOWERS = (
     "network",
     "other",
 )
+
+# the scoped rules' words (sourcing.allocation.scoped: MEASURES, BOUNDS, OPERATORS; a test keeps
+# them equal), here so the schemas import nothing of the allocation
+_RULE_MEASURES = ("demand_share", "spend_share", "vendors", "lots", "same_vendor", "only")
+_RULE_BOUNDS = ("at_least", "at_most", "equal")
+_RULE_OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "contains", "lacks")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -432,6 +444,44 @@ TABLES: dict[str, Table] = {
             key=("evaluator", "parent", "item_a", "item_b"),
             min_rows=0,
             doc="AHP pairwise judgments (upper triangle suffices) for weights by AHP.",
+        ),
+        Table(
+            "rules",
+            (
+                _c("rule_id", doc="Short unique rule id, e.g. R1.", unique=True),
+                _c("name", doc="The rule in the buyer's words, shown in the rule costs, the checks "
+                   "and the award page; blank: the rule id and generated words.", **_OPT),
+                _c("lots", doc="Lot ids (lots.lot_id) separated by ';'; blank (and no towers) = "
+                   "every lot.", **_OPT),
+                _c("towers", doc="Service towers (lots.tower) separated by ';': their lots; not with "
+                   "lots.", **_OPT),
+                _c("vendors", doc="Vendor ids (vendors.vendor_id) separated by ';'; blank (and no "
+                   "vendor_column) = every vendor.", **_OPT),
+                _c("vendor_column", doc="A vendors column choosing the vendors instead "
+                   "(country, offshore_share_pct, incumbent, iso27001, certifications, currency, "
+                   "x_...); incumbent also counts a lot's incumbent_vendor_id.", **_OPT),
+                _c("vendor_op", "category", "How vendor_column compares with vendor_value; blank "
+                   "= == (contains for certifications).", choices=_RULE_OPERATORS, **_OPT),
+                _c("vendor_value", doc="The value vendor_column is compared with: text, a number "
+                   "(percent for _pct columns), yes/no, or for in a list separated by ';'.",
+                   **_OPT),
+                _c("measure", "category", "What the rule measures: demand_share, spend_share "
+                   "(percent), vendors or lots (counts), same_vendor or only (no bound, no value).",
+                   choices=_RULE_MEASURES),
+                _c("bound", "category", "How the measure compares with value; blank for "
+                   "same_vendor and only.", choices=_RULE_BOUNDS, **_OPT),
+                _c("value", "float", "The bound: percent [0, 100] for demand_share and "
+                   "spend_share, a whole number of vendors or lots for the counts; blank for "
+                   "same_vendor and only.", ge=0, **_OPT),
+                _c("per", doc="One bound per lot, per vendor or per value of a vendors column "
+                   "(e.g. country); blank = all (the whole scope; vendor for measure lots).",
+                   suggestions=("all", "lot", "vendor", "country"), **_OPT),
+            ),
+            required=False,
+            key=("rule_id",),
+            min_rows=0,
+            doc="Scoped award rules, one row per rule (as allocation.policy.rules in a scenario): "
+            "a measure of some lots and vendors against a bound.",
         ),
     )
 }

@@ -6,9 +6,9 @@ A :class:`Tender` is what every later stage starts from.  Build one with
 all problems are raised together as one :class:`~sourcing.schemas.ValidationError`.
 
 Tables with a single key are indexed by it (``vendors`` by ``vendor_id``, ``criteria`` by
-``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``); long tables (``scores``,
-``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender currency
-(``settings.currency``, EUR by default) and per year unless a column says otherwise.
+``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``, ``rules`` by ``rule_id``);
+long tables (``scores``, ``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender
+currency (``settings.currency``, EUR by default) and per year unless a column says otherwise.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ class Tender:
     ----------
     vendors, criteria, lots, risk : DataFrame
         Indexed by their id (``vendor_id``, ``criterion_id``, ``lot_id``, ``vendor_id``).
+    rules : DataFrame
+        Scoped award rules, indexed by ``rule_id`` (empty without a rules table); the pipeline
+        adds them to the scenario's policy (:func:`sourcing.allocation.scoped.with_tender_rules`).
     scores, bids, tiers, pairwise : DataFrame
         Long tables with a RangeIndex.
     settings : Mapping
@@ -118,6 +121,7 @@ class Tender:
     tiers: pd.DataFrame
     risk: pd.DataFrame
     pairwise: pd.DataFrame
+    rules: pd.DataFrame
     settings: Mapping[str, object] = field(default_factory=dict)
     source: str = ""
 
@@ -134,6 +138,7 @@ class Tender:
         tiers: pd.DataFrame | None = None,
         risk: pd.DataFrame | None = None,
         pairwise: pd.DataFrame | None = None,
+        rules: pd.DataFrame | None = None,
         settings: Mapping[str, object] | pd.DataFrame | None = None,
         source: str = "<frames>",
     ) -> Tender:
@@ -144,6 +149,7 @@ class Tender:
         given = {
             "vendors": vendors, "criteria": criteria, "scores": scores, "lots": lots,
             "bids": bids, "tiers": tiers, "risk": risk, "pairwise": pairwise,
+            "rules": rules,
         }
         if isinstance(settings, Mapping):
             settings = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
@@ -381,7 +387,7 @@ class Tender:
                 f"criteria={len(self.criteria)})")
 
 
-_FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise")
+_FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise", "rules")
 #: Tables whose cells :meth:`Tender.with_cells` sets (a scenario's ``tender_cells``).
 CELL_TABLES = ("vendors", "criteria", "lots", "risk", "bids")
 
@@ -720,6 +726,68 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
     if settings["weighting"] == "ahp" and pw.empty:
         problems.append(Problem(labels["pairwise"], None, None, "",
                                 "weighting=ahp needs judgments in the pairwise table"))
+
+    if len(f["rules"]):
+        _check_rules(f, rows["rules"], labels["rules"], problems)
+
+
+def _check_rules(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str,
+                 problems: list[Problem]) -> None:
+    """Each row of the rules table: its lots, towers, vendors and vendors column known, and a
+    scoped rule that holds against the tender (a problem on the row's cell, valid values listed)."""
+    from .allocation.scoped import RowError, resolve, table_rule
+
+    vt, lt = f["vendors"], f["lots"]
+    vendors = [str(v) for v in vt["vendor_id"].dropna()]
+    lots = [str(x) for x in lt["lot_id"].dropna()]
+    towers = sorted({str(t) for t in lt["tower"].dropna()})
+    columns = sorted(c for c in vt.columns if c not in ("vendor_id", "name"))
+    names: dict[str, int] = {}
+    flagged = {p.row for p in problems if p.source == label}  # cells the parser refused
+    for i, (_, row) in enumerate(f["rules"].iterrows()):
+        r = row.to_dict()
+        line = int(rows[i])
+        bad = line in flagged
+        for col, valid, what in (("lots", lots, "lot"), ("towers", towers, "tower"),
+                                 ("vendors", vendors, "vendor")):
+            cell = r.get(col)
+            for x in (str(cell).split(";") if isinstance(cell, str) else ()):
+                if x.strip() and x.strip() not in valid:
+                    bad = True
+                    problems.append(Problem(label, line, col, x.strip(),
+                                            f"unknown {what}{_confusable(x.strip(), pd.Index(valid))}"
+                                            f"; known: {_listing(pd.Index(valid))}"))
+        col = r.get("vendor_column")
+        if isinstance(col, str) and col not in columns:
+            bad = True
+            problems.append(Problem(label, line, "vendor_column", col,
+                                    "unknown vendors column; valid: " + ", ".join(columns)))
+        if bad or r.get("rule_id") is None or r.get("measure") is None:
+            continue
+        try:
+            rule = table_rule(r, str(r["rule_id"]))
+            resolve([rule], vendor_ids=vendors, lot_ids=lots, vendors=vt, lots=lt)
+        except RowError as err:
+            problems.append(Problem(label, line, err.column, _text(r.get(err.column)), str(err)))
+            continue
+        except ValueError as err:  # against the tender: a per column, units of the lots ...
+            msg = str(err).removeprefix(f"rules[0] ({rule.label}): ")
+            where = ("per" if msg.startswith("per ") else "vendor_value" if "needs a number" in msg
+                     else ("towers" if isinstance(r.get("towers"), str) else "lots")
+                     if "units" in msg else None)
+            problems.append(Problem(label, line, where, _text(r.get(where)) if where else "", msg))
+            continue
+        if rule.label in names:
+            problems.append(Problem(label, line, "name", rule.label,
+                                    f"the same rule name as row {names[rule.label]}: give each "
+                                    "rule its own name"))
+        names.setdefault(rule.label, line)
+
+
+def _text(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return _num(v) if isinstance(v, float) else str(v)
 
 
 def _missing_evaluator_scores(sc: pd.DataFrame, ok: np.ndarray, rows: np.ndarray, label: str,

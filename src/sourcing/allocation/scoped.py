@@ -58,6 +58,7 @@ resolved against the tender (:func:`resolve`) where the instance is built, and t
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import numpy as np
@@ -66,7 +67,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..present import percent
 
-__all__ = ["BOUNDS", "MEASURES", "OPERATORS", "ScopedRule", "resolve", "resolve_policy"]
+__all__ = ["BOUNDS", "MEASURES", "OPERATORS", "ScopedRule", "resolve", "resolve_policy", "table_rule",
+           "tender_rules", "with_tender_rules"]
 
 #: What a scoped rule measures (see the module notes).
 MEASURES = ("demand_share", "spend_share", "vendors", "lots", "same_vendor", "only")
@@ -456,3 +458,132 @@ def resolve_policy(policy, tender):
     rules = resolve(policy.rules, vendor_ids=tender.vendor_ids, lot_ids=tender.lot_ids,
                     vendors=tender.vendors, lots=tender.lots)
     return policy.model_copy(update={"rules": rules})
+
+
+# ---------------------------------------------------------------------- the tender's rules table
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _ids(text) -> tuple[str, ...] | None:
+    """A ';'-separated cell as ids (None when blank)."""
+    if _blank(text):
+        return None
+    return tuple(x.strip() for x in str(text).split(";") if x.strip()) or None
+
+
+class RowError(ValueError):
+    """A row of the rules table that makes no rule; ``column`` names the cell to fix."""
+
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column = column
+
+
+def table_rule(row, rule_id: str) -> ScopedRule:
+    """The :class:`ScopedRule` of one row of the tender's ``rules`` table (``data/README.md``).
+
+    Parameters
+    ----------
+    row : mapping
+        The row's parsed cells (blank: None or NaN): ``name``, ``lots``, ``towers``, ``vendors``,
+        ``vendor_column``, ``vendor_op``, ``vendor_value``, ``measure``, ``bound``, ``value``
+        (percent for the shares, a count for the others) and ``per``.
+    rule_id : str
+        The row's id: the rule's name is the row's ``name``, else ``"<rule_id>: <generated words>"``
+        (so each rule has its own label in the rule costs).
+
+    Raises
+    ------
+    RowError
+        A row that makes no rule, with the column to fix and the valid choices.
+    """
+    def get(key):
+        return None if _blank(row.get(key)) else row.get(key)
+
+    lots, towers = _ids(get("lots")), _ids(get("towers"))
+    if lots and towers:
+        raise RowError("towers", "give lots or towers, not both")
+    vendors, column = _ids(get("vendors")), get("vendor_column")
+    op, want = get("vendor_op"), get("vendor_value")
+    if vendors and column:
+        raise RowError("vendor_column", "give vendors or vendor_column, not both")
+    if column is None and (op is not None or want is not None):
+        raise RowError("vendor_column", "vendor_op and vendor_value need a vendor_column")
+    selector: tuple[str, ...] | dict[str, Any] | None = vendors
+    if column is not None:
+        column = str(column).strip()
+        if want is None:
+            raise RowError("vendor_value", f"vendor_column {column} needs a vendor_value")
+        op = str(op) if op is not None else ("contains" if column == "certifications" else "==")
+        if column in ("incumbent", "iso27001"):
+            flag = str(want).strip().lower()
+            if op not in ("==", "!=") or flag not in ("yes", "no", "true", "false", "1", "0", "y", "n"):
+                raise RowError("vendor_value", f"{column} is yes/no: vendor_op == or != and "
+                                               "vendor_value yes or no")
+            held = flag in ("yes", "true", "1", "y")
+            selector = {column: held if op == "==" else not held}
+        elif op == "in":
+            selector = {column: {"in": list(_ids(want) or ())}}
+        elif (op == "contains") == (column == "certifications") and op in ("contains", "=="):
+            selector = {column: str(want).strip()}   # the scenario's plain form (and its words)
+        else:
+            selector = {column: {op: str(want).strip()}}
+    value = get("value")
+    data = {"name": get("name"), "lots": {"tower": list(towers)} if towers else lots,
+            "vendors": selector, "measure": get("measure"), "bound": get("bound"),
+            "value": None if value is None else float(value), "per": get("per")}
+    try:
+        rule = ScopedRule(**data)
+    except ValueError as err:  # pydantic's ValidationError: the first message, on its column
+        errors = getattr(err, "errors", lambda: [])()
+        msg = errors[0]["msg"].removeprefix("Value error, ") if errors else str(err)
+        where = errors[0]["loc"][0] if errors and errors[0].get("loc") else None
+        if where not in data:
+            where = next((c for c in ("per", "bound", "value", "lots", "vendors")
+                          if re.search(rf"\b{c}\b", msg.replace(f"measure {rule_name(data)}", ""))),
+                         "measure")
+            if "takes no bound or value" in msg:  # the cell that holds one
+                where = "bound" if data["bound"] is not None else "value"
+        raise RowError({"lots": "towers" if towers else "lots",
+                        "vendors": "vendor_column" if column else "vendors"}.get(where, where),
+                       msg) from None
+    if rule.name is None:
+        rule = rule.model_copy(update={"name": f"{rule_id}: {rule.label}"})
+    return rule
+
+
+def rule_name(data) -> str:
+    """The measure as the model's messages quote it (``'lots'``), so it is not read as a column."""
+    return repr(data.get("measure"))
+
+
+def tender_rules(tender) -> tuple[ScopedRule, ...]:
+    """The scoped rules of the tender's ``rules`` table, in row order (none without the table)."""
+    table = getattr(tender, "rules", None)
+    if table is None or table.empty:
+        return ()
+    return tuple(table_rule(row, str(rid)) for rid, row in table.iterrows())
+
+
+def with_tender_rules(policy, tender):
+    """*policy* with the tender's rules (:func:`tender_rules`) after its own scoped rules.
+
+    The one place the two combine: the pipeline solves, prices, checks and words the combined
+    policy in every stage.  A scenario rule named like a tender rule is refused (one rule, one
+    name: the rule costs and the checks report rules by name).
+
+    Raises
+    ------
+    ValueError
+        A scenario rule and a tender rule of the same name, naming both places.
+    """
+    extra = tender_rules(tender)
+    if not extra:
+        return policy
+    mine = {r.label for r in policy.rules}
+    clash = [r.label for r in extra if r.label in mine]
+    if clash:
+        raise ValueError("scoped rule(s) named both in the scenario (allocation.policy.rules) and in "
+                         f"the tender's rules table: {'; '.join(clash)}; rename or drop one of each")
+    return type(policy).model_validate({**dict(policy), "rules": (*policy.rules, *extra)})
