@@ -480,7 +480,7 @@ class RowError(ValueError):
         self.column = column
 
 
-def table_rule(row, rule_id: str) -> ScopedRule:
+def table_rule(row, rule_id: str, *, names=None) -> ScopedRule:
     """The :class:`ScopedRule` of one row of the tender's ``rules`` table (``data/README.md``).
 
     Parameters
@@ -492,6 +492,9 @@ def table_rule(row, rule_id: str) -> ScopedRule:
     rule_id : str
         The row's id: the rule's name is the row's ``name``, else ``"<rule_id>: <generated words>"``
         (so each rule has its own label in the rule costs).
+    names : callable, optional
+        Lot and vendor id -> name (:class:`sourcing.present.Names`) for the generated words
+        (default: the ids).
 
     Raises
     ------
@@ -549,7 +552,7 @@ def table_rule(row, rule_id: str) -> ScopedRule:
                         "vendors": "vendor_column" if column else "vendors"}.get(where, where),
                        msg) from None
     if rule.name is None:
-        rule = rule.model_copy(update={"name": f"{rule_id}: {rule.label}"})
+        rule = rule.model_copy(update={"name": f"{rule_id}: {rule.words(names)}"})
     return rule
 
 
@@ -563,7 +566,10 @@ def tender_rules(tender) -> tuple[ScopedRule, ...]:
     table = getattr(tender, "rules", None)
     if table is None or table.empty:
         return ()
-    return tuple(table_rule(row, str(rid)) for rid, row in table.iterrows())
+    from ..present import Names
+
+    names = Names.of(tender)
+    return tuple(table_rule(row, str(rid), names=names) for rid, row in table.iterrows())
 
 
 def with_tender_rules(policy, tender):
