@@ -318,3 +318,28 @@ def tiny_tender(*, incumbent: str | None = None, failure_prob: float = 0.1):
     from sourcing.tender import Tender
 
     return Tender.from_frames(**t)
+
+
+#: Price factors on each lot's reference price of :func:`scoped_rule_tables`: B1 the dear
+#: incumbent (US, onshore, SOC 2), B2 (US, 40 % offshore), B3 (IN, 60 % offshore, SOC 2), B4 (CA,
+#: 50 % offshore).  Unconstrained, HELP and EUC go to B3, EHR and HOST to B4, SEC to B2.
+SCOPED_FACTORS = {"B1": (1.10, 1.10, 1.10, 1.10, 1.10), "B2": (1.00, 0.95, 1.00, 0.93, 1.00),
+                  "B3": (0.90, 0.92, 0.95, 0.96, 0.90), "B4": (0.95, 0.90, 0.93, 0.94, 0.97)}
+
+
+def scoped_rule_tables(*, currency: str) -> dict[str, pd.DataFrame]:
+    """The tables of a 4-bidder, 5-lot tender on which each example scoped rule binds (countries,
+    offshore shares and certifications set; bids at :data:`SCOPED_FACTORS` of a reference price,
+    no setup or switching costs)."""
+    t = tender_tables(currency=currency, n_vendors=4, n_lots=5)
+    t["vendors"] = t["vendors"].assign(country=["US", "US", "IN", "CA"],
+                                       offshore_share_pct=[0.0, 40.0, 60.0, 50.0],
+                                       certifications=["SOC 2", "ISO 20000-1", "SOC 2; ISO 20000-1", ""])
+    lots = t["lots"].assign(switching_cost_per_unit=0.0)
+    ref = dict(zip(lots["lot_id"], [22.0, 145_000.0, 3_100.0, 41.0, 260.0], strict=True))
+    rows = [(v, lot, round(ref[lot] * f, 2), None, 0.0, "none", 0.0)
+            for v, fs in SCOPED_FACTORS.items() for lot, f in zip(lots["lot_id"], fs, strict=True)]
+    t["lots"] = lots
+    t["bids"] = pd.DataFrame(rows, columns=["vendor_id", "lot_id", "unit_price", "capacity",
+                                            "min_volume", "discount_type", "setup_cost"])
+    return t

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tenders import make_scenario, tender_tables
+from tenders import make_scenario, scoped_rule_tables
 
 from sourcing import read_tender
 from sourcing.allocation import Policy, allocate, constraint_costs
@@ -33,24 +33,12 @@ SCENARIO_RULES = [
     {"name": SOC2, "lots": {"tower": ["security"]}, "vendors": {"certifications": "SOC 2"},
      "measure": "only"},
 ]
-FACTORS = {"B1": (1.10, 1.10, 1.10, 1.10, 1.10), "B2": (1.00, 0.95, 1.00, 0.93, 1.00),
-           "B3": (0.90, 0.92, 0.95, 0.96, 0.90), "B4": (0.95, 0.90, 0.93, 0.94, 0.97)}
 
 
 def _tables(rules: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """A CHF tender: B1 the dear incumbent of HELP (SOC 2); unconstrained HELP goes to B3 and SEC
     to B2 (no SOC 2), so both example rules bind."""
-    t = tender_tables(currency=CURRENCY, n_vendors=4, n_lots=5)
-    t["vendors"] = t["vendors"].assign(country=["US", "US", "IN", "CA"],
-                                       offshore_share_pct=[0.0, 40.0, 60.0, 50.0],
-                                       certifications=["SOC 2", "ISO 20000-1", "SOC 2; ISO 20000-1", ""])
-    lots = t["lots"].assign(switching_cost_per_unit=0.0)
-    ref = dict(zip(lots["lot_id"], [22.0, 145_000.0, 3_100.0, 41.0, 260.0], strict=True))
-    rows = [(v, lot, round(ref[lot] * f, 2), None, 0.0, "none", 0.0)
-            for v, fs in FACTORS.items() for lot, f in zip(lots["lot_id"], fs, strict=True)]
-    t["lots"] = lots
-    t["bids"] = pd.DataFrame(rows, columns=["vendor_id", "lot_id", "unit_price", "capacity",
-                                            "min_volume", "discount_type", "setup_cost"])
+    t = scoped_rule_tables(currency=CURRENCY)
     if rules is not None:
         t["rules"] = rules
     return t

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError as PydanticError
-from tenders import tender_tables
+from tenders import scoped_rule_tables, tender_tables
 
 from sourcing import read_tender
 from sourcing.allocation import Policy, allocate, constraint_costs
@@ -23,11 +23,6 @@ from sourcing.narrative import breach_sentences, policy_story
 from sourcing.outputs import write_tables
 
 CURRENCY = "CHF"
-#: Price factors on each lot's reference price: B1 the dear incumbent (US, onshore, SOC 2),
-#: B2 (US, 40 % offshore), B3 (IN, 60 % offshore, SOC 2), B4 (CA, 50 % offshore).  Unconstrained,
-#: HELP and EUC go to B3, EHR and HOST to B4, SEC to B2.
-FACTORS = {"B1": (1.10, 1.10, 1.10, 1.10, 1.10), "B2": (1.00, 0.95, 1.00, 0.93, 1.00),
-           "B3": (0.90, 0.92, 0.95, 0.96, 0.90), "B4": (0.95, 0.90, 0.93, 0.94, 0.97)}
 
 EXAMPLES = {
     "incumbent keeps 30 % of the service desk": dict(
@@ -45,17 +40,7 @@ EXAMPLES = {
 
 @pytest.fixture(scope="module")
 def tender_path(tmp_path_factory):
-    t = tender_tables(currency=CURRENCY, n_vendors=4, n_lots=5)
-    t["vendors"] = t["vendors"].assign(country=["US", "US", "IN", "CA"],
-                                       offshore_share_pct=[0.0, 40.0, 60.0, 50.0],
-                                       certifications=["SOC 2", "ISO 20000-1", "SOC 2; ISO 20000-1", ""])
-    lots = t["lots"].assign(switching_cost_per_unit=0.0)
-    ref = dict(zip(lots["lot_id"], [22.0, 145_000.0, 3_100.0, 41.0, 260.0], strict=True))
-    rows = [(v, lot, round(ref[lot] * f, 2), None, 0.0, "none", 0.0)
-            for v, fs in FACTORS.items() for lot, f in zip(lots["lot_id"], fs, strict=True)]
-    t["lots"] = lots
-    t["bids"] = pd.DataFrame(rows, columns=["vendor_id", "lot_id", "unit_price", "capacity", "min_volume",
-                                            "discount_type", "setup_cost"])
+    t = scoped_rule_tables(currency=CURRENCY)
     folder = tmp_path_factory.mktemp("scoped") / "tender"
     write_tables(t, folder)
     return folder
