@@ -181,13 +181,13 @@ def test_a_tender_cell_moves_through_the_scenario_and_its_boundary_separates(wha
 
     lot = whatif.tender.lot_ids[0]
     base = float(whatif.tender.lots.at[lot, "inhouse_unit_cost"])
-    be = break_even(whatif, f"lots.{lot}.inhouse_unit_cost", low=0.01 * base, high=3 * base, tol=base / 1e4)
+    be = break_even(whatif, f"lots.{lot}.inhouse_unit_cost", low=0.01 * base, high=3 * base, tol=base / 1e3)
     assert be.unit == "unit price" and be.baseline == base
     assert whatif.tender.lots.at[lot, "name"] in be.label
     assert be.below is not None or be.above is not None
     for v, option in ((be.below, be.below_option), (be.above, be.above_option)):
         if v is not None:
-            step = base / 1e3 if v > be.baseline else -base / 1e3
+            step = base / 500 if v > be.baseline else -base / 500  # beyond the tolerance
             key = f"tender_cells.lots.{lot}.inhouse_unit_cost"
             assert _said(whatif.outcome(whatif.start.with_overrides(**{key: v + step})).decision) == option
             assert _said(whatif.outcome(whatif.start.with_overrides(**{key: v - step})).decision) \

@@ -8,8 +8,18 @@ import jupytext
 import pytest
 
 from sourcing.report import ReportError, render
+from sourcing.scenario import Scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "baseline.yaml"
+#: What these tests of the report's mechanics leave out of the baseline's run (every stage still
+#: runs; the pages and their text are tested in test_board_pages): fewer draws, no risk-aware
+#: award, no price to win, no break-even searches.
+QUICK = {"simulation.n": 2000, "allocation.risk.enabled": False, "allocation.price_to_win": False,
+         "decision.break_even": False}
+
+
+def _quick(path: Path = BASELINE) -> Scenario:
+    return Scenario.load(path, **QUICK)
 
 
 def _notebook(folder: Path, body: str) -> None:
@@ -25,7 +35,7 @@ def test_render_hides_code_and_writes_index(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     _notebook(nbs, "secret_variable = 41\nprint('answer', secret_variable + 1, seed)")
-    index = render(BASELINE, out=tmp_path / "out", notebooks=nbs, only=["01_tender_evaluation"])
+    index = render(_quick(), out=tmp_path / "out", notebooks=nbs, only=["01_tender_evaluation"])
     page = (tmp_path / "out" / "01_tender_evaluation.html").read_text(encoding="utf-8")
     assert "answer 42 20261127" in page  # the scenario's seed reached the notebook
     assert "secret_variable" not in page  # code hidden
@@ -46,7 +56,7 @@ def test_render_leaves_the_callers_logging_warnings_and_environment(tmp_path, mo
     nbs.mkdir()
     _notebook(nbs, "print('ok')")
     try:
-        render(BASELINE, out=tmp_path / "out", notebooks=nbs, only=["01_tender_evaluation"])
+        render(_quick(), out=tmp_path / "out", notebooks=nbs, only=["01_tender_evaluation"])
         assert logging.getLogger("papermill").level == logging.DEBUG
         assert logging.getLogger("papermill.translators").level == logging.NOTSET
         assert warnings.filters == filters
@@ -60,11 +70,11 @@ def test_failed_run_keeps_previous_report_and_names_the_cell(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     _notebook(nbs, "print('previous good report')")
-    render(BASELINE, out=out, notebooks=nbs, only=["01_tender_evaluation"])
+    render(_quick(), out=out, notebooks=nbs, only=["01_tender_evaluation"])
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     _notebook(nbs, "raise ValueError('bid table is empty')")
     with pytest.raises(ReportError, match="01_tender_evaluation.*cell.*bid table is empty"):
-        render(BASELINE, out=out, notebooks=nbs, only=["01_tender_evaluation"])
+        render(_quick(), out=out, notebooks=nbs, only=["01_tender_evaluation"])
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert "previous good report" in (out / "01_tender_evaluation.html").read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
@@ -85,7 +95,7 @@ def test_page_without_its_data_is_skipped_with_the_reason(tmp_path):
     nbs.mkdir()
     _notebook(nbs, "print('ok')")
     jupytext.write(jupytext.read(nbs / "01_tender_evaluation.ipynb"), nbs / "05_vendor_performance.ipynb")
-    index = render(scenario, out=tmp_path / "out", notebooks=nbs,
+    index = render(_quick(scenario), out=tmp_path / "out", notebooks=nbs,
                    only=["01_tender_evaluation", "05_vendor_performance"])
     text = index.read_text(encoding="utf-8")
     assert "not rendered: the scenario names no performance data" in text
