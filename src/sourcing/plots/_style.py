@@ -10,6 +10,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from ..present import number
+from ..tender import DEFAULT_CURRENCY
 
 # vendor and criterion names are text, never TeX: a '$' in a bidder's name must not be parsed
 plt.rcParams["text.parse_math"] = False
@@ -52,7 +53,7 @@ class MoneyFormatter(Formatter):
         return labels
 
 
-def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyFormatter:  # default: no tender
+def money_formatter(currency: str = DEFAULT_CURRENCY, *, scale: str = "auto") -> MoneyFormatter:
     """Tick formatter showing money with thousands separators, e.g. ``USD 1.2M`` or ``USD 950k``.
 
     Parameters
@@ -68,7 +69,7 @@ def money_formatter(currency: str = "EUR", *, scale: str = "auto") -> MoneyForma
     return MoneyFormatter(currency, scale)
 
 
-def money_axis(ax: Axes, axis: str = "y", currency: str = "EUR") -> Axes:  # default: no tender
+def money_axis(ax: Axes, axis: str = "y", currency: str = DEFAULT_CURRENCY) -> Axes:
     """Format the x or y axis of *ax* as money in *currency*; returns *ax*."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(money_formatter(currency))

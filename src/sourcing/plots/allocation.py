@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import present as fmt
+from ..tender import DEFAULT_CURRENCY
 from ._style import category_ticks, get_ax, money_axis, name_of
 
 __all__ = ["plot_award", "plot_frontier", "plot_rule_costs", "plot_spend_concentration"]
@@ -78,7 +79,7 @@ def plot_frontier(front, ax=None, *, chosen=None):
 def plot_rule_costs(costs: pd.DataFrame, ax=None):
     """Bar chart: what each rule costs a year (``constraint_costs`` output)."""
     ax = get_ax(ax)
-    currency = costs.attrs.get("currency", "EUR")  # default when the costs carry none
+    currency = costs.attrs.get("currency", DEFAULT_CURRENCY)  # costs without a tender
     data = costs["cost_of_rule"].astype(float).fillna(0.0).sort_values()
     labels = [str(costs.loc[r, "description"]) for r in data.index]
     colors = ["tab:red" if v > 0 else "tab:grey" for v in data.to_numpy()]
