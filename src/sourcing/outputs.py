@@ -537,7 +537,7 @@ def write_tender(tender: Tender, path: str | os.PathLike) -> Path:
     tables = {"settings": pd.DataFrame({"key": list(tender.settings),
                                         "value": [str(v) for v in tender.settings.values()]})}
     for name in ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise",
-                 "rules"):
+                 "rules", "bundles", "discounts"):
         frame = getattr(tender, name)
         if len(frame) or TABLES[name].required:
             tables[name] = frame

@@ -256,6 +256,9 @@ TOWERS = (
 _RULE_MEASURES = ("demand_share", "spend_share", "vendors", "lots", "same_vendor", "only")
 _RULE_BOUNDS = ("at_least", "at_most", "equal")
 _RULE_OPERATORS = (">=", ">", "<=", "<", "==", "!=", "in", "contains", "lacks")
+#: How a package bid may be taken, and what a conditional discount counts.
+BUNDLE_SPLITS = ("all_or_nothing", "proportional")
+DISCOUNT_CONDITIONS = ("lots_at_least", "spend_at_least")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -482,6 +485,52 @@ TABLES: dict[str, Table] = {
             min_rows=0,
             doc="Scoped award rules, one row per rule (as allocation.policy.rules in a scenario): "
             "a measure of some lots and vendors against a bound.",
+        ),
+        Table(
+            "bundles",
+            (
+                _c("bundle_id", doc="Short id of the package bid, e.g. B1; one row per lot of the "
+                   "package."),
+                _c("vendor_id", doc="Bidding vendor (vendors.vendor_id), the same on every row of "
+                   "the bundle."),
+                _c("lot_id", doc="A lot of the package (lots.lot_id)."),
+                _c("volume", "float", "Units per year of this lot in the package; give volume or "
+                   "share_pct.", gt=0, **_OPT),
+                _c("share_pct", "float", "Share of this lot's annual demand in the package, "
+                   "percent; give volume or share_pct.", gt=0, le=100, **_OPT),
+                _c("price", "float", "Price of the whole package, tender currency per year; on "
+                   "every row of the bundle (the same) or on its first row only.", gt=0, **_OPT),
+                _c("split", "category", "all_or_nothing (the package is taken whole or not at all) "
+                   "or proportional (any fraction of it: the same fraction of every lot's volume "
+                   "at that fraction of the price).", choices=BUNDLE_SPLITS,
+                   default="all_or_nothing", **_OPT),
+            ),
+            required=False,
+            key=("bundle_id", "lot_id"),
+            min_rows=0,
+            doc="Package (combinatorial) bids: a price for several lots together. A vendor wins a "
+            "package or its lot bids on those lots, never both on one lot.",
+        ),
+        Table(
+            "discounts",
+            (
+                _c("discount_id", doc="Short unique id of the offer, e.g. D1.", unique=True),
+                _c("vendor_id", doc="Vendor offering it (vendors.vendor_id)."),
+                _c("condition", "category", "lots_at_least (the vendor is awarded at least "
+                   "threshold lots) or spend_at_least (its spend reaches threshold a year), over "
+                   "the lots below.", choices=DISCOUNT_CONDITIONS),
+                _c("threshold", "float", "Number of lots (a whole number) or tender currency per "
+                   "year, as the condition says.", gt=0),
+                _c("discount_pct", "float", "Discount on the vendor's fees on the lots below, "
+                   "percent.", gt=0, le=100),
+                _c("lots", doc="Lot ids (lots.lot_id) separated by ';' that the condition counts "
+                   "and the discount applies to; blank = every lot.", **_OPT),
+            ),
+            required=False,
+            key=("discount_id",),
+            min_rows=0,
+            doc="Conditional discounts: a percent off a vendor's fees when it wins enough lots or "
+            "spend. Of one vendor's offers, the largest that applies is given (they do not add up).",
         ),
     )
 }

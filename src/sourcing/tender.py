@@ -6,8 +6,9 @@ A :class:`Tender` is what every later stage starts from.  Build one with
 all problems are raised together as one :class:`~sourcing.schemas.ValidationError`.
 
 Tables with a single key are indexed by it (``vendors`` by ``vendor_id``, ``criteria`` by
-``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``, ``rules`` by ``rule_id``);
-long tables (``scores``, ``bids``, ``tiers``, ``pairwise``) keep a RangeIndex.  Money is in the tender
+``criterion_id``, ``lots`` by ``lot_id``, ``risk`` by ``vendor_id``, ``rules`` by ``rule_id``,
+``discounts`` by ``discount_id``); long tables (``scores``, ``bids``, ``tiers``, ``pairwise``,
+``bundles``) keep a RangeIndex.  Money is in the tender
 currency (``settings.currency``, EUR by default) and per year unless a column says otherwise.
 """
 
@@ -100,6 +101,11 @@ class Tender:
     rules : DataFrame
         Scoped award rules, indexed by ``rule_id`` (empty without a rules table); the pipeline
         adds them to the scenario's policy (:func:`sourcing.allocation.scoped.with_tender_rules`).
+    bundles : DataFrame
+        Package bids, one row per bundle x lot (empty without a bundles table); the award takes
+        them beside the lot bids.
+    discounts : DataFrame
+        Conditional discounts, indexed by ``discount_id`` (empty without a discounts table).
     scores, bids, tiers, pairwise : DataFrame
         Long tables with a RangeIndex.
     settings : Mapping
@@ -122,6 +128,8 @@ class Tender:
     risk: pd.DataFrame
     pairwise: pd.DataFrame
     rules: pd.DataFrame
+    bundles: pd.DataFrame
+    discounts: pd.DataFrame
     settings: Mapping[str, object] = field(default_factory=dict)
     source: str = ""
 
@@ -139,6 +147,8 @@ class Tender:
         risk: pd.DataFrame | None = None,
         pairwise: pd.DataFrame | None = None,
         rules: pd.DataFrame | None = None,
+        bundles: pd.DataFrame | None = None,
+        discounts: pd.DataFrame | None = None,
         settings: Mapping[str, object] | pd.DataFrame | None = None,
         source: str = "<frames>",
     ) -> Tender:
@@ -149,7 +159,7 @@ class Tender:
         given = {
             "vendors": vendors, "criteria": criteria, "scores": scores, "lots": lots,
             "bids": bids, "tiers": tiers, "risk": risk, "pairwise": pairwise,
-            "rules": rules,
+            "rules": rules, "bundles": bundles, "discounts": discounts,
         }
         if isinstance(settings, Mapping):
             settings = pd.DataFrame({"key": list(settings), "value": list(settings.values())})
@@ -387,7 +397,8 @@ class Tender:
                 f"criteria={len(self.criteria)})")
 
 
-_FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise", "rules")
+_FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise", "rules",
+           "bundles", "discounts")
 #: Tables whose cells :meth:`Tender.with_cells` sets (a scenario's ``tender_cells``).
 CELL_TABLES = ("vendors", "criteria", "lots", "risk", "bids")
 
@@ -729,6 +740,83 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
 
     if len(f["rules"]):
         _check_rules(f, rows["rules"], labels["rules"], problems)
+    ref("discounts", "vendor_id", vendors, "vendor")
+    if len(f["bundles"]):
+        ok = ref("bundles", "vendor_id", vendors, "vendor") & ref("bundles", "lot_id", lots, "lot")
+        _check_bundles(f, rows["bundles"], labels["bundles"], ok.to_numpy(), problems)
+    if len(f["discounts"]):
+        _check_discounts(f, rows["discounts"], labels["discounts"], lots, problems)
+
+
+def _check_bundles(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, ok: np.ndarray,
+                   problems: list[Problem]) -> None:
+    """Each package bid: one vendor, one price and one split on all its rows, and on each row a
+    volume or a share (not both) that fits in the lot's demand."""
+    bt = f["bundles"]
+    demand = dict(zip(f["lots"]["lot_id"], f["lots"]["annual_demand"], strict=True))
+    first: dict[str, int] = {}
+    for i, r in enumerate(bt.itertuples(index=False)):
+        line = int(rows[i])
+        has_v, has_s = pd.notna(r.volume), pd.notna(r.share_pct)
+        if has_v == has_s:
+            problems.append(Problem(label, line, "volume", _text(r.volume),
+                                    "give the lot's volume (units a year) or its share_pct, not both"
+                                    if has_v else "blank: give the lot's volume or its share_pct"))
+        elif has_v and ok[i] and r.lot_id in demand and r.volume > demand[r.lot_id] * (1 + 1e-9):
+            problems.append(Problem(label, line, "volume", _text(r.volume),
+                                    f"more than lot {r.lot_id}'s annual demand of "
+                                    f"{_num(demand[r.lot_id])} units"))
+        if r.bundle_id is None:
+            continue
+        j = first.setdefault(r.bundle_id, i)
+        if j == i:
+            continue
+        head = bt.iloc[j]
+        for col in ("vendor_id", "split"):
+            if getattr(r, col) != head[col] and getattr(r, col) is not None:
+                problems.append(Problem(label, line, col, _text(getattr(r, col)),
+                                        f"bundle {r.bundle_id} has {col} {_text(head[col])} on row "
+                                        f"{int(rows[j])}: one {col.split('_')[0]} per bundle"))
+        if pd.notna(r.price) and pd.notna(head["price"]) and r.price != head["price"]:
+            problems.append(Problem(label, line, "price", _text(r.price),
+                                    f"bundle {r.bundle_id}'s package price is {_num(head['price'])} "
+                                    f"on row {int(rows[j])}: give it once or the same on every row"))
+    priced = bt.groupby("bundle_id", sort=False)["price"].apply(lambda p: p.notna().any())
+    for b in priced.index[~priced.to_numpy()]:
+        problems.append(Problem(label, int(rows[first[b]]), "price", "",
+                                f"bundle {b} has no package price: give it on its first row"))
+
+
+def _check_discounts(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, lots: pd.Index,
+                     problems: list[Problem]) -> None:
+    """Each conditional discount: known lots, a whole number of lots that the lots can reach, and
+    a vendor that bids on them (else the offer could never apply)."""
+    bidding: dict[str, set] = {}
+    for table in ("bids", "bundles"):
+        for v, lot in zip(f[table]["vendor_id"], f[table]["lot_id"], strict=True):
+            bidding.setdefault(v, set()).add(lot)
+    for i, r in enumerate(f["discounts"].itertuples(index=False)):
+        line = int(rows[i])
+        named = [x.strip() for x in r.lots.split(";") if x.strip()] if isinstance(r.lots, str) else []
+        unknown = [x for x in named if x not in lots]
+        for x in unknown:
+            problems.append(Problem(label, line, "lots", x, f"unknown lot{_confusable(x, lots)}; known: "
+                                    + _listing(lots)))
+        if unknown or r.vendor_id not in bidding and r.vendor_id is None:
+            continue
+        scope = set(named) or set(lots)
+        bid_on = bidding.get(r.vendor_id, set()) & scope
+        if r.vendor_id is not None and not bid_on:
+            problems.append(Problem(label, line, "vendor_id", str(r.vendor_id),
+                                    "the vendor bids on none of the discount's lots: it could never apply"))
+        if r.condition == "lots_at_least" and pd.notna(r.threshold):
+            if not float(r.threshold).is_integer():
+                problems.append(Problem(label, line, "threshold", _text(r.threshold),
+                                        "lots_at_least counts lots: give a whole number"))
+            elif bid_on and r.threshold > len(bid_on):
+                problems.append(Problem(label, line, "threshold", _text(r.threshold),
+                                        f"the vendor bids on {len(bid_on)} of the discount's lots: "
+                                        "it could never apply"))
 
 
 def _check_rules(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str,

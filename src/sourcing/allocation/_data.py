@@ -17,11 +17,37 @@ from ..tender import DEFAULT_CURRENCY
 from .policy import Policy
 from .scoped import resolve
 
-__all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Instance", "make_instance"]
+__all__ = ["DEFAULT_CURRENCY", "MIN_AWARD", "Discount", "Instance", "discount_amounts", "make_instance"]
 
 #: Least volume of an awarded bid, as a fraction of the lot's annual demand (0.01 %).
 MIN_AWARD = 1e-4
 
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A conditional discount offered by one vendor (a row of the tender's ``discounts`` table).
+
+    Attributes
+    ----------
+    id : str
+    vendor : int
+        Vendor index.
+    condition : {"lots_at_least", "spend_at_least"}
+    threshold : float
+        Lots (a whole number), or spend before discounts in tender currency per year, on ``lots``.
+    pct : float
+        Percent off the vendor's fees on ``lots``.
+    lots : ndarray of bool (L,)
+        The lots the condition counts and the discount applies to.
+    """
+
+    id: str
+    vendor: int
+    condition: str
+    threshold: float
+    pct: float
+    lots: np.ndarray
 
 
 @dataclass
@@ -33,6 +59,15 @@ class Instance:
     cost ``intercept[s] + price[s] * x`` (tender currency per year): all-unit tiers have
     intercept 0; incremental tiers have the intercept that makes the cost equal to the sum of the
     tier prices.
+
+    A package bid (``bundles``) is one more segment on its vendor's bid for each of its lots (a
+    *piece*, ``seg_bundle[s]`` its bundle, -1 for the lot bids' own segments; a bid made for a
+    piece alone has only pieces): at most one segment of a bid is used, so a vendor serves a lot
+    from its lot bid or from one package, never both.  An all-or-nothing piece is its fixed
+    volume at a fixed price (``lo == hi``, price 0, the package price's share as intercept); a
+    proportional piece is any fraction of its volume at that fraction of the price.  The package
+    price is shared among its lots in proportion to volume x the lot's median bid price (for the
+    spend by lot; the pieces add up to the package price).
     """
 
     vendor_ids: list[str]
@@ -65,6 +100,25 @@ class Instance:
     has_risk: bool
     currency: str = DEFAULT_CURRENCY  # ISO 4217 code of every amount (the tender's)
     rules: tuple = ()             # the policy's scoped rules resolved against the tender (ids)
+    seg_bundle: np.ndarray | None = None   # (S,) bundle of a package piece, -1 (None: no bundles)
+    piece_volume: np.ndarray | None = None  # (S,) a piece's volume when its package is taken whole
+    bundle_ids: tuple = ()        # (K,) package bid ids
+    bundle_vendor: np.ndarray | None = None       # (K,) vendor index
+    bundle_price: np.ndarray | None = None        # (K,) package price, tender currency per year
+    bundle_proportional: np.ndarray | None = None  # (K,) bool: may be taken in part
+    discounts: tuple = ()         # Discount records of eligible vendors
+
+    @property
+    def lot_segment(self) -> np.ndarray:
+        """(S,) bool: the segment is a lot bid's own (not a package piece)."""
+        if self.seg_bundle is None:
+            return np.ones(len(self.seg_bid), bool)
+        return self.seg_bundle < 0
+
+    @property
+    def expressive(self) -> bool:
+        """The instance has package bids or conditional discounts."""
+        return bool(len(self.bundle_ids) or len(self.discounts))
 
     @property
     def n_vendors(self) -> int:
@@ -83,11 +137,12 @@ class Instance:
 
     def bid_costs(self, x: np.ndarray) -> np.ndarray:
         """Annual unit cost (tender currency per year) of volumes *x* (one per bid) at the
-        cheapest segment that admits them; 0 for no volume, inf when no segment admits the volume
-        (vectorised)."""
+        cheapest segment of the lot bid that admits them (package pieces left out); 0 for no
+        volume, inf when no segment admits the volume (vectorised)."""
         x = np.asarray(x, float)
         xs = x[self.seg_bid]
         ok = (self.seg_lo <= xs + 1e-7 * np.maximum(xs, 1)) & (self.seg_hi >= xs - 1e-7 * np.maximum(xs, 1))
+        ok &= self.lot_segment
         c = np.where(ok, self.seg_intercept + self.seg_price * xs, np.inf)
         out = np.full(len(x), np.inf)
         np.minimum.at(out, self.seg_bid, c)
@@ -96,12 +151,12 @@ class Instance:
 
     def bid_cost(self, b: int, x: float) -> float:
         """Annual unit cost (tender currency per year) of volume *x* on bid *b* (cheapest feasible
-        segment)."""
+        segment of the lot bid)."""
         if x <= 1e-9:
             return 0.0
         sl = slice(self.seg_start[b], self.seg_start[b + 1])
         lo, hi = self.seg_lo[sl], self.seg_hi[sl]
-        ok = (lo <= x + 1e-7 * max(x, 1)) & (hi >= x - 1e-7 * max(x, 1))
+        ok = (lo <= x + 1e-7 * max(x, 1)) & (hi >= x - 1e-7 * max(x, 1)) & self.lot_segment[sl]
         if not ok.any():
             return float("inf")
         return float(np.min((self.seg_intercept[sl] + self.seg_price[sl] * x)[ok]))
@@ -161,6 +216,8 @@ def make_instance(
     risk: pd.DataFrame | None = None,
     quality=None,
     need_quality: bool = False,
+    bundles: pd.DataFrame | None = None,
+    discounts: pd.DataFrame | None = None,
 ) -> Instance:
     """Validate inputs and build the numeric :class:`Instance` (see :func:`allocate`)."""
     policy = policy if policy is not None else Policy()
@@ -175,6 +232,8 @@ def make_instance(
         vendors = tender.vendors if vendors is None else vendors
         tiers = tender.tiers if tiers is None else tiers
         risk = tender.risk if risk is None else risk
+        bundles = getattr(tender, "bundles", None) if bundles is None else bundles
+        discounts = getattr(tender, "discounts", None) if discounts is None else discounts
         years = years or tender.contract_years
         rate = tender.discount_rate
         currency = tender.currency
@@ -225,7 +284,8 @@ def make_instance(
             if v not in known:
                 problems.append(Problem("bids", i + 2, "vendor_id", str(v), "unknown vendor"))
     else:
-        vendor_ids = sorted({str(v) for v in bids["vendor_id"]})
+        named = [] if bundles is None or "vendor_id" not in getattr(bundles, "columns", ()) else bundles["vendor_id"]
+        vendor_ids = sorted({str(v) for v in bids["vendor_id"]} | {str(v) for v in named})
     if problems:
         raise ValidationError(problems, title="invalid allocation input")
 
@@ -299,6 +359,35 @@ def make_instance(
     seg, keep, dropped = _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded,
                                    eligible, bid_v, bid_l, base, cap, bmin, dtype, d, tol)
     s_bid, s_lo, s_hi, s_p, s_a = seg
+    b_v, b_l = bid_v[keep], bid_l[keep]
+    b_setup = np.where(setup_applies(b_v, lot_inc[b_l]), setup[keep], 0.0)
+    b_cap, b_min, b_type = cap[keep], bmin[keep], dtype[keep].tolist()
+    expressive = {}
+    if bundles is not None and len(bundles):
+        pieces, made = _bundle_pieces(policy, _frame(bundles, "bundles", None), vindex, lindex, eligible,
+                                      excluded, d, tol, bid_l, base, dropped)
+        if len(made[0]):
+            # pieces go on the vendor's bid for the lot, or on a bid made for them
+            p_v, p_l, p_lo, p_hi, p_price, p_int, p_bundle, p_full = pieces
+            bid_at = {(int(v), int(j)): b for b, (v, j) in enumerate(zip(b_v, b_l, strict=True))}
+            p_bid = np.empty(len(p_v), np.int64)
+            for k, key in enumerate(zip(p_v.tolist(), p_l.tolist(), strict=True)):
+                if key not in bid_at:
+                    bid_at[key] = len(b_v)
+                    b_v, b_l = np.append(b_v, key[0]), np.append(b_l, key[1])
+                    b_setup, b_cap, b_min = np.append(b_setup, 0.0), np.append(b_cap, p_hi[k]), np.append(b_min, p_lo[k])
+                    b_type.append("bundle")
+                p_bid[k] = bid_at[key]
+            order = np.argsort(np.concatenate([s_bid, p_bid]), kind="stable")
+            cat = (lambda a, b: np.concatenate([a, b])[order])
+            s_bid, s_lo, s_hi = cat(s_bid, p_bid), cat(s_lo, p_lo), cat(s_hi, p_hi)
+            s_p, s_a = cat(s_p, p_price), cat(s_a, p_int)
+            expressive = dict(seg_bundle=cat(np.full(len(seg[0]), -1, np.int64), p_bundle),
+                              piece_volume=cat(np.zeros(len(seg[0])), p_full), bundle_ids=made[0],
+                              bundle_vendor=made[1], bundle_price=made[2], bundle_proportional=made[3])
+    if discounts is not None and len(discounts):
+        expressive["discounts"] = _discounts(_frame(discounts, "discounts", "discount_id"), vindex, lindex,
+                                             eligible)
     if policy.one_off == "ignore":
         factor = 0.0
     elif policy.one_off == "annuity" and rate > 0:
@@ -310,15 +399,12 @@ def make_instance(
         units=[str(u) for u in lots["unit"].fillna("units")],
         lot_incumbent=lot_inc,
         switching=pd.to_numeric(lots["switching_cost_per_unit"], errors="coerce").fillna(0).to_numpy(float),
-        bid_vendor=bid_v[keep], bid_lot=bid_l[keep],
-        bid_setup=np.where(setup_applies(bid_v[keep], lot_inc[bid_l[keep]]), setup[keep], 0.0),
-        bid_capacity=cap[keep],
-        bid_min=bmin[keep], bid_type=dtype[keep].tolist(),
+        bid_vendor=b_v, bid_lot=b_l, bid_setup=b_setup, bid_capacity=b_cap, bid_min=b_min, bid_type=b_type,
         seg_bid=s_bid, seg_lo=s_lo, seg_hi=s_hi, seg_price=s_p, seg_intercept=s_a,
         onboarding=onboarding, incumbent=incumbent, risk_score=risk_score, quality=quality_arr,
         eligible=eligible, excluded_reason=excluded, dropped_bids=dropped, annualise=factor,
         years=years, has_quality=q is not None, has_risk=bool(np.isfinite(risk_score).any()),
-        currency=currency, rules=scoped,
+        currency=currency, rules=scoped, **expressive,
     )
 
 
@@ -454,3 +540,143 @@ def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded
     seg = (new_index[p_bid[made]].astype(np.int64), lo[made].astype(float), hi[made].astype(float),
            price[made].astype(float), inter[made].astype(float))
     return seg, keep, dropped
+
+
+def _lot_limits(policy, d: np.ndarray, tol: float, lot_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Least and most volume (units/year) one vendor may have on each lot under the policy (minimum
+    share, :data:`MIN_AWARD`; demand and tolerance for exact demand, share cap), as
+    :func:`_segments` clips the bids' segments."""
+    by_lot = policy.max_share_pct_by_lot or {}
+    default_cap = np.nan if policy.max_share_pct is None else float(policy.max_share_pct)
+    share = np.array([by_lot.get(lot, default_cap) for lot in lot_ids], float)
+    top = d * (1 + tol) if policy.demand == "exact" else np.full(len(d), np.inf)
+    top = np.where(np.isfinite(share), np.minimum(top, d * share / 100.0), top)
+    low = np.maximum(d * (policy.min_share_pct or 0.0) / 100.0, d * MIN_AWARD)
+    return low, top
+
+
+def _bundle_pieces(policy, bundles: pd.DataFrame, vindex: dict, lindex: dict, eligible: np.ndarray,
+                   excluded: dict, d: np.ndarray, tol: float, bid_l: np.ndarray, base: np.ndarray,
+                   dropped: list):
+    """The pieces of the usable package bids (one per bundle x lot) and the bundles' arrays.
+
+    A bundle is left out, with its reason in *dropped*, when its vendor is excluded or a piece
+    cannot be awarded under the policy (an all-or-nothing volume outside the least and most a
+    vendor may have on the lot; a proportional package with no fraction that fits every lot).
+    """
+    _need(bundles, "bundles", ("bundle_id", "vendor_id", "lot_id"))
+    lot_ids = list(lindex)
+    low, top = _lot_limits(policy, d, tol, lot_ids)
+    med = pd.Series(base).groupby(bid_l).median().reindex(range(len(d))).to_numpy(float)
+    cols = {c: bundles[c] if c in bundles.columns else pd.Series(np.nan, index=bundles.index)
+            for c in ("volume", "share_pct", "price", "split")}
+    pieces: list[tuple] = []
+    ids, vend, price, prop = [], [], [], []
+    for bid_id, rows in bundles.groupby(bundles["bundle_id"].astype(str), sort=False).groups.items():
+        vendor = str(bundles.at[rows[0], "vendor_id"])
+        if vendor not in vindex:
+            raise ValueError(f"bundle {bid_id}: unknown vendor {vendor!r}; valid: {', '.join(list(vindex)[:20])}")
+        v = vindex[vendor]
+        lots = [str(x) for x in bundles.loc[rows, "lot_id"]]
+        bad = [x for x in lots if x not in lindex]
+        if bad:
+            raise ValueError(f"bundle {bid_id}: unknown lot(s) {', '.join(bad)}; valid: {', '.join(lot_ids[:20])}")
+        j = np.array([lindex[x] for x in lots], np.int64)
+        vol = pd.to_numeric(cols["volume"].loc[rows], errors="coerce").to_numpy(float)
+        share = pd.to_numeric(cols["share_pct"].loc[rows], errors="coerce").to_numpy(float)
+        q = np.where(np.isfinite(vol), vol, d[j] * share / 100.0)
+        p = pd.to_numeric(cols["price"].loc[rows], errors="coerce").dropna()
+        if not (np.isfinite(q).all() and (q > 0).all()) or p.empty or not p.iloc[0] > 0:
+            raise ValueError(f"bundle {bid_id}: each row needs a volume or share_pct > 0, and the "
+                             "package a price > 0")
+        split = str(cols["split"].loc[rows].dropna().iloc[0]) if cols["split"].loc[rows].notna().any() \
+            else "all_or_nothing"
+        proportional = split.strip().lower() == "proportional"
+        why = None
+        if not eligible[v]:
+            why = f"vendor excluded: {excluded[vendor]}"
+        lo_t = float(np.max(low[j] / q))
+        hi_t = float(np.min(top[j] / q))
+        if why is None and not proportional and (lo_t > 1 + 1e-9 or hi_t < 1 - 1e-9):
+            k = int(np.argmax(low[j] / q) if lo_t > 1 + 1e-9 else np.argmin(top[j] / q))
+            why = (f"its volume on lot {lots[k]} ({q[k]:,.6g}) is outside what the policy lets one "
+                   f"vendor have there ({low[j[k]]:,.6g} to {top[j[k]]:,.6g})")
+        if why is None and proportional and lo_t > min(hi_t, 1.0) + 1e-9:
+            why = "no fraction of the package fits every lot's least and most volume under the policy"
+        if why is not None:
+            dropped.append((vendor, "+".join(lots), f"package {bid_id} left out: {why}"))
+            continue
+        ref = med[j]
+        w = q * ref if np.isfinite(ref).all() else q / d[j]
+        w = w / w.sum()
+        k = len(ids)
+        total = float(p.iloc[0])
+        if proportional:
+            t0, t1 = max(lo_t, 0.0), min(hi_t, 1.0)
+            pieces += [(v, jj, t0 * qq, t1 * qq, total * ww / qq, 0.0, k, qq)
+                       for jj, qq, ww in zip(j.tolist(), q.tolist(), w.tolist(), strict=True)]
+        else:
+            pieces += [(v, jj, qq, qq, 0.0, total * ww, k, qq)
+                       for jj, qq, ww in zip(j.tolist(), q.tolist(), w.tolist(), strict=True)]
+        ids.append(bid_id)
+        vend.append(v)
+        price.append(total)
+        prop.append(proportional)
+    arr = np.array(pieces, float).reshape(-1, 8)
+    out = (arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2], arr[:, 3], arr[:, 4],
+           arr[:, 5], arr[:, 6].astype(np.int64), arr[:, 7])
+    return out, (tuple(ids), np.array(vend, np.int64), np.array(price, float), np.array(prop, bool))
+
+
+def _discounts(discounts: pd.DataFrame, vindex: dict, lindex: dict, eligible: np.ndarray) -> tuple:
+    """The conditional discounts of eligible vendors as :class:`Discount` records."""
+    _need(discounts, "discounts", ("vendor_id", "condition", "threshold", "discount_pct"))
+    out = []
+    for did, r in discounts.iterrows():
+        vendor = str(r["vendor_id"])
+        if vendor not in vindex:
+            raise ValueError(f"discount {did}: unknown vendor {vendor!r}; valid: {', '.join(list(vindex)[:20])}")
+        cond = str(r["condition"]).strip().lower()
+        if cond not in ("lots_at_least", "spend_at_least"):
+            raise ValueError(f"discount {did}: unknown condition {cond!r}; valid: lots_at_least, spend_at_least")
+        named = [x.strip() for x in str(r.get("lots") or "").split(";") if x.strip()] \
+            if isinstance(r.get("lots"), str) else []
+        bad = [x for x in named if x not in lindex]
+        if bad:
+            raise ValueError(f"discount {did}: unknown lot(s) {', '.join(bad)}; valid: {', '.join(list(lindex)[:20])}")
+        mask = np.zeros(len(lindex), bool)
+        mask[[lindex[x] for x in named] if named else slice(None)] = True
+        pct, thr = float(r["discount_pct"]), float(r["threshold"])
+        if not (0 < pct <= 100 and thr > 0):
+            raise ValueError(f"discount {did}: discount_pct must be in (0, 100] and threshold > 0")
+        if eligible[vindex[vendor]]:
+            out.append(Discount(str(did), vindex[vendor], cond, thr, pct, mask))
+    return tuple(out)
+
+
+def discount_amounts(inst: Instance, seg_x: np.ndarray, seg_z: np.ndarray) -> np.ndarray:
+    """Each conditional discount's amount on segment values (tender currency per year): its
+    percent of the vendor's fees on its lots when its condition holds there (lots awarded, or
+    spend before discounts); of one vendor's offers that hold, only the one worth most is given."""
+    out = np.zeros(len(inst.discounts))
+    if not inst.discounts:
+        return out
+    on = (np.asarray(seg_z) > 0.5) & (np.asarray(seg_x) > 1e-9)
+    sv, sl = inst.bid_vendor[inst.seg_bid], inst.bid_lot[inst.seg_bid]
+    fees = inst.seg_price * seg_x + inst.seg_intercept * on
+    best: dict[int, int] = {}
+    for i, dc in enumerate(inst.discounts):
+        mine = (sv == dc.vendor) & dc.lots[sl]
+        spend = float(fees[mine].sum())
+        if dc.condition == "lots_at_least":
+            held = len(np.unique(sl[mine & on])) >= dc.threshold - 1e-9
+        else:
+            held = spend >= dc.threshold * (1 - 1e-9)
+        if held and spend > 0:
+            out[i] = dc.pct / 100.0 * spend
+            j = best.setdefault(dc.vendor, i)
+            if out[i] > out[j]:
+                out[j], best[dc.vendor] = 0.0, i
+            elif j != i:
+                out[i] = 0.0
+    return out

@@ -8,6 +8,7 @@ that hold with equality.  Money in the tender currency per year unless said othe
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from .. import present as fmt
 from ..cost_lines import switched_units
-from ._data import DEFAULT_CURRENCY, Instance
+from ._data import DEFAULT_CURRENCY, Instance, discount_amounts
 from ._solvers import SolveInfo
 from .arrays import ArrayModel
 from .policy import Policy
@@ -64,7 +65,8 @@ class Award:
     shares : DataFrame
         vendor_id x lot_id, fraction of the lot's annual demand.
     spend : DataFrame
-        vendor_id x lot_id, tender currency per year at the bid's prices after volume discounts.
+        vendor_id x lot_id, tender currency per year at the bid's prices after volume discounts,
+        package prices shared over their lots, net of conditional discounts.
     cost : Series
         ``unit_cost`` (tender currency per year), ``setup``, ``onboarding``, ``switching`` (one-off costs
         annualised as in the policy, tender currency per year) and ``total`` (tender currency per year).
@@ -96,6 +98,16 @@ class Award:
         for CBC or any PuLP solver, LP/MPS export, or a user's extra constraints.
     names, lot_names : dict or None
         Vendor and lot names by id (from the tender), for labels.
+    bundles : DataFrame
+        The package bids taken: bundle_id, vendor_id, lots (ids joined by ';'), fraction (1 for
+        a whole package), price (tender currency per year); empty when none.
+    discounts : DataFrame
+        The conditional discounts given: discount_id, vendor_id, condition, threshold,
+        discount_pct, amount (tender currency per year); empty when none.
+    lot_by_lot_cost : float
+        Total cost (tender currency per year) of the best award from the lot bids alone, without
+        packages and discounts, when the tender has them (NaN otherwise): the bidders' synergies
+        saved ``lot_by_lot_cost - cost["total"]``.
     """
 
     volumes: pd.DataFrame
@@ -119,6 +131,9 @@ class Award:
     policy: Policy | None = None
     names: dict | None = None
     lot_names: dict | None = None
+    bundles: pd.DataFrame = field(default_factory=lambda: _NO_BUNDLES.copy())
+    discounts: pd.DataFrame = field(default_factory=lambda: _NO_DISCOUNTS.copy())
+    lot_by_lot_cost: float = float("nan")
     _arrays: ArrayModel | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -193,6 +208,32 @@ class Award:
         return "\n".join(lines)
 
 
+_NO_BUNDLES = pd.DataFrame(columns=["bundle_id", "vendor_id", "lots", "fraction", "price"])
+_NO_DISCOUNTS = pd.DataFrame(columns=["discount_id", "vendor_id", "condition", "threshold", "discount_pct",
+                                      "amount"])
+
+
+def _bundles_taken(inst: Instance, seg_x: np.ndarray, z: np.ndarray) -> pd.DataFrame:
+    """The package bids that segment values take (see :attr:`Award.bundles`)."""
+    if inst.seg_bundle is None or not len(inst.bundle_ids):
+        return _NO_BUNDLES.copy()
+    recs = []
+    for k, bid_id in enumerate(inst.bundle_ids):
+        segs = np.flatnonzero(inst.seg_bundle == k)
+        if not z[segs].all():
+            continue
+        t = float(seg_x[segs[0]] / inst.piece_volume[segs[0]]) if inst.bundle_proportional[k] else 1.0
+        lots = ";".join(inst.lot_ids[j] for j in inst.bid_lot[inst.seg_bid[segs]])
+        recs.append((bid_id, inst.vendor_ids[inst.bundle_vendor[k]], lots, t, float(inst.bundle_price[k]) * t))
+    return pd.DataFrame(recs, columns=_NO_BUNDLES.columns) if recs else _NO_BUNDLES.copy()
+
+
+def _discounts_given(inst: Instance, amount: np.ndarray) -> pd.DataFrame:
+    recs = [(dc.id, inst.vendor_ids[dc.vendor], dc.condition, dc.threshold, dc.pct, float(a))
+            for dc, a in zip(inst.discounts, amount, strict=True) if a > 0]
+    return pd.DataFrame(recs, columns=_NO_DISCOUNTS.columns) if recs else _NO_DISCOUNTS.copy()
+
+
 #: The solve information of volumes not made by a solver.
 _NO_SOLVE = SolveInfo("heuristic", np.nan, np.nan, np.nan, 0.0, "-")
 
@@ -220,6 +261,11 @@ def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z:
     np.add.at(vol, (sv, sl), seg_x)
     np.add.at(spend, (sv, sl), (inst.seg_price * seg_x + inst.seg_intercept * z))
     vol[np.abs(vol) < 1e-9] = 0.0
+    fees = spend.copy()                       # before conditional discounts: what the rules read
+    amount = discount_amounts(inst, seg_x, z)
+    for dc, a in zip(inst.discounts, amount, strict=True):
+        if a > 0:
+            spend[dc.vendor, dc.lots] *= 1.0 - dc.pct / 100.0
     awarded_bid = np.zeros(len(inst.bid_vendor), bool)
     awarded_bid[sb[z]] = True
     engaged = np.zeros(V, bool)
@@ -239,7 +285,7 @@ def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z:
     cols = pd.Index(inst.lot_ids, name="lot_id")
     volumes = pd.DataFrame(vol, index=idx, columns=cols)
     shares = volumes / inst.demand
-    binding = binding_rules(inst, policy, vol, spend, shadow) if check else _NO_BINDING
+    binding = binding_rules(inst, policy, vol, fees, shadow) if check else _NO_BINDING
     risk = None
     if inst.has_risk:
         r = np.nan_to_num(inst.risk_score)
@@ -250,15 +296,26 @@ def award_from_volumes(inst: Instance, policy: Policy, seg_x: np.ndarray, seg_z:
         gap=info.gap, solve_time=info.time, solver=info.solver, binding=binding,
         shadow_prices=shadow if shadow is not None else pd.Series(dtype=float),
         quality=_quality_of(inst, vol), risk=risk, diagnosis=diagnosis, currency=currency,
-        units=dict(zip(inst.lot_ids, inst.units, strict=True)), policy=policy)
+        units=dict(zip(inst.lot_ids, inst.units, strict=True)), policy=policy,
+        bundles=_bundles_taken(inst, seg_x, z), discounts=_discounts_given(inst, amount))
 
 
 def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: dict | None = None) -> Check:
     """What the rules check of vendor x lot volumes (units/year) on *inst*: spend at the bids'
-    prices after discounts and, with a budget, the total annual cost as the award reports it."""
+    prices after volume discounts (packages included, before conditional discounts; inf on a
+    vendor x lot whose bid cannot take the volume) and, with a budget, the total annual cost as
+    the award reports it."""
     spend = np.zeros_like(vol, dtype=float)
     bx = vol[inst.bid_vendor, inst.bid_lot]
     spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(bx)
+    if inst.seg_bundle is not None and len(inst.bundle_ids):
+        seg_x, seg_z, taken = _with_bundles(inst, vol)
+        if taken.any():
+            on = taken[inst.seg_bid]
+            piece = np.zeros_like(spend)
+            np.add.at(piece, (inst.bid_vendor[inst.seg_bid[on]], inst.bid_lot[inst.seg_bid[on]]),
+                      inst.seg_price[on] * seg_x[on] + inst.seg_intercept[on] * seg_z[on])
+            spend[inst.bid_vendor[taken], inst.bid_lot[taken]] = piece[inst.bid_vendor[taken], inst.bid_lot[taken]]
     total = None
     if policy.budget is not None:
         seg_x, seg_z = segments_from_volumes(inst, vol)
@@ -308,14 +365,83 @@ def violations(inst: Instance, policy: Policy, vol: np.ndarray, *, atol: float =
 
 
 def segments_from_volumes(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Segment values (x, z) realising vendor x lot volumes at the cheapest segment of each bid."""
+    """Segment values (x, z) realising vendor x lot volumes at the cheapest segment of each bid.
+
+    Package bids are read back from the volumes (:func:`_with_bundles`): a package is taken when
+    its vendor's volume on each of its lots is the package's (the same fraction of it, for a
+    proportional package) and the package is cheaper than the lot bids at those volumes."""
+    if inst.seg_bundle is not None and len(inst.bundle_ids):
+        return _with_bundles(inst, vol)[:2]
+    return _lot_segments(inst, vol)
+
+
+def _with_bundles(inst: Instance, vol: np.ndarray):
+    """:func:`segments_from_volumes` with the packages: ``(x, z, bids served by a package)``.
+
+    A package *matches* when its vendor's volume on each of its lots is the package's (the same
+    fraction of it, for a proportional one).  Per vendor, the disjoint set of matching packages
+    that costs least with the rest of the vendor's volumes at its lot bids is taken (every set
+    tried up to 12 matching packages, else the packages in order of what they save).
+    """
+    sx, sz = _lot_segments(inst, vol)
+    taken = np.zeros(len(inst.bid_vendor), bool)
+    pieces = np.flatnonzero(inst.seg_bundle >= 0)
+    if not len(pieces):
+        return sx, sz, taken
+    p_bid = inst.seg_bid[pieces]
+    got = vol[inst.bid_vendor[p_bid], inst.bid_lot[p_bid]]
+    q = inst.piece_volume[pieces]
+    lot_cost = inst.bid_costs(vol[inst.bid_vendor, inst.bid_lot])
+    offers: dict[int, list] = {}
+    for k in range(len(inst.bundle_ids)):
+        mine = inst.seg_bundle[pieces] == k
+        t = got[mine] / q[mine]
+        if not np.allclose(t, t[0], rtol=1e-7, atol=1e-9) or t[0] <= 1e-12:
+            continue
+        if not inst.bundle_proportional[k] and abs(t[0] - 1.0) > 1e-7:
+            continue
+        s = pieces[mine]
+        x = q[mine] * t[0]
+        if ((x < inst.seg_lo[s] - 1e-7 * np.maximum(x, 1)) | (x > inst.seg_hi[s] + 1e-7 * np.maximum(x, 1))).any():
+            continue
+        cost = float(np.sum(inst.seg_intercept[s] + inst.seg_price[s] * x))
+        offers.setdefault(int(inst.bundle_vendor[k]), []).append((cost, s, x, inst.seg_bid[s]))
+    for mine in offers.values():
+        best, best_cost = (), float(np.sum([lot_cost[b] for o in mine for b in o[3]]))
+        if len(mine) <= 12:
+            sets = (c for r in range(1, len(mine) + 1) for c in itertools.combinations(mine, r))
+        else:  # in order of what each saves alone
+            order = sorted(mine, key=lambda o: o[0] - float(lot_cost[o[3]].sum()))
+            sets = (tuple(order[:r]) for r in range(1, len(order) + 1))
+        lots_of = {b for o in mine for b in o[3].tolist()}
+        for combo in sets:
+            used = [b for o in combo for b in o[3].tolist()]
+            if len(used) != len(set(used)):
+                continue
+            rest = lots_of - set(used)
+            cost = sum(o[0] for o in combo) + float(np.sum([lot_cost[b] for b in rest]))
+            if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0) or not np.isfinite(best_cost):
+                best, best_cost = combo, cost
+        for _, s, x, bids in best:
+            for b in bids.tolist():
+                sl = slice(inst.seg_start[b], inst.seg_start[b + 1])
+                sx[sl], sz[sl] = 0.0, 0.0
+            sx[s], sz[s] = x, 1.0
+            taken[bids] = True
+    return sx, sz, taken
+
+
+def _lot_segments(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment values of vendor x lot volumes on the lot bids' own segments (cheapest)."""
     S = len(inst.seg_bid)
     sx, sz = np.zeros(S), np.zeros(S)
     starts = inst.seg_start
     bx = vol[inst.bid_vendor, inst.bid_lot]
+    own = inst.lot_segment
     for b in np.flatnonzero(bx > 1e-9):
         q = bx[b]
         segs = np.arange(starts[b], starts[b + 1])
+        segs = segs[own[segs]] if own[segs].any() else segs
         ok = segs[(inst.seg_lo[segs] <= q + 1e-7) & (inst.seg_hi[segs] >= q - 1e-7)]
         if len(ok) == 0:
             ok = segs[[int(np.argmin(np.abs(np.clip(q, inst.seg_lo[segs], inst.seg_hi[segs]) - q)))]]

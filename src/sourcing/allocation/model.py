@@ -10,7 +10,16 @@ see :class:`~sourcing.allocation._data.Instance`).  Variables exist only for bid
   min(tier end, bid capacity, max share x demand, demand less what the other vendors that
   ``min_vendors_per_lot`` requires must take)); at most one segment per bid;
 * ``u[v]`` binary, vendor engaged; ``sum_s z[s] <= u[v]`` per bid (disaggregated);
-* ``T`` total annual unit-price spend (only with a concentration cap).
+* ``T`` total annual unit-price spend (only with a concentration cap);
+* package bids: a package's pieces are segments of its vendor's bids (see
+  :class:`~sourcing.allocation._data.Instance`), tied by ``z[s] = z[s0]`` (and, for a
+  proportional package, ``x[s] / q[s] = x[s0] / q[s0]``) to its first piece ``s0``;
+* conditional discounts: ``w[d]`` binary, the discount is given, and ``D[d] >= 0`` its amount
+  (tender currency per year): ``sum z[s] >= k w[d]`` over the vendor's segments on the lots
+  (``lots_at_least k``) or their spend ``>= X w[d]`` (``spend_at_least X``), ``D[d] <= p spend``
+  on the lots and ``D[d] <= M w[d]`` (``M`` = ``p`` x the most the vendor could be paid there);
+  at most one ``w`` of a vendor is 1.  Fees are net of ``sum D``; the rules on spend (caps,
+  spend shares) read spend before discounts, the budget the total after them.
 
 Annual cost = sum(intercept[s] z[s] + price[s] x[s])  (unit cost after volume discounts)
             + k * (setup_b z + onboarding_v u + switching_l x[s] for s not of the lot's current
@@ -37,8 +46,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cost_lines import switched_units
-from ._data import Instance
-from .arrays import GE, LE, ArrayModel, Block, block
+from ._data import Instance, discount_amounts
+from .arrays import EQ, GE, LE, ArrayModel, Block, block
 from .policy import Policy
 from .rules import REGISTRY, vendor_limits
 
@@ -88,7 +97,9 @@ def _layout(inst: Instance, policy: Policy, lot_vendors: dict | None = None, *,
     lay = _Layout(inst, S, seg_v, seg_l, vendors, u_col, lot_vendors=dict(lot_vendors or {}))
     lay.groups = {"x": (0, S), "z": (S, 2 * S)}
     n = 2 * S
-    for name, size in (("u", len(vendors)), ("spend_total", int(policy.max_spend_share_pct is not None))):
+    nd = len(inst.discounts)
+    for name, size in (("u", len(vendors)), ("spend_total", int(policy.max_spend_share_pct is not None)),
+                       ("w", nd), ("dsc", nd)):
         lay.groups[name] = (n, n + size)
         n += size
     lay.n = n
@@ -155,6 +166,78 @@ def _one_segment(lay: _Layout) -> Block:
                  structural=True)
 
 
+def _bundles(lay: _Layout) -> list[Block]:
+    """A package is taken whole or not at all: each piece's ``z`` equals its first piece's, and a
+    proportional package's pieces carry the same fraction of their volumes."""
+    inst = lay.inst
+    if inst.seg_bundle is None or not len(inst.bundle_ids):
+        return []
+    segs = np.flatnonzero(inst.seg_bundle >= 0)
+    segs = segs[np.argsort(inst.seg_bundle[segs], kind="stable")]
+    k = inst.seg_bundle[segs]
+    _, first_at = np.unique(k, return_index=True)
+    first = segs[first_at][np.searchsorted(k[first_at], k)]
+    other = segs != first
+    s, f = segs[other], first[other]
+    prop = inst.bundle_proportional[inst.seg_bundle[s]]
+    q = inst.piece_volume
+    keys = np.concatenate([s, s[prop]])
+    kind = np.concatenate([np.zeros(len(s), np.int64), np.ones(int(prop.sum()), np.int64)])
+    r = np.arange(len(keys))
+    rz, rx = r[:len(s)], r[len(s):]
+    row = np.concatenate([rz, rz, rx, rx])
+    col = np.concatenate([lay.z(s), lay.z(f), lay.x(s[prop]), lay.x(f[prop])])
+    coef = np.concatenate([np.ones(len(s)), -np.ones(len(s)), 1.0 / q[s[prop]], -1.0 / q[f[prop]]])
+    return [block("bundle", "segment", keys, row, col, coef, EQ, 0.0, names=("bundle_z", "bundle_x"),
+                  kind=kind, structural=True)]
+
+
+def _discounts(lay: _Layout) -> list[Block]:
+    """The rows of the conditional discounts (see the module notes)."""
+    inst = lay.inst
+    if not inst.discounts:
+        return []
+    w0, d0 = lay.groups["w"][0], lay.groups["dsc"][0]
+    rows, cols, coefs, senses, rhs, names = [], [], [], [], [], []
+
+    def add(c, a, sense, b, name):
+        rows.append(np.full(len(c), len(senses)))
+        cols.append(np.asarray(c, np.int64))
+        coefs.append(np.asarray(a, float))
+        senses.append(sense)
+        rhs.append(b)
+        names.append(name)
+
+    by_vendor: dict[int, list[int]] = {}
+    for i, dc in enumerate(inst.discounts):
+        by_vendor.setdefault(dc.vendor, []).append(i)
+        segs = np.flatnonzero((lay.seg_v == dc.vendor) & dc.lots[lay.seg_l])
+        spend_cols = np.concatenate([lay.x(segs), lay.z(segs)])
+        spend = np.concatenate([inst.seg_price[segs], inst.seg_intercept[segs]])
+        if dc.condition == "lots_at_least":
+            add([*lay.z(segs), w0 + i], [*np.ones(len(segs)), -dc.threshold], GE, 0.0, f"discount_{dc.id}_if")
+        else:
+            add([*spend_cols, w0 + i], [*spend, -dc.threshold], GE, 0.0, f"discount_{dc.id}_if")
+        add([*spend_cols, d0 + i], [*(-dc.pct / 100.0 * spend), 1.0], LE, 0.0, f"discount_{dc.id}_amount")
+        add([d0 + i, w0 + i], [1.0, -_discount_cap(inst, lay, dc)], LE, 0.0, f"discount_{dc.id}_given")
+    for v, ds in by_vendor.items():
+        if len(ds) > 1:
+            add([w0 + i for i in ds], np.ones(len(ds)), LE, 1.0, f"discount_one_{inst.vendor_ids[v]}")
+    r = len(senses)
+    return [block("discount", "all", np.zeros(r, np.int64), np.concatenate(rows), np.concatenate(cols),
+                  np.concatenate(coefs), np.array(senses), np.array(rhs), names=tuple(names),
+                  kind=np.arange(r), structural=True)]
+
+
+def _discount_cap(inst: Instance, lay: _Layout, dc) -> float:
+    """The most discount *dc* can be worth: its percent of the most its vendor could be paid on
+    its lots (tender currency per year)."""
+    segs = np.flatnonzero((lay.seg_v == dc.vendor) & dc.lots[lay.seg_l])
+    most = np.zeros(inst.n_lots)
+    np.maximum.at(most, lay.seg_l[segs], inst.seg_intercept[segs] + inst.seg_price[segs] * lay.hi[segs])
+    return dc.pct / 100.0 * float(most.sum())
+
+
 # ---------------------------------------------------------------------- objective and assembly
 def _costs(lay: _Layout, policy: Policy, n: int) -> dict[str, tuple[np.ndarray, float]]:
     """Cost expressions over the columns: unit cost (per year), setup, onboarding and switching
@@ -165,6 +248,7 @@ def _costs(lay: _Layout, policy: Policy, n: int) -> dict[str, tuple[np.ndarray, 
     vec = {name: np.zeros(n) for name in ("unit_cost", "setup", "onboarding", "switching", "total")}
     vec["unit_cost"][xs] = inst.seg_price
     vec["unit_cost"][zs] = inst.seg_intercept
+    vec["unit_cost"][slice(*lay.groups["dsc"])] = -1.0   # fees net of the conditional discounts
     if policy.setup_costs:
         vec["setup"][zs] = setup_coef
     if policy.onboarding_costs:
@@ -210,7 +294,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     costs = _costs(lay, policy, n)
     lay.cost_ref, lay.total = cost_ref, costs["total"]
     lay.budget_ref = cost_ref or cost_reference(inst)
-    blocks = [_link(lay), _one_segment(lay)]
+    blocks = [_link(lay), _one_segment(lay), *_bundles(lay), *_discounts(lay)]
     blocks += [b for r in REGISTRY if not r.money for b in r.blocks(lay, policy)]
     blocks += [b for r in REGISTRY if r.money for b in r.blocks(lay, policy)]
     lb = np.zeros(n)
@@ -223,8 +307,12 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
                                                             inst.seg_intercept + inst.seg_price * lay.hi))))
     integer = np.zeros(n, bool)
     integer[S:lay.groups["u"][1]] = True
+    w, dsc = slice(*lay.groups["w"]), slice(*lay.groups["dsc"])
+    ub[w], integer[w] = 1.0, True
+    ub[dsc] = [_discount_cap(inst, lay, dc) for dc in inst.discounts]
     col_keys = {"x": np.arange(S), "z": np.arange(S), "u": lay.vendors,
-                "spend_total": np.zeros(t1 - t0, np.int64)}
+                "spend_total": np.zeros(t1 - t0, np.int64), "w": np.arange(w.stop - w.start),
+                "dsc": np.arange(dsc.stop - dsc.start)}
     qcoef = None
     if inst.has_quality and S:
         qcoef = np.zeros(n)
@@ -315,6 +403,10 @@ def start_vector(model: ArrayModel, seg_x: np.ndarray, seg_z: np.ndarray) -> np.
     t = model.cols("spend_total")
     if t.stop > t.start:
         out[t] = float(np.sum(inst.seg_price * seg_x + inst.seg_intercept * seg_z))
+    if inst.discounts:
+        amount = discount_amounts(inst, seg_x, seg_z)
+        out[model.cols("w")] = amount > 0
+        out[model.cols("dsc")] = amount
     return out
 
 

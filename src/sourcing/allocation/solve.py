@@ -81,12 +81,15 @@ def allocate(
     vendors: pd.DataFrame | None = None,
     tiers: pd.DataFrame | None = None,
     risk: pd.DataFrame | None = None,
+    bundles: pd.DataFrame | None = None,
+    discounts: pd.DataFrame | None = None,
     quality=None,
     objective: str | float = "cost",
     solver: str = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
     start: Award | None = None,
+    lot_by_lot: bool = True,
 ) -> Award:
     """Split each lot's demand between vendors at least cost (or best quality) under a policy.
 
@@ -116,6 +119,12 @@ def allocate(
     start : Award, optional
         A warm start: its volumes are offered to the solver as a MIP start when they satisfy
         every rule of *policy* (e.g. the award of a stricter policy).
+    bundles, discounts : DataFrame, optional
+        Package bids and conditional discounts (columns as the tender's ``bundles`` and
+        ``discounts`` tables), replacing the tender's.
+    lot_by_lot : bool
+        With package bids or conditional discounts, also solve the award from the lot bids alone
+        (same policy and time limit) for ``Award.lot_by_lot_cost``, what the synergies saved.
 
     Returns
     -------
@@ -151,12 +160,19 @@ def allocate(
         raise TypeError(f"start must be an Award (a warm start), got {type(start).__name__}")
     t0 = time.perf_counter()
     policy = policy if policy is not None else Policy()
-    inst = make_instance(tender, policy, lots=lots, bids=bids, vendors=vendors, tiers=tiers, risk=risk,
-                         quality=quality, need_quality=objective != "cost")
+    tables = dict(lots=lots, bids=bids, vendors=vendors, tiers=tiers, risk=risk, quality=quality,
+                  need_quality=objective != "cost")
+    inst = make_instance(tender, policy, bundles=bundles, discounts=discounts, **tables)
     currency = inst.currency
     starts = [s for s in [warm_start(inst, policy, start)] if s is not None] if start is not None else []
     award = solve_instance(inst, policy, objective=objective, solver=solver, time_limit=time_limit,
                            mip_gap=mip_gap, currency=currency, t0=t0, starts=starts)
+    if inst.expressive and lot_by_lot and award.feasible and objective == "cost":
+        none = pd.DataFrame()
+        plain = make_instance(tender, policy, bundles=none, discounts=none, **tables)
+        alone = solve_instance(plain, policy, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
+                               currency=currency)
+        award.lot_by_lot_cost = float(alone.cost["total"]) if alone.feasible else float("nan")
     award.names = vendor_names(tender, vendors)
     award.lot_names = lot_names(tender)
     return award
