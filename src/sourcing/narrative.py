@@ -20,7 +20,7 @@ from .cost_lines import left_out
 
 __all__ = [
     "assumptions_table", "award_section", "award_story", "backup_table", "binding_story", "board_story",
-    "budget_story", "drivers_story", "precision_story", "price_to_win_lines",
+    "budget_story", "drivers_story", "expressive_story", "precision_story", "price_to_win_lines",
     "gate_words",
     "method_name", "methods_story", "options_story", "performance_story", "policy_story",
     "ranking_story", "risk_story", "rule_cost_lines", "tender_story",
@@ -140,7 +140,54 @@ def award_story(award: Any, *, names: fmt.Names) -> list[str]:
                           "time limit was reached)"}.get(award.status, award.status)
     return [_who_runs(award, names),
             f"It costs {fmt.money(award.cost['total'], cur)} a year including one-off costs spread "
-            f"over the contract: {status}."]
+            f"over the contract: {status}.", *expressive_story(award, names=names)]
+
+
+def expressive_story(award: Any, *, names: fmt.Names) -> list[str]:
+    """The package bids taken, the conditional discounts given and what the bidders' synergies
+    saved against the best award from the lot bids alone (nothing when the tender has neither)."""
+    inst = award.arrays.inst if award.arrays is not None else None
+    offered = (len(inst.bundle_ids), len(inst.discounts)) if inst is not None else (0, 0)
+    if not award.feasible or not (sum(offered) or len(award.bundles) or len(award.discounts)):
+        return []
+    cur = award.currency
+    lines = []
+    for b in award.bundles.itertuples():
+        lots = fmt.listing([names(x) for x in str(b.lots).split(";")])
+        part = "" if b.fraction >= 1 - 1e-9 else f"{fmt.percent(b.fraction)} of "
+        lines.append(f"{part}{_owner(names(b.vendor_id))} package bid for {lots} is taken at "
+                     f"{fmt.money(b.price, cur)} a year.")
+    left = offered[0] - len(award.bundles)
+    if offered[0] and not len(award.bundles):
+        lines.append(f"None of the {fmt.count(offered[0], 'package bid')} is taken: the lot bids cost less.")
+    elif left > 0:
+        lines.append(f"{fmt.count(left, 'other package bid').capitalize()} {'is' if left == 1 else 'are'} "
+                     "not taken.")
+    for d in award.discounts.itertuples():
+        cond = (f"winning at least {fmt.count(int(d.threshold), 'lot')}" if d.condition == "lots_at_least"
+                else f"spend of at least {fmt.money(d.threshold, cur)} a year")
+        lines.append(f"{_owner(names(d.vendor_id))} {fmt.percent(d.discount_pct / 100)} discount for {cond} "
+                     f"applies: {fmt.money(d.amount, cur)} a year off its fees.")
+    if offered[1] and not len(award.discounts):
+        lines.append("The conditional discount offered does not apply to this award." if offered[1] == 1 else
+                     f"None of the {fmt.count(offered[1], 'conditional discount')} offered applies to this "
+                     "award.")
+    alone = award.lot_by_lot_cost
+    if np.isfinite(alone):
+        saved = alone - float(award.cost["total"])
+        if saved > 1e-6 * abs(alone):
+            lines.append(f"The packages and discounts save {fmt.money(saved, cur)} a year "
+                         f"({fmt.percent(saved / alone)}) against the best award from the lot bids "
+                         f"alone, which would cost {fmt.money(alone, cur)} a year.")
+        elif saved >= -1e-6 * abs(alone):
+            lines.append("The packages and discounts save nothing against the best award from the "
+                         "lot bids alone.")
+    return lines
+
+
+def _owner(name: str) -> str:
+    """The possessive of a name: "Bayview Managed Services'", "Quayside Ltd's"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def binding_story(award: Any, *, names: fmt.Names) -> list[str]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "not_a_number",
+__all__ = ["BUNDLE_SPLITS", "DISCOUNT_CONDITIONS", "TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "not_a_number",
            "parse_number", "parse_table"]
 
 #: A plain decimal number in ASCII digits: no thousands separators, no currency, no decimal

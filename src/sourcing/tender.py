@@ -745,7 +745,7 @@ def _cross_check(f: dict[str, pd.DataFrame], rows: dict[str, np.ndarray], labels
         ok = ref("bundles", "vendor_id", vendors, "vendor") & ref("bundles", "lot_id", lots, "lot")
         _check_bundles(f, rows["bundles"], labels["bundles"], ok.to_numpy(), problems)
     if len(f["discounts"]):
-        _check_discounts(f, rows["discounts"], labels["discounts"], lots, problems)
+        _check_discounts(f, rows["discounts"], labels["discounts"], vendors, lots, problems)
 
 
 def _check_bundles(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, ok: np.ndarray,
@@ -755,6 +755,7 @@ def _check_bundles(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, ok:
     bt = f["bundles"]
     demand = dict(zip(f["lots"]["lot_id"], f["lots"]["annual_demand"], strict=True))
     first: dict[str, int] = {}
+    flagged = {p.row for p in problems if p.source == label}  # cells the parser refused
     for i, r in enumerate(bt.itertuples(index=False)):
         line = int(rows[i])
         has_v, has_s = pd.notna(r.volume), pd.notna(r.share_pct)
@@ -769,7 +770,7 @@ def _check_bundles(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, ok:
         if r.bundle_id is None:
             continue
         j = first.setdefault(r.bundle_id, i)
-        if j == i:
+        if j == i or {line, int(rows[j])} & flagged:
             continue
         head = bt.iloc[j]
         for col in ("vendor_id", "split"):
@@ -787,8 +788,8 @@ def _check_bundles(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, ok:
                                 f"bundle {b} has no package price: give it on its first row"))
 
 
-def _check_discounts(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, lots: pd.Index,
-                     problems: list[Problem]) -> None:
+def _check_discounts(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, vendors: pd.Index,
+                     lots: pd.Index, problems: list[Problem]) -> None:
     """Each conditional discount: known lots, a whole number of lots that the lots can reach, and
     a vendor that bids on them (else the offer could never apply)."""
     bidding: dict[str, set] = {}
@@ -802,11 +803,11 @@ def _check_discounts(f: dict[str, pd.DataFrame], rows: np.ndarray, label: str, l
         for x in unknown:
             problems.append(Problem(label, line, "lots", x, f"unknown lot{_confusable(x, lots)}; known: "
                                     + _listing(lots)))
-        if unknown or r.vendor_id not in bidding and r.vendor_id is None:
+        if unknown or r.vendor_id not in vendors:
             continue
         scope = set(named) or set(lots)
         bid_on = bidding.get(r.vendor_id, set()) & scope
-        if r.vendor_id is not None and not bid_on:
+        if not bid_on:
             problems.append(Problem(label, line, "vendor_id", str(r.vendor_id),
                                     "the vendor bids on none of the discount's lots: it could never apply"))
         if r.condition == "lots_at_least" and pd.notna(r.threshold):
