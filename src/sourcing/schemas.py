@@ -502,8 +502,8 @@ TABLES: dict[str, Table] = {
                    "every row of the bundle (the same) or on its first row only.", gt=0, **_OPT),
                 _c("split", "category", "all_or_nothing (the package is taken whole or not at all) "
                    "or proportional (any fraction of it: the same fraction of every lot's volume "
-                   "at that fraction of the price).", choices=BUNDLE_SPLITS,
-                   default="all_or_nothing", **_OPT),
+                   "at that fraction of the price); on the bundle's first row or on every row "
+                   "(the same); blank = all_or_nothing.", choices=BUNDLE_SPLITS, **_OPT),
             ),
             required=False,
             key=("bundle_id", "lot_id"),

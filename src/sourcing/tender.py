@@ -390,6 +390,11 @@ class Tender:
             f"weights: {self.settings['weighting']}",
             "  gates: " + (", ".join(f"{g.criterion_id} {g.text}" for g in self.gates) or "none"),
         ]
+        extra = [f"{n} {what}{'' if n == 1 else 's'}" for n, what in (
+            (len(self.rules), "award rule"), (self.bundles["bundle_id"].nunique(), "package bid"),
+            (len(self.discounts), "conditional discount")) if n]
+        if extra:
+            lines.append("  also: " + ", ".join(extra))
         return "\n".join(lines)
 
     def __repr__(self) -> str:

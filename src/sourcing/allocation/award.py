@@ -202,6 +202,15 @@ class Award:
         lines += shares_text(self.shares.loc[self.vendors])
         if self.names:
             lines.append("  vendors: " + "; ".join(self.label(v) for v in self.vendors))
+        for r in self.bundles.itertuples():
+            part = "" if r.fraction >= 1 - 1e-9 else f" ({r.fraction:.0%} of it)"
+            lines.append(f"  package taken: {r.bundle_id} of {self.label(r.vendor_id)} for lots "
+                         f"{r.lots.replace(';', ', ')}{part}, {fmt.money(r.price, cur, exact=True)} a year")
+        for r in self.discounts.itertuples():
+            lines.append(f"  discount given: {r.discount_id} of {self.label(r.vendor_id)}, "
+                         f"{fmt.money(r.amount, cur, exact=True)} a year")
+        if np.isfinite(self.lot_by_lot_cost):
+            lines.append(f"  from the lot bids alone: {fmt.money(self.lot_by_lot_cost, cur, exact=True)} a year")
         if len(self.binding):
             lines.append("  binding rules: " + ", ".join(
                 f"{r.rule}[{r.scope}]" for r in self.binding.itertuples()) )

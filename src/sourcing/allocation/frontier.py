@@ -82,7 +82,7 @@ def frontier(
                          "or scoring's Evaluation)")
     policy = policy if policy is not None else Policy()
     kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
-    cheapest = allocate(tender, policy, objective="cost", **kw)
+    cheapest = allocate(tender, policy, objective="cost", lot_by_lot=False, **kw)
     best_q = allocate(tender, policy, objective="quality", **kw)
     currency = tender.currency if tender is not None else DEFAULT_CURRENCY
     if not (cheapest.feasible and best_q.feasible):
@@ -164,13 +164,13 @@ def constraint_costs(
     kw = dict(quality=quality, solver=solver, time_limit=time_limit, mip_gap=mip_gap, **tables)
     by_label = {r.label: r for r in policy.rules}
     names = Names.of(tender) if tender is not None else None
-    base = allocate(tender, policy, **kw)
+    base = allocate(tender, policy, lot_by_lot=False, **kw)
     with_cost = float(base.cost["total"]) if base.feasible else np.nan
     recs = []
     for rule in chosen:
         # relaxing a rule keeps the base award feasible: it is the warm start of the re-solve
         relaxed = policy.relaxed(rule)
-        a = allocate(tender, relaxed, start=base, **kw)
+        a = allocate(tender, relaxed, start=base, lot_by_lot=False, **kw)
         without = float(a.cost["total"]) if a.feasible else np.nan
         if np.isfinite(with_cost):
             # the whole policy's award is feasible without the rule: the optimum without it is

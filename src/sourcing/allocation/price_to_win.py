@@ -61,7 +61,7 @@ class _BidAt:
         tiers = self.tender.tiers
         award = allocate(self.tender, self.policy, bids=self.tender.bids.drop(index=self.i),
                          tiers=tiers[~self._mine(tiers)] if len(tiers) else tiers,
-                         quality=self.quality, **self.solve)
+                         quality=self.quality, lot_by_lot=False, **self.solve)
         return float(award.cost["total"]) if award.feasible else math.inf
 
     def at(self, f: float, cutoff: float) -> tuple[float, float]:
@@ -184,7 +184,7 @@ def price_to_win(tender: Any, policy: Any = None, *, quality: Any = None, award:
 
     policy = policy if policy is not None else Policy()
     if award is None:
-        award = allocate(tender, policy, quality=quality, **solve)
+        award = allocate(tender, policy, quality=quality, lot_by_lot=False, **solve)
     if not award.feasible:
         raise ValueError(f"no feasible award under the policy: {award.diagnosis}")
     bids = tender.bids
