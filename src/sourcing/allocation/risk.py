@@ -227,10 +227,16 @@ def cvar(values, alpha: float = 0.95, weights=None) -> float:
 
 # ---------------------------------------------------------------------- helpers on the instance
 def _bid_list_price(inst: Instance) -> np.ndarray:
-    """Base unit price of each bid (its highest segment price: tiers only lower it)."""
+    """Base unit price of each bid (its highest segment price: tiers only lower it); a bid made
+    only of package pieces at the package's dearest price per unit."""
     p = np.zeros(len(inst.bid_vendor))
-    np.maximum.at(p, inst.seg_bid, inst.seg_price)
-    return p
+    own = inst.lot_segment
+    np.maximum.at(p, inst.seg_bid[own], inst.seg_price[own])
+    piece = ~own
+    per_unit = inst.seg_price[piece] + inst.seg_intercept[piece] / np.maximum(inst.seg_hi[piece], 1e-12)
+    alone = np.zeros(len(p))
+    np.maximum.at(alone, inst.seg_bid[piece], per_unit)
+    return np.where(p > 0, p, alone)
 
 
 def _fee_multipliers(rs: RiskScenarios, g: np.ndarray):
