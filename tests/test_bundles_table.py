@@ -120,3 +120,14 @@ def test_the_award_words_name_the_packages_the_discounts_and_the_saving(tmp_path
     saved = award.lot_by_lot_cost - award.cost["total"]
     assert saved > 0 and f"save {fmt.money(saved, 'NOK')} a year" in words
     assert "NaN" not in words and "None" not in words and "B3" not in words
+
+
+def test_a_discount_cell_can_be_set_for_one_run(tmp_path):
+    tender = read_tender(write_tables(_tables(bundles=None), tmp_path / "t"))
+    assert allocate(tender, Policy()).discounts.empty
+    richer = tender.with_cells({"discounts": {"D1": {"discount_pct": 40}}})
+    assert richer.cell("discounts", "D1", "discount_pct") == 40 and tender.discounts.at["D1", "discount_pct"] == 4
+    award = allocate(richer, Policy())
+    assert list(award.discounts["discount_id"]) == ["D1"]  # at 40 % off, B2 wins HELP and EHR
+    with pytest.raises(ValueError, match="valid: vendor_id, condition, threshold, discount_pct, lots"):
+        tender.with_cells({"discounts": {"D1": {"percent": 5}}})

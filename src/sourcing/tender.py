@@ -405,7 +405,7 @@ class Tender:
 _FRAMES = ("vendors", "criteria", "scores", "lots", "bids", "tiers", "risk", "pairwise", "rules",
            "bundles", "discounts")
 #: Tables whose cells :meth:`Tender.with_cells` sets (a scenario's ``tender_cells``).
-CELL_TABLES = ("vendors", "criteria", "lots", "risk", "bids")
+CELL_TABLES = ("vendors", "criteria", "lots", "risk", "bids", "discounts")
 
 
 def _cell_rows(table: str, rows: Mapping) -> Iterator[tuple[tuple[str, ...], Mapping]]:
