@@ -20,7 +20,10 @@ Planted features that tests and notebooks may rely on:
 * S3 Kestrel Offshore Tech is the low-price / low-quality offshore bidder, but its cloud capacity
   (180 virtual machines) is short of the 220 needed, so it cannot take everything alone;
 * S2 Brightwater Cloud Services is the premium bidder; S1 Quayside Managed IT the balanced one;
-* the aggregated root judgments are consistent (CR < 0.10) and so is each evaluator's own.
+* the aggregated root judgments are consistent (CR < 0.10) and so is each evaluator's own;
+* S1 Quayside offers all three lots as one package (all or nothing) 4.5 % below its lot bids;
+  S3 Kestrel takes 4 % off its fees if it wins all three lots (its cloud capacity is short, so
+  only part of the cloud lot), S2 Brightwater 3 % from GBP 600,000 a year.
 """
 
 from __future__ import annotations
@@ -201,8 +204,20 @@ def make_tables(seed: int = SEED) -> dict[str, pd.DataFrame]:
         lambda v: float(np.exp(np.log(v).mean()))).reset_index()
     cr = consistency_ratio(combined, groups)
     assert cr < MAX_CR, f"the aggregated root judgments are inconsistent (CR = {cr:.3f})"
+    # expressive bids, priced off the lot bids (no random draw, so the tables above are unchanged)
+    fees = bids.assign(fees=bids["unit_price"] * bids["lot_id"].map(demand)).set_index(
+        ["vendor_id", "lot_id"])["fees"]
+    package = round(0.955 * float(fees.loc["S1"].sum()), -3)
+    bundles = pd.DataFrame({"bundle_id": "Q-ALL", "vendor_id": "S1", "lot_id": list(demand),
+                            "share_pct": 100.0, "price": [package] + [None] * (len(demand) - 1),
+                            "split": ["all_or_nothing"] + [None] * (len(demand) - 1)})
+    discounts = pd.DataFrame([
+        ("D1", "S3", "lots_at_least", 3.0, 4.0, None),
+        ("D2", "S2", "spend_at_least", 600_000.0, 3.0, None),
+    ], columns=["discount_id", "vendor_id", "condition", "threshold", "discount_pct", "lots"])
     return {"settings": settings, "vendors": vendors, "criteria": criteria, "scores": scores,
-            "lots": lots, "bids": bids, "risk": risk, "pairwise": pairwise}
+            "lots": lots, "bids": bids, "risk": risk, "pairwise": pairwise, "bundles": bundles,
+            "discounts": discounts}
 
 
 def main() -> int:

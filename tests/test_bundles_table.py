@@ -131,3 +131,19 @@ def test_a_discount_cell_can_be_set_for_one_run(tmp_path):
     assert list(award.discounts["discount_id"]) == ["D1"]  # at 40 % off, B2 wins HELP and EHR
     with pytest.raises(ValueError, match="valid: vendor_id, condition, threshold, discount_pct, lots"):
         tender.with_cells({"discounts": {"D1": {"percent": 5}}})
+
+
+def test_the_single_vendor_option_is_priced_with_its_package_as_the_award_is(smallco):
+    """One cost model: the simulation's single-vendor option pays Quayside's package price for the
+    three lots (the award takes the package), not the sum of its lot bids."""
+    from sourcing.simulation.options import single_vendor
+
+    option = single_vendor(smallco, "S1")
+    fees = float((option.lines["units"] * option.lines["unit_price"]).sum())
+    package = float(smallco.bundles["price"].dropna().iloc[0])
+    assert fees == pytest.approx(package)
+    award = allocate(smallco, Policy(max_vendors_total=1))
+    assert award.spend.loc["S1"].sum() == pytest.approx(fees)
+    lot_bids = float((smallco.bids.query("vendor_id == 'S1'")["unit_price"]
+                      * smallco.bids.query("vendor_id == 'S1'")["lot_id"].map(smallco.lots["annual_demand"])).sum())
+    assert fees < lot_bids

@@ -97,6 +97,14 @@ def test_allocate_prints_award_and_explains_infeasibility(sample_path, tmp_path,
     assert "infeasible" in out and "only 4 eligible vendors bid" in out
 
 
+def test_allocate_takes_the_scenarios_ranking_method_and_names_the_package(smallco_path, capsys):
+    # smallco ranks by VIKOR with its own parameter v; a default --method used to override it
+    scenario = smallco_path.parent / "scenarios" / "smallco.yaml"
+    assert main(["allocate", str(smallco_path), "--scenario", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    assert "Award: optimal" in out and "package taken: Q-ALL" in out and "from the lot bids alone" in out
+
+
 def test_unknown_method_parameter_exits_1_with_the_valid_ones(tmp_path, sample_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text(f"name: X\ntender: {sample_path}\nscoring: {{method: topsis, params: {{foo: 1}}}}\n",

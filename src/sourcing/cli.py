@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(exit 1).")
     p.add_argument("path", help="tender folder or .xlsx workbook")
     p.add_argument("--scenario", default=None, help="scenario YAML whose allocation.policy to use")
-    p.add_argument("--method", default="topsis", help="ranking method for quality scores")
+    p.add_argument("--method", default=None,
+                   help="ranking method for quality scores (default: the scenario's, else topsis)")
     p.add_argument("--solver", choices=("highs", "cbc"), default="highs")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--mip-gap", type=float, default=None, help="relative gap accepted")

@@ -159,7 +159,9 @@ def expressive_story(award: Any, *, names: fmt.Names) -> list[str]:
                      f"{fmt.money(b.price, cur)} a year.")
     left = offered[0] - len(award.bundles)
     if offered[0] and not len(award.bundles):
-        lines.append(f"None of the {fmt.count(offered[0], 'package bid')} is taken: the lot bids cost less.")
+        lines.append(("The package bid offered is not taken" if offered[0] == 1 else
+                      f"No package bid of the {fmt.number(offered[0])} offered is taken")
+                     + ": the lot bids cost less.")
     elif left > 0:
         lines.append(f"{fmt.count(left, 'other package bid').capitalize()} {'is' if left == 1 else 'are'} "
                      "not taken.")
@@ -170,7 +172,7 @@ def expressive_story(award: Any, *, names: fmt.Names) -> list[str]:
                      f"applies: {fmt.money(d.amount, cur)} a year off its fees.")
     if offered[1] and not len(award.discounts):
         lines.append("The conditional discount offered does not apply to this award." if offered[1] == 1 else
-                     f"None of the {fmt.count(offered[1], 'conditional discount')} offered applies to this "
+                     f"No conditional discount of the {fmt.number(offered[1])} offered applies to this "
                      "award.")
     alone = award.lot_by_lot_cost
     if np.isfinite(alone):

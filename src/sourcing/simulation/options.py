@@ -254,6 +254,8 @@ def single_vendor(tender: Any, vendor_id: str | None = None, *, name: str | None
     if vendor_id not in prices.index:
         raise ValueError(f"unknown vendor_id {vendor_id!r}; valid: {', '.join(tender.vendor_ids)}")
     alloc = []
+    bid_lots = [lot for lot in tender.lot_ids if not pd.isna(prices.at[vendor_id, lot])]
+    expressive = _expressive_prices(tender, vendor_id, bid_lots)
     for lot, r in tender.lots.iterrows():
         demand = float(r["annual_demand"])
         if pd.isna(prices.at[vendor_id, lot]):
@@ -261,11 +263,36 @@ def single_vendor(tender: Any, vendor_id: str | None = None, *, name: str | None
                 raise ValueError(f"vendor {vendor_id} did not bid for lot {lot}")
             alloc.append((lot, INHOUSE, demand, float(r["inhouse_unit_cost"])))
         else:
-            alloc.append((lot, vendor_id, demand, tiered_unit_price(tender, vendor_id, lot, demand)))
+            price = expressive.get(lot, tiered_unit_price(tender, vendor_id, lot, demand))
+            alloc.append((lot, vendor_id, demand, price))
     vname = str(tender.vendors.at[vendor_id, "name"])
     return _build(tender, name or f"Single vendor ({vname})", alloc, sla=sla, assumptions=assumptions,
                   years=years, discount_rate=discount_rate,
                   description=f"all lots to {vname}")
+
+
+def _expressive_prices(tender: Any, vendor_id: str, lots: list[str]) -> dict[str, float]:
+    """Unit price (tender currency per unit per year) of each of *lots* when *vendor_id* runs all
+    of them, with its package bids and conditional discounts as the award prices them (the
+    cheapest packages that fit, the discount that applies); empty when it offers neither."""
+    bundles = getattr(tender, "bundles", None)
+    discounts = getattr(tender, "discounts", None)
+    offers = (0 if bundles is None else int((bundles["vendor_id"] == vendor_id).sum())) + (
+        0 if discounts is None else int((discounts["vendor_id"] == vendor_id).sum()))
+    if not offers or not lots:
+        return {}
+    from ..allocation import Policy
+    from ..allocation._data import make_instance
+    from ..allocation.award import award_from_volumes, segments_from_volumes
+
+    policy = Policy()
+    inst = make_instance(tender, policy)
+    v = inst.vendor_ids.index(vendor_id)
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    cols = [inst.lot_ids.index(lot) for lot in lots]
+    vol[v, cols] = inst.demand[cols]
+    spend = award_from_volumes(inst, policy, *segments_from_volumes(inst, vol), check=False).spend
+    return {lot: float(spend.at[vendor_id, lot]) / float(inst.demand[j]) for lot, j in zip(lots, cols, strict=True)}
 
 
 def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]:
