@@ -332,7 +332,7 @@ def test_ids_in_nfd_and_nfc_are_one_id_and_look_alikes_say_why(tmp_path):
 
     folder = tmp_path / "t"
     shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample-smallco", folder)
-    for table in ("vendors", "bids", "scores", "risk"):  # S1 begins a row of each
+    for table in ("vendors", "bids", "scores", "risk", "bundles"):  # S1 appears in a row of each
         text = (folder / f"{table}.csv").read_text(encoding="utf-8")
         form = "NFC" if table == "vendors" else "NFD"
         (folder / f"{table}.csv").write_text(
