@@ -494,17 +494,10 @@ def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded
     """
     n = len(base)
     L = len(lot_ids)
-    by_lot = policy.max_share_pct_by_lot or {}
-    default_cap = np.nan if policy.max_share_pct is None else float(policy.max_share_pct)
-    lot_cap = np.array([by_lot.get(lot, default_cap) for lot in lot_ids], float)
     dj = d[bid_l]
-    top = dj * (1 + tol) if policy.demand == "exact" else np.full(n, np.inf)
-    share = lot_cap[bid_l]
-    top = np.where(np.isfinite(share), np.minimum(top, dj * share / 100.0), top)
-    top = np.minimum(top, cap)
-    # an awarded bid carries at least MIN_AWARD of the lot's demand, so that it really counts
-    # as a vendor of the lot (min/max vendors) and never holds a zero-volume award
-    low = np.maximum.reduce([bmin, dj * (policy.min_share_pct or 0.0) / 100.0, dj * MIN_AWARD])
+    low_lot, top_lot = _lot_limits(policy, d, tol, lot_ids)
+    top = np.minimum(top_lot[bid_l], cap)
+    low = np.maximum(bmin, low_lot[bid_l])
     ok_vendor = eligible[bid_v]
     too_small = ok_vendor & (low > top + 1e-9)
     usable = ok_vendor & ~too_small
@@ -543,9 +536,11 @@ def _segments(policy, bids, tiers, vindex, lindex, vendor_ids, lot_ids, excluded
 
 
 def _lot_limits(policy, d: np.ndarray, tol: float, lot_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Least and most volume (units/year) one vendor may have on each lot under the policy (minimum
-    share, :data:`MIN_AWARD`; demand and tolerance for exact demand, share cap), as
-    :func:`_segments` clips the bids' segments."""
+    """Least and most volume (units/year) one vendor may have on each lot under the policy: the
+    minimum share, and at least :data:`MIN_AWARD` of the demand (so that an awarded bid really
+    counts as a vendor of the lot and never holds a zero-volume award); the demand and its
+    tolerance for exact demand, and the share cap.  :func:`_segments` clips the bids' segments
+    to them, :func:`_bundle_pieces` checks the package pieces against them."""
     by_lot = policy.max_share_pct_by_lot or {}
     default_cap = np.nan if policy.max_share_pct is None else float(policy.max_share_pct)
     share = np.array([by_lot.get(lot, default_cap) for lot in lot_ids], float)
