@@ -230,6 +230,19 @@ class RunResult:
         cost = self.award.cost.rename("per_year").to_frame()
         cost.index = pd.Index([fmt.label(str(k)) for k in cost.index], name="cost item")
         sheets["award_cost"] = Sheet(cost, {"per_year": "money"}, currency=cur)
+        if len(self.award.bundles):
+            taken = self.award.bundles.assign(
+                vendor=lambda t: t["vendor_id"].map(names),
+                lots=lambda t: t["lots"].map(lambda x: ", ".join(names(lot) for lot in x.split(";"))))
+            sheets["packages_taken"] = Sheet(
+                taken[["bundle_id", "vendor_id", "vendor", "lots", "fraction", "price"]],
+                {"fraction": "percent", "price": "money"}, currency=cur)
+        if len(self.award.discounts):
+            given = self.award.discounts.assign(vendor=lambda t: t["vendor_id"].map(names))
+            sheets["discounts_given"] = Sheet(
+                given[["discount_id", "vendor_id", "vendor", "condition", "threshold", "discount_pct",
+                       "amount"]], {"discount_pct": "pct", "amount": "money", "threshold": "number"},
+                currency=cur)
         if len(self.rule_costs):
             sheets["rule_costs"] = Sheet(self.rule_costs, {
                 c: "money" for c in ("cost_with", "cost_without", "cost_of_rule")}, currency=cur)
