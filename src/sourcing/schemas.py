@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUNDLE_SPLITS", "DISCOUNT_CONDITIONS", "TABLES", "Column", "Problem", "Table", "ValidationError", "data_dictionary", "not_a_number",
-           "parse_number", "parse_table"]
+__all__ = ["BUNDLE_SPLITS", "DISCOUNT_CONDITIONS", "TABLES", "Column", "Problem", "Table",
+           "ValidationError", "data_dictionary", "not_a_number", "parse_number", "parse_table"]
 
 #: A plain decimal number in ASCII digits: no thousands separators, no currency, no decimal
 #: comma, no NaN/inf, no underscores, no look-alike digits (fullwidth, Arabic-Indic ...).

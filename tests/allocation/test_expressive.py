@@ -89,9 +89,11 @@ def _random_event(seed: int):
     for i in range(int(rng.integers(0, 3))):
         v = vendors[int(rng.integers(3))]
         if rng.random() < 0.5:
-            discounts.append((f"D{i}", v, "lots_at_least", float(rng.integers(1, 3)), float(rng.uniform(2, 12))))
+            discounts.append((f"D{i}", v, "lots_at_least", float(rng.integers(1, 3)),
+                              float(rng.uniform(2, 12))))
         else:
-            discounts.append((f"D{i}", v, "spend_at_least", float(rng.uniform(200, 900)), float(rng.uniform(2, 12))))
+            discounts.append((f"D{i}", v, "spend_at_least", float(rng.uniform(200, 900)),
+                              float(rng.uniform(2, 12))))
     onboarding = {v: float(rng.uniform(0, 300)) for v in vendors}
     tables = dict(
         lots=pd.DataFrame({"lot_id": lots, "annual_demand": demand}),
@@ -111,7 +113,7 @@ def _brute_force(event, years: int) -> float:
     lots, demand, bids, packages, discounts, onboarding = event
     price = {(v, lot): p for v, lot, p in bids}
     options = []
-    for j, lot in enumerate(lots):
+    for lot in lots:
         here = [("bid", v) for v, l2, _ in bids if l2 == lot]
         here += [("pkg", k) for k, (_, _, its, _) in enumerate(packages) if lot in its]
         options.append(here)

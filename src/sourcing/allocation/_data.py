@@ -284,7 +284,7 @@ def make_instance(
             if v not in known:
                 problems.append(Problem("bids", i + 2, "vendor_id", str(v), "unknown vendor"))
     else:
-        named = [] if bundles is None or "vendor_id" not in getattr(bundles, "columns", ()) else bundles["vendor_id"]
+        named = bundles["vendor_id"] if "vendor_id" in getattr(bundles, "columns", ()) else []
         vendor_ids = sorted({str(v) for v in bids["vendor_id"]} | {str(v) for v in named})
     if problems:
         raise ValidationError(problems, title="invalid allocation input")
@@ -375,11 +375,15 @@ def make_instance(
                 if key not in bid_at:
                     bid_at[key] = len(b_v)
                     b_v, b_l = np.append(b_v, key[0]), np.append(b_l, key[1])
-                    b_setup, b_cap, b_min = np.append(b_setup, 0.0), np.append(b_cap, p_hi[k]), np.append(b_min, p_lo[k])
+                    b_setup, b_cap = np.append(b_setup, 0.0), np.append(b_cap, p_hi[k])
+                    b_min = np.append(b_min, p_lo[k])
                     b_type.append("bundle")
                 p_bid[k] = bid_at[key]
             order = np.argsort(np.concatenate([s_bid, p_bid]), kind="stable")
-            cat = (lambda a, b: np.concatenate([a, b])[order])
+
+            def cat(a, b):
+                return np.concatenate([a, b])[order]
+
             s_bid, s_lo, s_hi = cat(s_bid, p_bid), cat(s_lo, p_lo), cat(s_hi, p_hi)
             s_p, s_a = cat(s_p, p_price), cat(s_a, p_int)
             expressive = dict(seg_bundle=cat(np.full(len(seg[0]), -1, np.int64), p_bundle),
@@ -570,12 +574,14 @@ def _bundle_pieces(policy, bundles: pd.DataFrame, vindex: dict, lindex: dict, el
     for bid_id, rows in bundles.groupby(bundles["bundle_id"].astype(str), sort=False).groups.items():
         vendor = str(bundles.at[rows[0], "vendor_id"])
         if vendor not in vindex:
-            raise ValueError(f"bundle {bid_id}: unknown vendor {vendor!r}; valid: {', '.join(list(vindex)[:20])}")
+            raise ValueError(f"bundle {bid_id}: unknown vendor {vendor!r}; valid: "
+                             + ", ".join(list(vindex)[:20]))
         v = vindex[vendor]
         lots = [str(x) for x in bundles.loc[rows, "lot_id"]]
         bad = [x for x in lots if x not in lindex]
         if bad:
-            raise ValueError(f"bundle {bid_id}: unknown lot(s) {', '.join(bad)}; valid: {', '.join(lot_ids[:20])}")
+            raise ValueError(f"bundle {bid_id}: unknown lot(s) {', '.join(bad)}; valid: "
+                             + ", ".join(lot_ids[:20]))
         j = np.array([lindex[x] for x in lots], np.int64)
         vol = pd.to_numeric(cols["volume"].loc[rows], errors="coerce").to_numpy(float)
         share = pd.to_numeric(cols["share_pct"].loc[rows], errors="coerce").to_numpy(float)
@@ -630,15 +636,18 @@ def _discounts(discounts: pd.DataFrame, vindex: dict, lindex: dict, eligible: np
     for did, r in discounts.iterrows():
         vendor = str(r["vendor_id"])
         if vendor not in vindex:
-            raise ValueError(f"discount {did}: unknown vendor {vendor!r}; valid: {', '.join(list(vindex)[:20])}")
+            raise ValueError(f"discount {did}: unknown vendor {vendor!r}; valid: "
+                             + ", ".join(list(vindex)[:20]))
         cond = str(r["condition"]).strip().lower()
         if cond not in ("lots_at_least", "spend_at_least"):
-            raise ValueError(f"discount {did}: unknown condition {cond!r}; valid: lots_at_least, spend_at_least")
+            raise ValueError(f"discount {did}: unknown condition {cond!r}; valid: "
+                             "lots_at_least, spend_at_least")
         named = [x.strip() for x in str(r.get("lots") or "").split(";") if x.strip()] \
             if isinstance(r.get("lots"), str) else []
         bad = [x for x in named if x not in lindex]
         if bad:
-            raise ValueError(f"discount {did}: unknown lot(s) {', '.join(bad)}; valid: {', '.join(list(lindex)[:20])}")
+            raise ValueError(f"discount {did}: unknown lot(s) {', '.join(bad)}; valid: "
+                             + ", ".join(list(lindex)[:20]))
         mask = np.zeros(len(lindex), bool)
         mask[[lindex[x] for x in named] if named else slice(None)] = True
         pct, thr = float(r["discount_pct"]), float(r["threshold"])

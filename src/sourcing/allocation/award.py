@@ -210,7 +210,8 @@ class Award:
             lines.append(f"  discount given: {r.discount_id} of {self.label(r.vendor_id)}, "
                          f"{fmt.money(r.amount, cur, exact=True)} a year")
         if np.isfinite(self.lot_by_lot_cost):
-            lines.append(f"  from the lot bids alone: {fmt.money(self.lot_by_lot_cost, cur, exact=True)} a year")
+            alone = fmt.money(self.lot_by_lot_cost, cur, exact=True)
+            lines.append(f"  from the lot bids alone: {alone} a year")
         if len(self.binding):
             lines.append("  binding rules: " + ", ".join(
                 f"{r.rule}[{r.scope}]" for r in self.binding.itertuples()) )
@@ -233,7 +234,8 @@ def _bundles_taken(inst: Instance, seg_x: np.ndarray, z: np.ndarray) -> pd.DataF
             continue
         t = float(seg_x[segs[0]] / inst.piece_volume[segs[0]]) if inst.bundle_proportional[k] else 1.0
         lots = ";".join(inst.lot_ids[j] for j in inst.bid_lot[inst.seg_bid[segs]])
-        recs.append((bid_id, inst.vendor_ids[inst.bundle_vendor[k]], lots, t, float(inst.bundle_price[k]) * t))
+        vendor = inst.vendor_ids[inst.bundle_vendor[k]]
+        recs.append((bid_id, vendor, lots, t, float(inst.bundle_price[k]) * t))
     return pd.DataFrame(recs, columns=_NO_BUNDLES.columns) if recs else _NO_BUNDLES.copy()
 
 
@@ -324,7 +326,8 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
             piece = np.zeros_like(spend)
             np.add.at(piece, (inst.bid_vendor[inst.seg_bid[on]], inst.bid_lot[inst.seg_bid[on]]),
                       inst.seg_price[on] * seg_x[on] + inst.seg_intercept[on] * seg_z[on])
-            spend[inst.bid_vendor[taken], inst.bid_lot[taken]] = piece[inst.bid_vendor[taken], inst.bid_lot[taken]]
+            at = (inst.bid_vendor[taken], inst.bid_lot[taken])
+            spend[at] = piece[at]
     total = None
     if policy.budget is not None:
         seg_x, seg_z = segments_from_volumes(inst, vol)
@@ -411,7 +414,8 @@ def _with_bundles(inst: Instance, vol: np.ndarray):
             continue
         s = pieces[mine]
         x = q[mine] * t[0]
-        if ((x < inst.seg_lo[s] - 1e-7 * np.maximum(x, 1)) | (x > inst.seg_hi[s] + 1e-7 * np.maximum(x, 1))).any():
+        slack = 1e-7 * np.maximum(x, 1)
+        if ((x < inst.seg_lo[s] - slack) | (x > inst.seg_hi[s] + slack)).any():
             continue
         cost = float(np.sum(inst.seg_intercept[s] + inst.seg_price[s] * x))
         offers.setdefault(int(inst.bundle_vendor[k]), []).append((cost, s, x, inst.seg_bid[s]))

@@ -292,7 +292,8 @@ def _expressive_prices(tender: Any, vendor_id: str, lots: list[str]) -> dict[str
     cols = [inst.lot_ids.index(lot) for lot in lots]
     vol[v, cols] = inst.demand[cols]
     spend = award_from_volumes(inst, policy, *segments_from_volumes(inst, vol), check=False).spend
-    return {lot: float(spend.at[vendor_id, lot]) / float(inst.demand[j]) for lot, j in zip(lots, cols, strict=True)}
+    return {lot: float(spend.at[vendor_id, lot]) / float(inst.demand[j])
+            for lot, j in zip(lots, cols, strict=True)}
 
 
 def _award_alloc(tender: Any, award: Any) -> list[tuple[str, str, float, float]]:
