@@ -103,6 +103,11 @@ def test_workbook_follows_the_text_rules(rendered):
     assert text_problems(cells, currency=tender.currency, forbidden=_sample_phrases()) == []
     money_heads = [c for c in next(book["simulation_summary"].iter_rows(values_only=True)) if c]
     assert f"p50 ({tender.currency})" in money_heads
+    # a tender with package bids lists the ones the award takes, by name (smallco: Quayside's)
+    if len(tender.bundles):
+        rows = list(book["packages_taken"].iter_rows(values_only=True))
+        assert rows[1][:3] == ("Q-ALL", "S1", tender.vendors.at["S1", "name"])
+        assert ", ".join(tender.lots["name"]) in rows[1]
 
 
 def test_page_without_data_is_skipped_with_its_reason(rendered):
