@@ -40,6 +40,7 @@ import pandas as pd
 import pulp
 
 from sourcing.allocation import Policy, allocate
+from sourcing.allocation.scoped import ScopedRule
 from sourcing.allocation._data import Instance, make_instance
 from sourcing.allocation._solvers import solve_arrays
 from sourcing.allocation.model import build_model, cost_reference
@@ -141,6 +142,99 @@ def synthetic(n_vendors: int, n_lots: int, seed: int = 0):
     policy = Policy(max_vendors_per_lot=3, max_share_pct_by_lot={lot: 70.0 for lot in lots.index[large]},
                     quality_floor=55.0, max_spend_share_pct=max(100.0 / n_vendors * 3, 10.0))
     return lots, bids, tiers, risk, vendors, quality, policy
+
+
+TOWERS = ("service_desk", "end_user", "network", "data_centre", "cloud", "security", "applications",
+          "testing")
+COUNTRIES = ("DE", "FR", "PL", "UK", "IN", "US")
+
+
+def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, seed: int = 0):
+    """A seeded event-scale tender as plain tables (lots, bids, tiers, risk, vendors, quality) and
+    its policy, generated with numpy (no Python loop per bid).
+
+    Each lot (of one of :data:`TOWERS`) is bid by *bids_per_lot* vendors drawn without
+    replacement (the lot's incumbent among them), each bid with two all-unit tiers (3 % off from
+    30 % of demand, 6 % off from 60 %), a capacity of 30-100 % of demand and a setup cost.
+    Vendors carry ``country``, ``offshore_share_pct``, ``iso27001`` and ``incumbent``.  The policy:
+    at most 3 vendors per lot, a 5 % spend cap, a 10 % minimum share, a quality floor of 55 and
+    the 20 scoped rules of :func:`event_rules`.  Demand in units/year, prices in tender currency
+    per unit per year, setup and onboarding in tender currency (one-off).
+    """
+    rng = np.random.default_rng(seed)
+    V, L, k = n_vendors, n_lots, min(bids_per_lot, n_vendors)
+    vids = np.array([f"V{i:03d}" for i in range(V)], dtype=object)
+    lids = np.array([f"L{j:05d}" for j in range(L)], dtype=object)
+    demand = np.round(rng.lognormal(7, 1, L)) + 10
+    tower = np.asarray(TOWERS, dtype=object)[rng.integers(0, len(TOWERS), L)]
+    inc = np.where(rng.random(L) < 0.3, rng.integers(0, V, L), -1)
+    lots = pd.DataFrame({"lot_id": lids, "tower": tower, "unit": "units", "annual_demand": demand,
+                         "incumbent_vendor_id": np.where(inc >= 0, vids[np.maximum(inc, 0)], None),
+                         "switching_cost_per_unit": np.where(inc >= 0, rng.uniform(1, 10, L), 0.0)}
+                        ).set_index("lot_id")
+    # k distinct bidders per lot: the k smallest of V random keys, the incumbent's key forced lowest
+    keys = rng.random((L, V))
+    keys[np.flatnonzero(inc >= 0), inc[inc >= 0]] = -1.0
+    bidders = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
+    bv = bidders.ravel()
+    bl = np.repeat(np.arange(L), k)
+    price = rng.uniform(50, 150, L)[bl] * rng.uniform(0.8, 1.25, L * k)
+    d = demand[bl]
+    bids = pd.DataFrame({"vendor_id": vids[bv], "lot_id": lids[bl], "unit_price": price,
+                         "capacity": d * rng.uniform(0.3, 1.0, L * k), "min_volume": 0.0,
+                         "discount_type": "all-unit", "setup_cost": 0.02 * price * d})
+    tiers = pd.DataFrame({"vendor_id": np.repeat(vids[bv], 2), "lot_id": np.repeat(lids[bl], 2),
+                          "from_volume": (d[:, None] * [0.3, 0.6]).ravel(),
+                          "unit_price": (price[:, None] * [0.97, 0.94]).ravel()})
+    # bundle bids (price offers on sets of lots) go here when the model supports them
+    risk = pd.DataFrame({"vendor_id": vids, "risk_score": rng.uniform(10, 80, V),
+                         "onboarding_cost": rng.uniform(5e4, 3e5, V)}).set_index("vendor_id")
+    vendors = pd.DataFrame({"vendor_id": vids, "country": np.asarray(COUNTRIES, dtype=object)[
+                                rng.integers(0, len(COUNTRIES), V)],
+                            "offshore_share_pct": np.round(rng.uniform(0, 90, V)),
+                            "iso27001": rng.random(V) < 0.6,
+                            "incumbent": np.isin(np.arange(V), inc)}).set_index("vendor_id")
+    quality = pd.Series(rng.uniform(40, 95, V), index=vids)
+    policy = Policy(max_vendors_per_lot=3, quality_floor=55.0, max_spend_share_pct=5.0, min_share_pct=10.0,
+                    rules=event_rules())
+    return lots, bids, tiers, risk, vendors, quality, policy
+
+
+def event_rules() -> tuple[ScopedRule, ...]:
+    """The event's 20 scoped rules, on lots by tower and vendors by attribute."""
+    offshore = {"offshore_share_pct": {">=": 50}}
+    onshore = {"offshore_share_pct": {"<": 50}}
+    R = ScopedRule
+    return (
+        R(lots={"tower": ["security"]}, vendors={"iso27001": True}, measure="only"),
+        R(lots={"tower": ["cloud"]}, vendors={"iso27001": True}, measure="only"),
+        R(lots={"tower": ["data_centre"]}, vendors={"country": ["DE", "FR", "PL", "UK"]}, measure="only"),
+        R(lots={"tower": ["service_desk"]}, vendors=offshore, measure="demand_share", bound="at_most",
+          value=60, per="lot"),
+        R(lots={"tower": ["end_user"]}, vendors=offshore, measure="demand_share", bound="at_most",
+          value=70, per="lot"),
+        R(lots={"tower": ["network"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["applications"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["applications"]}, vendors={"incumbent": True}, measure="demand_share",
+          bound="at_least", value=20),
+        R(lots={"tower": ["testing"]}, vendors=onshore, measure="demand_share", bound="at_least", value=40),
+        R(lots={"tower": ["network"]}, vendors=offshore, measure="demand_share", bound="at_most", value=50),
+        R(measure="spend_share", bound="at_most", value=30, per="country"),
+        R(lots={"tower": ["applications"]}, vendors=offshore, measure="spend_share", bound="at_most",
+          value=60),
+        R(lots={"tower": ["service_desk"]}, measure="lots", bound="at_most", value=40),
+        R(lots={"tower": ["testing"]}, measure="lots", bound="at_most", value=40),
+        R(vendors=offshore, measure="vendors", bound="at_most", value=120),
+        R(vendors={"country": "IN"}, measure="spend_share", bound="at_most", value=25),
+        R(lots={"tower": ["security"]}, vendors={"country": ["DE", "FR"]}, measure="demand_share",
+          bound="at_least", value=25),
+        R(lots={"tower": ["cloud"]}, vendors=offshore, measure="demand_share", bound="at_most", value=40),
+        R(lots={"tower": ["end_user"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["data_centre"]}, measure="lots", bound="at_most", value=30),
+    )
 
 
 # ---------------------------------------------------------------------- today's PuLP build (baseline)
