@@ -473,10 +473,11 @@ class _Share(Rule):
     def _pairs(self, chk, policy):
         """(lot index, lot, vendor index, share %) of every awarded pair under this rule."""
         pct = 100 * chk.share
+        awarded = chk.awarded
         for j, lot in enumerate(chk.lot_ids):
             if self._limit(policy, lot) is None:
                 continue
-            for v in np.flatnonzero(chk.awarded[:, j]).tolist():
+            for v in np.flatnonzero(awarded[:, j]).tolist():
                 yield j, lot, v, float(pct[v, j])
 
     def values(self, chk, policy):
