@@ -1,16 +1,20 @@
-"""Greedy construction heuristic: a quick feasible award, used as the MIP start.
+"""Construction heuristic: a quick award under every rule, used as the first MIP start.
 
 Lot by lot, bids are taken in order of effective annual cost per unit (unit price at the volume
 they could take, plus setup and a share of onboarding, annualised) until capacity covers demand
 and the minimum number of vendors is reached; each chosen bid gets its least volume, the rest is
-filled cheapest first.  When a lot's quality floor or risk cap fails, the lot is redone with bids
-ordered by quality (or risk).  Vendors are short-listed first when ``max_vendors_total`` is set,
-and vendors that must be included are seeded into their cheapest lot.  A concentration cap is
-repaired by moving volume off the vendor over the cap.
+filled cheapest first.  When a lot's quality floor, risk cap or scoped rules on the lot
+(``per: lot`` shares and vendor counts) fail, the lot is redone with bids ordered by quality,
+risk, or the vendors its rules favour first; bids an ``only`` rule keeps out are never taken.
+Vendors are short-listed first when ``max_vendors_total`` is set, and vendors that must be
+included are seeded into their cheapest lot.
 
-The result is checked against every rule (:func:`~sourcing.allocation.award.violations`); the
-heuristic returns ``None`` rather than an infeasible award.  It is a best effort: a feasible award
-may exist that it does not find (the MILP then still searches from scratch).
+Rules across lots (the concentration cap, scoped shares of demand or spend, vendor and lot
+counts) are then mended: lots are refilled without (or, for a floor, only with) the vendors of the
+broken rule, cheapest repair per unit first, until it holds (:func:`construct`).  The result is
+judged by :func:`~sourcing.allocation.award.violations`; :func:`greedy` returns ``None`` rather
+than an infeasible award, and :func:`~sourcing.allocation.search.first_award` repairs what is
+left as a MILP.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def _bid_ranges(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50, priority: np.ndarray | None = None):
+def greedy(inst: Instance, policy: Policy, *, priority: np.ndarray | None = None):
     """A feasible award as segment values ``(x, z)``, or ``None`` when none was found.
 
     The award of :func:`construct`, kept only when it breaks no rule
@@ -48,23 +52,23 @@ def greedy(inst: Instance, policy: Policy, *, max_rounds: int = 50, priority: np
     """
     from .award import segments_from_volumes, violations
 
-    vol = construct(inst, policy, max_rounds=max_rounds, priority=priority)
+    vol = construct(inst, policy, priority=priority)
     if vol is None or violations(inst, policy, vol, atol=1e-6):
         return None
     return segments_from_volumes(inst, vol)
 
 
-def construct(inst: Instance, policy: Policy, *, max_rounds: int = 50, mend_rounds: int = 8,
+def construct(inst: Instance, policy: Policy, *, mend_rounds: int = 8,
               priority: np.ndarray | None = None) -> np.ndarray | None:
-    """Vendor x lot volumes (units/year) that meet each lot's demand and its own rules, or
-    ``None`` when a lot cannot be filled.
+    """Vendor x lot volumes (units/year) that meet each lot's demand, or ``None`` when a lot
+    cannot be filled even without its quality, risk and scoped rules.
 
-    Each lot's own rules hold (bid ranges, so shares; vendors per lot; quality floor; risk cap;
-    the lots an ``only`` or ``same_vendor`` scoped rule keeps from some vendors), and so do
-    ``max_vendors_total`` (short list), ``max_lots_per_vendor`` and, after the repair rounds,
-    usually ``max_spend_share_pct``; rules across lots (other scoped rules, budget) may still be
-    broken: :func:`greedy` judges, :func:`~sourcing.allocation.search.repair` repairs.
-    *priority* as in :func:`greedy`.
+    Each lot is filled under its own rules (bid ranges, so shares; vendors per lot; quality
+    floor; risk cap; ``per: lot`` scoped rules; the bids ``only`` and ``same_vendor`` rules keep
+    out), or without the last four when that fails; ``max_vendors_total`` (short list) and
+    ``max_lots_per_vendor`` hold.  Then up to *mend_rounds* rounds mend the rules across lots
+    (:func:`_mend`).  Some rule may still be broken: :func:`greedy` judges,
+    :func:`~sourcing.allocation.search.repair` repairs.  *priority* as in :func:`greedy`.
     """
     nb = len(inst.bid_vendor)
     if nb == 0:
@@ -89,7 +93,6 @@ def construct(inst: Instance, policy: Policy, *, max_rounds: int = 50, mend_roun
         allowed = _shortlist(inst, policy, eff, hi, bids_by_lot, include)
         if allowed is None:
             return None
-    cap_override = np.full(nb, np.inf)
     barred = _barred(inst, policy)
     seed = {}
     for v in include:
@@ -100,7 +103,7 @@ def construct(inst: Instance, policy: Policy, *, max_rounds: int = 50, mend_roun
 
     local = _lot_rules(inst, policy)
 
-    def fill_lot(j, lots_used, bar=None):
+    def fill_lot(j, lots_used, bar=None, strict=True):
         cands = [b for b in bids_by_lot[j] if allowed[inst.bid_vendor[b]] and not barred[b]
                  and (bar is None or not bar[b])
                  and (policy.max_lots_per_vendor is None
@@ -125,13 +128,13 @@ def construct(inst: Instance, policy: Policy, *, max_rounds: int = 50, mend_roun
         if priority is not None:
             got = _fill(inst, policy, j, list(seed.get(j, [])),
                         cands[np.lexsort((eff[cands], -priority[cands]))], lo,
-                        np.minimum(hi, cap_override), need[j], q, r, checks)
+                        hi, need[j], q, r, checks, strict)
             if got is not None:
                 return got
         best, best_cost = None, np.inf
         for order in orders:
             got = _fill(inst, policy, j, list(seed.get(j, [])), cands[order], lo,
-                        np.minimum(hi, cap_override), need[j], q, r, checks)
+                        hi, need[j], q, r, checks, strict)
             if got is None:
                 continue
             cost = lot_cost(got)
@@ -142,40 +145,29 @@ def construct(inst: Instance, policy: Policy, *, max_rounds: int = 50, mend_roun
     def lot_cost(got):
         return sum(inst.bid_cost(b, x) + k * inst.bid_setup[b] * policy.setup_costs for b, x in got.items())
 
-    for _ in range(max_rounds):
-        vol = np.zeros((inst.n_vendors, inst.n_lots))
-        lots_used = np.zeros(inst.n_vendors, dtype=np.int64)
-        for j in np.argsort([len(b) for b in bids_by_lot], kind="stable"):
-            got = fill_lot(int(j), lots_used)
-            if got is None:
-                return None
-            for b, x in got.items():
-                vol[inst.bid_vendor[b], j] += x
-                lots_used[inst.bid_vendor[b]] += 1
-        if policy.max_spend_share_pct is None:
-            break
-        # repair a concentration cap: trim the worst offender in the lot where it spends most
-        spend = np.zeros_like(vol)
-        spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(vol[inst.bid_vendor, inst.bid_lot])
-        share = spend.sum(axis=1) / max(spend.sum(), 1e-12) * 100
-        over = share - policy.max_spend_share_pct
-        if over.max() <= 1e-9:
-            break
-        v = int(np.argmax(over))
-        j = int(np.argmax(spend[v]))
-        b = int(np.flatnonzero((inst.bid_vendor == v) & (inst.bid_lot == j))[0])
-        excess = over[v] / 100 * spend.sum()
-        price = spend[v, j] / max(vol[v, j], 1e-12)
-        cap_override[b] = max(vol[v, j] - 1.05 * excess / price, 0.0)
-        if cap_override[b] < lo[b]:
-            cap_override[b] = 0.0
+    vol = np.zeros((inst.n_vendors, inst.n_lots))
+    lots_used = np.zeros(inst.n_vendors, dtype=np.int64)
+    for j in np.argsort([len(b) for b in bids_by_lot], kind="stable").tolist():
+        # a lot its own rules leave unfilled is filled without them: a breach for the repair
+        got = fill_lot(j, lots_used)
+        if got is None:
+            got = fill_lot(j, lots_used, strict=False)
+        if got is None:
+            return None
+        for b, x in got.items():
+            vol[inst.bid_vendor[b], j] += x
+            lots_used[inst.bid_vendor[b]] += 1
     from .award import violations
 
     def refill(j, bar):
-        """Lot *j* filled again with the bids in *bar* kept out: (volumes by vendor, cost change)
-        or None."""
+        """Lot *j* filled again with the bids in *bar* kept out, by the vendors engaged already
+        if they can (a new vendor costs onboarding and may break a count): (volumes by vendor,
+        cost change) or None."""
         used = lots_used - (vol[:, j] > 0)
-        got = fill_lot(j, used, bar)
+        engaged = (vol > 0).any(axis=1)
+        got = fill_lot(j, used, bar | ~engaged[inst.bid_vendor])
+        if got is None:
+            got = fill_lot(j, used, bar)
         if got is None:
             return None
         col = np.zeros(inst.n_vendors)
@@ -210,7 +202,7 @@ def _mend(inst: Instance, policy: Policy, br, vol: np.ndarray, spend: np.ndarray
     cost increase per unit of repair (units/year, spend, lots), until the excess is gone.
 
     A ceiling on the scope's vendors (share of demand or spend, a vendor's lots, the spend cap)
-    refills lots without them; a floor on a share refills lots with them only; a ceiling on the
+    refills lots without them (and, for the spend cap, without the vendors at 98 % of it); a floor on a share refills lots with them only; a ceiling on the
     number of vendors keeps the excess vendors with the least spend in scope (and the scope's
     vendors not engaged) out of its lots.
     Other breaches (floors on counts, the budget) are not mended here: ``{}``.
@@ -268,9 +260,13 @@ def _mend(inst: Instance, policy: Policy, br, vol: np.ndarray, spend: np.ndarray
         need = abs(br.value - br.limit) / 100.0 * total * 1.02
     mine = (amount * vm[:, None]).sum(axis=0)
     lots = np.flatnonzero(lm & ((mine > 0) if ceiling else (mine < inst.demand)))
+    bar = inside if ceiling else ~inside
+    if br.rule == "max_spend_share_pct":  # volume moved to a vendor at its cap would break it there
+        share = 100 * spend.sum(axis=1) / max(float(spend.sum()), 1e-12)
+        bar = bar | (share >= 0.98 * br.limit)[inst.bid_vendor]
     offers = []
     for j in lots.tolist():
-        got = refill(j, inside if ceiling else ~inside)
+        got = refill(j, bar)
         if got is None:
             continue
         col, extra = got
@@ -341,8 +337,9 @@ def _lot_rules(inst: Instance, policy: Policy) -> list[_LotRule]:
     return out
 
 
-def _fill(inst, policy, j, chosen, order, lo, hi, need, q, r, checks=()):
-    """Volumes {bid: units} for lot *j* (its scoped rules *checks* hold), or None."""
+def _fill(inst, policy, j, chosen, order, lo, hi, need, q, r, checks=(), strict=True):
+    """Volumes {bid: units} for lot *j* (its quality floor, risk cap and scoped rules *checks*
+    hold unless not *strict*), or None."""
     minv = policy.min_vendors_per_lot or 1
     maxv = policy.max_vendors_per_lot or len(order) + len(chosen)
     chosen = [b for b in chosen if hi[b] > 0]
@@ -367,6 +364,8 @@ def _fill(inst, policy, j, chosen, order, lo, hi, need, q, r, checks=()):
         rest -= add
     if rest > 1e-7 * max(need, 1):
         return None
+    if not strict:
+        return dict(zip(chosen, x, strict=True))
     if policy.quality_floor is not None and q[chosen] @ x < policy.quality_floor * x.sum() - 1e-7 * need:
         return None
     if policy.risk_cap is not None and r[chosen] @ x > policy.risk_cap * x.sum() + 1e-7 * need:

@@ -131,7 +131,7 @@ def _breach_lots(inst, vol: np.ndarray, breach, *, max_lots: int) -> np.ndarray:
 
 
 def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_gap=None,
-           max_lots: int = 400, max_rounds: int = 6):
+           max_lots: int = 400, max_rounds: int = 6) -> np.ndarray | None:
     """A feasible award from vendor x lot volumes that break some rules (e.g.
     :func:`~sourcing.allocation.heuristic.construct`'s): the lots the broken rules reach are
     re-solved as a MILP, everything else fixed at its volumes (fix-and-repair).
@@ -139,9 +139,9 @@ def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_g
     Each round frees the lots of every breach (:func:`_breach_lots`, up to *max_lots* a breach)
     with all their bids, fixes every other segment at the award's value and solves the MILP of
     the freed columns (vendor and spend columns free, so every rule across lots is in it); the
-    award it finds is judged by :func:`~sourcing.allocation.award.violations`.  A round that
-    finds nothing doubles *max_lots*.  Returns a feasible start vector, or ``None`` (a breach no
-    lot can mend, e.g. a budget, or the time is up).
+    award it finds is judged by :func:`~sourcing.allocation.award.violations`.  After a round
+    that finds nothing, the next frees every lot (the full MILP from no start).  Returns a
+    feasible start vector, or ``None`` (no award found in the rounds or the time).
     """
     from .award import segments_from_volumes, violations, volumes_of
 
@@ -149,6 +149,7 @@ def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_g
     inst = model.inst
     S = len(inst.seg_bid)
     seg_lot = inst.bid_lot[inst.seg_bid]
+    failed = False
     for _ in range(max_rounds):
         broken = violations(inst, model.policy, vol, atol=1e-6)
         if not broken:
@@ -156,8 +157,10 @@ def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_g
         free = np.zeros(inst.n_lots, bool)
         for b in broken:
             free[_breach_lots(inst, vol, b, max_lots=max_lots)] = True
+        if failed:  # the lots of the breaches were not enough: the whole model
+            free[:] = True
         left = None if t_end is None else t_end - time.perf_counter()
-        if not free.any() or (left is not None and left < 0.5):
+        if not free.any() or (left is not None and left < 0.05):
             return None
         cur = start_vector(model, *segments_from_volumes(inst, vol))
         fixed = np.flatnonzero(~free[seg_lot])
@@ -166,8 +169,9 @@ def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_g
                                  np.concatenate([cur[fixed], cur[S + fixed]])))
         if info.has_solution:  # volume only on used segments: solver noise elsewhere is no award
             vol = volumes_of(inst, np.where(model.values[S:2 * S] > 0.5, model.values[:S], 0.0))
-        else:
-            max_lots *= 2
+        elif failed or info.status == "infeasible" and free.all():
+            return None
+        failed = not info.has_solution
     return None
 
 
