@@ -17,11 +17,17 @@ the largest quarter of lots, a quality floor and a spend-concentration cap.  Pri
   (as shipped) against from-scratch re-solves, each solve limited to ``--rule-limit`` seconds:
   total time and the gap of each re-solve.
 
+``--anytime`` instead measures the award within a time limit on two events: the (200, 1000)
+tender with a 5 % spend cap and a 10 % minimum share, and the (300, 6000) event of
+:func:`event` (20 scoped rules): build time and peak memory, time to the first feasible award,
+and status, bound and gap at each of ``--limits`` (default 30 and 120 s).
+
 Timings depend on the machine and its load (printed with ``os.getloadavg``); the ratios are the
 figures to read.
 
 Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200]
-[--build-only] [--repeat 3] [--rule-costs] [--rule-limit 20]``
+[--build-only] [--repeat 3] [--rule-costs] [--rule-limit 20]``, or ``... --anytime
+[--limits 30,120] [--events 0,1]``
 """
 
 from __future__ import annotations
@@ -644,6 +650,72 @@ def run_rule_costs(policy: Policy, tables: dict, limit: float) -> None:
           f"{bool((cc['cost_of_rule'] >= -1e-6).all())}", flush=True)
 
 
+#: The events of ``--anytime``: the (200, 1000) tender with a 5 % spend cap and a 10 % minimum
+#: share (its 3 vendors per lot and quality floor of 55 kept), and the event-scale tender.
+def _events():
+    lots, bids, tiers, risk, vendors, quality, policy = synthetic(200, 1000)
+    yield "(200, 1000), 5 % spend cap, 10 % min share", (lots, bids, tiers, risk, vendors, quality), \
+        policy.model_copy(update=dict(min_share_pct=10.0, max_spend_share_pct=5.0))
+    lots, bids, tiers, risk, vendors, quality, policy = event()
+    yield "(300, 6000) event, 20 scoped rules", (lots, bids, tiers, risk, vendors, quality), policy
+
+
+def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> None:
+    """Per event: build time (instance, arrays, CSR) and its peak traced memory, the process's
+    peak resident memory, the time to the first feasible award (``first_award`` on the built
+    model) and its gap to the knapsack bound, then ``allocate`` at each time limit: status,
+    cost, bound, gap and wall time (build included)."""
+    import resource
+    import tracemalloc
+
+    from sourcing.allocation.award import violations, volumes_of
+    from sourcing.allocation.bound import knapsack_bound
+    from sourcing.allocation.model import start_vector
+    from sourcing.allocation.search import first_award
+
+    for k, (name, tabs, policy) in enumerate(_events()):
+        if which is not None and k not in which:
+            continue
+        tables = dict(zip(("lots", "bids", "tiers", "risk", "vendors", "quality"), tabs, strict=True))
+        gc.collect()
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        inst = make_instance(None, policy, **tables)
+        t1 = time.perf_counter()
+        model = build_model(inst, policy, cost_ref=cost_reference(inst))
+        t2 = time.perf_counter()
+        model.csr()
+        t3 = time.perf_counter()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"\n{name}: {len(inst.bid_vendor)} bids, {len(inst.seg_bid)} segments, {model.n_cols} columns, "
+              f"{model.n_rows} rows; {_load()}")
+        print(f"  build {t3 - t0:6.2f} s (instance {t1 - t0:.2f}, arrays {t2 - t1:.2f}, CSR {t3 - t2:.2f}); "
+              f"peak traced memory {peak / 2**30:.2f} GiB", flush=True)
+        t0 = time.perf_counter()
+        first = first_award(model, solver="highs", time_limit=60.0)
+        t_first = time.perf_counter() - t0
+        kb = knapsack_bound(model)
+        if first is None:
+            print(f"  first feasible award: none in {t_first:.2f} s")
+        else:
+            obj = model.objective_at(start_vector(model, *first))
+            ok = not violations(inst, policy, volumes_of(inst, first[0]), atol=1e-6)
+            print(f"  first feasible award {t_first:6.2f} s after the build: {obj:,.0f}/yr, every rule holds: {ok}; "
+                  f"gap to the knapsack bound {kb:,.0f}/yr: {(obj - kb) / obj:.3%}", flush=True)
+        model = inst = first = None
+        for limit in limits:
+            t0 = time.perf_counter()
+            a = allocate(None, policy, time_limit=limit, **tables)
+            wall = time.perf_counter() - t0
+            cost = a.cost["total"] if a.feasible else float("nan")
+            print(f"  limit {limit:5.0f} s: {a.status:9s} in {wall:6.1f} s  cost {cost:,.0f}/yr  "
+                  f"bound {a.bound:,.0f}/yr  gap {a.gap:.3%}", flush=True)
+            a = None
+        print(f"  peak resident memory of the process so far "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10x20,50x200,200x1000")
@@ -651,7 +723,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="builds per size; the best time is printed")
     ap.add_argument("--rule-costs", action="store_true", help="also time constraint_costs (4 rules)")
     ap.add_argument("--rule-limit", type=float, default=20.0, help="seconds per solve in --rule-costs")
+    ap.add_argument("--anytime", action="store_true",
+                    help="only the anytime events: first feasible award, gap at each --limits")
+    ap.add_argument("--limits", default="30,120", help="time limits (s) of --anytime")
+    ap.add_argument("--events", default="0,1", help="events of --anytime: 0 (200, 1000), 1 (300, 6000)")
     args = ap.parse_args()
+    if args.anytime:
+        run_anytime(tuple(float(x) for x in args.limits.split(",")), {int(x) for x in args.events.split(",")})
+        return
     for size in args.sizes.split(","):
         v, lots = (int(p) for p in size.split("x"))
         run(v, lots, build_only=args.build_only, repeat_=args.repeat, rule_costs=args.rule_costs,

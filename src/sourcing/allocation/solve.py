@@ -126,13 +126,16 @@ def allocate(
 
     Notes
     -----
-    Solve steps: a greedy award (:mod:`~sourcing.allocation.heuristic`) is the MIP start; models
-    with more than 300 price segments then get an LP-support neighbourhood search (the MILP
-    restricted to the bids the LP relaxation uses, plus an LP rounding) and fix-and-optimise by
-    blocks of lots; the full MILP runs last from the best start.  Models with more than
-    50,000 segments and a time limit skip the full MILP (it would not pass its root in time): their
-    bound is the Lagrangian bound by lots (:mod:`~sourcing.allocation.bound`), one small MILP per
-    lot with the rules that span lots priced by the LP's duals.  HiGHS runs single-threaded
+    Solve steps: the first award (:func:`~sourcing.allocation.search.first_award`: each lot
+    filled under its own rules, rules across lots mended by refilling lots, what is left
+    repaired as a MILP over the lots it reaches; :mod:`~sourcing.allocation.heuristic`) is the
+    MIP start; models with more than 300 price segments then get an LP-support neighbourhood
+    search (the MILP restricted to the bids the LP relaxation uses, plus an LP rounding) and
+    fix-and-optimise by blocks of lots; the full MILP runs last from the best start.  Models with
+    more than 50,000 segments and a time limit skip the full MILP (it would not pass its root in
+    time): their bound is the Lagrangian bound by lots (:mod:`~sourcing.allocation.bound`), one
+    small MILP per lot with the rules that span lots priced by the LP's duals, or the knapsack
+    bound when the LP relaxation does not finish in its share of the time.  HiGHS runs single-threaded
     with a fixed seed, so the same inputs give the same award when the solve finishes
     (optimal or within ``mip_gap``); an award cut short by ``time_limit`` depends on machine
     speed.  Among equally cheap awards the tie-break (``Policy.tie_break``) picks one by vendor
