@@ -46,10 +46,10 @@ import pandas as pd
 import pulp
 
 from sourcing.allocation import Policy, allocate
-from sourcing.allocation.scoped import ScopedRule
 from sourcing.allocation._data import Instance, make_instance
 from sourcing.allocation._solvers import solve_arrays
 from sourcing.allocation.model import build_model, cost_reference
+from sourcing.allocation.scoped import ScopedRule
 from sourcing.allocation.search import HUGE_SEGMENTS, solve_pipeline
 
 
@@ -701,8 +701,9 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
         else:
             obj = model.objective_at(start_vector(model, *first))
             ok = not violations(inst, policy, volumes_of(inst, first[0]), atol=1e-6)
-            print(f"  first feasible award {t_first:6.2f} s after the build: {obj:,.0f}/yr, every rule holds: {ok}; "
-                  f"gap to the knapsack bound {kb:,.0f}/yr: {(obj - kb) / obj:.3%}", flush=True)
+            print(f"  first feasible award {t_first:6.2f} s after the build: {obj:,.0f}/yr, "
+                  f"every rule holds: {ok}; gap to the knapsack bound {kb:,.0f}/yr: {(obj - kb) / obj:.3%}",
+                  flush=True)
         model = inst = first = None
         for limit in limits:
             t0 = time.perf_counter()

@@ -38,7 +38,8 @@ def _tables(n_vendors: int, n_lots: int, seed: int):
     vids = list(risk.index)
     vendors = pd.DataFrame({"vendor_id": vids, "incumbent": False,
                             "country": rng.choice(["DE", "IN", "PL"], n_vendors),
-                            "offshore_share_pct": rng.uniform(0, 90, n_vendors).round()}).set_index("vendor_id")
+                            "offshore_share_pct": rng.uniform(0, 90, n_vendors).round()}
+                           ).set_index("vendor_id")
     quality = pd.Series(rng.uniform(40, 95, n_vendors), index=vids)
     return dict(lots=lots, bids=bids, tiers=tiers, risk=risk, vendors=vendors, quality=quality)
 

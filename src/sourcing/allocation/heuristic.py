@@ -19,6 +19,7 @@ left as a MILP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,7 +184,8 @@ def construct(inst: Instance, policy: Policy, *, mend_rounds: int = 8,
         spend = np.zeros_like(vol)
         spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(bid_x)
         setup = np.zeros_like(vol)
-        setup[inst.bid_vendor, inst.bid_lot] = np.where(bid_x > 0, k * inst.bid_setup * policy.setup_costs, 0.0)
+        setup[inst.bid_vendor, inst.bid_lot] = np.where(bid_x > 0, k * inst.bid_setup * policy.setup_costs,
+                                                        0.0)
         lot_costs = dict(enumerate((spend + setup).sum(axis=0)))
         moved = False
         for br in broken:
@@ -196,16 +198,21 @@ def construct(inst: Instance, policy: Policy, *, mend_rounds: int = 8,
     return vol
 
 
-def _mend(inst: Instance, policy: Policy, br, vol: np.ndarray, spend: np.ndarray, refill) -> dict:
+def _mend(inst: Instance, policy: Policy, br, vol: np.ndarray, spend: np.ndarray,
+          refill: Callable[[int, np.ndarray], tuple[np.ndarray, float] | None]) -> dict[int, np.ndarray]:
     """New volumes of some lots (lot -> volume by vendor, units/year) that mend breach *br* of a
     rule across lots, each lot refilled under its own rules: the lots that mend it at the least
-    cost increase per unit of repair (units/year, spend, lots), until the excess is gone.
+    cost increase per unit of repair (units/year, tender currency per year, lots), until the
+    excess is gone.
 
-    A ceiling on the scope's vendors (share of demand or spend, a vendor's lots, the spend cap)
-    refills lots without them (and, for the spend cap, without the vendors at 98 % of it); a floor on a share refills lots with them only; a ceiling on the
-    number of vendors keeps the excess vendors with the least spend in scope (and the scope's
-    vendors not engaged) out of its lots.
-    Other breaches (floors on counts, the budget) are not mended here: ``{}``.
+    *vol* and *spend* are the vendor x lot volumes (units/year) and unit-price spend (tender
+    currency per year); ``refill(lot, barred bids)`` is the lot refilled without those bids, as
+    (volume by vendor, change of the lot's annual cost) or None.  A ceiling on the scope's
+    vendors (share of demand or spend, a vendor's lots, the spend cap) refills lots without them
+    (and, for the spend cap, without the vendors at 98 % of it); a floor on a share refills lots
+    with them only; a ceiling on the number of vendors keeps the excess vendors with the least
+    spend in scope (and the scope's vendors not engaged) out of its lots.  Other breaches
+    (floors on counts, the budget) are not mended here: ``{}``.
     """
     from .rules import _masks
 

@@ -1,10 +1,10 @@
 """Search heuristics of the award MILP: the solve pipeline that finds good awards fast.
 
 A first award (:func:`first_award`: the construction of :mod:`~sourcing.allocation.heuristic`,
-mended lot by lot, else repaired as a MILP over the lots the broken rules reach), then for large models the LP-support
-neighbourhood, vendor drops and fix-and-optimise by blocks of lots, then the full MILP from the
-best start (:func:`solve_pipeline`).  Every step keeps the best feasible award found; none of them
-changes what is optimal, only how fast it is found.
+mended lot by lot, else repaired as a MILP over the lots the broken rules reach), then for large
+models the LP-support neighbourhood, vendor drops and fix-and-optimise by blocks of lots, then
+the full MILP from the best start (:func:`solve_pipeline`).  Every step keeps the best feasible
+award found; none of them changes what is optimal, only how fast it is found.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _breach_lots(inst, vol: np.ndarray, breach, *, max_lots: int) -> np.ndarray:
     for another ceiling the lots where those vendors hold the most volume; for a floor the lots
     where they bid and hold least.
     """
-    from .rules import _masks, concrete_rules
+    from .rules import _masks
 
     L = inst.n_lots
     if breach.lots:
