@@ -678,7 +678,11 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
             continue
         tables = dict(zip(("lots", "bids", "tiers", "risk", "vendors", "quality"), tabs, strict=True))
         gc.collect()
-        tracemalloc.start()
+        tracemalloc.start()   # memory of a build of its own: tracing slows the build it measures
+        build_model(make_instance(None, policy, **tables), policy).csr()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        gc.collect()
         t0 = time.perf_counter()
         inst = make_instance(None, policy, **tables)
         t1 = time.perf_counter()
@@ -686,8 +690,6 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
         t2 = time.perf_counter()
         model.csr()
         t3 = time.perf_counter()
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
         print(f"\n{name}: {len(inst.bid_vendor)} bids, {len(inst.seg_bid)} segments, {model.n_cols} columns, "
               f"{model.n_rows} rows; {_load()}")
         print(f"  build {t3 - t0:6.2f} s (instance {t1 - t0:.2f}, arrays {t2 - t1:.2f}, CSR {t3 - t2:.2f}); "
