@@ -17,11 +17,17 @@ the largest quarter of lots, a quality floor and a spend-concentration cap.  Pri
   (as shipped) against from-scratch re-solves, each solve limited to ``--rule-limit`` seconds:
   total time and the gap of each re-solve.
 
+``--anytime`` instead measures the award within a time limit on two events: the (200, 1000)
+tender with a 5 % spend cap and a 10 % minimum share, and the (300, 6000) event of
+:func:`event` (20 scoped rules): build time and peak memory, time to the first feasible award,
+and status, bound and gap at each of ``--limits`` (default 30 and 120 s).
+
 Timings depend on the machine and its load (printed with ``os.getloadavg``); the ratios are the
 figures to read.
 
 Usage: ``PYTHONPATH=src python benchmarks/bench_allocation.py [--sizes 10x20,50x200]
-[--build-only] [--repeat 3] [--rule-costs] [--rule-limit 20]``
+[--build-only] [--repeat 3] [--rule-costs] [--rule-limit 20]``, or ``... --anytime
+[--limits 30,120] [--events 0,1]``
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from sourcing.allocation import Policy, allocate
 from sourcing.allocation._data import Instance, make_instance
 from sourcing.allocation._solvers import solve_arrays
 from sourcing.allocation.model import build_model, cost_reference
+from sourcing.allocation.scoped import ScopedRule
 from sourcing.allocation.search import HUGE_SEGMENTS, solve_pipeline
 
 
@@ -141,6 +148,99 @@ def synthetic(n_vendors: int, n_lots: int, seed: int = 0):
     policy = Policy(max_vendors_per_lot=3, max_share_pct_by_lot={lot: 70.0 for lot in lots.index[large]},
                     quality_floor=55.0, max_spend_share_pct=max(100.0 / n_vendors * 3, 10.0))
     return lots, bids, tiers, risk, vendors, quality, policy
+
+
+TOWERS = ("service_desk", "end_user", "network", "data_centre", "cloud", "security", "applications",
+          "testing")
+COUNTRIES = ("DE", "FR", "PL", "UK", "IN", "US")
+
+
+def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, seed: int = 0):
+    """A seeded event-scale tender as plain tables (lots, bids, tiers, risk, vendors, quality) and
+    its policy, generated with numpy (no Python loop per bid).
+
+    Each lot (of one of :data:`TOWERS`) is bid by *bids_per_lot* vendors drawn without
+    replacement (the lot's incumbent among them), each bid with two all-unit tiers (3 % off from
+    30 % of demand, 6 % off from 60 %), a capacity of 30-100 % of demand and a setup cost.
+    Vendors carry ``country``, ``offshore_share_pct``, ``iso27001`` and ``incumbent``.  The policy:
+    at most 3 vendors per lot, a 5 % spend cap, a 10 % minimum share, a quality floor of 55 and
+    the 20 scoped rules of :func:`event_rules`.  Demand in units/year, prices in tender currency
+    per unit per year, setup and onboarding in tender currency (one-off).
+    """
+    rng = np.random.default_rng(seed)
+    V, L, k = n_vendors, n_lots, min(bids_per_lot, n_vendors)
+    vids = np.array([f"V{i:03d}" for i in range(V)], dtype=object)
+    lids = np.array([f"L{j:05d}" for j in range(L)], dtype=object)
+    demand = np.round(rng.lognormal(7, 1, L)) + 10
+    tower = np.asarray(TOWERS, dtype=object)[rng.integers(0, len(TOWERS), L)]
+    inc = np.where(rng.random(L) < 0.3, rng.integers(0, V, L), -1)
+    lots = pd.DataFrame({"lot_id": lids, "tower": tower, "unit": "units", "annual_demand": demand,
+                         "incumbent_vendor_id": np.where(inc >= 0, vids[np.maximum(inc, 0)], None),
+                         "switching_cost_per_unit": np.where(inc >= 0, rng.uniform(1, 10, L), 0.0)}
+                        ).set_index("lot_id")
+    # k distinct bidders per lot: the k smallest of V random keys, the incumbent's key forced lowest
+    keys = rng.random((L, V))
+    keys[np.flatnonzero(inc >= 0), inc[inc >= 0]] = -1.0
+    bidders = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
+    bv = bidders.ravel()
+    bl = np.repeat(np.arange(L), k)
+    price = rng.uniform(50, 150, L)[bl] * rng.uniform(0.8, 1.25, L * k)
+    d = demand[bl]
+    bids = pd.DataFrame({"vendor_id": vids[bv], "lot_id": lids[bl], "unit_price": price,
+                         "capacity": d * rng.uniform(0.3, 1.0, L * k), "min_volume": 0.0,
+                         "discount_type": "all-unit", "setup_cost": 0.02 * price * d})
+    tiers = pd.DataFrame({"vendor_id": np.repeat(vids[bv], 2), "lot_id": np.repeat(lids[bl], 2),
+                          "from_volume": (d[:, None] * [0.3, 0.6]).ravel(),
+                          "unit_price": (price[:, None] * [0.97, 0.94]).ravel()})
+    # bundle bids (price offers on sets of lots) go here when the model supports them
+    risk = pd.DataFrame({"vendor_id": vids, "risk_score": rng.uniform(10, 80, V),
+                         "onboarding_cost": rng.uniform(5e4, 3e5, V)}).set_index("vendor_id")
+    vendors = pd.DataFrame({"vendor_id": vids, "country": np.asarray(COUNTRIES, dtype=object)[
+                                rng.integers(0, len(COUNTRIES), V)],
+                            "offshore_share_pct": np.round(rng.uniform(0, 90, V)),
+                            "iso27001": rng.random(V) < 0.6,
+                            "incumbent": np.isin(np.arange(V), inc)}).set_index("vendor_id")
+    quality = pd.Series(rng.uniform(40, 95, V), index=vids)
+    policy = Policy(max_vendors_per_lot=3, quality_floor=55.0, max_spend_share_pct=5.0, min_share_pct=10.0,
+                    rules=event_rules())
+    return lots, bids, tiers, risk, vendors, quality, policy
+
+
+def event_rules() -> tuple[ScopedRule, ...]:
+    """The event's 20 scoped rules, on lots by tower and vendors by attribute."""
+    offshore = {"offshore_share_pct": {">=": 50}}
+    onshore = {"offshore_share_pct": {"<": 50}}
+    R = ScopedRule
+    return (
+        R(lots={"tower": ["security"]}, vendors={"iso27001": True}, measure="only"),
+        R(lots={"tower": ["cloud"]}, vendors={"iso27001": True}, measure="only"),
+        R(lots={"tower": ["data_centre"]}, vendors={"country": ["DE", "FR", "PL", "UK"]}, measure="only"),
+        R(lots={"tower": ["service_desk"]}, vendors=offshore, measure="demand_share", bound="at_most",
+          value=60, per="lot"),
+        R(lots={"tower": ["end_user"]}, vendors=offshore, measure="demand_share", bound="at_most",
+          value=70, per="lot"),
+        R(lots={"tower": ["network"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["applications"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["applications"]}, vendors={"incumbent": True}, measure="demand_share",
+          bound="at_least", value=20),
+        R(lots={"tower": ["testing"]}, vendors=onshore, measure="demand_share", bound="at_least", value=40),
+        R(lots={"tower": ["network"]}, vendors=offshore, measure="demand_share", bound="at_most", value=50),
+        R(measure="spend_share", bound="at_most", value=30, per="country"),
+        R(lots={"tower": ["applications"]}, vendors=offshore, measure="spend_share", bound="at_most",
+          value=60),
+        R(lots={"tower": ["service_desk"]}, measure="lots", bound="at_most", value=40),
+        R(lots={"tower": ["testing"]}, measure="lots", bound="at_most", value=40),
+        R(vendors=offshore, measure="vendors", bound="at_most", value=120),
+        R(vendors={"country": "IN"}, measure="spend_share", bound="at_most", value=25),
+        R(lots={"tower": ["security"]}, vendors={"country": ["DE", "FR"]}, measure="demand_share",
+          bound="at_least", value=25),
+        R(lots={"tower": ["cloud"]}, vendors=offshore, measure="demand_share", bound="at_most", value=40),
+        R(lots={"tower": ["end_user"]}, vendors=onshore, measure="vendors", bound="at_least", value=1,
+          per="lot"),
+        R(lots={"tower": ["data_centre"]}, measure="lots", bound="at_most", value=30),
+    )
 
 
 # ---------------------------------------------------------------------- today's PuLP build (baseline)
@@ -550,6 +650,75 @@ def run_rule_costs(policy: Policy, tables: dict, limit: float) -> None:
           f"{bool((cc['cost_of_rule'] >= -1e-6).all())}", flush=True)
 
 
+#: The events of ``--anytime``: the (200, 1000) tender with a 5 % spend cap and a 10 % minimum
+#: share (its 3 vendors per lot and quality floor of 55 kept), and the event-scale tender.
+def _events():
+    lots, bids, tiers, risk, vendors, quality, policy = synthetic(200, 1000)
+    yield "(200, 1000), 5 % spend cap, 10 % min share", (lots, bids, tiers, risk, vendors, quality), \
+        policy.model_copy(update=dict(min_share_pct=10.0, max_spend_share_pct=5.0))
+    lots, bids, tiers, risk, vendors, quality, policy = event()
+    yield "(300, 6000) event, 20 scoped rules", (lots, bids, tiers, risk, vendors, quality), policy
+
+
+def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> None:
+    """Per event: build time (instance, arrays, CSR) and its peak traced memory, the process's
+    peak resident memory, the time to the first feasible award (``first_award`` on the built
+    model) and its gap to the knapsack bound, then ``allocate`` at each time limit: status,
+    cost, bound, gap and wall time (build included)."""
+    import resource
+    import tracemalloc
+
+    from sourcing.allocation.award import violations, volumes_of
+    from sourcing.allocation.bound import knapsack_bound
+    from sourcing.allocation.model import start_vector
+    from sourcing.allocation.search import first_award
+
+    for k, (name, tabs, policy) in enumerate(_events()):
+        if which is not None and k not in which:
+            continue
+        tables = dict(zip(("lots", "bids", "tiers", "risk", "vendors", "quality"), tabs, strict=True))
+        gc.collect()
+        tracemalloc.start()   # memory of a build of its own: tracing slows the build it measures
+        build_model(make_instance(None, policy, **tables), policy).csr()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        gc.collect()
+        t0 = time.perf_counter()
+        inst = make_instance(None, policy, **tables)
+        t1 = time.perf_counter()
+        model = build_model(inst, policy, cost_ref=cost_reference(inst))
+        t2 = time.perf_counter()
+        model.csr()
+        t3 = time.perf_counter()
+        print(f"\n{name}: {len(inst.bid_vendor)} bids, {len(inst.seg_bid)} segments, {model.n_cols} columns, "
+              f"{model.n_rows} rows; {_load()}")
+        print(f"  build {t3 - t0:6.2f} s (instance {t1 - t0:.2f}, arrays {t2 - t1:.2f}, CSR {t3 - t2:.2f}); "
+              f"peak traced memory {peak / 2**30:.2f} GiB", flush=True)
+        t0 = time.perf_counter()
+        first = first_award(model, solver="highs", time_limit=60.0)
+        t_first = time.perf_counter() - t0
+        kb = knapsack_bound(model)
+        if first is None:
+            print(f"  first feasible award: none in {t_first:.2f} s")
+        else:
+            obj = model.objective_at(start_vector(model, *first))
+            ok = not violations(inst, policy, volumes_of(inst, first[0]), atol=1e-6)
+            print(f"  first feasible award {t_first:6.2f} s after the build: {obj:,.0f}/yr, "
+                  f"every rule holds: {ok}; gap to the knapsack bound {kb:,.0f}/yr: {(obj - kb) / obj:.3%}",
+                  flush=True)
+        model = inst = first = None
+        for limit in limits:
+            t0 = time.perf_counter()
+            a = allocate(None, policy, time_limit=limit, **tables)
+            wall = time.perf_counter() - t0
+            cost = a.cost["total"] if a.feasible else float("nan")
+            print(f"  limit {limit:5.0f} s: {a.status:9s} in {wall:6.1f} s  cost {cost:,.0f}/yr  "
+                  f"bound {a.bound:,.0f}/yr  gap {a.gap:.3%}", flush=True)
+            a = None
+        print(f"  peak resident memory of the process so far "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10x20,50x200,200x1000")
@@ -557,7 +726,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="builds per size; the best time is printed")
     ap.add_argument("--rule-costs", action="store_true", help="also time constraint_costs (4 rules)")
     ap.add_argument("--rule-limit", type=float, default=20.0, help="seconds per solve in --rule-costs")
+    ap.add_argument("--anytime", action="store_true",
+                    help="only the anytime events: first feasible award, gap at each --limits")
+    ap.add_argument("--limits", default="30,120", help="time limits (s) of --anytime")
+    ap.add_argument("--events", default="0,1", help="events of --anytime: 0 (200, 1000), 1 (300, 6000)")
     args = ap.parse_args()
+    if args.anytime:
+        run_anytime(tuple(float(x) for x in args.limits.split(",")), {int(x) for x in args.events.split(",")})
+        return
     for size in args.sizes.split(","):
         v, lots = (int(p) for p in size.split("x"))
         run(v, lots, build_only=args.build_only, repeat_=args.repeat, rule_costs=args.rule_costs,

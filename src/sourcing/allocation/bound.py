@@ -45,7 +45,7 @@ import scipy.sparse as sp
 
 from ._solvers import highs_arrays
 
-__all__ = ["LagrangianBound", "lagrangian_bound"]
+__all__ = ["LagrangianBound", "knapsack_bound", "lagrangian_bound"]
 
 
 @dataclass(frozen=True)
@@ -230,3 +230,47 @@ def lagrangian_bound(model, duals: np.ndarray, *, incumbent: np.ndarray | None =
         bound[j] = max(bound[j], found)
     value = const + float(bound.sum())
     return LagrangianBound(sign * value, sign * lp_value, solved, len(lots), time.perf_counter() - t0)
+
+
+def knapsack_bound(model) -> float:
+    """A lower bound of a cost model's annual cost (tender currency per year) in one sort, for a
+    model too large for its LP relaxation in the time at hand: each lot's demand bought on its
+    cheapest segments per unit.
+
+    Per segment, the unit cost is its volume coefficient plus its fixed coefficient (setup,
+    intercept) spread over its most volume (``c_x + c_z / hi``: what ``z >= x / hi`` charges at
+    the least); each lot buys its least demand (units/year) from the cheapest units first.  It
+    drops every row but the lot's demand and the segments' caps (one segment per bid, vendor
+    counts, quality, rules across lots; the vendors' onboarding costs nothing), except that
+    columns a row holds at 0 (an ``only`` rule's ``sum x <= 0`` over the vendors outside it) stay
+    at 0: a relaxation, so at most the optimum.  ``-inf`` for a model it does not bound (a
+    quality or blended objective, a negative cost).
+    """
+    inst = model.inst
+    S = len(inst.seg_bid)
+    cx, cz = model.c[:S], model.c[S:2 * S]
+    if model.maximize or (model.c < 0).any() or not S:
+        return float("-inf")
+    starts, idx, val, lo, hi = model.csr()
+    m = len(lo)
+    row = np.repeat(np.arange(m), np.diff(starts))
+    # rows sum(a x) <= 0 with every a > 0 over columns >= 0 hold each of their columns at 0
+    bad = np.zeros(m, bool)
+    np.logical_or.at(bad, row, (val <= 0) | (model.lb[idx] < 0))
+    zero_rows = (hi <= 0) & ~bad
+    closed = np.zeros(model.n_cols, bool)
+    closed[idx[zero_rows[row]]] = True
+    cap = np.where(closed[:S], 0.0, model.ub[:S])
+    unit = cx + np.where(cap > 0, np.maximum(cz, 0.0) / np.maximum(cap, 1e-300), np.inf)
+    lot = inst.bid_lot[inst.seg_bid]
+    tol = model.policy.demand_tolerance_pct / 100.0
+    need = inst.demand * (1 - tol)
+    order = np.lexsort((unit, lot))
+    lot_o, cap_o, unit_o = lot[order], cap[order], unit[order]
+    first = np.searchsorted(lot_o, np.arange(inst.n_lots))
+    filled = np.cumsum(cap_o)
+    before = filled - cap_o - np.concatenate([[0.0], filled])[first][lot_o]   # lot's capacity ahead
+    take = np.clip(need[lot_o] - before, 0.0, cap_o)
+    with np.errstate(invalid="ignore"):
+        cost = np.where(take > 0, take * unit_o, 0.0)
+    return float(model.c0 + cost.sum())

@@ -473,10 +473,11 @@ class _Share(Rule):
     def _pairs(self, chk, policy):
         """(lot index, lot, vendor index, share %) of every awarded pair under this rule."""
         pct = 100 * chk.share
+        awarded = chk.awarded
         for j, lot in enumerate(chk.lot_ids):
             if self._limit(policy, lot) is None:
                 continue
-            for v in np.flatnonzero(chk.awarded[:, j]).tolist():
+            for v in np.flatnonzero(awarded[:, j]).tolist():
                 yield j, lot, v, float(pct[v, j])
 
     def values(self, chk, policy):
@@ -675,10 +676,16 @@ def concrete_rules(policy, resolved=()) -> tuple:
 
 
 def _masks(r, vendor_ids, lot_ids) -> tuple[np.ndarray, np.ndarray]:
-    vm = np.ones(len(vendor_ids), bool) if r.vendors is None else np.isin(np.asarray(vendor_ids, object),
-                                                                          list(r.vendors))
-    lm = np.ones(len(lot_ids), bool) if r.lots is None else np.isin(np.asarray(lot_ids, object), list(r.lots))
-    return vm, lm
+    return _id_mask(vendor_ids, r.vendors), _id_mask(lot_ids, r.lots)
+
+
+def _id_mask(ids, chosen) -> np.ndarray:
+    """Which of *ids* are in *chosen* (all of them for None), by a hash lookup: ``np.isin`` on
+    object arrays sorts strings, 40 ms a rule at 6,000 lots."""
+    if chosen is None:
+        return np.ones(len(ids), bool)
+    wanted = set(chosen)
+    return np.fromiter((x in wanted for x in ids), bool, len(ids))
 
 
 def _keys(r, vendor_ids, lot_ids, vm, lm):

@@ -1,9 +1,10 @@
 """Search heuristics of the award MILP: the solve pipeline that finds good awards fast.
 
-A greedy start (:mod:`~sourcing.allocation.heuristic`), then for large models the LP-support
-neighbourhood, vendor drops and fix-and-optimise by blocks of lots, then the full MILP from the
-best start (:func:`solve_pipeline`).  Every step keeps the best feasible award found; none of them
-changes what is optimal, only how fast it is found.
+A first award (:func:`first_award`: the construction of :mod:`~sourcing.allocation.heuristic`,
+mended lot by lot, else repaired as a MILP over the lots the broken rules reach), then for large
+models the LP-support neighbourhood, vendor drops and fix-and-optimise by blocks of lots, then
+the full MILP from the best start (:func:`solve_pipeline`).  Every step keeps the best feasible
+award found; none of them changes what is optimal, only how fast it is found.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ NEIGHBOURHOOD_MIN_SEGMENTS = 300
 #: Fix-and-optimise frees every bid of a block's lots while a block has at most this many price
 #: segments; above, only the bids of the LP support and of the current award.
 BLOCK_FREE_SEGMENTS = 5000
+
+#: Most lots in a block of fix-and-optimise (8 blocks at least): a block MILP of 750 lots (6,000
+#: lots in 8 blocks) does not improve its start in the seconds it gets.
+BLOCK_LOTS = 125
 
 #: Models with more price segments than this spend most of a time limit in fix-and-optimise.
 HUGE_SEGMENTS = 50_000
@@ -55,7 +60,7 @@ def lp_neighbourhood(model: ArrayModel, start: np.ndarray | None, *, solver: str
 
     inst = model.inst
     lp = solve_arrays(model, solver="highs", relax=True,
-                      time_limit=None if time_limit is None else 0.6 * time_limit)
+                      time_limit=None if time_limit is None else (0.6 if restricted else 1.0) * time_limit)
     if lp.status != "optimal":
         return start, None, None, None, None
     duals = model.duals.copy()
@@ -81,6 +86,120 @@ def lp_neighbourhood(model: ArrayModel, start: np.ndarray | None, *, solver: str
     if not sub.has_solution:
         return start, None, lp, keep, duals
     return model.values.copy(), sub, lp, keep, duals
+
+
+def _breach_lots(inst, vol: np.ndarray, breach, *, max_lots: int) -> np.ndarray:
+    """Lots whose re-solve can mend *breach* (a :class:`~sourcing.allocation.rules.Breach` of
+    the vendor x lot volumes *vol*), at most *max_lots* of them.
+
+    A breach on lots names them.  Otherwise the rule's vendors (those of the breached key: one
+    vendor, a group, or the rule's scope) on the rule's lots: for a ceiling on a vendor count,
+    every lot of the fewest-lot vendors it takes to drop the excess (their ``u`` can then go to 0);
+    for another ceiling the lots where those vendors hold the most volume; for a floor the lots
+    where they bid and hold least.
+    """
+    from .rules import _masks
+
+    L = inst.n_lots
+    if breach.lots:
+        index = {lot: j for j, lot in enumerate(inst.lot_ids)}
+        return np.array([index[lot] for lot in breach.lots if lot in index], np.int64)[:max_lots]
+    vm, lm = np.ones(inst.n_vendors, bool), np.ones(L, bool)
+    r = breach.scoped
+    if r is not None:
+        vm, lm = _masks(r, inst.vendor_ids, inst.lot_ids)
+        if breach.group:
+            vm &= np.array([(r.groups or {}).get(v) == breach.group for v in inst.vendor_ids])
+    if breach.vendors:
+        vm = np.isin(np.asarray(inst.vendor_ids, object), list(breach.vendors))
+    held = vol * vm[:, None] * lm[None, :]
+    ceiling = breach.value > breach.limit
+    if ceiling and r is not None and r.measure in ("vendors", "lots") and r.per_ != "lot":
+        counts = (held > 0).sum(axis=1)
+        mine = np.flatnonzero(counts > 0)
+        excess = int(np.ceil(breach.value - breach.limit))
+        if r.measure == "vendors":  # drop whole vendors: twice the excess, fewest lots first
+            drop = mine[np.argsort(counts[mine], kind="stable")][:2 * excess]
+            return np.flatnonzero((held[drop] > 0).any(axis=0))[:max_lots]
+        return np.flatnonzero((held > 0).any(axis=0))[:max_lots]
+    if ceiling:
+        amount = held.sum(axis=0)
+        lots = np.flatnonzero(amount > 0)
+        return lots[np.argsort(-amount[lots], kind="stable")][:max_lots]
+    bids = np.zeros((inst.n_vendors, L), bool)
+    bids[inst.bid_vendor, inst.bid_lot] = True
+    can = (bids & vm[:, None]).any(axis=0) & lm
+    share = held.sum(axis=0) / np.maximum(inst.demand, 1e-12)
+    lots = np.flatnonzero(can)
+    return lots[np.argsort(share[lots], kind="stable")][:max_lots]
+
+
+def repair(model: ArrayModel, vol: np.ndarray, *, solver: str, time_limit, mip_gap=None,
+           max_lots: int = 400, max_rounds: int = 6) -> np.ndarray | None:
+    """A feasible award from vendor x lot volumes that break some rules (e.g.
+    :func:`~sourcing.allocation.heuristic.construct`'s): the lots the broken rules reach are
+    re-solved as a MILP, everything else fixed at its volumes (fix-and-repair).
+
+    Each round frees the lots of every breach (:func:`_breach_lots`, up to *max_lots* a breach)
+    with all their bids, fixes every other segment at the award's value and solves the MILP of
+    the freed columns (vendor and spend columns free, so every rule across lots is in it); the
+    award it finds is judged by :func:`~sourcing.allocation.award.violations`.  After a round
+    that finds nothing, the next frees every lot (the full MILP from no start).  Returns a
+    feasible start vector, or ``None`` (no award found in the rounds or the time).
+    """
+    from .award import segments_from_volumes, violations, volumes_of
+
+    t_end = None if time_limit is None else time.perf_counter() + time_limit
+    inst = model.inst
+    S = len(inst.seg_bid)
+    seg_lot = inst.bid_lot[inst.seg_bid]
+    failed = False
+    for _ in range(max_rounds):
+        broken = violations(inst, model.policy, vol, atol=1e-6)
+        if not broken:
+            return start_vector(model, *segments_from_volumes(inst, vol))
+        free = np.zeros(inst.n_lots, bool)
+        for b in broken:
+            free[_breach_lots(inst, vol, b, max_lots=max_lots)] = True
+        if failed:  # the lots of the breaches were not enough: the whole model
+            free[:] = True
+        left = None if t_end is None else t_end - time.perf_counter()
+        if not free.any() or (left is not None and left < 0.05):
+            return None
+        cur = start_vector(model, *segments_from_volumes(inst, vol))
+        fixed = np.flatnonzero(~free[seg_lot])
+        info = solve_arrays(model, solver=solver, time_limit=left, mip_gap=mip_gap,
+                            fix=(np.concatenate([fixed, S + fixed]),
+                                 np.concatenate([cur[fixed], cur[S + fixed]])))
+        if info.has_solution:  # volume only on used segments: solver noise elsewhere is no award
+            vol = volumes_of(inst, np.where(model.values[S:2 * S] > 0.5, model.values[:S], 0.0))
+        elif failed or info.status == "infeasible" and free.all():
+            return None
+        failed = not info.has_solution
+    return None
+
+
+def first_award(model: ArrayModel, *, solver: str, time_limit=None, mip_gap=None):
+    """The first feasible award, fast: segment values ``(x, z)`` or ``None``.
+
+    Construction (:func:`~sourcing.allocation.heuristic.construct`: every lot filled under its
+    own rules), kept when it breaks no rule (:func:`~sourcing.allocation.award.violations`),
+    else mended by :func:`repair` within *time_limit* seconds.
+    """
+    from .award import segments_from_volumes, violations
+    from .heuristic import construct
+
+    inst = model.inst
+    vol = construct(inst, model.policy)
+    if vol is None:
+        return None
+    if not violations(inst, model.policy, vol, atol=1e-6):
+        return segments_from_volumes(inst, vol)
+    fixed = repair(model, vol, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    if fixed is None:
+        return None
+    S = len(inst.seg_bid)
+    return fixed[:S], fixed[S:2 * S]
 
 
 def block_improve(model: ArrayModel, start: np.ndarray, keep_bid: np.ndarray, *, solver: str, time_limit,
@@ -194,11 +313,12 @@ def vendor_close(model: ArrayModel, start: np.ndarray, *, solver: str, time_limi
 
 def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: float | None = None,
                    starts=(), use_greedy: bool = True):
-    """Greedy start (and the feasible awards in *starts*, segment values ``(x, z)``); for large
+    """The first award (:func:`first_award`, with up to 30 % of the time limit) and the feasible
+    awards in *starts* (segment values ``(x, z)``) as starts; for large
     models the LP-support neighbourhood (with the LP rounding), dropping engaged vendors one at a
     time and fix-and-optimise blocks of lots; then the full MILP from the best start.
 
-    Returns ``(SolveInfo of the full solve, greedy segment values or None, seconds left)``.  With a
+    Returns ``(SolveInfo of the full solve, first award's segment values or None, seconds left)``.  With a
     time limit, the neighbourhood (LP, LP rounding, restricted MILP) gets up to 45 % of it, the
     vendor drops (HiGHS only) 30 % of the rest, the blocks 40 % of what then remains, and the full MILP the
     rest (it also proves the bound).  Models with more than :data:`HUGE_SEGMENTS` segments and a
@@ -206,11 +326,11 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
     through its root in time at that size): after the LP and its rounding, :data:`BOUND_SHARE`
     of the time is kept for the bound, the blocks get 60 % of the rest and the vendor drops what
     then remains; the bound is the Lagrangian bound by lots (:mod:`~sourcing.allocation.bound`,
-    from the LP's duals and the award found), at least the LP relaxation's.  Every start must be
-    feasible: a time-out without an incumbent falls back to the best start.
+    from the LP's duals and the award found), at least the LP relaxation's and the knapsack
+    bound, which alone is left when the LP does not finish in its time (the whole
+    neighbourhood budget at that size).  Every start must be feasible: a time-out without an
+    incumbent falls back to the best start.
     """
-    from .heuristic import greedy
-
     t0 = time.perf_counter() if t0 is None else t0
     # HiGHS overruns its limit a little and reading back a large solution takes time: aim at 92 %
     target = None if time_limit is None else 0.92 * time_limit
@@ -220,7 +340,8 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
 
     inst = model.inst
     big = len(inst.seg_bid) > NEIGHBOURHOOD_MIN_SEGMENTS
-    heur = greedy(inst, model.policy) if use_greedy else None
+    heur = first_award(model, solver=solver, time_limit=None if target is None else 0.3 * left(),
+                       mip_gap=mip_gap) if use_greedy else None
     start = None
     for cand in ([heur] if heur is not None else []) + list(starts):
         vec = start_vector(model, *cand)
@@ -236,7 +357,7 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
         # the Lagrangian bound by lots (after the heuristics) replaces the full MILP's bound
         reserve = BOUND_SHARE * left() if huge and time_limit is not None else 0.0
         if start is not None:
-            n_blocks = 8
+            n_blocks = max(8, -(-inst.n_lots // BLOCK_LOTS))
             if keep is None or len(inst.seg_bid) / n_blocks <= BLOCK_FREE_SEGMENTS:
                 keep = np.ones(len(inst.bid_vendor), bool)  # every bid of a block's lots may enter
             steps = (("blocks", 0.6), ("vendors", 1.0)) if huge else (("vendors", 0.3), ("blocks", 0.4))
@@ -251,19 +372,25 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
                     start, _ = block_improve(model, start, keep, solver=solver, time_limit=budget,
                                              mip_gap=mip_gap, n_blocks=n_blocks, first_pass=passes)
                     passes += 1
-    if huge and time_limit is not None and start is not None and lp is not None:
+    if huge and time_limit is not None and start is not None:
         # the full MILP would not get through its root in the time left: the award stands, with
-        # the tighter of the LP relaxation's bound and the Lagrangian bound by lots
-        from .bound import lagrangian_bound
+        # the tightest of the LP relaxation's bound, the Lagrangian bound by lots (both when the
+        # LP was solved in time) and the knapsack bound
+        from .bound import knapsack_bound, lagrangian_bound
 
         obj = model.objective_at(start)
-        found = lp.objective
-        try:
-            lag = lagrangian_bound(model, duals, incumbent=start, time_limit=left())
-        except (MemoryError, ValueError, RuntimeError):  # a bound is optional: the award stands
-            lag = None
-        if lag is not None:
-            found = (min if model.maximize else max)(found, lag.value)
+        tighter = min if model.maximize else max
+        found = knapsack_bound(model)
+        if lp is not None:
+            found = tighter(found, lp.objective)
+            try:
+                lag = lagrangian_bound(model, duals, incumbent=start, time_limit=left())
+            except (MemoryError, ValueError, RuntimeError):  # a bound is optional: the award stands
+                lag = None
+            if lag is not None:
+                found = tighter(found, lag.value)
+        if not np.isfinite(found):
+            found = float("nan")
         model.values = start.copy()
         info = SolveInfo("feasible", obj, found, abs(obj - found) / max(abs(obj), 1e-9),
                          time.perf_counter() - t0, solver)
