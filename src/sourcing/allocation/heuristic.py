@@ -30,12 +30,16 @@ from .policy import Policy
 __all__ = ["greedy"]
 
 
-def _bid_ranges(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+def _bid_ranges(inst: Instance, *, lot_bids: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Least and most volume (units/year) of each bid over its segments; *lot_bids*: over the
+    lot bid's own segments only (package pieces left out; a bid made only of pieces gets the
+    empty range inf..0)."""
     nb = len(inst.bid_vendor)
     lo = np.full(nb, np.inf)
     hi = np.zeros(nb)
-    np.minimum.at(lo, inst.seg_bid, inst.seg_lo)
-    np.maximum.at(hi, inst.seg_bid, inst.seg_hi)
+    own = inst.lot_segment if lot_bids else slice(None)
+    np.minimum.at(lo, inst.seg_bid[own], inst.seg_lo[own])
+    np.maximum.at(hi, inst.seg_bid[own], inst.seg_hi[own])
     return lo, hi
 
 
@@ -74,12 +78,12 @@ def construct(inst: Instance, policy: Policy, *, mend_rounds: int = 8,
     nb = len(inst.bid_vendor)
     if nb == 0:
         return None
-    lo, hi = _bid_ranges(inst)
+    lo, hi = _bid_ranges(inst, lot_bids=True)   # packages are left to the MILP
     k = inst.annualise
     d = inst.demand
     tol = policy.demand_tolerance_pct / 100.0
     need = d * (1 - tol)
-    typical = np.minimum(hi, d[inst.bid_lot])
+    typical = np.where(hi > 0, np.minimum(hi, d[inst.bid_lot]), 1.0)  # 1: a barred piece-only bid
     n_bids_v = np.bincount(inst.bid_vendor, minlength=inst.n_vendors)
     unit = inst.bid_costs(typical) / typical
     onb = inst.onboarding[inst.bid_vendor] / np.maximum(n_bids_v[inst.bid_vendor], 1)
@@ -94,7 +98,7 @@ def construct(inst: Instance, policy: Policy, *, mend_rounds: int = 8,
         allowed = _shortlist(inst, policy, eff, hi, bids_by_lot, include)
         if allowed is None:
             return None
-    barred = _barred(inst, policy)
+    barred = _barred(inst, policy) | (hi <= 0)
     seed = {}
     for v in include:
         own = np.flatnonzero((inst.bid_vendor == v) & ~barred)
