@@ -155,13 +155,16 @@ TOWERS = ("service_desk", "end_user", "network", "data_centre", "cloud", "securi
 COUNTRIES = ("DE", "FR", "PL", "UK", "IN", "US")
 
 
-def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, seed: int = 0):
-    """A seeded event-scale tender as plain tables (lots, bids, tiers, risk, vendors, quality) and
-    its policy, generated with numpy (no Python loop per bid).
+def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, n_bundles: int = 100,
+          seed: int = 0):
+    """A seeded event-scale tender as plain tables (lots, bids, tiers, risk, vendors, quality,
+    bundles) and its policy, generated with numpy (no Python loop per bid).
 
     Each lot (of one of :data:`TOWERS`) is bid by *bids_per_lot* vendors drawn without
     replacement (the lot's incumbent among them), each bid with two all-unit tiers (3 % off from
     30 % of demand, 6 % off from 60 %), a capacity of 30-100 % of demand and a setup cost.
+    *n_bundles* package bids (all or nothing; a third of them proportional) each cover 2-5 lots
+    the vendor bids for, 30-60 % of each lot's demand, at 88-97 % of the lots' cheapest base price.
     Vendors carry ``country``, ``offshore_share_pct``, ``iso27001`` and ``incumbent``.  The policy:
     at most 3 vendors per lot, a 5 % spend cap, a 10 % minimum share, a quality floor of 55 and
     the 20 scoped rules of :func:`event_rules`.  Demand in units/year, prices in tender currency
@@ -192,7 +195,18 @@ def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, s
     tiers = pd.DataFrame({"vendor_id": np.repeat(vids[bv], 2), "lot_id": np.repeat(lids[bl], 2),
                           "from_volume": (d[:, None] * [0.3, 0.6]).ravel(),
                           "unit_price": (price[:, None] * [0.97, 0.94]).ravel()})
-    # bundle bids (price offers on sets of lots) go here when the model supports them
+    rows = []
+    cheapest = np.full(L, np.inf)
+    np.minimum.at(cheapest, bl, price)
+    for n, b in enumerate(rng.choice(L * k, n_bundles, replace=False).tolist()):
+        own = np.flatnonzero(bv == bv[b])
+        pick = rng.choice(own, int(rng.integers(2, 6)), replace=False)
+        share = rng.uniform(30, 60, len(pick))
+        fees = float(np.sum(cheapest[bl[pick]] * d[pick] * share / 100)) * rng.uniform(0.88, 0.97)
+        split = "proportional" if n % 3 == 2 else "all_or_nothing"
+        rows += [(f"P{n:03d}", vids[bv[b]], lids[bl[i]], sh, fees if m == 0 else np.nan, split)
+                 for m, (i, sh) in enumerate(zip(pick.tolist(), share.tolist(), strict=True))]
+    bundles = pd.DataFrame(rows, columns=["bundle_id", "vendor_id", "lot_id", "share_pct", "price", "split"])
     risk = pd.DataFrame({"vendor_id": vids, "risk_score": rng.uniform(10, 80, V),
                          "onboarding_cost": rng.uniform(5e4, 3e5, V)}).set_index("vendor_id")
     vendors = pd.DataFrame({"vendor_id": vids, "country": np.asarray(COUNTRIES, dtype=object)[
@@ -203,7 +217,7 @@ def event(n_vendors: int = 300, n_lots: int = 6000, *, bids_per_lot: int = 25, s
     quality = pd.Series(rng.uniform(40, 95, V), index=vids)
     policy = Policy(max_vendors_per_lot=3, quality_floor=55.0, max_spend_share_pct=5.0, min_share_pct=10.0,
                     rules=event_rules())
-    return lots, bids, tiers, risk, vendors, quality, policy
+    return lots, bids, tiers, risk, vendors, quality, bundles, policy
 
 
 def event_rules() -> tuple[ScopedRule, ...]:
@@ -654,10 +668,11 @@ def run_rule_costs(policy: Policy, tables: dict, limit: float) -> None:
 #: share (its 3 vendors per lot and quality floor of 55 kept), and the event-scale tender.
 def _events():
     lots, bids, tiers, risk, vendors, quality, policy = synthetic(200, 1000)
-    yield "(200, 1000), 5 % spend cap, 10 % min share", (lots, bids, tiers, risk, vendors, quality), \
+    yield "(200, 1000), 5 % spend cap, 10 % min share", (lots, bids, tiers, risk, vendors, quality, None), \
         policy.model_copy(update=dict(min_share_pct=10.0, max_spend_share_pct=5.0))
-    lots, bids, tiers, risk, vendors, quality, policy = event()
-    yield "(300, 6000) event, 20 scoped rules", (lots, bids, tiers, risk, vendors, quality), policy
+    lots, bids, tiers, risk, vendors, quality, bundles, policy = event()
+    yield "(300, 6000) event, 20 scoped rules, 100 package bids", (
+        lots, bids, tiers, risk, vendors, quality, bundles), policy
 
 
 def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> None:
@@ -676,7 +691,8 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
     for k, (name, tabs, policy) in enumerate(_events()):
         if which is not None and k not in which:
             continue
-        tables = dict(zip(("lots", "bids", "tiers", "risk", "vendors", "quality"), tabs, strict=True))
+        names = ("lots", "bids", "tiers", "risk", "vendors", "quality", "bundles")
+        tables = dict(zip(names, tabs, strict=True))
         gc.collect()
         tracemalloc.start()   # memory of a build of its own: tracing slows the build it measures
         build_model(make_instance(None, policy, **tables), policy).csr()
@@ -691,7 +707,7 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
         model.csr()
         t3 = time.perf_counter()
         print(f"\n{name}: {len(inst.bid_vendor)} bids, {len(inst.seg_bid)} segments, {model.n_cols} columns, "
-              f"{model.n_rows} rows; {_load()}")
+              f"{model.n_rows} rows, {len(inst.bundle_ids)} package bids usable; {_load()}")
         print(f"  build {t3 - t0:6.2f} s (instance {t1 - t0:.2f}, arrays {t2 - t1:.2f}, CSR {t3 - t2:.2f}); "
               f"peak traced memory {peak / 2**30:.2f} GiB", flush=True)
         t0 = time.perf_counter()
@@ -709,11 +725,12 @@ def run_anytime(limits: tuple[float, ...], which: set[int] | None = None) -> Non
         model = inst = first = None
         for limit in limits:
             t0 = time.perf_counter()
-            a = allocate(None, policy, time_limit=limit, **tables)
+            a = allocate(None, policy, time_limit=limit, lot_by_lot=False, **tables)
             wall = time.perf_counter() - t0
             cost = a.cost["total"] if a.feasible else float("nan")
             print(f"  limit {limit:5.0f} s: {a.status:9s} in {wall:6.1f} s  cost {cost:,.0f}/yr  "
-                  f"bound {a.bound:,.0f}/yr  gap {a.gap:.3%}", flush=True)
+                  f"bound {a.bound:,.0f}/yr  gap {a.gap:.3%}; {len(a.bundles)} package bids taken",
+                  flush=True)
             a = None
         print(f"  peak resident memory of the process so far "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB", flush=True)

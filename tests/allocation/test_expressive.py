@@ -273,3 +273,24 @@ def test_scoped_rules_and_spend_caps_hold_with_packages():
     assert kept.feasible and (kept.volumes.loc["KEEP", ["1", "2", "3", "4"]] == 1.0).all()
     assert list(kept.bundles["bundle_id"]) == ["b5"]  # the only package off items 1 to 4
     assert kept.cost["total"] == pytest.approx(keep_all - 2.0)
+
+
+def test_package_improvement_offers_the_packages_to_an_award_without_them():
+    """Fix-and-optimise on the packages' lots: from the award that keeps every item, one pass
+    over the groups of packages reaches the optimum of the published example (cost 69)."""
+    from sourcing.allocation.model import build_model, start_vector
+    from sourcing.allocation.search import package_improve
+
+    tables, keep_all = _nebel_wolfl()
+    policy = Policy()
+    inst = make_instance(None, policy, **tables)
+    model = build_model(inst, policy)
+    keep = np.zeros((inst.n_vendors, inst.n_lots))
+    keep[inst.vendor_ids.index("KEEP")] = inst.demand
+    start = start_vector(model, *segments_from_volumes(inst, keep))
+    assert model.objective_at(start) == pytest.approx(keep_all)
+    for lots in (None, 3):  # one group of every package; groups of at most 3 lots (b1 alone, ...)
+        best = package_improve(model, start, solver="highs", time_limit=None, block_lots=lots)
+        assert model.objective_at(best) <= keep_all - 10 + 1e-9
+    best = package_improve(model, start, solver="highs", time_limit=None)
+    assert model.objective_at(best) == pytest.approx(keep_all - 11)

@@ -218,8 +218,6 @@ def block_improve(model: ArrayModel, start: np.ndarray, keep_bid: np.ndarray, *,
     """
     t_end = None if time_limit is None else time.perf_counter() + time_limit
     inst = model.inst
-    S = len(inst.seg_bid)
-    seg_lot = inst.bid_lot[inst.seg_bid]
     cur = np.asarray(start, float).copy()
     cur_obj = model.objective_at(cur)
     best_info = None
@@ -237,14 +235,7 @@ def block_improve(model: ArrayModel, start: np.ndarray, keep_bid: np.ndarray, *,
             left = None if t_end is None else t_end - time.perf_counter()
             if left is not None and left < 1.0:
                 return cur, best_info
-            used = np.zeros(len(inst.bid_vendor), bool)
-            used[inst.seg_bid[cur[S:2 * S] > 0.5]] = True
-            inside = np.isin(seg_lot, lots)
-            closed = np.flatnonzero(inside & ~(keep_bid | used)[inst.seg_bid])
-            outside = np.flatnonzero(~inside)
-            cols = np.concatenate([outside, S + outside, closed, S + closed])
-            vals = np.concatenate([cur[outside], np.round(cur[S + outside]), np.zeros(2 * len(closed))])
-            info = solve_arrays(model, solver=solver, mip_gap=mip_gap, start=cur, fix=(cols, vals),
+            info = _solve_block(model, cur, lots, keep_bid, solver=solver, mip_gap=mip_gap,
                                 time_limit=None if left is None else left / (len(blocks) - k))
             if info.has_solution and model.better(info.objective, cur_obj):
                 cur = model.values.copy()
@@ -254,6 +245,62 @@ def block_improve(model: ArrayModel, start: np.ndarray, keep_bid: np.ndarray, *,
         if not improved or t_end is None:
             break
     return cur, best_info
+
+
+def _solve_block(model: ArrayModel, cur: np.ndarray, lots: np.ndarray, keep_bid: np.ndarray, *, solver: str,
+                 mip_gap, time_limit) -> SolveInfo:
+    """The MILP with every segment outside *lots* fixed at its value in *cur* and, inside, the
+    bids neither in *keep_bid* nor in *cur* closed (vendor, switching and spend columns free)."""
+    inst = model.inst
+    S = len(inst.seg_bid)
+    used = np.zeros(len(inst.bid_vendor), bool)
+    used[inst.seg_bid[cur[S:2 * S] > 0.5]] = True
+    inside = np.isin(inst.bid_lot[inst.seg_bid], lots)
+    closed = np.flatnonzero(inside & ~(keep_bid | used)[inst.seg_bid])
+    outside = np.flatnonzero(~inside)
+    cols = np.concatenate([outside, S + outside, closed, S + closed])
+    vals = np.concatenate([cur[outside], np.round(cur[S + outside]), np.zeros(2 * len(closed))])
+    return solve_arrays(model, solver=solver, mip_gap=mip_gap, start=cur, fix=(cols, vals),
+                        time_limit=time_limit)
+
+
+def package_improve(model: ArrayModel, start: np.ndarray, *, solver: str, time_limit, mip_gap=None,
+                    block_lots: int | None = None) -> np.ndarray:
+    """Offer the package bids to an award: re-solve the lots of groups of packages with every bid
+    of those lots free, the rest of the award fixed (fix-and-optimise on the packages' lots).
+
+    The blocks of :func:`block_improve` split a package's lots over several blocks, where its
+    pieces (tied to take the same fraction) cannot enter; here each group of packages (in order,
+    up to *block_lots* lots, default :data:`BLOCK_LOTS`) has all its lots in one sub-MILP.  The
+    award is kept when a group's solve is better.  Returns the best start vector.
+    """
+    inst = model.inst
+    if inst.seg_bundle is None or not len(inst.bundle_ids):
+        return start
+    t_end = None if time_limit is None else time.perf_counter() + time_limit
+    limit = block_lots or BLOCK_LOTS
+    pieces = np.flatnonzero(inst.seg_bundle >= 0)
+    lots_of = [np.unique(inst.bid_lot[inst.seg_bid[pieces[inst.seg_bundle[pieces] == k]]])
+               for k in range(len(inst.bundle_ids))]
+    groups, cur_group = [], np.zeros(0, np.int64)
+    for lots in lots_of:
+        if len(cur_group) and len(np.union1d(cur_group, lots)) > limit:
+            groups.append(cur_group)
+            cur_group = np.zeros(0, np.int64)
+        cur_group = np.union1d(cur_group, lots)
+    groups.append(cur_group)
+    cur = np.asarray(start, float).copy()
+    cur_obj = model.objective_at(cur)
+    every = np.ones(len(inst.bid_vendor), bool)
+    for k, lots in enumerate(groups):
+        left = None if t_end is None else t_end - time.perf_counter()
+        if left is not None and left < 1.0:
+            break
+        info = _solve_block(model, cur, lots, every, solver=solver, mip_gap=mip_gap,
+                            time_limit=None if left is None else left / (len(groups) - k))
+        if info.has_solution and model.better(info.objective, cur_obj):
+            cur, cur_obj = model.values.copy(), info.objective
+    return cur
 
 
 def vendor_close(model: ArrayModel, start: np.ndarray, *, solver: str, time_limit, mip_gap=None,
@@ -356,6 +403,9 @@ def solve_pipeline(model: ArrayModel, *, solver: str, time_limit, mip_gap, t0: f
                                                      mip_gap=mip_gap, restricted=not huge)
         # the Lagrangian bound by lots (after the heuristics) replaces the full MILP's bound
         reserve = BOUND_SHARE * left() if huge and time_limit is not None else 0.0
+        if start is not None and len(inst.bundle_ids):
+            budget = None if time_limit is None else 0.25 * max(left() - reserve, 0.5)
+            start = package_improve(model, start, solver=solver, time_limit=budget, mip_gap=mip_gap)
         if start is not None:
             n_blocks = max(8, -(-inst.n_lots // BLOCK_LOTS))
             if keep is None or len(inst.seg_bid) / n_blocks <= BLOCK_FREE_SEGMENTS:
