@@ -74,8 +74,9 @@ class Award:
         The same one-off costs undiscounted, tender currency (setup, onboarding, switching).
     status : str
         ``optimal`` (proven within the gap), ``feasible`` (time limit with an incumbent),
-        ``heuristic`` (solver found nothing; greedy award), ``infeasible`` (confirmed by a second
-        opinion; see ``diagnosis``), ``no solution``, ``error``.
+        ``heuristic`` (solver found nothing; the first award of the construction heuristic),
+        ``infeasible`` (confirmed by a second opinion; see ``diagnosis``), ``no solution``,
+        ``error``.
     objective, bound, gap : float
         Incumbent objective, best proven bound, relative gap (NaN when unknown).  The objective
         is total cost in tender currency per year for ``objective="cost"``, lot-average quality points for

@@ -217,7 +217,7 @@ def solve_instance(inst: Instance, policy: Policy, *, objective="cost", solver="
         return award
 
     if info.status in ("infeasible", "no solution", "error") and heur is not None:
-        # the greedy award is feasible: the solver's word is not the last one
+        # the first award is feasible: the solver's word is not the last one
         info = SolveInfo("heuristic", np.nan, info.bound, np.nan, info.time, info.solver)
         award = award_from_volumes(inst, policy, *heur, info=info, currency=currency)
         award.objective = float(award.cost["total"])
