@@ -125,8 +125,9 @@ def allocate(
         Package bids and conditional discounts (columns as the tender's ``bundles`` and
         ``discounts`` tables), replacing the tender's.
     lot_by_lot : bool
-        With package bids or conditional discounts, also solve the award from the lot bids alone
-        (same policy and time limit) for ``Award.lot_by_lot_cost``, what the synergies saved.
+        With package bids or conditional discounts, first solve the award from the lot bids alone
+        (same policy and time limit), for ``Award.lot_by_lot_cost`` (what the synergies saved) and
+        as a start of the award with them, which then never costs more.
 
     Returns
     -------
@@ -170,13 +171,20 @@ def allocate(
     inst = make_instance(tender, policy, bundles=bundles, discounts=discounts, **tables)
     currency = inst.currency
     starts = [s for s in [warm_start(inst, policy, start)] if s is not None] if start is not None else []
-    award = solve_instance(inst, policy, objective=objective, solver=solver, time_limit=time_limit,
-                           mip_gap=mip_gap, currency=currency, t0=t0, starts=starts)
-    if inst.expressive and lot_by_lot and award.feasible and objective == "cost":
+    alone = None
+    if inst.expressive and lot_by_lot and objective == "cost":
+        # the best award from the lot bids alone, first: its cost is what the synergies are
+        # measured against, and it is a feasible start of the award with packages and discounts
+        # (so that one never costs more, whatever the time limit)
         none = pd.DataFrame()
         plain = make_instance(tender, policy, bundles=none, discounts=none, **tables)
         alone = solve_instance(plain, policy, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
                                currency=currency)
+        starts += [s for s in [warm_start(inst, policy, alone)] if s is not None]
+    award = solve_instance(inst, policy, objective=objective, solver=solver, time_limit=time_limit,
+                           mip_gap=mip_gap, currency=currency, t0=None if alone is not None else t0,
+                           starts=starts)
+    if alone is not None and award.feasible:
         award.lot_by_lot_cost = float(alone.cost["total"]) if alone.feasible else float("nan")
     award.names = vendor_names(tender, vendors)
     award.lot_names = lot_names(tender)
