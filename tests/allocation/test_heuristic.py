@@ -71,17 +71,17 @@ def policies(draw):
                   rules=tuple(rules[i] for i in sorted(chosen)))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies(), st.integers(0, 5))
 def test_first_award_is_feasible_whenever_the_milp_finds_one(policy, seed):
     """On seeded tenders (12 vendors, 10 lots) under random spend caps, minimum shares, vendor
     counts, a quality floor and scoped rules: the first award breaks no rule, and there is one
-    whenever the MILP (solved to the end) finds an award."""
+    whenever the MILP finds one (stopped at a 50 % gap: only whether an award exists counts)."""
     tables = _tables(12, 10, seed)
     inst = make_instance(None, policy, **tables)
     model = build_model(inst, policy, cost_ref=cost_reference(inst))
     got = first_award(model, solver="highs")
-    milp = solve_arrays(model, mip_gap=1e-4, time_limit=60)
+    milp = solve_arrays(model, mip_gap=0.5, time_limit=20)  # only whether an award exists
     if got is not None:
         assert not violations(inst, policy, volumes_of(inst, got[0]), atol=1e-6)
     if milp.has_solution:
