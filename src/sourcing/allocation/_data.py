@@ -116,6 +116,11 @@ class Instance:
         return self.seg_bundle < 0
 
     @property
+    def has_bundles(self) -> bool:
+        """The instance has usable package bids (pieces among its segments)."""
+        return self.seg_bundle is not None and len(self.bundle_ids) > 0
+
+    @property
     def expressive(self) -> bool:
         """The instance has package bids or conditional discounts."""
         return bool(len(self.bundle_ids) or len(self.discounts))

@@ -226,7 +226,7 @@ _NO_DISCOUNTS = pd.DataFrame(columns=["discount_id", "vendor_id", "condition", "
 
 def _bundles_taken(inst: Instance, seg_x: np.ndarray, z: np.ndarray) -> pd.DataFrame:
     """The package bids that segment values take (see :attr:`Award.bundles`)."""
-    if inst.seg_bundle is None or not len(inst.bundle_ids):
+    if not inst.has_bundles:
         return _NO_BUNDLES.copy()
     recs = []
     for k, bid_id in enumerate(inst.bundle_ids):
@@ -320,8 +320,10 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
     spend = np.zeros_like(vol, dtype=float)
     bx = vol[inst.bid_vendor, inst.bid_lot]
     spend[inst.bid_vendor, inst.bid_lot] = inst.bid_costs(bx)
-    if inst.seg_bundle is not None and len(inst.bundle_ids):
+    segs = None
+    if inst.has_bundles:
         seg_x, seg_z, taken = _with_bundles(inst, vol)
+        segs = seg_x, seg_z
         if taken.any():
             on = taken[inst.seg_bid]
             piece = np.zeros_like(spend)
@@ -331,7 +333,7 @@ def check_of(inst: Instance, policy: Policy, vol: np.ndarray, *, lot_vendors: di
             spend[at] = piece[at]
     total = None
     if policy.budget is not None:
-        seg_x, seg_z = segments_from_volumes(inst, vol)
+        seg_x, seg_z = segs if segs is not None else segments_from_volumes(inst, vol)
         made = award_from_volumes(inst, policy, seg_x, seg_z, check=False)
         total = float(made.cost["total"])
     return Check(list(inst.vendor_ids), list(inst.lot_ids), vol, spend, inst.demand,
@@ -383,7 +385,7 @@ def segments_from_volumes(inst: Instance, vol: np.ndarray) -> tuple[np.ndarray, 
     Package bids are read back from the volumes (:func:`_with_bundles`): a package is taken when
     its vendor's volume on each of its lots is the package's (the same fraction of it, for a
     proportional package) and the package is cheaper than the lot bids at those volumes."""
-    if inst.seg_bundle is not None and len(inst.bundle_ids):
+    if inst.has_bundles:
         return _with_bundles(inst, vol)[:2]
     return _lot_segments(inst, vol)
 

@@ -170,7 +170,7 @@ def _bundles(lay: _Layout) -> list[Block]:
     """A package is taken whole or not at all: each piece's ``z`` equals its first piece's, and a
     proportional package's pieces carry the same fraction of their volumes."""
     inst = lay.inst
-    if inst.seg_bundle is None or not len(inst.bundle_ids):
+    if not inst.has_bundles:
         return []
     segs = np.flatnonzero(inst.seg_bundle >= 0)
     segs = segs[np.argsort(inst.seg_bundle[segs], kind="stable")]
@@ -192,8 +192,9 @@ def _bundles(lay: _Layout) -> list[Block]:
                   kind=kind, structural=True)]
 
 
-def _discounts(lay: _Layout) -> list[Block]:
-    """The rows of the conditional discounts (see the module notes)."""
+def _discounts(lay: _Layout, caps: list[float]) -> list[Block]:
+    """The rows of the conditional discounts (see the module notes); *caps*: each one's most
+    worth (:func:`_discount_cap`)."""
     inst = lay.inst
     if not inst.discounts:
         return []
@@ -219,7 +220,7 @@ def _discounts(lay: _Layout) -> list[Block]:
         else:
             add([*spend_cols, w0 + i], [*spend, -dc.threshold], GE, 0.0, f"discount_{dc.id}_if")
         add([*spend_cols, d0 + i], [*(-dc.pct / 100.0 * spend), 1.0], LE, 0.0, f"discount_{dc.id}_amount")
-        add([d0 + i, w0 + i], [1.0, -_discount_cap(inst, lay, dc)], LE, 0.0, f"discount_{dc.id}_given")
+        add([d0 + i, w0 + i], [1.0, -caps[i]], LE, 0.0, f"discount_{dc.id}_given")
     for v, ds in by_vendor.items():
         if len(ds) > 1:
             add([w0 + i for i in ds], np.ones(len(ds)), LE, 1.0, f"discount_one_{inst.vendor_ids[v]}")
@@ -294,7 +295,8 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     costs = _costs(lay, policy, n)
     lay.cost_ref, lay.total = cost_ref, costs["total"]
     lay.budget_ref = cost_ref or cost_reference(inst)
-    blocks = [_link(lay), _one_segment(lay), *_bundles(lay), *_discounts(lay)]
+    caps = [_discount_cap(inst, lay, dc) for dc in inst.discounts]
+    blocks = [_link(lay), _one_segment(lay), *_bundles(lay), *_discounts(lay, caps)]
     blocks += [b for r in REGISTRY if not r.money for b in r.blocks(lay, policy)]
     blocks += [b for r in REGISTRY if r.money for b in r.blocks(lay, policy)]
     lb = np.zeros(n)
@@ -309,7 +311,7 @@ def build_model(inst: Instance, policy: Policy, *, objective: str | float = "cos
     integer[S:lay.groups["u"][1]] = True
     w, dsc = slice(*lay.groups["w"]), slice(*lay.groups["dsc"])
     ub[w], integer[w] = 1.0, True
-    ub[dsc] = [_discount_cap(inst, lay, dc) for dc in inst.discounts]
+    ub[dsc] = caps
     col_keys = {"x": np.arange(S), "z": np.arange(S), "u": lay.vendors,
                 "spend_total": np.zeros(t1 - t0, np.int64), "w": np.arange(w.stop - w.start),
                 "dsc": np.arange(dsc.stop - dsc.start)}

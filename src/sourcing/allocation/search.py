@@ -275,7 +275,7 @@ def package_improve(model: ArrayModel, start: np.ndarray, *, solver: str, time_l
     award is kept when a group's solve is better.  Returns the best start vector.
     """
     inst = model.inst
-    if inst.seg_bundle is None or not len(inst.bundle_ids):
+    if not inst.has_bundles:
         return start
     t_end = None if time_limit is None else time.perf_counter() + time_limit
     limit = block_lots or BLOCK_LOTS
