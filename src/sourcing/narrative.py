@@ -161,7 +161,7 @@ def expressive_story(award: Any, *, names: fmt.Names) -> list[str]:
     if offered[0] and not len(award.bundles):
         lines.append(("The package bid offered is not taken" if offered[0] == 1 else
                       f"No package bid of the {fmt.number(offered[0])} offered is taken")
-                     + ": the lot bids cost less.")
+                     + ".")
     elif left > 0:
         lines.append(f"{fmt.count(left, 'other package bid').capitalize()} {'is' if left == 1 else 'are'} "
                      "not taken.")
